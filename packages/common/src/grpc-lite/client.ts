@@ -1,0 +1,122 @@
+// Unary gRPC client over HTTP/2 on a unix socket, built on node:http2 and wire.ts.
+// Used by sysbox-runc, which runs several times per `docker run` and must not pay for grpc-js.
+import http2 from 'node:http2';
+import net from 'node:net';
+import { decode, encode, type Message, type MessageSchema } from './wire.js';
+
+export const GrpcStatus = {
+  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5,
+  ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9,
+  ABORTED: 10, OUT_OF_RANGE: 11, UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14,
+} as const;
+
+const statusNames = new Map<number, string>(Object.entries(GrpcStatus).map(([k, v]) => [v, k]));
+
+export class GrpcError extends Error {
+  constructor(readonly code: number, readonly details: string, readonly method: string) {
+    super(`${method}: ${statusNames.get(code) ?? `status ${code}`}: ${details}`);
+  }
+}
+
+export interface MethodSpec { readonly path: string; readonly request: string; readonly response: string }
+
+export class UnaryClient {
+  private session: http2.ClientHttp2Session | undefined;
+
+  constructor(
+    private readonly socketPath: string,
+    private readonly schemas: Record<string, MessageSchema>,
+    private readonly timeoutMs = 30_000,
+  ) {}
+
+  private connect(): http2.ClientHttp2Session {
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const session = http2.connect('http://localhost', {
+      createConnection: () => net.connect(this.socketPath),
+    });
+    // Connection errors surface on the request; an unhandled session 'error' would crash the CLI.
+    session.on('error', () => {});
+    this.session = session;
+    return session;
+  }
+
+  call(method: MethodSpec, request: Message): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      let session: http2.ClientHttp2Session;
+      try {
+        session = this.connect();
+      } catch (err) {
+        reject(new GrpcError(GrpcStatus.UNAVAILABLE, (err as Error).message, method.path));
+        return;
+      }
+      const body = encode(this.schemas, method.request, request);
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt8(0, 0);
+      frame.writeUInt32BE(body.length, 1);
+      frame.set(body, 5);
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': method.path,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      stream.setTimeout(this.timeoutMs, () => {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        reject(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `no answer within ${this.timeoutMs} ms`, method.path));
+      });
+      const chunks: Buffer[] = [];
+      let status: number | undefined;
+      let details = '';
+      const takeStatus = (h: http2.IncomingHttpHeaders): void => {
+        const s = h['grpc-status'];
+        if (s !== undefined) {
+          status = Number(s);
+          details = decodeURIComponent(String(h['grpc-message'] ?? ''));
+        }
+      };
+      stream.on('response', takeStatus);
+      stream.on('trailers', takeStatus);
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', (err: Error) => {
+        reject(new GrpcError(GrpcStatus.UNAVAILABLE, err.message, method.path));
+      });
+      stream.on('close', () => {
+        if (status === undefined) {
+          reject(new GrpcError(GrpcStatus.UNAVAILABLE, 'connection closed without a status', method.path));
+          return;
+        }
+        if (status !== GrpcStatus.OK) {
+          reject(new GrpcError(status, details, method.path));
+          return;
+        }
+        const data = Buffer.concat(chunks);
+        if (data.length < 5) {
+          reject(new GrpcError(GrpcStatus.INTERNAL, 'empty response message', method.path));
+          return;
+        }
+        const len = data.readUInt32BE(1);
+        try {
+          resolve(decode(this.schemas, method.response, data.subarray(5, 5 + len)));
+        } catch (err) {
+          reject(new GrpcError(GrpcStatus.INTERNAL, `bad response: ${(err as Error).message}`, method.path));
+        }
+      });
+      stream.end(frame);
+    });
+  }
+
+  close(): void {
+    this.session?.close();
+    this.session = undefined;
+  }
+}
+
+/** A typed client object: one async function per method of the service. */
+export function makeClient<Api>(socketPath: string, schemas: Record<string, MessageSchema>, methods: Record<string, MethodSpec>): Api & { close(): void } {
+  const client = new UnaryClient(socketPath, schemas);
+  const api: Record<string, unknown> = { close: () => client.close() };
+  for (const [name, spec] of Object.entries(methods)) {
+    api[name] = (req: Message) => client.call(spec, req);
+  }
+  return api as Api & { close(): void };
+}

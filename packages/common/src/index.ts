@@ -1,0 +1,4 @@
+export * from './paths.js';
+export { GrpcError, GrpcStatus } from './grpc-lite/client.js';
+export { mgrClient, type MgrClient } from './mgr-client.js';
+export type * from './generated/sysboxmgr.js';

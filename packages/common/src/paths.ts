@@ -1,0 +1,11 @@
+// Well-known locations shared by the three binaries.
+export const RUN_DIR = '/run/sysbox';
+export const MGR_SOCKET = `${RUN_DIR}/sysmgr.sock`;
+export const FS_SOCKET = `${RUN_DIR}/sysfs.sock`;
+export const DATA_ROOT = '/var/lib/sysbox';
+export const RUNC_PATH = '/usr/sbin/runc';
+/** Per-container mount points and rewritten bundles; 0711 so container root ids can traverse it. */
+export const MOUNT_ROOT = '/run/sysbox-containers';
+export const VERSION = '0.1.0';
+/** Size of the exclusive uid/gid range each container gets. */
+export const ID_RANGE_SIZE = 65536;

@@ -1,0 +1,141 @@
+// ID-shifted mounts without chown or copy: ID-mapped clones of the rootfs layers (and of every
+// bind source) through a user namespace holding the container's mapping. Files on disk keep their
+// real owners (host root stays uid 0, so `docker commit` sees normal ownership) while the container's
+// root, an unprivileged host id, owns them inside. Recipe and its traps: shared/notes/platform-facts.md.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as native from '@sysbox/native';
+import { findMount, overlayLayers, parseMountInfo } from './mountinfo.js';
+
+const { MNT_DETACH, MS_BIND } = native.constants;
+
+export interface Mapping { uid: number; gid: number; size: number }
+
+/** A user namespace fd for the mapping; close it once the mounts are made. */
+export function openMappingUserns(m: Mapping): number {
+  return native.createUserns(`0 ${m.uid} ${m.size}\n`, `0 ${m.gid} ${m.size}\n`);
+}
+
+function idmappedClone(source: string, usernsFd: number): number {
+  const fd = native.openTreeClone(source, false);
+  try {
+    native.setIdmap(fd, usernsFd);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
+export interface ShiftResult {
+  /** Mount points created, in order (release in reverse). */
+  mounts: string[];
+  /** Docker's overlay that was taken down, '' if none. */
+  replaced: string;
+}
+
+/**
+ * Makes an ID-shifted view of `rootfs` at `target` (an existing empty dir).
+ * Docker's overlay rootfs is rebuilt over ID-mapped layer clones, mounted with the container root's
+ * fsuid so the kernel keeps it writable, then bound back over Docker's mount point so `docker cp`
+ * and friends still see it. A plain directory gets an ID-mapped bind.
+ * `onMount` is told of every mount point as soon as it exists, so a crash leaves a record.
+ */
+export function shiftRootfs(rootfs: string, target: string, m: Mapping, usernsFd: number, onMount: (p: string) => void): ShiftResult {
+  const mounts = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+  const own = findMount(mounts, rootfs);
+  const layers = own?.fsType === 'overlay' ? overlayLayers(own.superOptions) : undefined;
+  if (!layers) {
+    const fd = idmappedClone(rootfs, usernsFd);
+    try {
+      native.moveMount(fd, target);
+    } finally {
+      fs.closeSync(fd);
+    }
+    onMount(target);
+    return { mounts: [target], replaced: '' };
+  }
+  if (path.dirname(layers.upper) !== path.dirname(layers.work)) {
+    throw new Error(`overlay at ${rootfs}: upperdir and workdir must share a parent to be ID-mapped together`);
+  }
+  const fds: number[] = [];
+  try {
+    // /proc/self/fd/N names the detached clones directly: nothing to attach, and short paths keep
+    // many-layer option strings under the page-size limit of mount(2).
+    const lowers = layers.lower.map((l) => {
+      const fd = idmappedClone(l, usernsFd);
+      fds.push(fd);
+      return `/proc/self/fd/${fd}`;
+    });
+    const parentFd = idmappedClone(path.dirname(layers.upper), usernsFd);
+    fds.push(parentFd);
+    const parent = `/proc/self/fd/${parentFd}`;
+    const data = `lowerdir=${lowers.join(':')},upperdir=${parent}/${path.basename(layers.upper)},workdir=${parent}/${path.basename(layers.work)}`;
+    // Two overlays on one upper dir at once corrupt it: take Docker's down first.
+    native.umount(rootfs, MNT_DETACH);
+    try {
+      native.mountAs(m.uid, m.gid, 'overlay', target, 'overlay', 0, data);
+    } catch (err) {
+      restoreOverlay(own!.superOptions, rootfs);
+      throw err;
+    }
+    onMount(target);
+    native.mount(target, rootfs, '', MS_BIND);
+    onMount(rootfs);
+    return { mounts: [target, rootfs], replaced: rootfs };
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
+function restoreOverlay(superOptions: string, rootfs: string): void {
+  const l = overlayLayers(superOptions);
+  if (!l) return;
+  try {
+    native.mount('overlay', rootfs, 'overlay', 0, `lowerdir=${l.lower.join(':')},upperdir=${l.upper},workdir=${l.work}`);
+  } catch {
+    // Docker remounts it on the next start; nothing better to do here.
+  }
+}
+
+/**
+ * An ID-mapped view of a bind source at `target` (created as an empty file or dir to match).
+ * Filesystems that cannot be ID-mapped get a plain bind: still reachable, owners show as nobody.
+ */
+export function idmapBind(source: string, target: string, usernsFd: number): { idmapped: boolean } {
+  const st = fs.statSync(source);
+  if (st.isDirectory()) fs.mkdirSync(target, { recursive: true });
+  else fs.writeFileSync(target, '', { flag: 'a' });
+  let fd: number | undefined;
+  try {
+    fd = idmappedClone(source, usernsFd);
+    native.moveMount(fd, target);
+    return { idmapped: true };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EPERM' && code !== 'EOPNOTSUPP') throw err;
+    native.mount(source, target, '', MS_BIND);
+    return { idmapped: false };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Lazily unmounts; a path that is no longer a mount point is fine. */
+export function releaseMount(p: string): void {
+  try {
+    native.umount(p, MNT_DETACH);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'ENOENT') throw err;
+  }
+}
+
+/** Mount points at or below dir, deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))
+    .map((m) => m.mountPoint)
+    .filter((p) => p === dir || p.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+}

@@ -1,0 +1,193 @@
+// The sysbox-mgr API (proto/sysboxmgr.proto) over the in-memory container table, the range
+// allocator and the on-disk records. Handlers are synchronous, so requests never interleave.
+import fs from 'node:fs';
+import path from 'node:path';
+import type {
+  ContainerInfo, ContainerRef, Empty, ListContainersReply, PrepareMountsReply, PrepareMountsRequest,
+  RegisterReply, RegisterRequest, StatusReply, SubidAllocReply, SubidAllocRequest,
+} from '@sysbox/common';
+import { GrpcStatus, ID_RANGE_SIZE, VERSION } from '@sysbox/common';
+import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
+import { idmapBind, mountsUnder, openMappingUserns, releaseMount, shiftRootfs } from './idshift.js';
+import type { Logger } from './logger.js';
+import type { ContainerRecord, StateStore } from './state-store.js';
+
+export class ServiceError extends Error {
+  constructor(readonly code: number, message: string) { super(message); }
+}
+
+/** Same rule as runc's container id check. */
+const ID_PATTERN = /^[\w+.-]+$/;
+
+export interface MgrOptions {
+  pool: Pool;
+  mountRoot: string;
+  dataRoot: string;
+}
+
+export class MgrService {
+  private readonly containers = new Map<string, ContainerRecord>();
+  private readonly allocator: RangeAllocator;
+
+  constructor(private readonly opts: MgrOptions, private readonly store: StateStore, private readonly log: Logger) {
+    this.allocator = new RangeAllocator(opts.pool, ID_RANGE_SIZE);
+    fs.mkdirSync(opts.mountRoot, { recursive: true, mode: 0o711 });
+    fs.chmodSync(opts.mountRoot, 0o711);
+    for (const rec of store.loadAll()) {
+      if (!fs.existsSync(rec.runDir)) {
+        // /run is empty after a reboot: the container cannot be running any more.
+        log.info(`dropping stale record of ${rec.id} (its run dir is gone)`);
+        store.remove(rec.id);
+        continue;
+      }
+      this.containers.set(rec.id, rec);
+      if (rec.allocated) this.allocator.reserve(rec.uid);
+    }
+    log.info(`loaded ${this.containers.size} container records; ${this.allocator.free} of ${this.allocator.capacity} id ranges free`);
+  }
+
+  private get(id: string | undefined): ContainerRecord {
+    const rec = id ? this.containers.get(id) : undefined;
+    if (!rec) throw new ServiceError(GrpcStatus.NOT_FOUND, `container ${id ?? ''} is not registered`);
+    return rec;
+  }
+
+  private save(rec: ContainerRecord): void {
+    this.store.save(rec);
+  }
+
+  status(): StatusReply {
+    return {
+      version: VERSION,
+      pid: process.pid,
+      containers: this.containers.size,
+      subidPoolStart: this.opts.pool.start,
+      subidPoolSize: this.opts.pool.count,
+      subidRangesFree: this.allocator.free,
+      dataRoot: this.opts.dataRoot,
+    };
+  }
+
+  register(req: RegisterRequest): RegisterReply {
+    const id = req.id ?? '';
+    if (!ID_PATTERN.test(id)) throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `invalid container id "${id}"`);
+    if (this.containers.has(id)) throw new ServiceError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
+    const runDir = path.join(this.opts.mountRoot, id);
+    fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
+    const rec: ContainerRecord = {
+      id, bundle: req.bundle ?? '', runDir, uid: 0, gid: 0, size: 0, allocated: false,
+      state: 'registered', rootfs: '', mounts: [], replacedRootfs: '',
+    };
+    this.containers.set(id, rec);
+    this.save(rec);
+    this.log.debug(`registered ${id}`);
+    return { runDir };
+  }
+
+  subidAlloc(req: SubidAllocRequest): SubidAllocReply {
+    const rec = this.get(req.id);
+    if (rec.size === 0) {
+      const uidMap = req.uidMappings?.find((m) => m.containerId === 0);
+      const gidMap = req.gidMappings?.find((m) => m.containerId === 0);
+      if (uidMap && gidMap) {
+        rec.uid = uidMap.hostId ?? 0;
+        rec.gid = gidMap.hostId ?? 0;
+        rec.size = Math.min(uidMap.size ?? 0, gidMap.size ?? 0);
+        rec.allocated = false;
+      } else {
+        const size = req.size || ID_RANGE_SIZE;
+        if (size !== ID_RANGE_SIZE) {
+          throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `id range size must be ${ID_RANGE_SIZE}, not ${size}`);
+        }
+        try {
+          rec.uid = rec.gid = this.allocator.allocate();
+        } catch (err) {
+          if (err instanceof PoolExhaustedError) throw new ServiceError(GrpcStatus.RESOURCE_EXHAUSTED, err.message);
+          throw err;
+        }
+        rec.size = size;
+        rec.allocated = true;
+      }
+      this.save(rec);
+      this.log.info(`container ${rec.id}: ids ${rec.uid}-${rec.uid + rec.size - 1}${rec.allocated ? '' : ' (from spec)'}`);
+    }
+    return { uid: rec.uid, gid: rec.gid, size: rec.size };
+  }
+
+  prepareMounts(req: PrepareMountsRequest): PrepareMountsReply {
+    const rec = this.get(req.id);
+    if (rec.size === 0) throw new ServiceError(GrpcStatus.FAILED_PRECONDITION, `container ${rec.id} has no id range yet`);
+    if (rec.mounts.length > 0) throw new ServiceError(GrpcStatus.FAILED_PRECONDITION, `mounts of ${rec.id} are already prepared`);
+    const rootfs = req.rootfs ?? '';
+    if (!path.isAbsolute(rootfs) || !fs.existsSync(rootfs)) {
+      throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `rootfs ${rootfs} does not exist`);
+    }
+    const binds = (req.binds ?? []).map((b) => b.source ?? '');
+    if (req.noShift) return { rootfs, bindSources: binds };
+
+    const note = (p: string): void => {
+      rec.mounts.push(p);
+      this.save(rec);
+    };
+    const mapping = { uid: rec.uid, gid: rec.gid, size: rec.size };
+    const userns = openMappingUserns(mapping);
+    try {
+      const target = path.join(rec.runDir, 'rootfs');
+      fs.mkdirSync(target, { recursive: true, mode: 0o755 });
+      const shifted = shiftRootfs(rootfs, target, mapping, userns, note);
+      rec.rootfs = target;
+      rec.replacedRootfs = shifted.replaced;
+      this.save(rec);
+      const bindDir = path.join(rec.runDir, 'binds');
+      fs.mkdirSync(bindDir, { recursive: true, mode: 0o711 });
+      const bindSources = binds.map((source, i) => {
+        if (!path.isAbsolute(source) || !fs.existsSync(source)) {
+          throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `bind mount source ${source} does not exist`);
+        }
+        const dest = path.join(bindDir, String(i));
+        const { idmapped } = idmapBind(source, dest, userns);
+        note(dest);
+        if (!idmapped) this.log.warn(`container ${rec.id}: ${source} cannot be ID-mapped; bound as is`);
+        return dest;
+      });
+      this.log.info(`container ${rec.id}: rootfs ${rootfs} shifted at ${target}; ${bindSources.length} binds ID-mapped`);
+      return { rootfs: target, bindSources };
+    } finally {
+      fs.closeSync(userns);
+    }
+  }
+
+  setState(ref: ContainerRef, state: ContainerRecord['state']): Empty {
+    const rec = this.get(ref.id);
+    rec.state = state;
+    this.save(rec);
+    return {};
+  }
+
+  unregister(ref: ContainerRef): Empty {
+    const rec = this.get(ref.id);
+    this.release(rec);
+    return {};
+  }
+
+  /** Undoes everything held for the container; safe to repeat after a crash half-way. */
+  private release(rec: ContainerRecord): void {
+    for (const m of [...rec.mounts].reverse()) releaseMount(m);
+    for (const m of mountsUnder(rec.runDir)) releaseMount(m);
+    if (mountsUnder(rec.runDir).length > 0) {
+      throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
+    }
+    fs.rmSync(rec.runDir, { recursive: true, force: true });
+    if (rec.allocated) this.allocator.release(rec.uid);
+    this.containers.delete(rec.id);
+    this.store.remove(rec.id);
+    this.log.info(`container ${rec.id}: released${rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}` : ''}`);
+  }
+
+  list(): ListContainersReply {
+    const containers: ContainerInfo[] = [...this.containers.values()].map((r) => ({
+      id: r.id, uid: r.uid, gid: r.gid, size: r.size, state: r.state, mounts: r.mounts, rootfs: r.rootfs,
+    }));
+    return { containers };
+  }
+}

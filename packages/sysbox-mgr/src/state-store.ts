@@ -1,0 +1,56 @@
+// Container records on disk, one JSON file each under <data-root>/mgr/containers. Written
+// atomically (temp file + rename) so a kill -9 never leaves a half record behind.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface ContainerRecord {
+  id: string;
+  bundle: string;
+  /** Per-container dir under /run/sysbox (rewritten bundle, mount points). */
+  runDir: string;
+  uid: number;
+  gid: number;
+  size: number;
+  /** True when the range came from our pool (false for mappings the spec carried). */
+  allocated: boolean;
+  state: 'registered' | 'running' | 'paused';
+  rootfs: string;
+  /** Mount points we created, in creation order; released in reverse. */
+  mounts: string[];
+  /** Docker's overlay we replaced: remounted nowhere, only recorded for troubleshooting. */
+  replacedRootfs: string;
+}
+
+export class StateStore {
+  readonly dir: string;
+
+  constructor(dataRoot: string) {
+    this.dir = path.join(dataRoot, 'mgr', 'containers');
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  private file(id: string): string { return path.join(this.dir, `${id}.json`); }
+
+  save(rec: ContainerRecord): void {
+    const tmp = `${this.file(rec.id)}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(rec, null, 1));
+    fs.renameSync(tmp, this.file(rec.id));
+  }
+
+  remove(id: string): void {
+    fs.rmSync(this.file(id), { force: true });
+  }
+
+  loadAll(): ContainerRecord[] {
+    const out: ContainerRecord[] = [];
+    for (const name of fs.readdirSync(this.dir)) {
+      if (name.endsWith('.tmp')) {
+        fs.rmSync(path.join(this.dir, name), { force: true });
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      out.push(JSON.parse(fs.readFileSync(path.join(this.dir, name), 'utf8')) as ContainerRecord);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,28 @@
+// `sysbox-runc create`: converts the bundle into a system container, then `runc create` on the
+// rewritten bundle. If runc fails, everything sysbox-mgr prepared is released.
+import path from 'node:path';
+import { flagTokens, flagValue } from '../cli/flags.js';
+import type { GlobalContext } from '../context.js';
+import { runcSync } from '../executor.js';
+import { prepareSystemContainer } from '../lifecycle/prepare.js';
+import { containerId, parseCommand } from './common.js';
+
+export async function command(ctx: GlobalContext, argv: readonly string[]): Promise<number> {
+  const parsed = parseCommand('create', argv);
+  const id = containerId('create', parsed);
+  const bundle = path.resolve(flagValue(parsed, 'bundle') ?? '.');
+  const prepared = await prepareSystemContainer(ctx.mgrSocket, id, bundle);
+  try {
+    const status = runcSync(
+      [...ctx.runcGlobals, 'create', ...flagTokens(parsed, { bundle: prepared.bundle }), id],
+      Number(flagValue(parsed, 'preserve-fds') ?? 0),
+    );
+    if (status !== 0) await prepared.release();
+    return status;
+  } catch (err) {
+    await prepared.release().catch(() => {});
+    throw err;
+  } finally {
+    prepared.close();
+  }
+}

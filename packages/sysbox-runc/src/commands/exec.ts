@@ -1,0 +1,39 @@
+// `sysbox-runc exec`: a process spec given with --process (Docker's way) gets the same capability
+// treatment as the container's init (root holds all capabilities inside its user namespace).
+import fs from 'node:fs';
+import path from 'node:path';
+import { MOUNT_ROOT } from '@sysbox/common/paths';
+import { flagSet, flagTokens, flagValue } from '../cli/flags.js';
+import type { GlobalContext } from '../context.js';
+import { runcForeground, runcSync } from '../executor.js';
+import type { Process } from '../spec/oci.js';
+import { systemCapabilities } from '../spec/transforms/capabilities.js';
+import { containerId, parseCommand } from './common.js';
+
+function rewriteProcess(file: string, runDir: string): string {
+  let proc: Process;
+  try {
+    proc = JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
+  } catch (err) {
+    throw new Error(`failed to parse process spec ${file}: ${(err as Error).message}`);
+  }
+  proc.capabilities = systemCapabilities(proc.user?.uid ?? 0, proc.capabilities);
+  const out = path.join(runDir, `exec-${process.pid}.json`);
+  fs.writeFileSync(out, JSON.stringify(proc), { mode: 0o600 });
+  return out;
+}
+
+export async function command(ctx: GlobalContext, argv: readonly string[]): Promise<number> {
+  const parsed = parseCommand('exec', argv);
+  const id = containerId('exec', parsed, -1);
+  const runDir = path.join(MOUNT_ROOT, id);
+  const procFile = flagValue(parsed, 'process');
+  const rewritten = procFile && fs.existsSync(runDir) ? rewriteProcess(procFile, runDir) : undefined;
+  const args = [...ctx.runcGlobals, 'exec', ...flagTokens(parsed, rewritten ? { process: rewritten } : {}), ...parsed.rest];
+  const extraFds = Number(flagValue(parsed, 'preserve-fds') ?? 0);
+  try {
+    return flagSet(parsed, 'detach') ? runcSync(args, extraFds) : await runcForeground(args, extraFds);
+  } finally {
+    if (rewritten) fs.rmSync(rewritten, { force: true });
+  }
+}

@@ -1,0 +1,35 @@
+// runc-style logging: logrus text (`time=... level=... msg=...`) or JSON lines, to --log or stderr.
+// Fatal errors also go to stderr as a `level=error msg=...` line, so containerd (which reads the log
+// file) and a person at a terminal both see why a command failed.
+import fs from 'node:fs';
+
+export type Level = 'debug' | 'info' | 'warning' | 'error';
+
+export interface LogOptions { file?: string; format: 'text' | 'json'; debug: boolean }
+
+let opts: LogOptions = { format: 'text', debug: false };
+
+export function configureLog(o: LogOptions): void { opts = o; }
+
+function line(level: Level, msg: string, format: 'text' | 'json'): string {
+  const time = new Date().toISOString();
+  if (format === 'json') return `${JSON.stringify({ level, msg, time })}\n`;
+  return `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+}
+
+export function log(level: Level, msg: string): void {
+  if (level === 'debug' && !opts.debug) return;
+  const text = line(level, msg, opts.format);
+  try {
+    if (opts.file) fs.appendFileSync(opts.file, text);
+    else process.stderr.write(text);
+  } catch {
+    process.stderr.write(text);
+  }
+}
+
+/** Logs the error and prints it on stderr too (once, if the log already is stderr). */
+export function logFatal(msg: string): void {
+  log('error', msg);
+  if (opts.file) process.stderr.write(line('error', msg, 'text'));
+}

@@ -1,0 +1,20 @@
+// A spec transform: one named, documented change that turns an OCI bundle into a system container.
+import type { Spec } from './oci.js';
+
+export interface TransformContext {
+  /** Host ids of the container's root and the range size. */
+  uid: number;
+  gid: number;
+  size: number;
+  /** True when the spec brought its own mappings (Docker userns-remap): nothing to shift. */
+  preMapped: boolean;
+  /** The ID-shifted rootfs prepared by sysbox-mgr. */
+  rootfs: string;
+  /** One per bind mount of the spec, in order: the ID-mapped source to bind from instead. */
+  bindSources: string[];
+}
+
+export interface Transform {
+  name: string;
+  apply(spec: Spec, ctx: TransformContext): void;
+}

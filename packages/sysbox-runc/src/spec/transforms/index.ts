@@ -1,0 +1,36 @@
+// The ordered list of transforms applied to every bundle on create/run. Read top to bottom, this
+// is what makes a system container out of an ordinary OCI bundle.
+import type { Spec } from '../oci.js';
+import type { Transform, TransformContext } from '../transform.js';
+import { apparmor } from './apparmor.js';
+import { capabilities } from './capabilities.js';
+import { cgroupNamespace } from './cgroup-namespace.js';
+import { idmappedBinds } from './idmapped-binds.js';
+import { procPaths } from './proc-paths.js';
+import { seccomp } from './seccomp.js';
+import { shiftedRootfs } from './shifted-rootfs.js';
+import { sysctl } from './sysctl.js';
+import { userNamespace } from './user-namespace.js';
+
+export const TRANSFORMS: readonly Transform[] = [
+  userNamespace, // own user namespace on an exclusive id range
+  cgroupNamespace, // host cgroup paths hidden
+  shiftedRootfs, // rootfs: ID-shifted view, reachable by the container's root
+  idmappedBinds, // bind mounts: ID-mapped sources
+  capabilities, // full capability set for root, inside the user namespace
+  seccomp, // syscalls system software needs
+  procPaths, // /proc/sys writable where the namespace owns it
+  sysctl, // sysctls valid inside a user namespace
+  apparmor, // no docker-default profile
+];
+
+export function applyTransforms(spec: Spec, ctx: TransformContext): Spec {
+  for (const t of TRANSFORMS) {
+    try {
+      t.apply(spec, ctx);
+    } catch (err) {
+      throw new Error(`spec transform ${t.name}: ${(err as Error).message}`);
+    }
+  }
+  return spec;
+}
