@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, then end-to-end tests against a private dockerd (own socket,
+# data root, exec root, pidfile) and a private sysbox-mgr (own socket, data root and id pool),
+# using the binaries built in out/bin. Everything it starts is stopped by PID at exit.
+# Needs root, the apt packages in scripts/deps.sh and `npm ci`; builds first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "test/run.sh must run as root" >&2; exit 1; }
+for bin in /usr/sbin/dockerd /usr/sbin/runc /usr/bin/docker jq; do
+  command -v "$bin" >/dev/null || { echo "missing $bin: run scripts/deps.sh first" >&2; exit 1; }
+done
+
+npm run --silent build
+
+name=${SYSBOX_TEST_NAME:-sysbox-test}
+mgr_dir=/run/$name-mgr
+export DOCKER_HOST=unix:///run/$name.sock
+export SYSBOX_TEST_MGR_SOCKET=$mgr_dir/sysmgr.sock
+export SYSBOX_TEST_MGR_PIDFILE=$mgr_dir/sysbox-mgr.pid
+export SYSBOX_TEST_MGR_DATA_ROOT=/var/lib/$name-mgr
+export SYSBOX_TEST_SUBID_FILE=$mgr_dir/subid
+
+cleanup() {
+  set +e
+  test/lib/dockerd.sh stop "$name"
+  if [ -f "$SYSBOX_TEST_MGR_PIDFILE" ]; then kill "$(cat "$SYSBOX_TEST_MGR_PIDFILE")" 2>/dev/null; fi
+  sleep 0.3
+  rm -rf "$mgr_dir" "$SYSBOX_TEST_MGR_DATA_ROOT"
+}
+trap cleanup EXIT
+
+# A private pool far from the system's sysbox range, so tests never share ids with real containers.
+mkdir -p "$mgr_dir" && chmod 700 "$mgr_dir"
+echo "sysbox:1000000000:268435456" > "$SYSBOX_TEST_SUBID_FILE"
+rm -rf "$SYSBOX_TEST_MGR_DATA_ROOT"
+setsid out/bin/sysbox-mgr --socket "$SYSBOX_TEST_MGR_SOCKET" --pidfile "$SYSBOX_TEST_MGR_PIDFILE" \
+  --data-root "$SYSBOX_TEST_MGR_DATA_ROOT" --subuid-file "$SYSBOX_TEST_SUBID_FILE" --subgid-file "$SYSBOX_TEST_SUBID_FILE" \
+  --log-level debug >>"$SYSBOX_TEST_MGR_DATA_ROOT.log" 2>&1 </dev/null &
+for _ in $(seq 1 50); do [ -S "$SYSBOX_TEST_MGR_SOCKET" ] && break; sleep 0.1; done
+[ -S "$SYSBOX_TEST_MGR_SOCKET" ] || { echo "sysbox-mgr did not start" >&2; cat "$SYSBOX_TEST_MGR_DATA_ROOT.log" >&2; exit 1; }
+
+test/lib/dockerd.sh start "$name" "$PWD/out/bin/sysbox-runc" "--sysbox-mgr-socket=$SYSBOX_TEST_MGR_SOCKET"
+DOCKER="/usr/bin/docker" images/build.sh busybox bookworm
+
+files=(packages/*/dist/test/*.test.js test/dist/e2e/*.test.js)
+if [ -n "${SYSBOX_TEST_FILTER:-}" ]; then mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E "$SYSBOX_TEST_FILTER"); fi
+node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
