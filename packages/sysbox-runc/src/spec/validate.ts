@@ -7,7 +7,8 @@ export class RefusedError extends Error {}
 function isHostNamespace(ns: Namespace, type: string): boolean {
   if (!ns.path) return false;
   try {
-    return fs.statSync(ns.path).ino === fs.statSync(`/proc/1/ns/${type}`).ino;
+    // The runtime runs in the host's namespaces (as dockerd and containerd do).
+    return fs.statSync(ns.path).ino === fs.statSync(`/proc/self/ns/${type}`).ino;
   } catch {
     return false;
   }

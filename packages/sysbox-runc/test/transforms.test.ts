@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { applyTransforms, TRANSFORMS } from '../src/spec/transforms/index.js';
+import { ALL_CAPABILITIES, systemCapabilities } from '../src/spec/transforms/capabilities.js';
+import { SYSTEM_SYSCALLS } from '../src/spec/transforms/seccomp.js';
+import type { TransformContext } from '../src/spec/transform.js';
+import { dockerLikeSpec } from './fixtures.js';
+
+const ctx: TransformContext = {
+  uid: 231072, gid: 231072, size: 65536, preMapped: false,
+  rootfs: '/run/sysbox-containers/abc/rootfs', bindSources: ['/run/sysbox-containers/abc/binds/0', '/run/sysbox-containers/abc/binds/1'],
+};
+
+describe('spec transforms', () => {
+  it('are applied in a fixed, documented order', () => {
+    assert.deepEqual(TRANSFORMS.map((t) => t.name), [
+      'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'capabilities', 'seccomp', 'proc-paths', 'sysctl', 'apparmor',
+    ]);
+  });
+
+  it('add user and cgroup namespaces with the allocated mapping', () => {
+    const s = applyTransforms(dockerLikeSpec(), ctx);
+    const types = s.linux!.namespaces!.map((n) => n.type);
+    assert.ok(types.includes('user') && types.includes('cgroup'));
+    assert.deepEqual(s.linux!.uidMappings, [{ containerID: 0, hostID: 231072, size: 65536 }]);
+    assert.deepEqual(s.linux!.gidMappings, [{ containerID: 0, hostID: 231072, size: 65536 }]);
+  });
+
+  it('honour mappings the spec already has (userns-remap)', () => {
+    const spec = dockerLikeSpec();
+    spec.linux!.namespaces!.push({ type: 'user' });
+    spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const s = applyTransforms(spec, { ...ctx, preMapped: true });
+    assert.deepEqual(s.linux!.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
+    assert.equal(s.linux!.namespaces!.filter((n) => n.type === 'user').length, 1);
+  });
+
+  it('use the shifted rootfs and ID-mapped bind sources, in mount order', () => {
+    const s = applyTransforms(dockerLikeSpec(), ctx);
+    assert.equal(s.root!.path, ctx.rootfs);
+    assert.equal(s.mounts![0]!.source, 'proc');
+    assert.equal(s.mounts![1]!.source, ctx.bindSources[0]);
+    assert.equal(s.mounts![2]!.source, ctx.bindSources[1]);
+    assert.throws(() => applyTransforms(dockerLikeSpec(), { ...ctx, bindSources: [] }), /idmapped-binds: sysbox-mgr prepared 0 bind sources for 2/);
+  });
+
+  it('give root every capability and keep non-root sets but a full bounding set', () => {
+    const s = applyTransforms(dockerLikeSpec(), ctx);
+    assert.deepEqual(s.process!.capabilities!.effective, [...ALL_CAPABILITIES]);
+    assert.equal(ALL_CAPABILITIES.length, 41);
+    const user = systemCapabilities(1000, { effective: ['CAP_KILL'], bounding: [] });
+    assert.deepEqual(user.effective, ['CAP_KILL']);
+    assert.equal(user.bounding!.length, 41);
+  });
+
+  it('allow system syscalls unconditionally, removing conditional and denying rules for them', () => {
+    const s = applyTransforms(dockerLikeSpec(), ctx);
+    const rules = s.linux!.seccomp!.syscalls!;
+    assert.equal(s.linux!.seccomp!.defaultAction, 'SCMP_ACT_ERRNO');
+    assert.deepEqual(rules[0]!.names, ['read', 'write']);
+    assert.ok(!rules.some((r) => r.action !== 'SCMP_ACT_ALLOW' && r.names.includes('clone3')));
+    assert.ok(!rules.some((r) => r.args && r.names.includes('clone')));
+    assert.deepEqual(rules.at(-1), { names: [...SYSTEM_SYSCALLS], action: 'SCMP_ACT_ALLOW' });
+  });
+
+  it('leave /proc/sys writable, keep other protections, clamp ping_group_range, drop docker-default', () => {
+    const s = applyTransforms(dockerLikeSpec(), ctx);
+    assert.deepEqual(s.linux!.readonlyPaths, ['/proc/bus', '/proc/sysrq-trigger']);
+    assert.deepEqual(s.linux!.maskedPaths, ['/proc/kcore', '/sys/firmware']);
+    assert.equal(s.linux!.sysctl!['net.ipv4.ping_group_range'], '0 65535');
+    assert.equal(s.process!.apparmorProfile, undefined);
+  });
+});
