@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Adds (or removes) the sysbox-runc runtime in Docker's daemon.json without disturbing other keys,
+# then asks a running dockerd to reload its configuration (SIGHUP; runtimes reload live).
+#   scripts/docker-runtime.sh add|remove [daemon.json]
+set -euo pipefail
+op=${1:?add|remove}
+conf=${2:-/etc/docker/daemon.json}
+mkdir -p "$(dirname "$conf")"
+[ -s "$conf" ] || echo '{}' > "$conf"
+jq -e . "$conf" >/dev/null || { echo "$conf is not valid JSON; fix it first" >&2; exit 1; }
+tmp=$(mktemp "$conf.XXXXXX")
+case "$op" in
+  add) jq '.runtimes = ((.runtimes // {}) + {"sysbox-runc": {"path": "/usr/bin/sysbox-runc"}})' "$conf" > "$tmp" ;;
+  remove) jq 'del(.runtimes["sysbox-runc"]) | if .runtimes == {} then del(.runtimes) else . end' "$conf" > "$tmp" ;;
+  *) rm -f "$tmp"; echo "usage: $0 add|remove [daemon.json]" >&2; exit 2 ;;
+esac
+chmod --reference="$conf" "$tmp" 2>/dev/null || chmod 0644 "$tmp"
+mv "$tmp" "$conf"
+for pidfile in /var/run/docker.pid /run/docker.pid; do
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    kill -HUP "$(cat "$pidfile")" && echo "dockerd (pid $(cat "$pidfile")) reloaded"
+    break
+  fi
+done
