@@ -10,8 +10,9 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const out = path.join(root, 'out', 'bin');
 fs.mkdirSync(out, { recursive: true });
 
+// sysbox-runc is a small sh launcher (packages/sysbox-runc/launcher) plus this bundle.
 const binaries = {
-  'sysbox-runc': 'packages/sysbox-runc/dist/src/main.js',
+  'sysbox-runc.js': 'packages/sysbox-runc/dist/src/main.js',
   'sysbox-mgr': 'packages/sysbox-mgr/dist/src/main.js',
 };
 
@@ -30,4 +31,13 @@ for (const [name, entry] of Object.entries(binaries)) {
   });
   fs.chmodSync(path.join(out, name), 0o755);
 }
-fs.copyFileSync(path.join(root, 'packages/native/build/Release/sysbox_native.node'), path.join(out, 'sysbox_native.node'));
+// Copy to a temp name and rename: overwriting the addon in place would crash a running sysbox-mgr
+// that has it mapped.
+function place(from, name, mode) {
+  const tmp = path.join(out, `.${name}.tmp`);
+  fs.copyFileSync(path.join(root, from), tmp);
+  fs.chmodSync(tmp, mode);
+  fs.renameSync(tmp, path.join(out, name));
+}
+place('packages/native/build/Release/sysbox_native.node', 'sysbox_native.node', 0o755);
+place('packages/sysbox-runc/launcher/sysbox-runc.sh', 'sysbox-runc', 0o755);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the built binaries (out/bin) and registers sysbox-runc with Docker.
-#   /usr/lib/sysbox/{sysbox-runc,sysbox-mgr,sysbox_native.node}, symlinked from /usr/bin
+#   /usr/lib/sysbox/{sysbox-runc (launcher),sysbox-runc.js,sysbox-mgr,sysbox_native.node}, symlinked from /usr/bin
 #   systemd units into /lib/systemd/system (when systemd is present)
 #   "sysbox-runc" added to /etc/docker/daemon.json "runtimes", other keys untouched;
 #   a running dockerd is told to reload (SIGHUP).
@@ -15,6 +15,7 @@ for f in sysbox-runc sysbox-mgr; do
   install -m 0755 "$src/out/bin/$f" "$dest/usr/lib/sysbox/$f"
   ln -sfn "../lib/sysbox/$f" "$dest/usr/bin/$f"
 done
+install -m 0644 "$src/out/bin/sysbox-runc.js" "$dest/usr/lib/sysbox/sysbox-runc.js"
 install -m 0644 "$src/out/bin/sysbox_native.node" "$dest/usr/lib/sysbox/sysbox_native.node"
 if [ -d /lib/systemd/system ] || [ -n "$dest" ]; then
   install -d "$dest/lib/systemd/system"

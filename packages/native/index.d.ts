@@ -26,3 +26,6 @@ export const constants: {
   MS_SLAVE: number;
   MNT_DETACH: number;
 };
+
+/** Calls onExit on the event loop once the process exits (pidfd + libuv poll). Throws ESRCH if it is gone. */
+export function watchExit(pid: number, onExit: () => void): void;

@@ -27,7 +27,7 @@ describe('grpc-lite wire codec', () => {
   });
 
   it('round-trips nested repeated messages and skips unknown fields', () => {
-    const list = { containers: [{ id: 'a', uid: 1, gid: 2, size: 3, state: 'running', mounts: ['/x', '/y'], rootfs: '/r' }] };
+    const list = { containers: [{ id: 'a', uid: 1, gid: 2, size: 3, state: 'running', mounts: ['/x', '/y'], rootfs: '/r', initPid: 4242 }] };
     const bytes = encode(schemas, 'ListContainersReply', list);
     assert.deepEqual(decode(schemas, 'ListContainersReply', bytes), list);
     const withUnknown = Buffer.concat([Buffer.from(encode(schemas, 'ContainerRef', { id: 'z' })), Buffer.from([0x78, 0x05])]);

@@ -9,6 +9,7 @@ Napi::Value MoveMount(const Napi::CallbackInfo& info);
 Napi::Value Mount(const Napi::CallbackInfo& info);
 Napi::Value MountAs(const Napi::CallbackInfo& info);
 Napi::Value Umount(const Napi::CallbackInfo& info);
+Napi::Value WatchExit(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -18,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("mountAs", Napi::Function::New(env, MountAs));
   exports.Set("umount", Napi::Function::New(env, Umount));
+  exports.Set("watchExit", Napi::Function::New(env, WatchExit));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

@@ -30,8 +30,9 @@ function idmappedClone(source: string, usernsFd: number): number {
 export interface ShiftResult {
   /** Mount points created, in order (release in reverse). */
   mounts: string[];
-  /** Docker's overlay that was taken down, '' if none. */
+  /** Docker's overlay that was taken down, '' if none, and its mount options. */
   replaced: string;
+  replacedOptions: string;
 }
 
 /**
@@ -53,7 +54,7 @@ export function shiftRootfs(rootfs: string, target: string, m: Mapping, usernsFd
       fs.closeSync(fd);
     }
     onMount(target);
-    return { mounts: [target], replaced: '' };
+    return { mounts: [target], replaced: '', replacedOptions: '' };
   }
   if (path.dirname(layers.upper) !== path.dirname(layers.work)) {
     throw new Error(`overlay at ${rootfs}: upperdir and workdir must share a parent to be ID-mapped together`);
@@ -76,26 +77,33 @@ export function shiftRootfs(rootfs: string, target: string, m: Mapping, usernsFd
     try {
       native.mountAs(m.uid, m.gid, 'overlay', target, 'overlay', 0, data);
     } catch (err) {
-      restoreOverlay(own!.superOptions, rootfs);
+      try {
+        remountOverlay(own!.superOptions, rootfs);
+      } catch {
+        // Docker mounts it again on the next start.
+      }
       throw err;
     }
     onMount(target);
     native.mount(target, rootfs, '', MS_BIND);
     onMount(rootfs);
-    return { mounts: [target, rootfs], replaced: rootfs };
+    return { mounts: [target, rootfs], replaced: rootfs, replacedOptions: own!.superOptions };
   } finally {
     for (const fd of fds) fs.closeSync(fd);
   }
 }
 
-function restoreOverlay(superOptions: string, rootfs: string): void {
+/**
+ * Puts Docker's own overlay back where we took it down. Docker believes it is still mounted (on
+ * `docker restart` it keeps its reference and mounts nothing), so leaving the dir empty would
+ * start the next container on an empty rootfs.
+ */
+export function remountOverlay(superOptions: string, rootfs: string): void {
   const l = overlayLayers(superOptions);
   if (!l) return;
-  try {
-    native.mount('overlay', rootfs, 'overlay', 0, `lowerdir=${l.lower.join(':')},upperdir=${l.upper},workdir=${l.work}`);
-  } catch {
-    // Docker remounts it on the next start; nothing better to do here.
-  }
+  const current = findMount(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')), rootfs);
+  if (current) return;
+  native.mount('overlay', rootfs, 'overlay', 0, `lowerdir=${l.lower.join(':')},upperdir=${l.upper},workdir=${l.work}`);
 }
 
 /**

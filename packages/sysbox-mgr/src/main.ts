@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       register: (r) => svc.register(r),
       subidAlloc: (r) => svc.subidAlloc(r),
       prepareMounts: (r) => svc.prepareMounts(r),
+      created: (r) => svc.created(r),
       pause: (r) => svc.setState(r, 'paused'),
       resume: (r) => svc.setState(r, 'running'),
       unregister: (r) => svc.unregister(r),

@@ -3,12 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {
-  ContainerInfo, ContainerRef, Empty, ListContainersReply, PrepareMountsReply, PrepareMountsRequest,
+  ContainerInfo, ContainerRef, CreatedRequest, Empty, ListContainersReply, PrepareMountsReply, PrepareMountsRequest,
   RegisterReply, RegisterRequest, StatusReply, SubidAllocReply, SubidAllocRequest,
 } from '@sysbox/common';
 import { GrpcStatus, ID_RANGE_SIZE, VERSION } from '@sysbox/common';
 import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
-import { idmapBind, mountsUnder, openMappingUserns, releaseMount, shiftRootfs } from './idshift.js';
+import { isSameProcessAlive, processStartTime, watchInit } from './init-watch.js';
+import { idmapBind, mountsUnder, openMappingUserns, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import type { Logger } from './logger.js';
 import type { ContainerRecord, StateStore } from './state-store.js';
 
@@ -42,6 +43,7 @@ export class MgrService {
       }
       this.containers.set(rec.id, rec);
       if (rec.allocated) this.allocator.reserve(rec.uid);
+      if (rec.initPid > 0) this.watch(rec);
     }
     log.info(`loaded ${this.containers.size} container records; ${this.allocator.free} of ${this.allocator.capacity} id ranges free`);
   }
@@ -71,12 +73,18 @@ export class MgrService {
   register(req: RegisterRequest): RegisterReply {
     const id = req.id ?? '';
     if (!ID_PATTERN.test(id)) throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `invalid container id "${id}"`);
-    if (this.containers.has(id)) throw new ServiceError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
+    const old = this.containers.get(id);
+    if (old && old.initPid > 0 && !isSameProcessAlive(old.initPid, old.initStartTime)) {
+      // Re-created (docker restart) before the exit of its previous init was handled.
+      this.release(old);
+    } else if (old) {
+      throw new ServiceError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
+    }
     const runDir = path.join(this.opts.mountRoot, id);
     fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
     const rec: ContainerRecord = {
       id, bundle: req.bundle ?? '', runDir, uid: 0, gid: 0, size: 0, allocated: false,
-      state: 'registered', rootfs: '', mounts: [], replacedRootfs: '',
+      state: 'registered', rootfs: '', mounts: [], replacedRootfs: '', replacedOptions: '', initPid: 0, initStartTime: 0,
     };
     this.containers.set(id, rec);
     this.save(rec);
@@ -137,6 +145,7 @@ export class MgrService {
       const shifted = shiftRootfs(rootfs, target, mapping, userns, note);
       rec.rootfs = target;
       rec.replacedRootfs = shifted.replaced;
+      rec.replacedOptions = shifted.replacedOptions;
       this.save(rec);
       const bindDir = path.join(rec.runDir, 'binds');
       fs.mkdirSync(bindDir, { recursive: true, mode: 0o711 });
@@ -155,6 +164,32 @@ export class MgrService {
     } finally {
       fs.closeSync(userns);
     }
+  }
+
+  created(req: CreatedRequest): Empty {
+    const rec = this.get(req.id);
+    const pid = req.initPid ?? 0;
+    const start = pid > 0 ? processStartTime(pid) : undefined;
+    if (start === undefined) throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `init pid ${pid} of ${rec.id} is not a live process`);
+    rec.initPid = pid;
+    rec.initStartTime = start;
+    rec.state = 'running';
+    this.save(rec);
+    this.watch(rec);
+    return {};
+  }
+
+  private watch(rec: ContainerRecord): void {
+    const { id, initPid } = rec;
+    watchInit(initPid, rec.initStartTime, () => {
+      const cur = this.containers.get(id);
+      if (!cur || cur.initPid !== initPid) return;
+      try {
+        this.release(cur);
+      } catch (err) {
+        this.log.error(`container ${id}: release after exit of init ${initPid} failed: ${(err as Error).message}`);
+      }
+    });
   }
 
   setState(ref: ContainerRef, state: ContainerRecord['state']): Empty {
@@ -178,6 +213,13 @@ export class MgrService {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }
     fs.rmSync(rec.runDir, { recursive: true, force: true });
+    if (rec.replacedRootfs && fs.existsSync(rec.replacedRootfs)) {
+      try {
+        remountOverlay(rec.replacedOptions, rec.replacedRootfs);
+      } catch (err) {
+        this.log.warn(`container ${rec.id}: could not put Docker's overlay back at ${rec.replacedRootfs}: ${(err as Error).message}`);
+      }
+    }
     if (rec.allocated) this.allocator.release(rec.uid);
     this.containers.delete(rec.id);
     this.store.remove(rec.id);
@@ -186,7 +228,7 @@ export class MgrService {
 
   list(): ListContainersReply {
     const containers: ContainerInfo[] = [...this.containers.values()].map((r) => ({
-      id: r.id, uid: r.uid, gid: r.gid, size: r.size, state: r.state, mounts: r.mounts, rootfs: r.rootfs,
+      id: r.id, uid: r.uid, gid: r.gid, size: r.size, state: r.state, mounts: r.mounts, rootfs: r.rootfs, initPid: r.initPid,
     }));
     return { containers };
   }

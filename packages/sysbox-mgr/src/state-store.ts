@@ -17,8 +17,12 @@ export interface ContainerRecord {
   rootfs: string;
   /** Mount points we created, in creation order; released in reverse. */
   mounts: string[];
-  /** Docker's overlay we replaced: remounted nowhere, only recorded for troubleshooting. */
+  /** The container's init and its start time (clock ticks since boot), 0 until created. */
+  initPid: number;
+  initStartTime: number;
+  /** Docker's overlay we replaced (put back on release) and its mount options. */
   replacedRootfs: string;
+  replacedOptions: string;
 }
 
 export class StateStore {

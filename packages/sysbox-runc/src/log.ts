@@ -17,8 +17,16 @@ function line(level: Level, msg: string, format: 'text' | 'json'): string {
   return `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
 }
 
+const started = process.hrtime.bigint();
+
+/** Milliseconds since this process started running JS; debug lines carry it to show where time goes. */
+export function elapsedMs(): string {
+  return (Number(process.hrtime.bigint() - started) / 1e6).toFixed(1);
+}
+
 export function log(level: Level, msg: string): void {
   if (level === 'debug' && !opts.debug) return;
+  if (level === 'debug') msg = `[+${elapsedMs()}ms] ${msg}`;
   const text = line(level, msg, opts.format);
   try {
     if (opts.file) fs.appendFileSync(opts.file, text);

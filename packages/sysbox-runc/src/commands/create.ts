@@ -1,9 +1,11 @@
 // `sysbox-runc create`: converts the bundle into a system container, then `runc create` on the
-// rewritten bundle. If runc fails, everything sysbox-mgr prepared is released.
+// rewritten bundle. If runc fails, everything sysbox-mgr prepared is released; if it succeeds,
+// sysbox-mgr follows the init process and releases the container when it exits.
 import path from 'node:path';
 import { flagTokens, flagValue } from '../cli/flags.js';
 import type { GlobalContext } from '../context.js';
 import { runcSync } from '../executor.js';
+import { initPid } from '../lifecycle/init-pid.js';
 import { prepareSystemContainer } from '../lifecycle/prepare.js';
 import { containerId, parseCommand } from './common.js';
 
@@ -18,6 +20,7 @@ export async function command(ctx: GlobalContext, argv: readonly string[]): Prom
       Number(flagValue(parsed, 'preserve-fds') ?? 0),
     );
     if (status !== 0) await prepared.release();
+    else await prepared.created(initPid(ctx, id, flagValue(parsed, 'pid-file')));
     return status;
   } catch (err) {
     await prepared.release().catch(() => {});

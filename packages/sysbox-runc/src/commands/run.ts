@@ -5,6 +5,8 @@ import path from 'node:path';
 import { flagSet, flagTokens, flagValue } from '../cli/flags.js';
 import type { GlobalContext } from '../context.js';
 import { runcForeground } from '../executor.js';
+import { log } from '../log.js';
+import { initPid } from '../lifecycle/init-pid.js';
 import { prepareSystemContainer } from '../lifecycle/prepare.js';
 import { containerId, parseCommand } from './common.js';
 
@@ -20,8 +22,11 @@ export async function command(ctx: GlobalContext, argv: readonly string[]): Prom
       [...ctx.runcGlobals, 'run', ...flagTokens(parsed, { bundle: prepared.bundle }), id],
       Number(flagValue(parsed, 'preserve-fds') ?? 0),
     );
+    if (detach && status === 0) await prepared.created(initPid(ctx, id, flagValue(parsed, 'pid-file')));
   } finally {
-    if (!detach || status !== 0) await prepared.release();
+    if (!detach || status !== 0) {
+      await prepared.release().catch((err: Error) => log('warning', `releasing ${id}: ${err.message}`));
+    }
     prepared.close();
   }
   return status;

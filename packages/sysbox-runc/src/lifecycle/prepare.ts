@@ -8,6 +8,7 @@ import { isBindMount, type IdMapping } from '../spec/oci.js';
 import { loadSpec, rootfsPath } from '../spec/load.js';
 import { applyTransforms } from '../spec/transforms/index.js';
 import { RefusedError, refusal } from '../spec/validate.js';
+import { log } from '../log.js';
 import { connectMgr, explainMgrError } from './mgr.js';
 
 export interface PreparedContainer {
@@ -15,6 +16,8 @@ export interface PreparedContainer {
   bundle: string;
   /** Releases everything sysbox-mgr holds for the container. */
   release(): Promise<void>;
+  /** Tells sysbox-mgr the init pid, after which it releases the container when init exits. */
+  created(initPid: number): Promise<void>;
   close(): void;
 }
 
@@ -28,7 +31,9 @@ export async function prepareSystemContainer(mgrSocket: string, id: string, bund
   const mgr = connectMgr(mgrSocket);
   let runDir: string;
   try {
+    log('debug', `registering ${id}`);
     ({ runDir = '' } = await mgr.register({ id, bundle }));
+    log('debug', `registered ${id}`);
   } catch (err) {
     mgr.close();
     throw explainMgrError(err, mgrSocket);
@@ -46,14 +51,23 @@ export async function prepareSystemContainer(mgrSocket: string, id: string, bund
     const ids = await mgr.subidAlloc(preMapped
       ? { id, uidMappings: linux.uidMappings!.map(toMgr), gidMappings: (linux.gidMappings ?? []).map(toMgr) }
       : { id, size: ID_RANGE_SIZE });
+    log('debug', `ids ${ids.uid}/${ids.gid}`);
     const binds = (spec.mounts ?? []).filter(isBindMount).map((m) => ({ source: m.source ?? '' }));
     const prepared = await mgr.prepareMounts({ id, rootfs: rootfsPath(bundle, spec), binds, noShift: preMapped });
+    log('debug', `mounts prepared: rootfs ${prepared.rootfs}`);
     applyTransforms(spec, {
       uid: ids.uid ?? 0, gid: ids.gid ?? 0, size: ids.size ?? 0, preMapped,
       rootfs: prepared.rootfs ?? '', bindSources: prepared.bindSources ?? [],
     });
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
-    return { bundle: runDir, release, close: () => mgr.close() };
+    const created = async (initPid: number): Promise<void> => {
+      try {
+        await mgr.created({ id, initPid });
+      } catch (err) {
+        throw explainMgrError(err, mgrSocket);
+      }
+    };
+    return { bundle: runDir, release, created, close: () => mgr.close() };
   } catch (err) {
     await release().catch(() => {});
     mgr.close();
