@@ -3,6 +3,7 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -79,17 +80,107 @@ export function mgrPid(): number {
   return Number(fs.readFileSync(MGR_PIDFILE, 'utf8').trim());
 }
 
-/** Starts the private sysbox-mgr again with the flags test/run.sh used; waits for its socket. */
+/** The pid in a pidfile, or undefined when the file is missing or empty. */
+export function readPidfile(pidfile: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while the process exists and is not a zombie. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the process has exited (or is a zombie); false on timeout. */
+export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (!processAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !processAlive(pid);
+}
+
+/**
+ * Starts the private sysbox-mgr again with the flags test/run.sh used; waits until the new process
+ * has written its pidfile (a kill -9 leaves the old pidfile and socket behind, so their mere
+ * existence proves nothing).
+ */
 export function startMgr(extra: string[] = [], socket = MGR_SOCKET, pidfile = MGR_PIDFILE, dataRoot = MGR_DATA_ROOT, subidFile = MGR_SUBID_FILE): void {
   const logFile = `${dataRoot}.log`;
+  const before = readPidfile(pidfile);
   spawnSync('bash', ['-c', `setsid "$0" "$@" >>"${logFile}" 2>&1 < /dev/null &`, SYSBOX_MGR,
     '--socket', socket, '--pidfile', pidfile, '--data-root', dataRoot,
     '--subuid-file', subidFile, '--subgid-file', subidFile, ...extra]);
   for (let i = 0; i < 100; i++) {
-    if (fs.existsSync(socket) && fs.existsSync(pidfile)) return;
+    const pid = readPidfile(pidfile);
+    if (fs.existsSync(socket) && pid !== undefined && pid !== before && processAlive(pid)) return;
     execFileSync('sleep', ['0.1']);
   }
   throw new Error(`sysbox-mgr did not start on ${socket}; see ${logFile}`);
+}
+
+/** sysbox-mgr's on-disk record of a container. */
+export function mgrRecordFile(id: string, dataRoot = MGR_DATA_ROOT): string {
+  return path.join(dataRoot, 'mgr', 'containers', `${id}.json`);
+}
+
+/**
+ * What Sysbox still holds for a container id: its run dir, host mounts naming it, and its
+ * sysbox-mgr record. Empty when everything was released.
+ */
+export function leftoversOf(id: string, dataRoot = MGR_DATA_ROOT): string[] {
+  const out: string[] = [];
+  const runDir = path.join(MOUNT_ROOT, id);
+  if (fs.existsSync(runDir)) out.push(`run dir ${runDir}`);
+  for (const m of hostMountsMatching(id)) out.push(`mount: ${m}`);
+  if (fs.existsSync(mgrRecordFile(id, dataRoot))) out.push(`record ${mgrRecordFile(id, dataRoot)}`);
+  return out;
+}
+
+/** Full id of a Docker container (also of one that was created but failed to start). */
+export function containerIdOf(name: string): Promise<string> {
+  return dockerOk('inspect', '-f', '{{.Id}}', name);
+}
+
+/**
+ * An OCI bundle in a fresh temp dir: `sysbox-runc spec`, a rootfs holding the host's static
+ * busybox with its applet links, and config.json edited to run `args` without a terminal.
+ * Remove it with fs.rmSync(dir, { recursive: true, force: true }).
+ */
+export async function makeBundle(args: string[]): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-e2e-bundle-'));
+  const rootfs = path.join(dir, 'rootfs');
+  for (const d of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'run', 'usr/bin', 'usr/sbin']) {
+    fs.mkdirSync(path.join(rootfs, d), { recursive: true });
+  }
+  fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
+  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
+  fs.chmodSync(path.join(rootfs, 'bin', 'busybox'), 0o755);
+  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const a of applets) {
+    const link = path.join(rootfs, 'bin', a);
+    if (!fs.existsSync(link)) fs.symlinkSync('busybox', link);
+  }
+  fs.writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
+  fs.writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+  const r = await sysboxRunc(['spec', '--bundle', dir]);
+  if (r.status !== 0) throw new Error(`sysbox-runc spec failed (${r.status}): ${r.stderr}`);
+  const file = path.join(dir, 'config.json');
+  const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as { process: { terminal?: boolean; args?: string[] } };
+  spec.process.terminal = false;
+  spec.process.args = args;
+  fs.writeFileSync(file, JSON.stringify(spec, null, 2));
+  return dir;
 }
 
 export async function removeContainers(...names: string[]): Promise<void> {
