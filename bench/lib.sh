@@ -1,0 +1,28 @@
+# Shared by the bench scripts: a private sysbox-mgr and dockerd (never the host's), torn down on exit.
+# Usage: source bench/lib.sh; bench_start NAME
+set -euo pipefail
+bench_start() {
+  name=$1
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  [ -x out/bin/sysbox-runc ] || npm run --silent build
+  mgr_dir=/run/$name-mgr
+  mkdir -p "$mgr_dir" && chmod 700 "$mgr_dir"
+  echo "sysbox:1500000000:268435456" > "$mgr_dir/subid"
+  export BENCH_MGR_SOCKET=$mgr_dir/sysmgr.sock
+  setsid out/bin/sysbox-mgr --socket "$BENCH_MGR_SOCKET" --pidfile "$mgr_dir/pid" --data-root "/var/lib/$name-mgr" \
+    --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level warn >"$mgr_dir/log" 2>&1 </dev/null &
+  for _ in $(seq 1 50); do [ -S "$BENCH_MGR_SOCKET" ] && break; sleep 0.1; done
+  trap bench_stop EXIT
+  test/lib/dockerd.sh start "$name" "$PWD/out/bin/sysbox-runc" "--sysbox-mgr-socket=$BENCH_MGR_SOCKET"
+  export DOCKER_HOST=unix:///run/$name.sock
+  DOCKER=/usr/bin/docker images/build.sh busybox
+}
+bench_stop() {
+  set +e
+  test/lib/dockerd.sh stop "$name"
+  [ -f "$mgr_dir/pid" ] && kill "$(cat "$mgr_dir/pid")"
+  sleep 0.3; rm -rf "$mgr_dir" "/var/lib/$name-mgr"
+}
+# median of numbers on stdin
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
