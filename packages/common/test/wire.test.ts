@@ -11,9 +11,12 @@ const T = (n: string): protobuf.Type => root.lookupType(`sysbox.mgr.v1.${n}`);
 
 describe('grpc-lite wire codec', () => {
   it('encodes what protobufjs decodes to the same message', () => {
-    const msg = { id: 'c1', size: 65536, uidMappings: [{ containerId: 0, hostId: 165536, size: 65536 }], gidMappings: [] };
-    const t = T('SubidAllocRequest');
-    const back = t.toObject(t.decode(encode(schemas, 'SubidAllocRequest', msg)), { defaults: true, arrays: true });
+    const msg = {
+      id: 'c1', bundle: '/b', rootfs: '/b/rootfs', binds: [{ source: '/etc/hosts' }],
+      uidMappings: [{ containerId: 0, hostId: 165536, size: 65536 }], gidMappings: [],
+    };
+    const t = T('RegisterRequest');
+    const back = t.toObject(t.decode(encode(schemas, 'RegisterRequest', msg)), { defaults: true, arrays: true });
     assert.deepEqual(back, msg);
     // proto3 default scalars are left out of the wire, as the spec allows
     assert.equal(Buffer.from(encode(schemas, 'ContainerRef', { id: '' })).length, 0);
@@ -23,7 +26,7 @@ describe('grpc-lite wire codec', () => {
     const msg = { version: '0.1.0', pid: 42, containers: 3, subidPoolStart: 165536, subidPoolSize: 268435456, subidRangesFree: 4093, dataRoot: '/var/lib/sysbox' };
     const bytes = T('StatusReply').encode(T('StatusReply').fromObject(msg)).finish();
     assert.deepEqual(decode(schemas, 'StatusReply', bytes), msg);
-    assert.deepEqual(decode(schemas, 'PrepareMountsReply', new Uint8Array()), { rootfs: '', bindSources: [] });
+    assert.deepEqual(decode(schemas, 'RegisterReply', new Uint8Array()), { runDir: '', uid: 0, gid: 0, size: 0, rootfs: '', bindSources: [] });
   });
 
   it('round-trips nested repeated messages and skips unknown fields', () => {

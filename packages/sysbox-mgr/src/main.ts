@@ -54,8 +54,6 @@ async function main(): Promise<void> {
     handlers: {
       status: () => svc.status(),
       register: (r) => svc.register(r),
-      subidAlloc: (r) => svc.subidAlloc(r),
-      prepareMounts: (r) => svc.prepareMounts(r),
       created: (r) => svc.created(r),
       pause: (r) => svc.setState(r, 'paused'),
       resume: (r) => svc.setState(r, 'running'),

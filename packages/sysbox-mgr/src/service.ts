@@ -3,8 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {
-  ContainerInfo, ContainerRef, CreatedRequest, Empty, ListContainersReply, PrepareMountsReply, PrepareMountsRequest,
-  RegisterReply, RegisterRequest, StatusReply, SubidAllocReply, SubidAllocRequest,
+  ContainerInfo, ContainerRef, CreatedRequest, Empty, ListContainersReply, RegisterReply, RegisterRequest, StatusReply,
 } from '@sysbox/common';
 import { GrpcStatus, ID_RANGE_SIZE, VERSION } from '@sysbox/common';
 import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
@@ -70,6 +69,7 @@ export class MgrService {
     };
   }
 
+  /** Record, id range and mounts of a new container: all of them, or on error none. */
   register(req: RegisterRequest): RegisterReply {
     const id = req.id ?? '';
     if (!ID_PATTERN.test(id)) throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `invalid container id "${id}"`);
@@ -80,59 +80,56 @@ export class MgrService {
     } else if (old) {
       throw new ServiceError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
     }
-    const runDir = path.join(this.opts.mountRoot, id);
-    fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
-    const rec: ContainerRecord = {
-      id, bundle: req.bundle ?? '', runDir, uid: 0, gid: 0, size: 0, allocated: false,
-      state: 'registered', rootfs: '', mounts: [], replacedRootfs: '', replacedOptions: '', initPid: 0, initStartTime: 0,
-    };
-    this.containers.set(id, rec);
-    this.save(rec);
-    this.log.debug(`registered ${id}`);
-    return { runDir };
-  }
-
-  subidAlloc(req: SubidAllocRequest): SubidAllocReply {
-    const rec = this.get(req.id);
-    if (rec.size === 0) {
-      const uidMap = req.uidMappings?.find((m) => m.containerId === 0);
-      const gidMap = req.gidMappings?.find((m) => m.containerId === 0);
-      if (uidMap && gidMap) {
-        rec.uid = uidMap.hostId ?? 0;
-        rec.gid = gidMap.hostId ?? 0;
-        rec.size = Math.min(uidMap.size ?? 0, gidMap.size ?? 0);
-        rec.allocated = false;
-      } else {
-        const size = req.size || ID_RANGE_SIZE;
-        if (size !== ID_RANGE_SIZE) {
-          throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `id range size must be ${ID_RANGE_SIZE}, not ${size}`);
-        }
-        try {
-          rec.uid = rec.gid = this.allocator.allocate();
-        } catch (err) {
-          if (err instanceof PoolExhaustedError) throw new ServiceError(GrpcStatus.RESOURCE_EXHAUSTED, err.message);
-          throw err;
-        }
-        rec.size = size;
-        rec.allocated = true;
-      }
-      this.save(rec);
-      this.log.info(`container ${rec.id}: ids ${rec.uid}-${rec.uid + rec.size - 1}${rec.allocated ? '' : ' (from spec)'}`);
-    }
-    return { uid: rec.uid, gid: rec.gid, size: rec.size };
-  }
-
-  prepareMounts(req: PrepareMountsRequest): PrepareMountsReply {
-    const rec = this.get(req.id);
-    if (rec.size === 0) throw new ServiceError(GrpcStatus.FAILED_PRECONDITION, `container ${rec.id} has no id range yet`);
-    if (rec.mounts.length > 0) throw new ServiceError(GrpcStatus.FAILED_PRECONDITION, `mounts of ${rec.id} are already prepared`);
     const rootfs = req.rootfs ?? '';
     if (!path.isAbsolute(rootfs) || !fs.existsSync(rootfs)) {
       throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `rootfs ${rootfs} does not exist`);
     }
-    const binds = (req.binds ?? []).map((b) => b.source ?? '');
-    if (req.noShift) return { rootfs, bindSources: binds };
+    const runDir = path.join(this.opts.mountRoot, id);
+    fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
+    const rec: ContainerRecord = {
+      id, bundle: req.bundle ?? '', runDir, uid: 0, gid: 0, size: 0, allocated: false,
+      state: 'registered', rootfs, mounts: [], replacedRootfs: '', replacedOptions: '', initPid: 0, initStartTime: 0,
+    };
+    this.containers.set(id, rec);
+    try {
+      this.allocateIds(rec, req);
+      const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => b.source ?? ''));
+      return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources };
+    } catch (err) {
+      this.release(rec);
+      throw err;
+    }
+  }
 
+  private allocateIds(rec: ContainerRecord, req: RegisterRequest): void {
+    const uidMap = req.uidMappings?.find((m) => m.containerId === 0);
+    const gidMap = req.gidMappings?.find((m) => m.containerId === 0);
+    if (uidMap && gidMap) {
+      rec.uid = uidMap.hostId ?? 0;
+      rec.gid = gidMap.hostId ?? 0;
+      rec.size = Math.min(uidMap.size ?? 0, gidMap.size ?? 0);
+    } else {
+      try {
+        rec.uid = rec.gid = this.allocator.allocate();
+      } catch (err) {
+        if (err instanceof PoolExhaustedError) throw new ServiceError(GrpcStatus.RESOURCE_EXHAUSTED, err.message);
+        throw err;
+      }
+      rec.size = ID_RANGE_SIZE;
+      rec.allocated = true;
+    }
+    this.save(rec);
+    this.log.info(`container ${rec.id}: ids ${rec.uid}-${rec.uid + rec.size - 1}${rec.allocated ? '' : ' (from spec)'}`);
+  }
+
+  /** Shifted rootfs and ID-mapped bind sources; with mappings from the spec, files are used as they are. */
+  private prepareMounts(rec: ContainerRecord, binds: string[]): string[] {
+    for (const source of binds) {
+      if (!path.isAbsolute(source) || !fs.existsSync(source)) {
+        throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `bind mount source ${source} does not exist`);
+      }
+    }
+    if (!rec.allocated) return binds;
     const note = (p: string): void => {
       rec.mounts.push(p);
       this.save(rec);
@@ -142,25 +139,22 @@ export class MgrService {
     try {
       const target = path.join(rec.runDir, 'rootfs');
       fs.mkdirSync(target, { recursive: true, mode: 0o755 });
-      const shifted = shiftRootfs(rootfs, target, mapping, userns, note);
-      rec.rootfs = target;
+      const shifted = shiftRootfs(rec.rootfs, target, mapping, userns, note);
       rec.replacedRootfs = shifted.replaced;
       rec.replacedOptions = shifted.replacedOptions;
+      rec.rootfs = target;
       this.save(rec);
       const bindDir = path.join(rec.runDir, 'binds');
       fs.mkdirSync(bindDir, { recursive: true, mode: 0o711 });
       const bindSources = binds.map((source, i) => {
-        if (!path.isAbsolute(source) || !fs.existsSync(source)) {
-          throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `bind mount source ${source} does not exist`);
-        }
         const dest = path.join(bindDir, String(i));
         const { idmapped } = idmapBind(source, dest, userns);
         note(dest);
         if (!idmapped) this.log.warn(`container ${rec.id}: ${source} cannot be ID-mapped; bound as is`);
         return dest;
       });
-      this.log.info(`container ${rec.id}: rootfs ${rootfs} shifted at ${target}; ${bindSources.length} binds ID-mapped`);
-      return { rootfs: target, bindSources };
+      this.log.info(`container ${rec.id}: rootfs ${shifted.replaced || target} shifted at ${target}; ${bindSources.length} binds ID-mapped`);
+      return bindSources;
     } finally {
       fs.closeSync(userns);
     }

@@ -29,7 +29,8 @@ export class UnaryClient {
     private readonly timeoutMs = 30_000,
   ) {}
 
-  private connect(): http2.ClientHttp2Session {
+  /** Opens the connection now (it is otherwise opened by the first call). */
+  connect(): http2.ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const session = http2.connect('http://localhost', {
       createConnection: () => net.connect(this.socketPath),
@@ -111,9 +112,10 @@ export class UnaryClient {
   }
 }
 
-/** A typed client object: one async function per method of the service. */
+/** A typed client object, already connecting: one async function per method of the service. */
 export function makeClient<Api>(socketPath: string, schemas: Record<string, MessageSchema>, methods: Record<string, MethodSpec>): Api & { close(): void } {
   const client = new UnaryClient(socketPath, schemas);
+  client.connect();
   const api: Record<string, unknown> = { close: () => client.close() };
   for (const [name, spec] of Object.entries(methods)) {
     api[name] = (req: Message) => client.call(spec, req);

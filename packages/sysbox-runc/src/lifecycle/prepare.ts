@@ -1,9 +1,9 @@
-// Turns a bundle into a system-container bundle: refuse what cannot work, register with sysbox-mgr,
-// get the id range and the ID-shifted mounts, apply the transform list, write the new config.json
-// into the container's run dir. Anything half-done is released before the error propagates.
+// Turns a bundle into a system-container bundle: refuse what cannot work, have sysbox-mgr register
+// the container (id range, ID-shifted rootfs, ID-mapped bind sources, all or nothing), apply the
+// transform list, write the new config.json into the container's run dir. If anything fails after
+// registration, the registration is released before the error propagates.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ID_RANGE_SIZE } from '@sysbox/common/paths';
 import { isBindMount, type IdMapping } from '../spec/oci.js';
 import { loadSpec, rootfsPath } from '../spec/load.js';
 import { applyTransforms } from '../spec/transforms/index.js';
@@ -24,53 +24,45 @@ export interface PreparedContainer {
 const toMgr = (m: IdMapping): { containerId: number; hostId: number; size: number } => ({ containerId: m.containerID, hostId: m.hostID, size: m.size });
 
 export async function prepareSystemContainer(mgrSocket: string, id: string, bundle: string): Promise<PreparedContainer> {
-  const spec = loadSpec(bundle);
-  const refused = refusal(spec);
-  if (refused) throw new RefusedError(refused);
-
+  // Connect first: the HTTP/2 handshake proceeds while the spec is read and checked.
   const mgr = connectMgr(mgrSocket);
-  let runDir: string;
-  try {
-    log('debug', `registering ${id}`);
-    ({ runDir = '' } = await mgr.register({ id, bundle }));
-    log('debug', `registered ${id}`);
-  } catch (err) {
-    mgr.close();
-    throw explainMgrError(err, mgrSocket);
-  }
-  const release = async (): Promise<void> => {
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
-      await mgr.unregister({ id });
+      return await fn();
     } catch (err) {
       throw explainMgrError(err, mgrSocket);
     }
   };
+  const release = (): Promise<void> => call(async () => { await mgr.unregister({ id }); });
+  let registered = false;
   try {
+    const spec = loadSpec(bundle);
+    const refused = refusal(spec);
+    if (refused) throw new RefusedError(refused);
     const linux = spec.linux!;
     const preMapped = (linux.uidMappings?.length ?? 0) > 0;
-    const ids = await mgr.subidAlloc(preMapped
-      ? { id, uidMappings: linux.uidMappings!.map(toMgr), gidMappings: (linux.gidMappings ?? []).map(toMgr) }
-      : { id, size: ID_RANGE_SIZE });
-    log('debug', `ids ${ids.uid}/${ids.gid}`);
-    const binds = (spec.mounts ?? []).filter(isBindMount).map((m) => ({ source: m.source ?? '' }));
-    const prepared = await mgr.prepareMounts({ id, rootfs: rootfsPath(bundle, spec), binds, noShift: preMapped });
-    log('debug', `mounts prepared: rootfs ${prepared.rootfs}`);
+    log('debug', `registering ${id}`);
+    const reg = await call(() => mgr.register({
+      id,
+      bundle,
+      rootfs: rootfsPath(bundle, spec),
+      binds: (spec.mounts ?? []).filter(isBindMount).map((m) => ({ source: m.source ?? '' })),
+      uidMappings: preMapped ? linux.uidMappings!.map(toMgr) : [],
+      gidMappings: preMapped ? (linux.gidMappings ?? []).map(toMgr) : [],
+    }));
+    registered = true;
+    log('debug', `registered ${id}: ids ${reg.uid}+${reg.size}, rootfs ${reg.rootfs}`);
     applyTransforms(spec, {
-      uid: ids.uid ?? 0, gid: ids.gid ?? 0, size: ids.size ?? 0, preMapped,
-      rootfs: prepared.rootfs ?? '', bindSources: prepared.bindSources ?? [],
+      uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0, preMapped,
+      rootfs: reg.rootfs ?? '', bindSources: reg.bindSources ?? [],
     });
+    const runDir = reg.runDir ?? '';
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
-    const created = async (initPid: number): Promise<void> => {
-      try {
-        await mgr.created({ id, initPid });
-      } catch (err) {
-        throw explainMgrError(err, mgrSocket);
-      }
-    };
+    const created = (initPid: number): Promise<void> => call(async () => { await mgr.created({ id, initPid }); });
     return { bundle: runDir, release, created, close: () => mgr.close() };
   } catch (err) {
-    await release().catch(() => {});
+    if (registered) await release().catch(() => {});
     mgr.close();
-    throw explainMgrError(err, mgrSocket);
+    throw err;
   }
 }
