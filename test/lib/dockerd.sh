@@ -4,6 +4,7 @@
 #   test/lib/dockerd.sh start NAME RUNTIME_PATH [RUNTIME_ARG...]
 #   test/lib/dockerd.sh stop NAME
 # The socket is unix:///run/NAME.sock; the runtime is registered as "sysbox-runc".
+# Networking is off unless DOCKERD_NET_ARGS says otherwise (e.g. --bridge=BR --iptables=false).
 set -euo pipefail
 cmd=${1:?start|stop}; name=${2:?name}
 dir=/run/$name.d
@@ -18,10 +19,9 @@ start)
   args_json=$(printf '%s\n' "$@" | jq -R . | jq -s 'map(select(length>0))')
   jq -n --arg p "$runtime" --argjson a "$args_json" \
     '{runtimes: {"sysbox-runc": {path: $p, runtimeArgs: $a}}}' > "$dir/daemon.json"
-  # A hugetlb v1 hierarchy keeps crun and inner runtimes happy on hybrid hosts.
   "$dockerd_bin" --config-file "$dir/daemon.json" \
     --data-root "/var/lib/$name" --exec-root "$dir/exec" -H "unix://$sock" --pidfile "$pidfile" \
-    --iptables=false --ip6tables=false --bridge=none --storage-driver overlay2 \
+    ${DOCKERD_NET_ARGS:---iptables=false --ip6tables=false --bridge=none} --storage-driver overlay2 \
     >"$dir/dockerd.log" 2>&1 &
   for _ in $(seq 1 150); do
     if /usr/bin/docker -H "unix://$sock" version >/dev/null 2>&1; then exit 0; fi
