@@ -4,9 +4,9 @@
 #   debootstrap, busybox-static - local images (there is no registry)
 #   jq                - daemon.json edits in scripts/install.sh
 #   make, g++, python3 - node-gyp builds the native addon from source
-#   hyperfine         - bench/ timing
+#   hyperfine, bc     - bench/ timing and ratios
 set -euo pipefail
-pkgs=(docker.io runc debootstrap busybox-static jq make g++ python3 hyperfine)
+pkgs=(docker.io runc debootstrap busybox-static jq make g++ python3 hyperfine bc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
