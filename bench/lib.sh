@@ -13,14 +13,6 @@ bench_start() {
     --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level warn >"$mgr_dir/log" 2>&1 </dev/null &
   for _ in $(seq 1 50); do [ -S "$BENCH_MGR_SOCKET" ] && break; sleep 0.1; done
   trap bench_stop EXIT
-  if [ "${NETWORK:-none}" = bridge ]; then
-    # Docker's default networking, on a bridge of our own (no NAT rules: those chains are shared
-    # with any other dockerd on the host). Each container gets a veth pair and Docker's prestart hook.
-    bridge=${name:0:10}br
-    ip link add "$bridge" type bridge 2>/dev/null || true
-    ip addr replace 172.31.250.1/24 dev "$bridge"; ip link set "$bridge" up
-    export DOCKERD_NET_ARGS="--bridge=$bridge --iptables=false --ip6tables=false"
-  fi
   test/lib/dockerd.sh start "$name" "$PWD/out/bin/sysbox-runc" "--sysbox-mgr-socket=$BENCH_MGR_SOCKET"
   export DOCKER_HOST=unix:///run/$name.sock
   DOCKER=/usr/bin/docker images/build.sh busybox
@@ -30,7 +22,6 @@ bench_stop() {
   test/lib/dockerd.sh stop "$name"
   [ -f "$mgr_dir/pid" ] && kill "$(cat "$mgr_dir/pid")"
   sleep 0.3; rm -rf "$mgr_dir" "/var/lib/$name-mgr"
-  [ -n "${bridge:-}" ] && ip link del "$bridge" 2>/dev/null
   return 0
 }
 # median of numbers on stdin

@@ -47,6 +47,28 @@ describe('docker run --runtime=sysbox-runc', () => {
     assert.deepEqual(out.split('\n'), ['root 4755', 'root 4755', '1234:2345', 'alice', '4755', 'root']);
   });
 
+  it('gives root full capabilities inside its namespaces and none over the host', async () => {
+    const r = await docker('run', '--runtime=sysbox-runc', '--rm', BUSYBOX, 'sh', '-c', [
+      'grep CapEff /proc/self/status',
+      'mount -t tmpfs tmpfs /mnt && echo mount-ok',
+      'unshare -U -r id -u',
+      'hostname inner && hostname',
+      'echo 1 > /proc/sys/net/ipv4/ip_forward && cat /proc/sys/net/ipv4/ip_forward',
+      'echo 7 > /proc/sys/kernel/panic || echo panic-refused',
+      'mknod /tmp/sda b 8 0 2>/dev/null || echo mknod-refused',
+    ].join('\n'));
+    const hostPanic = (await run('cat', ['/proc/sys/kernel/panic'])).stdout.trim();
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim()), [
+      'CapEff:\t000001ffffffffff', 'mount-ok', '0', 'inner', '1', 'panic-refused', 'mknod-refused',
+    ]);
+    assert.notEqual(hostPanic, '7', 'a host-wide sysctl must not change');
+  });
+
+  it('passes a terminal through (console socket)', async () => {
+    const out = await dockerOk('run', '--runtime=sysbox-runc', '-t', '--rm', BUSYBOX, 'tty');
+    assert.match(out, /^\/dev\/pts\/\d+$/);
+  });
+
   it('runs with a plain runc container alongside', async () => {
     const out = await dockerOk('run', '--rm', BUSYBOX, 'cat', '/proc/self/uid_map');
     assert.match(out, /^0\s+0\s+4294967295$/);

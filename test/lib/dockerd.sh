@@ -4,24 +4,32 @@
 #   test/lib/dockerd.sh start NAME RUNTIME_PATH [RUNTIME_ARG...]
 #   test/lib/dockerd.sh stop NAME
 # The socket is unix:///run/NAME.sock; the runtime is registered as "sysbox-runc".
-# Networking is off unless DOCKERD_NET_ARGS says otherwise (e.g. --bridge=BR --iptables=false).
+# Containers get Docker's bridge networking on a bridge of this daemon's own (NAMEbr, no NAT rules:
+# iptables chains are shared with any other dockerd). Never --bridge=none: dockerd then deletes the
+# host's docker0, breaking another dockerd's networking.
 set -euo pipefail
 cmd=${1:?start|stop}; name=${2:?name}
 dir=/run/$name.d
 sock=/run/$name.sock
 pidfile=/run/$name.pid
 dockerd_bin=${DOCKERD:-/usr/sbin/dockerd}
+bridge=$(printf '%s' "$name" | cut -c1-13)br
 
 case "$cmd" in
 start)
   runtime=${3:?runtime path}; shift 3
   mkdir -p "$dir"
+  # A /24 of 10.213.0.0/16 picked from the name, so two of these daemons do not collide.
+  net=$(( $(printf '%s' "$name" | cksum | cut -d' ' -f1) % 250 + 1 ))
+  ip link add "$bridge" type bridge 2>/dev/null || true
+  ip addr replace "10.213.$net.1/24" dev "$bridge"
+  ip link set "$bridge" up
   args_json=$(printf '%s\n' "$@" | jq -R . | jq -s 'map(select(length>0))')
   jq -n --arg p "$runtime" --argjson a "$args_json" \
     '{runtimes: {"sysbox-runc": {path: $p, runtimeArgs: $a}}}' > "$dir/daemon.json"
   "$dockerd_bin" --config-file "$dir/daemon.json" \
     --data-root "/var/lib/$name" --exec-root "$dir/exec" -H "unix://$sock" --pidfile "$pidfile" \
-    ${DOCKERD_NET_ARGS:---iptables=false --ip6tables=false --bridge=none} --storage-driver overlay2 \
+    --bridge="$bridge" --iptables=false --ip6tables=false --storage-driver overlay2 \
     >"$dir/dockerd.log" 2>&1 &
   for _ in $(seq 1 150); do
     if /usr/bin/docker -H "unix://$sock" version >/dev/null 2>&1; then exit 0; fi
@@ -42,6 +50,7 @@ stop)
     umount -l "$m" 2>/dev/null || true
   done
   rm -f "$sock"
+  ip link del "$bridge" 2>/dev/null || true
   ;;
 *) echo "usage: $0 start|stop NAME ..." >&2; exit 2;;
 esac
