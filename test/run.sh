@@ -19,6 +19,8 @@ export SYSBOX_TEST_MGR_SOCKET=$mgr_dir/sysmgr.sock
 export SYSBOX_TEST_MGR_PIDFILE=$mgr_dir/sysbox-mgr.pid
 export SYSBOX_TEST_MGR_DATA_ROOT=/var/lib/$name-mgr
 export SYSBOX_TEST_SUBID_FILE=$mgr_dir/subid
+export SYSBOX_TEST_DOCKERD_CONFIG=/run/$name.d/daemon.json
+export SYSBOX_TEST_DOCKERD_PIDFILE=/run/$name.pid
 
 cleanup() {
   set +e

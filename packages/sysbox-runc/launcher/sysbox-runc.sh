@@ -8,8 +8,9 @@ runc=${SYSBOX_RUNC_PATH:-/usr/sbin/runc}
 mount_root=/run/sysbox-containers
 
 node_runtime() {
-  js="${0%/*}/sysbox-runc.js"
-  [ -f "$js" ] || js=/usr/lib/sysbox/sysbox-runc.js
+  # Next to the launcher's real path (/usr/bin/sysbox-runc is a link into /usr/lib/sysbox).
+  self=$(readlink -f "$0")
+  js="${self%/*}/sysbox-runc.js"
   unset NODE_EXTRA_CA_CERTS NODE_OPTIONS
   exec /usr/bin/node "$js" "$@"
 }
