@@ -9,3 +9,9 @@ export const MOUNT_ROOT = '/run/sysbox-containers';
 export const VERSION = '0.1.0';
 /** Size of the exclusive uid/gid range each container gets. */
 export const ID_RANGE_SIZE = 65536;
+/**
+ * Paths inside a system container backed by a per-container host dir owned by the container's root:
+ * software stacks overlays there (inner Docker, containerd, kubelet), which the container's own
+ * overlay rootfs cannot carry.
+ */
+export const SPECIAL_DIRS: readonly string[] = ['/var/lib/docker', '/var/lib/containerd', '/var/lib/kubelet'];

@@ -7,7 +7,9 @@ import type {
 } from '@sysbox/common';
 import { GrpcStatus, ID_RANGE_SIZE, VERSION } from '@sysbox/common';
 import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
+import { delegateCgroups } from './cgroup-delegation.js';
 import { isSameProcessAlive, processStartTime, watchInit } from './init-watch.js';
+import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { idmapBind, mountsUnder, openMappingUserns, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import type { Logger } from './logger.js';
 import type { ContainerRecord, StateStore } from './state-store.js';
@@ -88,13 +90,14 @@ export class MgrService {
     fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
     const rec: ContainerRecord = {
       id, bundle: req.bundle ?? '', runDir, uid: 0, gid: 0, size: 0, allocated: false,
-      state: 'registered', rootfs, mounts: [], replacedRootfs: '', replacedOptions: '', initPid: 0, initStartTime: 0,
+      state: 'registered', rootfs, mounts: [], replacedRootfs: '', replacedOptions: '', initPid: 0, initStartTime: 0, dirs: [],
     };
     this.containers.set(id, rec);
     try {
       this.allocateIds(rec, req);
       const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => b.source ?? ''));
-      return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources };
+      const specialDirSources = (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest));
+      return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources };
     } catch (err) {
       this.release(rec);
       throw err;
@@ -120,6 +123,19 @@ export class MgrService {
     }
     this.save(rec);
     this.log.info(`container ${rec.id}: ids ${rec.uid}-${rec.uid + rec.size - 1}${rec.allocated ? '' : ' (from spec)'}`);
+  }
+
+  private prepareSpecialDir(rec: ContainerRecord, dest: string): string {
+    let special: SpecialDir;
+    try {
+      special = prepareSpecialDir(this.opts.dataRoot, rec.runDir, rec.id, dest, rec.uid, rec.gid);
+    } catch (err) {
+      throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, (err as Error).message);
+    }
+    rec.dirs.push(special.hostDir);
+    rec.mounts.push(special.mountPoint);
+    this.save(rec);
+    return special.mountPoint;
   }
 
   /** Shifted rootfs and ID-mapped bind sources; with mappings from the spec, files are used as they are. */
@@ -169,6 +185,10 @@ export class MgrService {
     rec.initStartTime = start;
     rec.state = 'running';
     this.save(rec);
+    if (rec.allocated) {
+      const dirs = delegateCgroups(pid, rec.uid, rec.gid);
+      this.log.debug(`container ${rec.id}: cgroups delegated to ${rec.uid}: ${dirs.join(' ')}`);
+    }
     this.watch(rec);
     return {};
   }
@@ -207,6 +227,7 @@ export class MgrService {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }
     fs.rmSync(rec.runDir, { recursive: true, force: true });
+    for (const dir of rec.dirs ?? []) fs.rmSync(dir, { recursive: true, force: true });
     if (rec.replacedRootfs && fs.existsSync(rec.replacedRootfs)) {
       try {
         remountOverlay(rec.replacedOptions, rec.replacedRootfs);

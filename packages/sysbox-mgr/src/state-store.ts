@@ -17,6 +17,8 @@ export interface ContainerRecord {
   rootfs: string;
   /** Mount points we created, in creation order; released in reverse. */
   mounts: string[];
+  /** Host dirs backing special paths (/var/lib/docker ...); removed on release. */
+  dirs: string[];
   /** The container's init and its start time (clock ticks since boot), 0 until created. */
   initPid: number;
   initStartTime: number;

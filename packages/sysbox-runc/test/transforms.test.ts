@@ -3,18 +3,21 @@ import { describe, it } from 'node:test';
 import { applyTransforms, TRANSFORMS } from '../src/spec/transforms/index.js';
 import { ALL_CAPABILITIES, systemCapabilities } from '../src/spec/transforms/capabilities.js';
 import { SYSTEM_SYSCALLS } from '../src/spec/transforms/seccomp.js';
+import { wantedSpecialDirs } from '../src/spec/transforms/special-dirs.js';
 import type { TransformContext } from '../src/spec/transform.js';
 import { dockerLikeSpec } from './fixtures.js';
 
 const ctx: TransformContext = {
   uid: 231072, gid: 231072, size: 65536, preMapped: false,
   rootfs: '/run/sysbox-containers/abc/rootfs', bindSources: ['/run/sysbox-containers/abc/binds/0', '/run/sysbox-containers/abc/binds/1'],
+  specialDirs: ['/var/lib/docker'], specialDirSources: ['/run/sysbox-containers/abc/special/docker'],
 };
 
 describe('spec transforms', () => {
   it('are applied in a fixed, documented order', () => {
     assert.deepEqual(TRANSFORMS.map((t) => t.name), [
-      'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'capabilities', 'seccomp', 'proc-paths', 'sysctl', 'apparmor',
+      'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'writable-sys',
+      'capabilities', 'seccomp', 'proc-paths', 'sysctl', 'apparmor',
     ]);
   });
 
@@ -43,6 +46,24 @@ describe('spec transforms', () => {
     assert.equal(s.mounts![1]!.source, ctx.bindSources[0]);
     assert.equal(s.mounts![2]!.source, ctx.bindSources[1]);
     assert.throws(() => applyTransforms(dockerLikeSpec(), { ...ctx, bindSources: [] }), /idmapped-binds: sysbox-mgr prepared 0 bind sources for 2/);
+  });
+
+  it('back special dirs with sysbox-mgr host dirs, skipping paths the user mounted', () => {
+    const s = applyTransforms(dockerLikeSpec(), ctx);
+    assert.deepEqual(s.mounts!.at(-1), { destination: '/var/lib/docker', type: 'bind', source: ctx.specialDirSources[0], options: ['rbind', 'rprivate'] });
+    assert.deepEqual(wantedSpecialDirs(['/var/lib/docker', '/var/lib/kubelet'], ['/proc', '/var/lib/docker/']), ['/var/lib/kubelet']);
+  });
+
+  it('make /sys and /sys/fs/cgroup writable and nothing else', () => {
+    const spec = dockerLikeSpec();
+    spec.mounts!.push(
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+    );
+    const s = applyTransforms(spec, ctx);
+    assert.deepEqual(s.mounts!.find((m) => m.destination === '/sys')!.options, ['nosuid', 'noexec', 'nodev']);
+    assert.deepEqual(s.mounts!.find((m) => m.destination === '/sys/fs/cgroup')!.options, ['nosuid', 'noexec', 'nodev']);
+    assert.deepEqual(s.mounts!.find((m) => m.destination === '/data')!.options, ['rbind', 'ro']);
   });
 
   it('give root every capability and keep non-root sets but a full bounding set', () => {

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { isBindMount, type IdMapping } from '../spec/oci.js';
 import { loadSpec, rootfsPath } from '../spec/load.js';
 import { applyTransforms } from '../spec/transforms/index.js';
+import { wantedSpecialDirs } from '../spec/transforms/special-dirs.js';
+import { SPECIAL_DIRS } from '@sysbox/common/paths';
 import { RefusedError, refusal } from '../spec/validate.js';
 import { log } from '../log.js';
 import { connectMgr, explainMgrError } from './mgr.js';
@@ -41,6 +43,8 @@ export async function prepareSystemContainer(mgrSocket: string, id: string, bund
     if (refused) throw new RefusedError(refused);
     const linux = spec.linux!;
     const preMapped = (linux.uidMappings?.length ?? 0) > 0;
+    // With mappings from the spec nothing is shifted or backed: Docker's userns-remap owns that.
+    const specialDirs = preMapped ? [] : wantedSpecialDirs(SPECIAL_DIRS, (spec.mounts ?? []).map((m) => m.destination));
     log('debug', `registering ${id}`);
     const reg = await call(() => mgr.register({
       id,
@@ -49,12 +53,14 @@ export async function prepareSystemContainer(mgrSocket: string, id: string, bund
       binds: (spec.mounts ?? []).filter(isBindMount).map((m) => ({ source: m.source ?? '' })),
       uidMappings: preMapped ? linux.uidMappings!.map(toMgr) : [],
       gidMappings: preMapped ? (linux.gidMappings ?? []).map(toMgr) : [],
+      specialDirs,
     }));
     registered = true;
     log('debug', `registered ${id}: ids ${reg.uid}+${reg.size}, rootfs ${reg.rootfs}`);
     applyTransforms(spec, {
       uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0, preMapped,
       rootfs: reg.rootfs ?? '', bindSources: reg.bindSources ?? [],
+      specialDirs, specialDirSources: reg.specialDirSources ?? [],
     });
     const runDir = reg.runDir ?? '';
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });

@@ -12,6 +12,9 @@ export interface TransformContext {
   rootfs: string;
   /** One per bind mount of the spec, in order: the ID-mapped source to bind from instead. */
   bindSources: string[];
+  /** Paths backed by sysbox-mgr's per-container host dirs, and those dirs (same order). */
+  specialDirs: string[];
+  specialDirSources: string[];
 }
 
 export interface Transform {

@@ -9,14 +9,18 @@ import { idmappedBinds } from './idmapped-binds.js';
 import { procPaths } from './proc-paths.js';
 import { seccomp } from './seccomp.js';
 import { shiftedRootfs } from './shifted-rootfs.js';
+import { specialDirs } from './special-dirs.js';
 import { sysctl } from './sysctl.js';
 import { userNamespace } from './user-namespace.js';
+import { writableSys } from './writable-sys.js';
 
 export const TRANSFORMS: readonly Transform[] = [
   userNamespace, // own user namespace on an exclusive id range
   cgroupNamespace, // host cgroup paths hidden
   shiftedRootfs, // rootfs: ID-shifted view, reachable by the container's root
   idmappedBinds, // bind mounts: ID-mapped sources
+  specialDirs, // /var/lib/docker & co. on host dirs the container's root owns
+  writableSys, // sysfs and cgroupfs writable where the container owns them
   capabilities, // full capability set for root, inside the user namespace
   seccomp, // syscalls system software needs
   procPaths, // /proc/sys writable where the namespace owns it
