@@ -12,7 +12,7 @@ const T = (n: string): protobuf.Type => root.lookupType(`sysbox.mgr.v1.${n}`);
 describe('grpc-lite wire codec', () => {
   it('encodes what protobufjs decodes to the same message', () => {
     const msg = {
-      id: 'c1', bundle: '/b', rootfs: '/b/rootfs', binds: [{ source: '/etc/hosts' }],
+      id: 'c1', bundle: '/b', rootfs: '/b/rootfs', binds: [{ source: '/etc/hosts', destination: '/etc/hosts' }],
       uidMappings: [{ containerId: 0, hostId: 165536, size: 65536 }], gidMappings: [], specialDirs: ['/var/lib/docker'],
     };
     const t = T('RegisterRequest');

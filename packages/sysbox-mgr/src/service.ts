@@ -6,6 +6,7 @@ import type {
   ContainerInfo, ContainerRef, CreatedRequest, Empty, ListContainersReply, RegisterReply, RegisterRequest, StatusReply,
 } from '@sysbox/common';
 import { GrpcStatus, ID_RANGE_SIZE, VERSION } from '@sysbox/common';
+import { SPECIAL_DIRS } from '@sysbox/common/paths';
 import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
 import { delegateCgroups } from './cgroup-delegation.js';
 import { isSameProcessAlive, processStartTime, watchInit } from './init-watch.js';
@@ -86,11 +87,20 @@ export class MgrService {
     if (!path.isAbsolute(rootfs) || !fs.existsSync(rootfs)) {
       throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `rootfs ${rootfs} does not exist`);
     }
+    const exclusive = (req.binds ?? []).filter((b) => SPECIAL_DIRS.includes((b.destination ?? '').replace(/\/+$/, '')));
+    for (const b of exclusive) {
+      const holder = [...this.containers.values()].find((c) => c.exclusiveSources?.includes(path.resolve(b.source ?? '')));
+      if (holder) {
+        throw new ServiceError(GrpcStatus.FAILED_PRECONDITION,
+          `${b.source} is already mounted at ${b.destination} in container ${holder.id}: two Docker (or containerd/kubelet) instances cannot share one data root`);
+      }
+    }
     const runDir = path.join(this.opts.mountRoot, id);
     fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
     const rec: ContainerRecord = {
       id, bundle: req.bundle ?? '', runDir, uid: 0, gid: 0, size: 0, allocated: false,
-      state: 'registered', rootfs, mounts: [], replacedRootfs: '', replacedOptions: '', initPid: 0, initStartTime: 0, dirs: [],
+      state: 'registered', rootfs, mounts: [], replacedRootfs: '', replacedOptions: '', initPid: 0, initStartTime: 0,
+      dirs: [], exclusiveSources: exclusive.map((b) => path.resolve(b.source ?? '')),
     };
     this.containers.set(id, rec);
     try {

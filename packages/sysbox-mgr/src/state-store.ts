@@ -19,6 +19,8 @@ export interface ContainerRecord {
   mounts: string[];
   /** Host dirs backing special paths (/var/lib/docker ...); removed on release. */
   dirs: string[];
+  /** User-given sources bound at special paths (e.g. a volume at /var/lib/docker): exclusive. */
+  exclusiveSources: string[];
   /** The container's init and its start time (clock ticks since boot), 0 until created. */
   initPid: number;
   initStartTime: number;

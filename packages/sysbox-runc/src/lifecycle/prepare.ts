@@ -50,7 +50,7 @@ export async function prepareSystemContainer(mgrSocket: string, id: string, bund
       id,
       bundle,
       rootfs: rootfsPath(bundle, spec),
-      binds: (spec.mounts ?? []).filter(isBindMount).map((m) => ({ source: m.source ?? '' })),
+      binds: (spec.mounts ?? []).filter(isBindMount).map((m) => ({ source: m.source ?? '', destination: m.destination })),
       uidMappings: preMapped ? linux.uidMappings!.map(toMgr) : [],
       gidMappings: preMapped ? (linux.gidMappings ?? []).map(toMgr) : [],
       specialDirs,
