@@ -1,0 +1,108 @@
+// Docker inside a system container (issue 4): an inner dockerd, unprivileged, on overlay2, with
+// inner images, builds and networking, bounded by the outer container's limits, isolated from the
+// host's Docker, and leaving nothing behind.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { BUSYBOX, DOCKER, DOCKER_HOST, MGR_DATA_ROOT, containerIdOf, docker, dockerOk, leftoversOf, run, uniqueName } from '../lib/env.js';
+
+const DOCKER_IMAGE = 'sysbox/docker:latest';
+const HOST_SYSCTLS = ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/bridge/bridge-nf-call-iptables', '/proc/sys/kernel/panic', '/proc/sys/vm/overcommit_memory'];
+
+function readSysctls(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of HOST_SYSCTLS) {
+    try { out[f] = fs.readFileSync(f, 'utf8').trim(); } catch { out[f] = 'absent'; }
+  }
+  return out;
+}
+
+/** `docker exec` in the outer container; must succeed. */
+function inner(outer: string, ...cmd: string[]): Promise<string> {
+  return dockerOk('exec', outer, ...cmd);
+}
+
+async function waitForInnerDocker(outer: string): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    if ((await docker('exec', outer, 'docker', 'info')).status === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const log = await docker('exec', outer, 'tail', '-20', '/var/log/dockerd.log');
+  throw new Error(`inner dockerd did not answer in 30 s; its log:\n${log.stdout}${log.stderr}`);
+}
+
+describe('Docker inside a system container', () => {
+  const outer = uniqueName('dind');
+  let outerId = '';
+  let sysctlsBefore: Record<string, string> = {};
+
+  before(async () => {
+    sysctlsBefore = readSysctls();
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', outer, '--memory', '512m', '--pids-limit', '300', DOCKER_IMAGE, 'sleep', 'infinity');
+    outerId = await containerIdOf(outer);
+    await waitForInnerDocker(outer);
+    const load = await run('bash', ['-c', `"${DOCKER}" -H "${DOCKER_HOST}" save ${BUSYBOX} | "${DOCKER}" -H "${DOCKER_HOST}" exec -i ${outer} docker load`]);
+    assert.equal(load.status, 0, `docker load inside failed: ${load.stderr}`);
+  });
+  after(() => docker('rm', '-f', outer));
+
+  it('runs the inner dockerd unprivileged on overlay2', async () => {
+    assert.equal(await dockerOk('inspect', '-f', '{{.HostConfig.Privileged}}', outer), 'false');
+    const info = await inner(outer, 'docker', 'info', '--format', '{{.Driver}} {{.CgroupVersion}}');
+    assert.equal(info, 'overlay2 1');
+    assert.match(await inner(outer, 'cat', '/proc/self/uid_map'), /^0\s+[1-9]\d*\s+65536$/);
+  });
+
+  it('runs inner containers from a loaded image, builds images, and networks inner containers together', async () => {
+    assert.equal(await inner(outer, 'docker', 'run', '--rm', BUSYBOX, 'echo', 'hello from inside'), 'hello from inside');
+    const built = await inner(outer, 'sh', '-c', [
+      'mkdir -p /tmp/ctx && printf "FROM sysbox/busybox:latest\\nRUN echo built-inside > /built\\n" > /tmp/ctx/Dockerfile',
+      'docker build -q -t inner/built /tmp/ctx >/dev/null && docker run --rm inner/built cat /built',
+    ].join(' && '));
+    assert.equal(built, 'built-inside');
+    const served = await inner(outer, 'sh', '-c', [
+      'docker run -d --name web sysbox/busybox:latest httpd -f -p 8080 -h /etc >/dev/null',
+      'ip=$(docker inspect -f "{{.NetworkSettings.IPAddress}}" web)',
+      'docker run --rm sysbox/busybox:latest wget -qO- http://$ip:8080/hostname',
+      'docker rm -f web >/dev/null',
+    ].join(' && '));
+    assert.match(served, /^[0-9a-f]{12}$/, `inner container did not reach the other: ${served}`);
+  });
+
+  it('keeps inner containers inside the outer container\'s cgroups and limits', async () => {
+    const innerName = 'bounded';
+    await inner(outer, 'docker', 'run', '-d', '--name', innerName, BUSYBOX, 'sleep', '3017');
+    const innerPid = await inner(outer, 'docker', 'inspect', '-f', '{{.State.Pid}}', innerName);
+    // That pid is in the outer container's pid namespace; find the host pid through the outer's view.
+    const hostPids = (await run('pgrep', ['-f', '^sleep 3017$'])).stdout.trim().split('\n').filter(Boolean);
+    const memLines = hostPids.map((p) => {
+      try { return fs.readFileSync(`/proc/${p}/cgroup`, 'utf8').split('\n').find((l) => /:memory:/.test(l)) ?? ''; } catch { return ''; }
+    });
+    assert.ok(memLines.some((l) => l.includes(`/${outerId}/docker/`)), `no inner container under the outer cgroup: ${memLines.join(' | ')}`);
+    const innerCgroup = await inner(outer, 'docker', 'exec', innerName, 'cat', '/proc/self/cgroup');
+    assert.ok(!innerCgroup.includes(outerId), `inner cgroup paths must not show host paths: ${innerCgroup}`);
+    assert.ok(Number(innerPid) > 0);
+    await inner(outer, 'docker', 'rm', '-f', innerName);
+    // 512 MiB outer limit: an inner container holding 700 MiB is OOM-killed (tail -n 1 keeps a line-less input in memory).
+    const hog = await docker('exec', outer, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c', 'head -c 700m /dev/zero | tail -n 1 >/dev/null; echo status=$?');
+    assert.equal(hog.stdout.trim(), 'status=137', `the memory hog inside an inner container must be OOM-killed: ${hog.stdout}${hog.stderr}`);
+    const small = await inner(outer, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c', 'head -c 100m /dev/zero | tail -n 1 >/dev/null; echo status=$?');
+    assert.equal(small, 'status=0', 'below the outer limit the same work succeeds');
+  });
+
+  it('cannot see the host\'s Docker and leaves host sysctls alone', async () => {
+    const names = await inner(outer, 'docker', 'ps', '-a', '--format', '{{.Names}}');
+    assert.ok(!names.split('\n').includes(outer), 'the inner Docker must not list host containers');
+    const images = await inner(outer, 'docker', 'images', '--format', '{{.Repository}}');
+    assert.ok(!images.includes('sysbox/docker'), `host images visible inside: ${images}`);
+    assert.deepEqual(readSysctls(), sysctlsBefore);
+  });
+
+  it('leaves no mounts, dirs or records on the host after docker rm -f', async () => {
+    const specialDir = `${MGR_DATA_ROOT}/docker/${outerId}`;
+    assert.ok(fs.existsSync(specialDir), `the inner /var/lib/docker should be backed by ${specialDir}`);
+    await dockerOk('rm', '-f', outer);
+    assert.deepEqual(leftoversOf(outerId), []);
+    assert.ok(!fs.existsSync(specialDir), `${specialDir} must be removed`);
+  });
+});
