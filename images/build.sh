@@ -86,6 +86,9 @@ customize_docker() {
 case "$1" in dockerd|/usr/sbin/dockerd) exec "$@";; esac   # the user starts dockerd in the foreground
 if [ "${SYSBOX_DOCKERD:-1}" != 0 ] && ! docker info >/dev/null 2>&1; then
   mkdir -p /var/log
+  # A container made from a commit of a running one carries its pid files: nothing runs yet, so
+  # they are stale (dockerd refuses to start over them).
+  rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
   # shellcheck disable=SC2086
   setsid dockerd ${DOCKERD_ARGS:-} </dev/null >>/var/log/dockerd.log 2>&1 &
   pid=$! i=0

@@ -38,7 +38,7 @@ describe('Docker inside a system container', () => {
 
   before(async () => {
     sysctlsBefore = readSysctls();
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', outer, '--memory', '512m', '--pids-limit', '300', DOCKER_IMAGE, 'sleep', 'infinity');
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', outer, '--memory', '512m', '--pids-limit', '300', '--cpus', '0.5', DOCKER_IMAGE, 'sleep', 'infinity');
     outerId = await containerIdOf(outer);
     await waitForInnerDocker(outer);
     const load = await run('bash', ['-c', `"${DOCKER}" -H "${DOCKER_HOST}" save ${BUSYBOX} | "${DOCKER}" -H "${DOCKER_HOST}" exec -i ${outer} docker load`]);
@@ -88,6 +88,23 @@ describe('Docker inside a system container', () => {
     assert.equal(hog.stdout.trim(), 'status=137', `the memory hog inside an inner container must be OOM-killed: ${hog.stdout}${hog.stderr}`);
     const small = await inner(outer, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c', 'head -c 100m /dev/zero | tail -n 1 >/dev/null; echo status=$?');
     assert.equal(small, 'status=0', 'below the outer limit the same work succeeds');
+  });
+
+  it('bounds inner containers by the outer --pids-limit and --cpus', async () => {
+    const outerPid = await dockerOk('inspect', '-f', '{{.State.Pid}}', outer);
+    const pidsLine = fs.readFileSync(`/proc/${outerPid}/cgroup`, 'utf8').split('\n').find((l) => /:pids:/.test(l))!;
+    assert.equal(fs.readFileSync(`/sys/fs/cgroup/pids${pidsLine.split(':')[2]}/pids.max`, 'utf8').trim(), '300');
+    // 400 sleeps in an inner container: forks beyond the outer limit fail; 50 are fine.
+    const many = await docker('exec', outer, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c', 'i=0; while [ $i -lt 400 ]; do sleep 30 & i=$((i+1)); done; echo all-forked');
+    assert.ok(!many.stdout.includes('all-forked'), 'an inner container exceeded the outer --pids-limit');
+    assert.match(many.stderr, /can't fork/);
+    const few = await inner(outer, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c', 'i=0; while [ $i -lt 50 ]; do sleep 1 & i=$((i+1)); done; echo all-forked');
+    assert.equal(few, 'all-forked');
+    // Two busy loops for 3 s: unbounded they would use ~6 s of CPU on two cores; --cpus 0.5 allows ~1.5 s.
+    const usage = await inner(outer, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c',
+      'timeout 3 sh -c "while :; do :; done" & timeout 3 sh -c "while :; do :; done"; wait; cat /sys/fs/cgroup/cpuacct/cpuacct.usage');
+    const seconds = Number(usage.split('\n').at(-1)) / 1e9;
+    assert.ok(seconds > 0.5 && seconds < 2.5, `inner CPU use ${seconds.toFixed(2)} s is not bounded by the outer --cpus 0.5`);
   });
 
   it('cannot see the host\'s Docker and leaves host sysctls alone', async () => {

@@ -10,6 +10,7 @@ import { SPECIAL_DIRS } from '@sysbox/common/paths';
 import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
 import { delegateCgroups } from './cgroup-delegation.js';
 import { isSameProcessAlive, processStartTime, watchInit } from './init-watch.js';
+import { restoreSpecialDir, saveSpecialDir } from './preload.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { idmapBind, mountsUnder, openMappingUserns, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import type { Logger } from './logger.js';
@@ -145,6 +146,9 @@ export class MgrService {
     rec.dirs.push(special.hostDir);
     rec.mounts.push(special.mountPoint);
     this.save(rec);
+    if (rec.allocated && restoreSpecialDir(rec.rootfs, dest, special.hostDir, rec.uid, rec.gid)) {
+      this.log.info(`container ${rec.id}: ${dest} preloaded from the image`);
+    }
     return special.mountPoint;
   }
 
@@ -220,7 +224,26 @@ export class MgrService {
     const rec = this.get(ref.id);
     rec.state = state;
     this.save(rec);
+    if (state === 'paused') this.saveSpecialDirs(rec);
     return {};
+  }
+
+  /** On pause (docker commit pauses) and stop: inner data into the rootfs, so a commit carries it. */
+  private saveSpecialDirs(rec: ContainerRecord): void {
+    if (!rec.allocated) return;
+    for (const hostDir of rec.dirs) {
+      const dest = SPECIAL_DIRS.find((d) => path.basename(d) === path.basename(path.dirname(hostDir)));
+      if (!dest) continue;
+      const t0 = Date.now();
+      try {
+        if (saveSpecialDir(hostDir, rec.rootfs, dest, rec.uid, rec.gid, rec.size)) {
+          this.log.info(`container ${rec.id}: ${dest} archived into its rootfs in ${Date.now() - t0} ms`);
+        }
+      } catch (err) {
+        // The pause itself succeeded; a commit now just lacks the inner data.
+        this.log.error(`container ${rec.id}: ${(err as Error).message}`);
+      }
+    }
   }
 
   unregister(ref: ContainerRef): Empty {
@@ -231,6 +254,9 @@ export class MgrService {
 
   /** Undoes everything held for the container; safe to repeat after a crash half-way. */
   private release(rec: ContainerRecord): void {
+    // A container that ran keeps its inner images in its rootfs: a commit of the stopped container
+    // (docker build steps are exactly that) carries them, and so does its next start.
+    if (rec.initPid > 0) this.saveSpecialDirs(rec);
     for (const m of [...rec.mounts].reverse()) releaseMount(m);
     for (const m of mountsUnder(rec.runDir)) releaseMount(m);
     if (mountsUnder(rec.runDir).length > 0) {

@@ -1,0 +1,73 @@
+// Inner images that travel with `docker commit`. The data of an inner Docker lives in a host dir
+// outside the container's rootfs (special-dirs.ts), which a commit would miss. When the container
+// is paused (docker commit pauses it) that data is archived into the rootfs as
+// /var/lib/sysbox-preload/<dir>.tar; a container created from such an image gets the archive
+// unpacked into its own special dir. A tar file, not a tree, because the inner overlay layers hold
+// whiteouts (0/0 char devices) that the outer overlay would take for its own deletions.
+// Owners are stored unshifted (as the container sees them) and shifted on restore.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const PRELOAD_DIR = '/var/lib/sysbox-preload';
+
+function archiveName(specialDest: string): string {
+  return `${path.basename(specialDest)}.tar`;
+}
+
+/** A GNU tar owner/group map shifting host ids base..base+size-1 down to 0..size-1. */
+function writeIdMap(base: number, size: number): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-idmap-')), 'map');
+  const lines: string[] = [];
+  for (let k = 0; k < size; k++) lines.push(`+${base + k} +${k}`);
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/**
+ * Archives a special dir (ids shifted down to the container's view) into the container's rootfs.
+ * The archive is written by a process running as the container's root host id, the only writer the
+ * ID-shifted rootfs accepts for files owned by root inside.
+ */
+export function saveSpecialDir(hostDir: string, rootfs: string, specialDest: string, uid: number, gid: number, size: number): boolean {
+  if (fs.readdirSync(hostDir).length === 0) return false;
+  const map = writeIdMap(uid, size);
+  const gmap = gid === uid ? map : writeIdMap(gid, size);
+  const outDir = path.join(rootfs, PRELOAD_DIR);
+  const out = path.join(outDir, archiveName(specialDest));
+  try {
+    const script = `set -e -o pipefail; tar -C "$2" --numeric-owner --owner-map="$3" --group-map="$4" --xattrs --xattrs-include='*' -cf - . | ` +
+      // the write side drops to the container's root
+      `setpriv --reuid=${uid} --regid=${gid} --clear-groups sh -c 'mkdir -p "$0" && cat > "$1.tmp" && mv "$1.tmp" "$1"' "$1" "$5"`;
+    const r = spawnSync('bash', ['-c', script, 'bash', outDir, hostDir, map, gmap, out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`archiving ${hostDir} failed: ${r.stderr.trim()}`);
+    return true;
+  } finally {
+    fs.rmSync(path.dirname(map), { recursive: true, force: true });
+    if (gmap !== map) fs.rmSync(path.dirname(gmap), { recursive: true, force: true });
+  }
+}
+
+function shiftTree(dir: string, uid: number, gid: number): void {
+  const st = fs.lstatSync(dir);
+  fs.lchownSync(dir, st.uid + uid, st.gid + gid);
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) shiftTree(p, uid, gid);
+    else {
+      const s = fs.lstatSync(p);
+      fs.lchownSync(p, s.uid + uid, s.gid + gid);
+    }
+  }
+}
+
+/** Unpacks an image's archive (if any) into a fresh special dir, shifting owners to the container's range. */
+export function restoreSpecialDir(rootfs: string, specialDest: string, hostDir: string, uid: number, gid: number): boolean {
+  const archive = path.join(rootfs, PRELOAD_DIR, archiveName(specialDest));
+  if (!fs.existsSync(archive)) return false;
+  const r = spawnSync('tar', ['-C', hostDir, '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', "--xattrs-include=*", '-xf', archive], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`unpacking ${archive} failed: ${r.stderr.trim()}`);
+  shiftTree(hostDir, uid, gid);
+  return true;
+}
