@@ -1,0 +1,42 @@
+// systemd as PID 1 in a system container (issue 4 images b and c): it boots to "running" with no
+// failed units, runs docker.service on overlay2 in the systemd + Docker image, and stops cleanly on
+// docker stop (SIGRTMIN+3, set by the image).
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { docker, dockerOk, uniqueName } from '../lib/env.js';
+
+async function waitForBoot(c: string): Promise<string> {
+  let state = '';
+  for (let i = 0; i < 60; i++) {
+    state = (await docker('exec', c, 'systemctl', 'is-system-running')).stdout.trim();
+    if (state === 'running' || state === 'degraded') return state;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return state;
+}
+
+describe('systemd in a system container', () => {
+  const names: string[] = [];
+  after(() => (names.length ? docker('rm', '-f', ...names) : undefined));
+
+  it('boots sysbox/systemd to running, with no failed units, and stops it cleanly', async () => {
+    const c = uniqueName('systemd');
+    names.push(c);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, 'sysbox/systemd:latest');
+    assert.equal(await waitForBoot(c), 'running');
+    assert.equal((await docker('exec', c, 'systemctl', '--failed', '--no-legend')).stdout.trim(), '');
+    assert.equal(await dockerOk('exec', c, 'cat', '/proc/1/comm'), 'systemd');
+    const t0 = Date.now();
+    await dockerOk('stop', c);
+    assert.ok(Date.now() - t0 < 9000, 'systemd must shut down on the stop signal, not be killed after the timeout');
+  });
+
+  it('runs docker.service on overlay2 in sysbox/systemd-docker', async () => {
+    const c = uniqueName('systemd-docker');
+    names.push(c);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, 'sysbox/systemd-docker:latest');
+    assert.equal(await waitForBoot(c), 'running');
+    assert.equal(await dockerOk('exec', c, 'systemctl', 'is-active', 'docker'), 'active');
+    assert.equal(await dockerOk('exec', c, 'docker', 'info', '--format', '{{.Driver}}'), 'overlay2');
+  });
+});
