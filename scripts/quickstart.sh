@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One command from a fresh Debian 12 machine to a running system container:
-# packages, npm ci, build, install, sysbox-mgr, Docker with the sysbox-runc runtime, then
-#   docker run --runtime=sysbox-runc --rm sysbox/busybox sh -c 'id; cat /proc/self/uid_map'
+# One command from a fresh Debian 12 machine to Docker running inside a system container:
+# packages, npm ci, build, install, sysbox-mgr, Docker with the sysbox-runc runtime, local images,
+# then a system container (root inside, an unprivileged id range outside) and, in another one, an
+# inner Docker on overlay2 running a container of its own.
 # Uses the host's Docker (started if it is not running) and systemd when it is PID 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,8 +57,14 @@ docker_ok || { echo "Docker is not running; see /var/log/dockerd.log" >&2; exit 
   || { echo "dockerd did not pick up the sysbox-runc runtime from /etc/docker/daemon.json" >&2; exit 1; }
 echo "runtimes: $(/usr/bin/docker info --format '{{range $k, $v := .Runtimes}}{{$k}} {{end}}')"
 
-step "image"
-DOCKER=/usr/bin/docker images/build.sh busybox
+step "images (local, from Debian packages; cached after the first build)"
+DOCKER=/usr/bin/docker images/build.sh busybox docker
 
 step "docker run --runtime=sysbox-runc --rm sysbox/busybox sh -c 'id; cat /proc/self/uid_map'"
 /usr/bin/docker run --runtime=sysbox-runc --rm sysbox/busybox sh -c 'id; cat /proc/self/uid_map'
+
+step "Docker inside a system container: docker save sysbox/busybox | docker run --runtime=sysbox-runc -i --rm sysbox/docker ..."
+/usr/bin/docker save sysbox/busybox | /usr/bin/docker run --runtime=sysbox-runc -i --rm sysbox/docker sh -c '
+  docker load -q
+  docker info --format "inner Docker {{.ServerVersion}}, storage driver {{.Driver}}"
+  docker run --rm sysbox/busybox echo "hello from a container inside a system container"'

@@ -51,6 +51,12 @@ describe('Docker inside a system container', () => {
     const info = await inner(outer, 'docker', 'info', '--format', '{{.Driver}} {{.CgroupVersion}}');
     assert.equal(info, 'overlay2 1');
     assert.match(await inner(outer, 'cat', '/proc/self/uid_map'), /^0\s+[1-9]\d*\s+65536$/);
+    // /var/lib/docker, containerd and kubelet are host dirs of their own, owned by root inside
+    const mounts = await inner(outer, 'sh', '-c', 'for d in /var/lib/docker /var/lib/containerd /var/lib/kubelet; do grep -q " $d " /proc/self/mountinfo && stat -c "$d %U" $d; done');
+    assert.deepEqual(mounts.split('\n'), ['/var/lib/docker root', '/var/lib/containerd root', '/var/lib/kubelet root']);
+    for (const kind of ['docker', 'containerd', 'kubelet']) {
+      assert.equal(fs.statSync(`${MGR_DATA_ROOT}/${kind}/${outerId}`).uid, Number(await inner(outer, 'sh', '-c', "awk '{print $2}' /proc/self/uid_map")));
+    }
   });
 
   it('runs inner containers from a loaded image, builds images, and networks inner containers together', async () => {
@@ -116,10 +122,10 @@ describe('Docker inside a system container', () => {
   });
 
   it('leaves no mounts, dirs or records on the host after docker rm -f', async () => {
-    const specialDir = `${MGR_DATA_ROOT}/docker/${outerId}`;
-    assert.ok(fs.existsSync(specialDir), `the inner /var/lib/docker should be backed by ${specialDir}`);
+    const specialDirs = ['docker', 'containerd', 'kubelet'].map((k) => `${MGR_DATA_ROOT}/${k}/${outerId}`);
+    for (const d of specialDirs) assert.ok(fs.existsSync(d), `${d} should back the container`);
     await dockerOk('rm', '-f', outer);
     assert.deepEqual(leftoversOf(outerId), []);
-    assert.ok(!fs.existsSync(specialDir), `${specialDir} must be removed`);
+    for (const d of specialDirs) assert.ok(!fs.existsSync(d), `${d} must be removed`);
   });
 });
