@@ -116,6 +116,8 @@ describe('Docker inside a system container', () => {
   it('cannot see the host\'s Docker and leaves host sysctls alone', async () => {
     const names = await inner(outer, 'docker', 'ps', '-a', '--format', '{{.Names}}');
     assert.ok(!names.split('\n').includes(outer), 'the inner Docker must not list host containers');
+    // The socket inside is the inner daemon's own, not the host's.
+    assert.notEqual(await inner(outer, 'docker', 'info', '--format', '{{.ID}}'), await dockerOk('info', '--format', '{{.ID}}'));
     const images = await inner(outer, 'docker', 'images', '--format', '{{.Repository}}');
     assert.ok(!images.includes('sysbox/docker'), `host images visible inside: ${images}`);
     assert.deepEqual(readSysctls(), sysctlsBefore);
