@@ -6,28 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUSYBOX, DOCKER, DOCKER_HOST, docker, dockerOk, run, uniqueName } from '../lib/env.js';
+import { BUSYBOX, DOCKER, DOCKER_HOST, docker, dockerOk, loadImageInto, run, uniqueName, waitForInnerDocker } from '../lib/env.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
 const DOCKERD_CONFIG = process.env.SYSBOX_TEST_DOCKERD_CONFIG ?? '';
 const DOCKERD_PIDFILE = process.env.SYSBOX_TEST_DOCKERD_PIDFILE ?? '';
 
-async function waitForInnerDocker(c: string): Promise<void> {
-  for (let i = 0; i < 60; i++) {
-    if ((await docker('exec', c, 'docker', 'info')).status === 0) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`inner dockerd of ${c} did not answer in 30 s`);
-}
-
 async function startDind(name: string, ...extra: string[]): Promise<void> {
   await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', name, ...extra, 'sleep', 'infinity');
   await waitForInnerDocker(name);
-}
-
-async function loadBusyboxInto(c: string): Promise<void> {
-  const r = await run('bash', ['-c', `"${DOCKER}" -H "${DOCKER_HOST}" save ${BUSYBOX} | "${DOCKER}" -H "${DOCKER_HOST}" exec -i ${c} docker load`]);
-  assert.equal(r.status, 0, r.stderr);
 }
 
 async function innerImages(c: string): Promise<string[]> {
@@ -64,7 +51,7 @@ describe('inner images', () => {
     containers.push(src, dst);
     images.push(image);
     await startDind(src, DOCKER_IMAGE);
-    await loadBusyboxInto(src);
+    await loadImageInto(src, BUSYBOX);
     await dockerOk('commit', src, image);
     await dockerOk('rm', '-f', src);
     await startDind(dst, image);
@@ -110,7 +97,7 @@ describe('inner images', () => {
     containers.push(first, second, rival);
     await startDind(first, '-v', `${vol}:/var/lib/docker`, DOCKER_IMAGE);
     assert.equal(await dockerOk('exec', first, 'docker', 'info', '--format', '{{.Driver}}'), 'overlay2');
-    await loadBusyboxInto(first);
+    await loadImageInto(first, BUSYBOX);
     await dockerOk('rm', '-f', first);
     await startDind(second, '-v', `${vol}:/var/lib/docker`, DOCKER_IMAGE);
     assert.ok((await innerImages(second)).includes(BUSYBOX), 'images on the volume survive re-creation');

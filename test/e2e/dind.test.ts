@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX, DOCKER, DOCKER_HOST, MGR_DATA_ROOT, containerIdOf, docker, dockerOk, leftoversOf, run, uniqueName } from '../lib/env.js';
+import { BUSYBOX, MGR_DATA_ROOT, containerIdOf, docker, dockerOk, leftoversOf, loadImageInto, run, uniqueName, waitForInnerDocker } from '../lib/env.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
 const HOST_SYSCTLS = ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/bridge/bridge-nf-call-iptables', '/proc/sys/kernel/panic', '/proc/sys/vm/overcommit_memory'];
@@ -22,15 +22,6 @@ function inner(outer: string, ...cmd: string[]): Promise<string> {
   return dockerOk('exec', outer, ...cmd);
 }
 
-async function waitForInnerDocker(outer: string): Promise<void> {
-  for (let i = 0; i < 60; i++) {
-    if ((await docker('exec', outer, 'docker', 'info')).status === 0) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const log = await docker('exec', outer, 'tail', '-20', '/var/log/dockerd.log');
-  throw new Error(`inner dockerd did not answer in 30 s; its log:\n${log.stdout}${log.stderr}`);
-}
-
 describe('Docker inside a system container', () => {
   const outer = uniqueName('dind');
   let outerId = '';
@@ -41,8 +32,7 @@ describe('Docker inside a system container', () => {
     await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', outer, '--memory', '512m', '--pids-limit', '300', '--cpus', '0.5', DOCKER_IMAGE, 'sleep', 'infinity');
     outerId = await containerIdOf(outer);
     await waitForInnerDocker(outer);
-    const load = await run('bash', ['-c', `"${DOCKER}" -H "${DOCKER_HOST}" save ${BUSYBOX} | "${DOCKER}" -H "${DOCKER_HOST}" exec -i ${outer} docker load`]);
-    assert.equal(load.status, 0, `docker load inside failed: ${load.stderr}`);
+    await loadImageInto(outer, BUSYBOX);
   });
   after(() => docker('rm', '-f', outer));
 

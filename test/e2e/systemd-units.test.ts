@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REPO, docker, dockerOk, uniqueName } from '../lib/env.js';
+import { REPO, docker, dockerOk, uniqueName, waitForSystemd } from '../lib/env.js';
 
 const c = uniqueName('units');
 
@@ -36,11 +36,7 @@ describe('systemd units', () => {
       ...bind(path.join(REPO, 'systemd/sysbox.service'), '/etc/systemd/system/sysbox.service'),
       ...bind(path.join(REPO, 'systemd/sysbox-mgr.service'), '/etc/systemd/system/sysbox-mgr.service'),
       'sysbox/systemd:latest');
-    for (let i = 0; i < 60; i++) {
-      const s = (await docker('exec', c, 'systemctl', 'is-system-running')).stdout.trim();
-      if (s === 'running' || s === 'degraded') break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await waitForSystemd(c);
     await sh('ln -sf /usr/lib/sysbox/sysbox-mgr /usr/bin/sysbox-mgr && ln -sf /usr/lib/sysbox/sysbox-runc /usr/bin/sysbox-runc && systemctl daemon-reload');
   });
   after(() => docker('rm', '-f', c));

@@ -3,17 +3,7 @@
 // docker stop (SIGRTMIN+3, set by the image).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { docker, dockerOk, uniqueName } from '../lib/env.js';
-
-async function waitForBoot(c: string): Promise<string> {
-  let state = '';
-  for (let i = 0; i < 60; i++) {
-    state = (await docker('exec', c, 'systemctl', 'is-system-running')).stdout.trim();
-    if (state === 'running' || state === 'degraded') return state;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return state;
-}
+import { docker, dockerOk, uniqueName, waitForSystemd } from '../lib/env.js';
 
 describe('systemd in a system container', () => {
   const names: string[] = [];
@@ -23,7 +13,7 @@ describe('systemd in a system container', () => {
     const c = uniqueName('systemd');
     names.push(c);
     await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, 'sysbox/systemd:latest');
-    assert.equal(await waitForBoot(c), 'running');
+    assert.equal(await waitForSystemd(c), 'running');
     assert.equal((await docker('exec', c, 'systemctl', '--failed', '--no-legend')).stdout.trim(), '');
     assert.equal(await dockerOk('exec', c, 'cat', '/proc/1/comm'), 'systemd');
     const t0 = Date.now();
@@ -35,7 +25,7 @@ describe('systemd in a system container', () => {
     const c = uniqueName('systemd-docker');
     names.push(c);
     await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, 'sysbox/systemd-docker:latest');
-    assert.equal(await waitForBoot(c), 'running');
+    assert.equal(await waitForSystemd(c), 'running');
     assert.equal(await dockerOk('exec', c, 'systemctl', 'is-active', 'docker'), 'active');
     assert.equal(await dockerOk('exec', c, 'docker', 'info', '--format', '{{.Driver}}'), 'overlay2');
   });

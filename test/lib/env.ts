@@ -186,3 +186,30 @@ export async function makeBundle(args: string[]): Promise<string> {
 export async function removeContainers(...names: string[]): Promise<void> {
   if (names.length) await docker('rm', '-f', ...names);
 }
+
+/** Waits until the Docker daemon inside a system container answers; its log on failure. */
+export async function waitForInnerDocker(c: string): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    if ((await docker('exec', c, 'docker', 'info')).status === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const log = await docker('exec', c, 'tail', '-20', '/var/log/dockerd.log');
+  throw new Error(`inner dockerd of ${c} did not answer in 30 s; its log:\n${log.stdout}${log.stderr}`);
+}
+
+/** `docker save IMAGE` on the test daemon piped into `docker load` inside the container. */
+export async function loadImageInto(c: string, image: string): Promise<void> {
+  const r = await run('bash', ['-c', `"${DOCKER}" -H "${DOCKER_HOST}" save ${image} | "${DOCKER}" -H "${DOCKER_HOST}" exec -i ${c} docker load`]);
+  if (r.status !== 0) throw new Error(`docker load of ${image} inside ${c} failed: ${r.stderr}`);
+}
+
+/** Waits for systemd in a container to finish booting; returns its final state. */
+export async function waitForSystemd(c: string): Promise<string> {
+  let state = '';
+  for (let i = 0; i < 60; i++) {
+    state = (await docker('exec', c, 'systemctl', 'is-system-running')).stdout.trim();
+    if (state === 'running' || state === 'degraded') return state;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return state;
+}

@@ -5,7 +5,6 @@ import { flagSet, flagTokens, flagValue, type ParsedArgs } from './cli/flags.js'
 export interface GlobalContext {
   /** Global flags to hand runc, verbatim (Sysbox's own removed). */
   runcGlobals: string[];
-  root: string;
   mgrSocket: string;
   debug: boolean;
 }
@@ -13,7 +12,6 @@ export interface GlobalContext {
 export function globalContext(parsed: ParsedArgs): GlobalContext {
   return {
     runcGlobals: flagTokens(parsed, {}, ['sysbox-mgr-socket']),
-    root: flagValue(parsed, 'root') ?? '/run/runc',
     mgrSocket: flagValue(parsed, 'sysbox-mgr-socket') ?? process.env.SYSBOX_MGR_SOCKET ?? MGR_SOCKET,
     debug: flagSet(parsed, 'debug'),
   };

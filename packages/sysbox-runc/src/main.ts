@@ -1,6 +1,5 @@
 // sysbox-runc entry point: runc's global flags, then one command module, loaded on demand so each
 // invocation pays only for what its command uses (this runs 4+ times per `docker run`).
-import { constants } from 'node:os';
 import { VERSION } from '@sysbox/common/paths';
 import { GLOBAL_FLAGS, flagSet, flagValue, parseFlags, UsageError } from './cli/flags.js';
 import type { Command } from './commands/common.js';
@@ -69,6 +68,3 @@ main(process.argv.slice(2)).then(
     process.exit(err instanceof UsageError ? 1 : (err as { exitCode?: number }).exitCode ?? 1);
   },
 );
-
-// Referenced so the bundler keeps os constants (used for signal exit codes) resolvable.
-void constants;
