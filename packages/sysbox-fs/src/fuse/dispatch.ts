@@ -1,0 +1,163 @@
+// One FUSE request in, one reply out: the glue between the wire protocol and a FileTree. Pure (no
+// I/O), so it runs in any worker and is testable without a mount.
+import { constants as fsc } from 'node:fs';
+import { constants as osc } from 'node:os';
+import * as p from './protocol.js';
+import type { FileTree, Inode } from '../tree.js';
+
+export interface DispatchOptions {
+  /** Seconds the kernel may cache names (positive and negative): the tree's shape never changes. */
+  entryTimeout: number;
+  /** Seconds the kernel may cache attributes; contents are not cached (direct I/O) so this is safe. */
+  attrTimeout: number;
+  /**
+   * st_size of every file. Must be non-zero: sendfile/splice readers (busybox cat) stop at i_size, and
+   * it must cover the longest content for the same reason.
+   */
+  fileSize: number;
+  /** atime/mtime/ctime of everything, in seconds. */
+  time: number;
+}
+
+export const DEFAULT_DISPATCH: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: Math.floor(Date.now() / 1000) };
+
+const E = osc.errno;
+const O_ACCMODE = 3; // not in fs.constants
+const W_OK = 2;
+
+function isWritable(inode: Inode): boolean {
+  return inode.node.kind === 'file' && inode.node.write !== undefined;
+}
+
+function attrOf(inode: Inode, opts: DispatchOptions): p.Attr {
+  const n = inode.node;
+  if (n.kind === 'dir') {
+    // Like a real directory: its own name, '.', and each subdirectory's '..'.
+    const subdirs = Object.values(n.entries).filter((c) => c.kind === 'dir').length;
+    return { ino: inode.ino, size: 0n, mode: p.S_IFDIR | (n.perm ?? 0o555), nlink: 2 + subdirs, uid: 0, gid: 0, time: opts.time };
+  }
+  return { ino: inode.ino, size: BigInt(opts.fileSize), mode: p.S_IFREG | (n.perm ?? (n.write ? 0o644 : 0o444)), nlink: 1, uid: 0, gid: 0, time: opts.time };
+}
+
+/** Handler exceptions become EIO, or their own errno if they carry one (e.g. a rethrown fs error). */
+function errnoOf(e: unknown): number {
+  const errno = (e as { errno?: unknown } | null)?.errno;
+  return typeof errno === 'number' && errno !== 0 ? Math.abs(errno) : E.EIO;
+}
+
+/**
+ * Builds the reply to one request, or undefined for requests that take none (FORGET, BATCH_FORGET,
+ * INTERRUPT: our handlers are synchronous, so an interrupted request is answered anyway).
+ */
+export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions): Buffer | undefined {
+  const h = p.decodeInHeader(buf);
+  if (!p.expectsReply(h.opcode)) return undefined;
+  try {
+    return handle(h, p.requestBody(buf, h), tree, opts);
+  } catch (e) {
+    // A malformed body (RangeError from a decoder) or a failing handler: the request still needs an answer.
+    return p.replyError(h.unique, e instanceof RangeError ? E.EINVAL : errnoOf(e));
+  }
+}
+
+function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions): Buffer {
+  const fail = (errno: number): Buffer => p.replyError(h.unique, errno);
+  const ok = (b?: Buffer): Buffer => p.reply(h.unique, b);
+  const node = (): Inode | undefined => tree.get(h.nodeid);
+
+  switch (h.opcode) {
+    case p.Opcode.LOOKUP: {
+      const child = tree.lookup(h.nodeid, p.decodeName(body));
+      // nodeid 0 with a timeout is a cacheable "no such entry": the tree is static, so this is safe.
+      if (!child) {
+        if (!node()) return fail(E.ENOENT);
+        return ok(p.encodeEntryOut({ nodeid: 0n, entryTimeout: opts.entryTimeout, attrTimeout: 0, attr: { ino: 0n, size: 0n, mode: 0, nlink: 0, uid: 0, gid: 0, time: 0 } }));
+      }
+      return ok(p.encodeEntryOut({ nodeid: child.ino, entryTimeout: opts.entryTimeout, attrTimeout: opts.attrTimeout, attr: attrOf(child, opts) }));
+    }
+    case p.Opcode.GETATTR: {
+      const n = node();
+      return n ? ok(p.encodeAttrOut(opts.attrTimeout, attrOf(n, opts))) : fail(E.ENOENT);
+    }
+    case p.Opcode.SETATTR: {
+      // Only truncation (open with O_TRUNC, `echo > file`) is meaningful, and virtual files have no
+      // stored content to cut, so it is accepted as a no-op on writable files.
+      const n = node();
+      if (!n) return fail(E.ENOENT);
+      const s = p.decodeSetattrIn(body);
+      if (s.valid & (p.FATTR_MODE | p.FATTR_UID | p.FATTR_GID)) return fail(E.EPERM);
+      if (s.valid & p.FATTR_SIZE) {
+        if (n.node.kind === 'dir') return fail(E.EISDIR);
+        if (!isWritable(n)) return fail(E.EACCES);
+      }
+      return ok(p.encodeAttrOut(opts.attrTimeout, attrOf(n, opts)));
+    }
+    case p.Opcode.OPEN: {
+      const n = node();
+      if (!n) return fail(E.ENOENT);
+      if (n.node.kind === 'dir') return fail(E.EISDIR);
+      if ((p.decodeOpenIn(body).flags & O_ACCMODE) !== fsc.O_RDONLY && !isWritable(n)) return fail(E.EACCES);
+      // DIRECT_IO: no page cache, so each read sees fresh content and no size-based truncation or
+      // padding; NOFLUSH: close() costs no FLUSH round trip (nothing is buffered).
+      return ok(p.encodeOpenOut(0n, p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH));
+    }
+    case p.Opcode.READ: {
+      const n = node();
+      if (!n) return fail(E.ENOENT);
+      if (n.node.kind !== 'file') return fail(E.EISDIR);
+      const r = p.decodeReadIn(body);
+      const content = n.node.read({ pid: h.pid, uid: h.uid, gid: h.gid });
+      const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+      const start = r.offset > BigInt(data.length) ? data.length : Number(r.offset);
+      return ok(data.subarray(start, Math.min(data.length, start + r.size)));
+    }
+    case p.Opcode.WRITE: {
+      const n = node();
+      if (!n) return fail(E.ENOENT);
+      if (n.node.kind !== 'file' || !n.node.write) return fail(E.EACCES);
+      const w = p.decodeWriteIn(body);
+      // Copy: the data is a view into the worker's read buffer, which the next request overwrites.
+      const res = n.node.write({ pid: h.pid, uid: h.uid, gid: h.gid }, Buffer.from(w.data));
+      return typeof res === 'number' && res !== 0 ? fail(res) : ok(p.encodeWriteOut(w.size));
+    }
+    case p.Opcode.OPENDIR: {
+      const n = node();
+      if (!n) return fail(E.ENOENT);
+      return n.node.kind === 'dir' ? ok(p.encodeOpenOut(0n, 0)) : fail(E.ENOTDIR);
+    }
+    case p.Opcode.READDIR: {
+      const n = node();
+      if (!n) return fail(E.ENOENT);
+      if (!n.children) return fail(E.ENOTDIR);
+      const r = p.decodeReadIn(body);
+      const entries: p.Dirent[] = [
+        { ino: n.ino, name: '.', type: p.DT_DIR },
+        { ino: n.parent, name: '..', type: p.DT_DIR },
+      ];
+      for (const [name, ino] of n.children) {
+        entries.push({ ino, name, type: tree.get(ino)?.node.kind === 'dir' ? p.DT_DIR : p.DT_REG });
+      }
+      return ok(p.packDirents(entries, Number(r.offset), r.size));
+    }
+    case p.Opcode.STATFS:
+      return ok(p.encodeStatfsOut({ blocks: 0n, bfree: 0n, bavail: 0n, files: BigInt(tree.size), ffree: 0n, bsize: 4096, namelen: 255, frsize: 4096 }));
+    case p.Opcode.ACCESS: {
+      const n = node();
+      if (!n) return fail(E.ENOENT);
+      return p.decodeAccessIn(body).mask & W_OK && n.node.kind === 'file' && !isWritable(n) ? fail(E.EACCES) : ok();
+    }
+    case p.Opcode.RELEASE:
+    case p.Opcode.RELEASEDIR:
+    case p.Opcode.FLUSH:
+    case p.Opcode.FSYNC:
+    case p.Opcode.FSYNCDIR:
+    case p.Opcode.DESTROY:
+      return ok();
+    case p.Opcode.INIT:
+      // INIT is answered once by the session before any worker starts; a second one is a protocol error.
+      return fail(E.EPROTO);
+    default:
+      // ENOSYS also makes the kernel stop sending e.g. GETXATTR at all.
+      return fail(E.ENOSYS);
+  }
+}

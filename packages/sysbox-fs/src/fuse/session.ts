@@ -1,0 +1,161 @@
+// A mounted FUSE file system: opens /dev/fuse, mounts it with mount(2), answers INIT on the calling
+// thread, then leaves every other request to worker threads. Unmounting (by us or anyone, lazily or
+// not) aborts the connection once the last user is gone; the workers' reads then fail ENODEV and
+// they exit, which is when `closed` settles and the fd is closed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as native from '@sysbox/native';
+import { DEFAULT_DISPATCH, type DispatchOptions } from './dispatch.js';
+import * as p from './protocol.js';
+import type { WorkerConfig, WorkerMessage } from './worker-config.js';
+
+const MS_NOSUID = 0x2;
+const MS_NODEV = 0x4;
+
+export interface SessionOptions {
+  mountpoint: string;
+  /** Source shown in mountinfo and the subtype (fuse.<fsname>). */
+  fsname?: string;
+  /** Absolute path of a module exporting `createTree(config): FileTree`, loaded in every worker. */
+  treeModule: string;
+  treeConfig?: unknown;
+  workers?: number;
+  /** Largest WRITE the kernel may send; read buffers are sized from it. */
+  maxWrite?: number;
+  dispatch?: Partial<DispatchOptions>;
+  /** Where worker errors go; the session never throws from a worker's failure. */
+  onError?: (message: string) => void;
+}
+
+const DEFAULT_MAX_WRITE = 128 * 1024;
+
+export class FuseSession {
+  /** Settles when every worker has exited (after unmount), with their exit reasons. */
+  readonly closed: Promise<string[]>;
+  private fdClosed = false;
+
+  private constructor(
+    readonly mountpoint: string,
+    private readonly fd: number,
+    private readonly workers: Worker[],
+    exits: Promise<string>[],
+  ) {
+    this.closed = Promise.all(exits).then((reasons) => {
+      this.closeFd();
+      return reasons;
+    });
+  }
+
+  static async mount(opts: SessionOptions): Promise<FuseSession> {
+    const fsname = opts.fsname ?? 'sysboxfs';
+    // Node opens with O_CLOEXEC, so processes we spawn never hold the connection open.
+    const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
+    let mounted = false;
+    try {
+      if (!fs.statSync(opts.mountpoint).isDirectory()) throw new Error(`${opts.mountpoint} is not a directory`);
+      // rootmode is the root's file type as the kernel sees it before our first GETATTR;
+      // allow_other because containers' processes are never the mounting user.
+      const data = `fd=${fd},rootmode=40000,user_id=0,group_id=0,allow_other`;
+      native.mount(fsname, opts.mountpoint, `fuse.${fsname}`, MS_NOSUID | MS_NODEV, data);
+      mounted = true;
+
+      const maxWrite = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE);
+      const cfg: WorkerConfig = {
+        fd,
+        bufferSize: p.readBufferSize(maxWrite),
+        treeModule: opts.treeModule,
+        treeConfig: opts.treeConfig ?? null,
+        dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch },
+      };
+      const workers: Worker[] = [];
+      const ready: Promise<void>[] = [];
+      const exits: Promise<string>[] = [];
+      for (let i = 0; i < Math.max(1, opts.workers ?? 2); i++) {
+        const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: cfg });
+        workers.push(w);
+        const { ready: r, exit } = track(w, opts.onError ?? (() => {}));
+        ready.push(r);
+        exits.push(exit);
+      }
+      const session = new FuseSession(opts.mountpoint, fd, workers, exits);
+      try {
+        await Promise.all(ready);
+      } catch (e) {
+        // A tree module that fails to load in a worker: unmount, which ends the others too.
+        session.unmount();
+        await session.closed;
+        throw e;
+      }
+      return session;
+    } catch (e) {
+      if (mounted) {
+        try { native.umount(opts.mountpoint, native.constants.MNT_DETACH); } catch { /* already gone */ }
+      }
+      try { fs.closeSync(fd); } catch { /* closed by the session already */ }
+      throw e;
+    }
+  }
+
+  /** Lazy unmount: the mount disappears now; the workers exit once no process uses it any more. */
+  unmount(): void {
+    try {
+      native.umount(this.mountpoint, native.constants.MNT_DETACH);
+    } catch (e) {
+      // EINVAL: not a mount point any more (someone else unmounted it): nothing to do.
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+    }
+  }
+
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  private closeFd(): void {
+    if (this.fdClosed) return;
+    this.fdClosed = true;
+    fs.closeSync(this.fd);
+  }
+}
+
+/** Reads and answers the INIT the kernel queued at mount time; returns the max_write agreed. */
+function answerInit(fd: number, maxWrite: number): number {
+  const buf = Buffer.alloc(p.readBufferSize(maxWrite));
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, null);
+    const h = p.decodeInHeader(buf.subarray(0, n));
+    if (h.opcode !== p.Opcode.INIT) throw new Error(`expected FUSE INIT, got opcode ${h.opcode}`);
+    const init = p.decodeInitIn(p.requestBody(buf, h));
+    const res = p.negotiateInit(init, { maxWrite });
+    if (!res.ok) {
+      fs.writeSync(fd, p.replyError(h.unique, res.errno));
+      throw new Error(res.reason);
+    }
+    fs.writeSync(fd, p.reply(h.unique, p.encodeInitOut(res.out)));
+    // A kernel with a newer major got our major alone and re-sends INIT in our version.
+    if (init.major === p.FUSE_KERNEL_VERSION) return res.out.maxWrite;
+  }
+}
+
+function track(w: Worker, onError: (message: string) => void): { ready: Promise<void>; exit: Promise<string> } {
+  let reason = 'exited';
+  let markReady: () => void = () => {};
+  let failReady: (e: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => { markReady = resolve; failReady = reject; });
+  w.on('message', (m: WorkerMessage) => {
+    if (m.type === 'ready') markReady();
+    else if (m.type === 'exit') reason = m.reason;
+    else {
+      reason = m.message;
+      onError(m.message);
+      failReady(new Error(m.message));
+    }
+  });
+  w.on('error', (e) => {
+    reason = e.message;
+    onError(e.message);
+    failReady(e);
+  });
+  const exit = new Promise<string>((resolve) => w.on('exit', () => { failReady(new Error(`worker exited: ${reason}`)); resolve(reason); }));
+  return { ready, exit };
+}

@@ -1,0 +1,52 @@
+// Worker-thread entry: builds its own FileTree, then loops blocking read → dispatch → write on the
+// shared /dev/fuse fd. The kernel hands each request to exactly one reader, so N workers serve N
+// requests in parallel without any locking of ours; a blocking read costs no event-loop round trip.
+import fs from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { dispatch } from './dispatch.js';
+import { loadTree, type WorkerConfig, type WorkerMessage } from './worker-config.js';
+
+function post(msg: WorkerMessage): void {
+  parentPort?.postMessage(msg);
+}
+
+const IGNORED_READ_ERRORS = new Set([
+  'EINTR', // a signal arrived while blocked: just read again
+  'EAGAIN', // only with O_NONBLOCK, which we do not set; harmless to retry
+  'ENOENT', // the request was interrupted/aborted between queueing and our read
+]);
+
+function serve(cfg: WorkerConfig): string {
+  const tree = loadTree(cfg.treeModule, cfg.treeConfig);
+  post({ type: 'ready' });
+  const buf = Buffer.alloc(cfg.bufferSize);
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(cfg.fd, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if (IGNORED_READ_ERRORS.has(code)) continue;
+      // ENODEV: the file system was unmounted (connection aborted); anything else is fatal too.
+      return code === 'ENODEV' ? 'unmounted' : `read /dev/fuse: ${(e as Error).message}`;
+    }
+    if (n === 0) return 'eof';
+    const reply = dispatch(buf.subarray(0, n), tree, cfg.dispatch);
+    if (!reply) continue;
+    try {
+      fs.writeSync(cfg.fd, reply);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      // ENOENT: the caller was interrupted and the kernel already dropped the request.
+      if (code === 'ENOENT') continue;
+      if (code === 'ENODEV') return 'unmounted';
+      post({ type: 'error', message: `write /dev/fuse: ${(e as Error).message}` });
+    }
+  }
+}
+
+try {
+  post({ type: 'exit', reason: serve(workerData as WorkerConfig) });
+} catch (e) {
+  post({ type: 'error', message: e instanceof Error ? e.stack ?? e.message : String(e) });
+}

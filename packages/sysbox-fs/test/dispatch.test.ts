@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dispatch, type DispatchOptions } from '../src/fuse/dispatch.js';
+import * as p from '../src/fuse/protocol.js';
+import { dir, file, StaticTree } from '../src/tree.js';
+
+const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: 1700000000 };
+let written = '';
+const tree = new StaticTree(dir({
+  hello: file((c) => `hello ${c.pid}\n`),
+  d: dir({ w: file(() => written, (_c, data) => { written = data.toString(); }) }),
+}));
+
+function req(opcode: number, nodeid: bigint, body: Buffer = Buffer.alloc(0), pid = 99): Buffer {
+  const h = Buffer.alloc(40);
+  h.writeUInt32LE(40 + body.length, 0);
+  h.writeUInt32LE(opcode, 4);
+  h.writeBigUInt64LE(11n, 8);
+  h.writeBigUInt64LE(nodeid, 16);
+  h.writeUInt32LE(pid, 32);
+  return Buffer.concat([h, body]);
+}
+const errorOf = (r: Buffer | undefined): number => r!.readInt32LE(4);
+const bodyOf = (r: Buffer | undefined): Buffer => r!.subarray(16);
+function readIn(offset: number, size: number): Buffer {
+  const b = Buffer.alloc(40);
+  b.writeBigUInt64LE(BigInt(offset), 8);
+  b.writeUInt32LE(size, 16);
+  return b;
+}
+
+describe('dispatch over a StaticTree', () => {
+  it('numbers inodes depth-first from the root (1), the same in every worker', () => {
+    assert.equal(tree.lookup(1n, 'hello')?.ino, 2n);
+    assert.equal(tree.lookup(1n, 'd')?.ino, 3n);
+    assert.equal(tree.lookup(3n, 'w')?.ino, 4n);
+    assert.equal(tree.get(4n)?.parent, 3n);
+  });
+
+  it('LOOKUP answers an entry with long timeouts and size 4096; a missing name is a cached negative entry', () => {
+    const r = dispatch(req(p.Opcode.LOOKUP, 1n, Buffer.from('hello\0')), tree, OPTS);
+    assert.equal(errorOf(r), 0);
+    const e = bodyOf(r);
+    assert.equal(e.length, 128);
+    assert.equal(e.readBigUInt64LE(0), 2n);
+    assert.equal(e.readBigUInt64LE(16), 86400n);
+    assert.equal(e.readBigUInt64LE(40 + 8), 4096n);
+    assert.equal(e.readUInt32LE(40 + 60), p.S_IFREG | 0o444);
+    const miss = bodyOf(dispatch(req(p.Opcode.LOOKUP, 1n, Buffer.from('nope\0')), tree, OPTS));
+    assert.equal(miss.readBigUInt64LE(0), 0n);
+    assert.equal(errorOf(dispatch(req(p.Opcode.LOOKUP, 42n, Buffer.from('x\0')), tree, OPTS)), -2);
+  });
+
+  it('OPEN gives DIRECT_IO|NOFLUSH; writing a read-only file or opening a dir fails', () => {
+    const wr = Buffer.alloc(8); wr.writeUInt32LE(1, 0); // O_WRONLY
+    assert.equal(bodyOf(dispatch(req(p.Opcode.OPEN, 2n, Buffer.alloc(8)), tree, OPTS)).readUInt32LE(8), p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH);
+    assert.equal(errorOf(dispatch(req(p.Opcode.OPEN, 2n, wr), tree, OPTS)), -13);
+    assert.equal(errorOf(dispatch(req(p.Opcode.OPEN, 4n, wr), tree, OPTS)), 0);
+    assert.equal(errorOf(dispatch(req(p.Opcode.OPEN, 3n, Buffer.alloc(8)), tree, OPTS)), -21);
+  });
+
+  it('READ computes content for the caller pid and honours offset and size', () => {
+    assert.equal(bodyOf(dispatch(req(p.Opcode.READ, 2n, readIn(0, 4096), 1234), tree, OPTS)).toString(), 'hello 1234\n');
+    assert.equal(bodyOf(dispatch(req(p.Opcode.READ, 2n, readIn(6, 2), 1234), tree, OPTS)).toString(), '12');
+    assert.equal(bodyOf(dispatch(req(p.Opcode.READ, 2n, readIn(100, 10)), tree, OPTS)).length, 0);
+  });
+
+  it('WRITE hands the bytes to the file and acknowledges their count; SETATTR size is accepted', () => {
+    const w = Buffer.alloc(40 + 2); w.writeUInt32LE(2, 16); w.write('5\n', 40);
+    assert.equal(bodyOf(dispatch(req(p.Opcode.WRITE, 4n, w), tree, OPTS)).readUInt32LE(0), 2);
+    assert.equal(written, '5\n');
+    assert.equal(errorOf(dispatch(req(p.Opcode.WRITE, 2n, w), tree, OPTS)), -13);
+    const s = Buffer.alloc(88); s.writeUInt32LE(p.FATTR_SIZE, 0);
+    assert.equal(bodyOf(dispatch(req(p.Opcode.SETATTR, 4n, s), tree, OPTS)).length, 104);
+    assert.equal(errorOf(dispatch(req(p.Opcode.SETATTR, 2n, s), tree, OPTS)), -13);
+  });
+
+  it('READDIR lists . .. and children with their types', () => {
+    const b = bodyOf(dispatch(req(p.Opcode.READDIR, 1n, readIn(0, 4096)), tree, OPTS));
+    const names: string[] = [];
+    for (let at = 0; at < b.length;) {
+      const len = b.readUInt32LE(at + 16);
+      names.push(`${b.toString('utf8', at + 24, at + 24 + len)}:${b.readUInt32LE(at + 20)}`);
+      at += p.direntSize(len);
+    }
+    assert.deepEqual(names, ['.:4', '..:4', 'hello:8', 'd:4']);
+  });
+
+  it('no reply to FORGET/INTERRUPT; ENOSYS for unknown opcodes; EINVAL for a short body', () => {
+    assert.equal(dispatch(req(p.Opcode.FORGET, 2n, Buffer.alloc(8)), tree, OPTS), undefined);
+    assert.equal(dispatch(req(p.Opcode.INTERRUPT, 0n, Buffer.alloc(8)), tree, OPTS), undefined);
+    assert.equal(errorOf(dispatch(req(p.Opcode.GETXATTR, 2n, Buffer.alloc(8)), tree, OPTS)), -38);
+    assert.equal(errorOf(dispatch(req(p.Opcode.READ, 2n, Buffer.alloc(4)), tree, OPTS)), -22);
+    assert.equal(dispatch(req(p.Opcode.RELEASE, 2n, Buffer.alloc(24)), tree, OPTS)!.length, 16);
+  });
+});
