@@ -75,6 +75,7 @@ export class MgrService {
 
   /** Record, id range and mounts of a new container: all of them, or on error none. */
   register(req: RegisterRequest): RegisterReply {
+    const t0 = process.hrtime.bigint();
     const id = req.id ?? '';
     if (!ID_PATTERN.test(id)) throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `invalid container id "${id}"`);
     const old = this.containers.get(id);
@@ -108,6 +109,7 @@ export class MgrService {
       this.allocateIds(rec, req);
       const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => b.source ?? ''));
       const specialDirSources = (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest));
+      this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
       return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources };
     } catch (err) {
       this.release(rec);
@@ -200,7 +202,9 @@ export class MgrService {
     rec.state = 'running';
     this.save(rec);
     if (rec.allocated) {
+      const t0 = process.hrtime.bigint();
       const dirs = delegateCgroups(pid, rec.uid, rec.gid);
+      this.log.debug(`container ${rec.id}: cgroups delegated in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
       this.log.debug(`container ${rec.id}: cgroups delegated to ${rec.uid}: ${dirs.join(' ')}`);
     }
     this.watch(rec);
