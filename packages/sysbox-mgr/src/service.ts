@@ -102,7 +102,7 @@ export class MgrService {
     const rec: ContainerRecord = {
       id, bundle: req.bundle ?? '', runDir, uid: 0, gid: 0, size: 0, allocated: false,
       state: 'registered', rootfs, mounts: [], replacedRootfs: '', replacedOptions: '', initPid: 0, initStartTime: 0,
-      dirs: [], exclusiveSources: exclusive.map((b) => path.resolve(b.source ?? '')),
+      specialDirs: [], exclusiveSources: exclusive.map((b) => path.resolve(b.source ?? '')),
     };
     this.containers.set(id, rec);
     try {
@@ -145,7 +145,7 @@ export class MgrService {
     } catch (err) {
       throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, (err as Error).message);
     }
-    rec.dirs.push(special.hostDir);
+    rec.specialDirs.push({ dest, hostDir: special.hostDir });
     rec.mounts.push(special.mountPoint);
     this.save(rec);
     if (rec.allocated && restoreSpecialDir(rec.rootfs, dest, special.hostDir, rec.uid, rec.gid)) {
@@ -235,9 +235,7 @@ export class MgrService {
   /** On pause (docker commit pauses) and stop: inner data into the rootfs, so a commit carries it. */
   private saveSpecialDirs(rec: ContainerRecord): void {
     if (!rec.allocated) return;
-    for (const hostDir of rec.dirs) {
-      const dest = SPECIAL_DIRS.find((d) => path.basename(d) === path.basename(path.dirname(hostDir)));
-      if (!dest) continue;
+    for (const { dest, hostDir } of rec.specialDirs) {
       const t0 = Date.now();
       try {
         if (saveSpecialDir(hostDir, rec.rootfs, dest, rec.uid, rec.gid, rec.size)) {
@@ -267,7 +265,7 @@ export class MgrService {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }
     fs.rmSync(rec.runDir, { recursive: true, force: true });
-    for (const dir of rec.dirs ?? []) fs.rmSync(dir, { recursive: true, force: true });
+    for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
     if (rec.replacedRootfs && fs.existsSync(rec.replacedRootfs)) {
       try {
         remountOverlay(rec.replacedOptions, rec.replacedRootfs);

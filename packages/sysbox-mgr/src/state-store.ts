@@ -17,8 +17,8 @@ export interface ContainerRecord {
   rootfs: string;
   /** Mount points we created, in creation order; released in reverse. */
   mounts: string[];
-  /** Host dirs backing special paths (/var/lib/docker ...); removed on release. */
-  dirs: string[];
+  /** Host dirs backing special paths (/var/lib/docker ...), with those paths; removed on release. */
+  specialDirs: { dest: string; hostDir: string }[];
   /** User-given sources bound at special paths (e.g. a volume at /var/lib/docker): exclusive. */
   exclusiveSources: string[];
   /** The container's init and its start time (clock ticks since boot), 0 until created. */
