@@ -25,7 +25,45 @@ export const constants: {
   MS_PRIVATE: number;
   MS_SLAVE: number;
   MNT_DETACH: number;
+  MS_REMOUNT: number;
+  MS_NOSUID: number;
+  MS_NODEV: number;
+  MS_NOEXEC: number;
 };
 
 /** Calls onExit on the event loop once the process exits (pidfd + libuv poll). Throws ESRCH if it is gone. */
 export function watchExit(pid: number, onExit: () => void): void;
+
+/** A copy (O_CLOEXEC) of fd `fd` of process `pid` (pidfd_getfd). */
+export function pidfdGetfd(pid: number, fd: number): number;
+/** poll(2) for POLLIN on fds, blocking the calling thread; returns [fd, revents] of the ready ones. */
+export function pollFds(fds: number[], timeoutMs: number): Array<[number, number]>;
+/** A listening unix stream socket at path (mode 0600). */
+export function unixListen(path: string): number;
+/** Accepts one connection, reads until the peer closes; the first fd passed (SCM_RIGHTS) or -1. Null if nothing was pending. */
+export function acceptFd(listenFd: number): { fd: number; data: string } | null;
+
+export interface SeccompNotif {
+  id: bigint;
+  pid: number;
+  nr: number;
+  arch: number;
+  args: bigint[];
+}
+/** SECCOMP_IOCTL_NOTIF_RECV; null if the tracee went away first. */
+export function seccompNotifRecv(fd: number): SeccompNotif | null;
+/** SECCOMP_IOCTL_NOTIF_SEND: error is a positive errno (0 = success with val); cont lets the syscall run. False if the tracee is gone. */
+export function seccompNotifRespond(fd: number, id: bigint, error: number, val: number, cont: boolean): boolean;
+export function seccompNotifIdValid(fd: number, id: bigint): boolean;
+/** A NUL-terminated string from another process's memory (process_vm_readv); null for a NULL pointer. */
+export function readString(pid: number, addr: bigint, max: number): string | null;
+
+/**
+ * In the mount namespace of pid, relative to its root and cwd: optionally mounts a procfs (of its pid
+ * namespace) or sysfs (of its network namespace), then moves each detached mount (an openTreeClone fd) onto its target. Returns one errno
+ * per step, [enter, proc?, ...binds]; steps after a failed enter/proc are not attempted.
+ */
+export function mountInNs(pid: number, fs: { fstype: 'proc' | 'sysfs'; target: string; flags: number; data?: string } | null, binds: Array<{ fd: number; target: string }>): number[];
+
+/** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
+export function exitNow(code: number): never;

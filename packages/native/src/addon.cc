@@ -1,4 +1,4 @@
-// Entry point: exports the syscalls wrapped in userns.cc and mounts.cc, plus the constants callers need.
+// Entry point: exports the syscalls wrapped in the other files, plus the constants callers need.
 #include <napi.h>
 #include <sys/mount.h>
 
@@ -10,6 +10,16 @@ Napi::Value Mount(const Napi::CallbackInfo& info);
 Napi::Value MountAs(const Napi::CallbackInfo& info);
 Napi::Value Umount(const Napi::CallbackInfo& info);
 Napi::Value WatchExit(const Napi::CallbackInfo& info);
+Napi::Value PidfdGetfd(const Napi::CallbackInfo& info);
+Napi::Value PollFds(const Napi::CallbackInfo& info);
+Napi::Value UnixListen(const Napi::CallbackInfo& info);
+Napi::Value AcceptFd(const Napi::CallbackInfo& info);
+Napi::Value SeccompNotifRecv(const Napi::CallbackInfo& info);
+Napi::Value SeccompNotifRespond(const Napi::CallbackInfo& info);
+Napi::Value SeccompNotifIdValid(const Napi::CallbackInfo& info);
+Napi::Value ReadString(const Napi::CallbackInfo& info);
+Napi::Value MountInNs(const Napi::CallbackInfo& info);
+Napi::Value ExitNow(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -20,6 +30,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mountAs", Napi::Function::New(env, MountAs));
   exports.Set("umount", Napi::Function::New(env, Umount));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit));
+  exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
+  exports.Set("pollFds", Napi::Function::New(env, PollFds));
+  exports.Set("unixListen", Napi::Function::New(env, UnixListen));
+  exports.Set("acceptFd", Napi::Function::New(env, AcceptFd));
+  exports.Set("seccompNotifRecv", Napi::Function::New(env, SeccompNotifRecv));
+  exports.Set("seccompNotifRespond", Napi::Function::New(env, SeccompNotifRespond));
+  exports.Set("seccompNotifIdValid", Napi::Function::New(env, SeccompNotifIdValid));
+  exports.Set("readString", Napi::Function::New(env, ReadString));
+  exports.Set("mountInNs", Napi::Function::New(env, MountInNs));
+  exports.Set("exitNow", Napi::Function::New(env, ExitNow));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));
@@ -27,6 +47,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   c.Set("MS_PRIVATE", Napi::Number::New(env, MS_PRIVATE));
   c.Set("MS_SLAVE", Napi::Number::New(env, MS_SLAVE));
   c.Set("MNT_DETACH", Napi::Number::New(env, MNT_DETACH));
+  c.Set("MS_REMOUNT", Napi::Number::New(env, MS_REMOUNT));
+  c.Set("MS_NOSUID", Napi::Number::New(env, MS_NOSUID));
+  c.Set("MS_NODEV", Napi::Number::New(env, MS_NODEV));
+  c.Set("MS_NOEXEC", Napi::Number::New(env, MS_NOEXEC));
   exports.Set("constants", c);
   return exports;
 }

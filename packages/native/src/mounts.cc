@@ -1,5 +1,6 @@
 // Mount syscalls Node lacks: the new mount API for ID-mapped clones, plain mount/umount, and a
 // mount performed with another fsuid (needed so an overlay over ID-mapped layers stays writable).
+#include "args.h"
 #include "errors.h"
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -10,25 +11,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace {
-
-std::string Str(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (info.Length() <= i || !info[i].IsString())
-    throw Napi::TypeError::New(info.Env(), std::string("expected string argument: ") + what);
-  return info[i].As<Napi::String>();
-}
-
-int64_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (info.Length() <= i || !info[i].IsNumber())
-    throw Napi::TypeError::New(info.Env(), std::string("expected number argument: ") + what);
-  return info[i].As<Napi::Number>().Int64Value();
-}
-
-}  // namespace
-
 // openTreeClone(path: string, recursive: boolean): number — a detached copy of the mount at path.
 Napi::Value OpenTreeClone(const Napi::CallbackInfo& info) {
-  std::string path = Str(info, 0, "path");
+  std::string path = ArgStr(info, 0, "path");
   bool recursive = info.Length() > 1 && info[1].ToBoolean();
   unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
   int fd = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, path.c_str(), flags));
@@ -39,8 +24,8 @@ Napi::Value OpenTreeClone(const Napi::CallbackInfo& info) {
 // setIdmap(mountFd: number, usernsFd: number): void — makes the detached mount ID-mapped and
 // private, so it never joins the source's shared peer group.
 Napi::Value SetIdmap(const Napi::CallbackInfo& info) {
-  int mnt_fd = static_cast<int>(Int(info, 0, "mountFd"));
-  int userns_fd = static_cast<int>(Int(info, 1, "usernsFd"));
+  int mnt_fd = static_cast<int>(ArgInt(info, 0, "mountFd"));
+  int userns_fd = static_cast<int>(ArgInt(info, 1, "usernsFd"));
   struct mount_attr attr = {};
   attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<__u64>(userns_fd);
@@ -52,8 +37,8 @@ Napi::Value SetIdmap(const Napi::CallbackInfo& info) {
 
 // moveMount(mountFd: number, target: string): void — attaches a detached mount at target.
 Napi::Value MoveMount(const Napi::CallbackInfo& info) {
-  int mnt_fd = static_cast<int>(Int(info, 0, "mountFd"));
-  std::string target = Str(info, 1, "target");
+  int mnt_fd = static_cast<int>(ArgInt(info, 0, "mountFd"));
+  std::string target = ArgStr(info, 1, "target");
   if (syscall(SYS_move_mount, mnt_fd, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
     throw SyscallError(info.Env(), "move_mount", errno, target);
   return info.Env().Undefined();
@@ -61,9 +46,9 @@ Napi::Value MoveMount(const Napi::CallbackInfo& info) {
 
 // mount(source, target, fstype, flags, data): void
 Napi::Value Mount(const Napi::CallbackInfo& info) {
-  std::string source = Str(info, 0, "source"), target = Str(info, 1, "target");
-  std::string fstype = Str(info, 2, "fstype");
-  unsigned long flags = static_cast<unsigned long>(Int(info, 3, "flags"));
+  std::string source = ArgStr(info, 0, "source"), target = ArgStr(info, 1, "target");
+  std::string fstype = ArgStr(info, 2, "fstype");
+  unsigned long flags = static_cast<unsigned long>(ArgInt(info, 3, "flags"));
   std::string data = info.Length() > 4 && info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
   if (mount(source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), flags,
             data.empty() ? nullptr : data.c_str()) < 0)
@@ -76,12 +61,12 @@ Napi::Value Mount(const Napi::CallbackInfo& info) {
 // keeps the capabilities that changing fsuid would otherwise drop.
 Napi::Value MountAs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uid_t fsuid = static_cast<uid_t>(Int(info, 0, "fsuid"));
-  gid_t fsgid = static_cast<gid_t>(Int(info, 1, "fsgid"));
-  std::string source = Str(info, 2, "source"), target = Str(info, 3, "target");
-  std::string fstype = Str(info, 4, "fstype");
-  unsigned long flags = static_cast<unsigned long>(Int(info, 5, "flags"));
-  std::string data = Str(info, 6, "data");
+  uid_t fsuid = static_cast<uid_t>(ArgInt(info, 0, "fsuid"));
+  gid_t fsgid = static_cast<gid_t>(ArgInt(info, 1, "fsgid"));
+  std::string source = ArgStr(info, 2, "source"), target = ArgStr(info, 3, "target");
+  std::string fstype = ArgStr(info, 4, "fstype");
+  unsigned long flags = static_cast<unsigned long>(ArgInt(info, 5, "flags"));
+  std::string data = ArgStr(info, 6, "data");
 
   int old_bits = prctl(PR_GET_SECUREBITS);
   if (old_bits < 0) throw SyscallError(env, "prctl(PR_GET_SECUREBITS)", errno);
@@ -100,8 +85,8 @@ Napi::Value MountAs(const Napi::CallbackInfo& info) {
 
 // umount(target: string, flags: number): void
 Napi::Value Umount(const Napi::CallbackInfo& info) {
-  std::string target = Str(info, 0, "target");
-  int flags = static_cast<int>(Int(info, 1, "flags"));
+  std::string target = ArgStr(info, 0, "target");
+  int flags = static_cast<int>(ArgInt(info, 1, "flags"));
   if (umount2(target.c_str(), flags) < 0) throw SyscallError(info.Env(), "umount2", errno, target);
   return info.Env().Undefined();
 }

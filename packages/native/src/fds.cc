@@ -1,0 +1,124 @@
+// File-descriptor plumbing Node lacks: copying an fd out of another process (pidfd_getfd, how a
+// restarted sysbox-fs takes back the /dev/fuse and seccomp fds its keeper held), a blocking poll
+// for worker threads, and a unix listener that receives an fd with SCM_RIGHTS (the OCI seccomp
+// listener protocol runc speaks).
+#include "args.h"
+#include "errors.h"
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <vector>
+
+// pidfdGetfd(pid, fd): number — a copy (O_CLOEXEC) of another process's fd.
+Napi::Value PidfdGetfd(const Napi::CallbackInfo& info) {
+  int pid = static_cast<int>(ArgInt(info, 0, "pid"));
+  int fd = static_cast<int>(ArgInt(info, 1, "fd"));
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) throw SyscallError(info.Env(), "pidfd_open", errno, std::to_string(pid));
+  int copy = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
+  int err = errno;
+  close(pidfd);
+  if (copy < 0) throw SyscallError(info.Env(), "pidfd_getfd", err, std::to_string(pid) + ":" + std::to_string(fd));
+  return Napi::Number::New(info.Env(), copy);
+}
+
+// pollFds(fds, timeoutMs): [fd, revents][] — blocks the calling (worker) thread; EINTR → [].
+Napi::Value PollFds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "expected array argument: fds");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  int timeout = static_cast<int>(ArgInt(info, 1, "timeoutMs"));
+  std::vector<pollfd> pfds(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    pfds[i].fd = arr.Get(i).As<Napi::Number>().Int32Value();
+    pfds[i].events = POLLIN;
+    pfds[i].revents = 0;
+  }
+  int n = poll(pfds.data(), pfds.size(), timeout);
+  Napi::Array out = Napi::Array::New(env);
+  if (n < 0) {
+    if (errno == EINTR) return out;
+    throw SyscallError(env, "poll", errno);
+  }
+  uint32_t k = 0;
+  for (const pollfd& p : pfds) {
+    if (p.revents == 0) continue;
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, Napi::Number::New(env, p.fd));
+    pair.Set(1u, Napi::Number::New(env, p.revents));
+    out.Set(k++, pair);
+  }
+  return out;
+}
+
+// unixListen(path): number — a listening stream socket (mode 0600) replacing any stale file.
+Napi::Value UnixListen(const Napi::CallbackInfo& info) {
+  std::string path = ArgStr(info, 0, "path");
+  sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) throw Napi::Error::New(info.Env(), "socket path too long: " + path);
+  path.copy(addr.sun_path, path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw SyscallError(info.Env(), "socket", errno);
+  unlink(path.c_str());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0 || chmod(path.c_str(), 0600) < 0 || listen(fd, 128) < 0) {
+    int err = errno;
+    close(fd);
+    throw SyscallError(info.Env(), "bind/listen", err, path);
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// acceptFd(listenFd): { fd, data } | null — accepts one connection, reads everything the peer
+// sends until it closes, and returns the first fd passed with SCM_RIGHTS (-1 if none).
+Napi::Value AcceptFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int lfd = static_cast<int>(ArgInt(info, 0, "listenFd"));
+  int conn = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (conn < 0) {
+    if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return env.Null();
+    throw SyscallError(env, "accept4", errno);
+  }
+  timeval tv = {2, 0};  // a peer that connects and says nothing must not stall the listener
+  setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string data;
+  int passed = -1;
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    char ctrl[CMSG_SPACE(sizeof(int) * 4)];
+    iovec iov = {buf.data(), buf.size()};
+    msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctrl;
+    msg.msg_controllen = sizeof(ctrl);
+    ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      int* fds = reinterpret_cast<int*>(CMSG_DATA(c));
+      for (size_t i = 0; i < count; i++) {
+        if (passed < 0) passed = fds[i];
+        else close(fds[i]);
+      }
+    }
+    data.append(buf.data(), static_cast<size_t>(n));
+  }
+  close(conn);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", Napi::Number::New(env, passed));
+  out.Set("data", Napi::String::New(env, data));
+  return out;
+}
+
+// exitNow(code): never returns — _exit(2) at once. Node's process.exit() first joins worker
+// threads; one blocked in read(/dev/fuse) would take one more request and die without answering
+// it, leaving that reader hung forever. _exit ends every thread where it stands.
+Napi::Value ExitNow(const Napi::CallbackInfo& info) {
+  _exit(static_cast<int>(ArgInt(info, 0, "code")));
+}
