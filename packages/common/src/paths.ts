@@ -15,3 +15,7 @@ export const ID_RANGE_SIZE = 65536;
  * overlay rootfs cannot carry.
  */
 export const SPECIAL_DIRS: readonly string[] = ['/var/lib/docker', '/var/lib/containerd', '/var/lib/kubelet'];
+/** sysbox-fs: where its FUSE file system is mounted, its seccomp listener, its state. */
+export const FS_MOUNTPOINT = '/var/lib/sysboxfs';
+export const SECCOMP_SOCKET = `${RUN_DIR}/seccomp.sock`;
+export const FS_STATE_DIR = `${DATA_ROOT}/fs`;

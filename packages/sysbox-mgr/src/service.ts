@@ -13,7 +13,7 @@ import { isSameProcessAlive, processStartTime, watchInit } from './init-watch.js
 import { restoreSpecialDir, saveSpecialDir } from './preload.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { idmapBind, mountsUnder, openMappingUserns, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '@sysbox/common/daemon/logger';
 import type { ContainerRecord, StateStore } from './state-store.js';
 
 export class ServiceError extends Error {
