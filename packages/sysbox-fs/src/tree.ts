@@ -49,12 +49,17 @@ export interface FileTree {
   lookup(parent: bigint, name: string): Inode | undefined;
   /** Total inodes, reported by STATFS. */
   readonly size: number;
+  /**
+   * Host uid/gid every node shows to this caller (default root). Per caller, so use a zero attr
+   * timeout: the kernel caches attributes per inode, not per reader.
+   */
+  owner?(caller: Caller): { uid: number; gid: number };
 }
 
 export class StaticTree implements FileTree {
   private readonly inodes = new Map<bigint, Inode>();
 
-  constructor(root: VirtualDir) {
+  constructor(root: VirtualDir, readonly owner?: (caller: Caller) => { uid: number; gid: number }) {
     this.add(root, ROOT_INODE);
   }
 

@@ -25,18 +25,27 @@ const E = osc.errno;
 const O_ACCMODE = 3; // not in fs.constants
 const W_OK = 2;
 
+type Owner = { uid: number; gid: number };
+const ROOT: Owner = { uid: 0, gid: 0 };
+
+/** Who owns the tree as this caller sees it (a container's root, so that inside it shows as root). */
+function ownerFor(tree: FileTree, h: p.InHeader): Owner {
+  return tree.owner ? tree.owner({ pid: h.pid, uid: h.uid, gid: h.gid }) : ROOT;
+}
+
 function isWritable(inode: Inode): boolean {
   return inode.node.kind === 'file' && inode.node.write !== undefined;
 }
 
-function attrOf(inode: Inode, opts: DispatchOptions): p.Attr {
+function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner): p.Attr {
   const n = inode.node;
+  const { uid, gid } = owner;
   if (n.kind === 'dir') {
     // Like a real directory: its own name, '.', and each subdirectory's '..'.
     const subdirs = Object.values(n.entries).filter((c) => c.kind === 'dir').length;
-    return { ino: inode.ino, size: 0n, mode: p.S_IFDIR | (n.perm ?? 0o555), nlink: 2 + subdirs, uid: 0, gid: 0, time: opts.time };
+    return { ino: inode.ino, size: 0n, mode: p.S_IFDIR | (n.perm ?? 0o555), nlink: 2 + subdirs, uid, gid, time: opts.time };
   }
-  return { ino: inode.ino, size: BigInt(opts.fileSize), mode: p.S_IFREG | (n.perm ?? (n.write ? 0o644 : 0o444)), nlink: 1, uid: 0, gid: 0, time: opts.time };
+  return { ino: inode.ino, size: BigInt(opts.fileSize), mode: p.S_IFREG | (n.perm ?? (n.write ? 0o644 : 0o444)), nlink: 1, uid, gid, time: opts.time };
 }
 
 /** Handler exceptions become EIO, or their own errno if they carry one (e.g. a rethrown fs error). */
@@ -73,11 +82,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         if (!node()) return fail(E.ENOENT);
         return ok(p.encodeEntryOut({ nodeid: 0n, entryTimeout: opts.entryTimeout, attrTimeout: 0, attr: { ino: 0n, size: 0n, mode: 0, nlink: 0, uid: 0, gid: 0, time: 0 } }));
       }
-      return ok(p.encodeEntryOut({ nodeid: child.ino, entryTimeout: opts.entryTimeout, attrTimeout: opts.attrTimeout, attr: attrOf(child, opts) }));
+      return ok(p.encodeEntryOut({ nodeid: child.ino, entryTimeout: opts.entryTimeout, attrTimeout: opts.attrTimeout, attr: attrOf(child, opts, ownerFor(tree, h)) }));
     }
     case p.Opcode.GETATTR: {
       const n = node();
-      return n ? ok(p.encodeAttrOut(opts.attrTimeout, attrOf(n, opts))) : fail(E.ENOENT);
+      return n ? ok(p.encodeAttrOut(opts.attrTimeout, attrOf(n, opts, ownerFor(tree, h)))) : fail(E.ENOENT);
     }
     case p.Opcode.SETATTR: {
       // Only truncation (open with O_TRUNC, `echo > file`) is meaningful, and virtual files have no
@@ -90,7 +99,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         if (n.node.kind === 'dir') return fail(E.EISDIR);
         if (!isWritable(n)) return fail(E.EACCES);
       }
-      return ok(p.encodeAttrOut(opts.attrTimeout, attrOf(n, opts)));
+      return ok(p.encodeAttrOut(opts.attrTimeout, attrOf(n, opts, ownerFor(tree, h))));
     }
     case p.Opcode.OPEN: {
       const n = node();

@@ -279,6 +279,42 @@ export function replyError(unique: bigint, errno: number): Buffer {
   return out;
 }
 
+/** fuse_notify_code FUSE_NOTIFY_STORE. */
+export const NOTIFY_STORE = 4;
+
+/**
+ * Stores data into an inode's page cache at offset, growing its size to offset + data.length if
+ * larger. With no data it only grows the size and touches no page (so it takes no page lock).
+ * A notification: unique 0, the code as error, then fuse_notify_store_out {nodeid, offset, size, pad}.
+ */
+export function notifyStore(ino: bigint, offset: bigint, data: Buffer = Buffer.alloc(0)): Buffer {
+  const out = Buffer.alloc(SIZES.outHeader + 24 + data.length);
+  out.writeUInt32LE(out.length, 0);
+  out.writeInt32LE(NOTIFY_STORE, 4);
+  out.writeBigUInt64LE(0n, 8);
+  out.writeBigUInt64LE(ino, 16);
+  out.writeBigUInt64LE(offset, 24);
+  out.writeUInt32LE(data.length, 32);
+  data.copy(out, 40);
+  return out;
+}
+
+/** fuse_notify_code FUSE_NOTIFY_RESEND (Linux 6.9+, protocol 7.40). */
+export const NOTIFY_RESEND = 7;
+
+/**
+ * "Resend every request you sent me and I have not answered": a server that took over the
+ * connection asks for the requests its dead predecessor had read, so their callers do not wait
+ * forever. A notification is an out header with unique 0 and the notify code as error.
+ */
+export function notifyResend(): Buffer {
+  const out = Buffer.alloc(SIZES.outHeader);
+  out.writeUInt32LE(SIZES.outHeader, 0);
+  out.writeInt32LE(NOTIFY_RESEND, 4);
+  out.writeBigUInt64LE(0n, 8);
+  return out;
+}
+
 export interface Attr {
   ino: bigint;
   size: bigint;

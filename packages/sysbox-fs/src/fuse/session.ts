@@ -24,6 +24,8 @@ export interface SessionOptions {
   /** Largest WRITE the kernel may send; read buffers are sized from it. */
   maxWrite?: number;
   dispatch?: Partial<DispatchOptions>;
+  /** The worker entry script (a bundled build has its own); default worker.js next to this file. */
+  workerScript?: string;
   /** Where worker errors go; the session never throws from a worker's failure. */
   onError?: (message: string) => void;
 }
@@ -61,33 +63,7 @@ export class FuseSession {
       mounted = true;
 
       const maxWrite = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE);
-      const cfg: WorkerConfig = {
-        fd,
-        bufferSize: p.readBufferSize(maxWrite),
-        treeModule: opts.treeModule,
-        treeConfig: opts.treeConfig ?? null,
-        dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch },
-      };
-      const workers: Worker[] = [];
-      const ready: Promise<void>[] = [];
-      const exits: Promise<string>[] = [];
-      for (let i = 0; i < Math.max(1, opts.workers ?? 2); i++) {
-        const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: cfg });
-        workers.push(w);
-        const { ready: r, exit } = track(w, opts.onError ?? (() => {}));
-        ready.push(r);
-        exits.push(exit);
-      }
-      const session = new FuseSession(opts.mountpoint, fd, workers, exits);
-      try {
-        await Promise.all(ready);
-      } catch (e) {
-        // A tree module that fails to load in a worker: unmount, which ends the others too.
-        session.unmount();
-        await session.closed;
-        throw e;
-      }
-      return session;
+      return await FuseSession.start(fd, maxWrite, opts);
     } catch (e) {
       if (mounted) {
         try { native.umount(opts.mountpoint, native.constants.MNT_DETACH); } catch { /* already gone */ }
@@ -95,6 +71,51 @@ export class FuseSession {
       try { fs.closeSync(fd); } catch { /* closed by the session already */ }
       throw e;
     }
+  }
+
+  /**
+   * Serves a connection that is already mounted and initialised, from an fd another process kept
+   * open (a restarted sysbox-fs taking over from its predecessor): no mount, no INIT.
+   */
+  static async adopt(fd: number, opts: SessionOptions): Promise<FuseSession> {
+    const session = await FuseSession.start(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE, opts);
+    try {
+      fs.writeSync(fd, p.notifyResend());
+    } catch (e) {
+      // Kernels before 6.9 lack it: requests the predecessor read unanswered stay lost.
+      opts.onError?.(`FUSE resend notification refused (${(e as Error).message}); requests in flight at the restart are lost`);
+    }
+    return session;
+  }
+
+  private static async start(fd: number, maxWrite: number, opts: SessionOptions): Promise<FuseSession> {
+    const cfg: WorkerConfig = {
+      fd,
+      bufferSize: p.readBufferSize(maxWrite),
+      treeModule: opts.treeModule,
+      treeConfig: opts.treeConfig ?? null,
+      dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch },
+    };
+    const workers: Worker[] = [];
+    const ready: Promise<void>[] = [];
+    const exits: Promise<string>[] = [];
+    for (let i = 0; i < Math.max(1, opts.workers ?? 2); i++) {
+      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: cfg });
+      workers.push(w);
+      const { ready: r, exit } = track(w, opts.onError ?? (() => {}));
+      ready.push(r);
+      exits.push(exit);
+    }
+    const session = new FuseSession(opts.mountpoint, fd, workers, exits);
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      // A tree module that fails to load in a worker: unmount, which ends the others too.
+      session.unmount();
+      await session.closed;
+      throw e;
+    }
+    return session;
   }
 
   /** Lazy unmount: the mount disappears now; the workers exit once no process uses it any more. */
@@ -105,6 +126,11 @@ export class FuseSession {
       // EINVAL: not a mount point any more (someone else unmounted it): nothing to do.
       if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
     }
+  }
+
+  /** The /dev/fuse connection (for handing to a keeper process). */
+  get connection(): number {
+    return this.fd;
   }
 
   get workerCount(): number {

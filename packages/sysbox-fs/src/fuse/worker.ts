@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { dispatch } from './dispatch.js';
+import { Opcode, notifyStore } from './protocol.js';
 import { loadTree, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 
 function post(msg: WorkerMessage): void {
@@ -34,6 +35,14 @@ function serve(cfg: WorkerConfig): string {
     const reply = dispatch(buf.subarray(0, n), tree, cfg.dispatch);
     if (!reply) continue;
     try {
+      // sendfile()/splice() (busybox cat) read FUSE files through the page cache even with
+      // FOPEN_DIRECT_IO on this kernel, and stop at the inode's size, which every short READ
+      // shrinks to that read's length: content that grew since (uptime 9.99 → 10.00) would be
+      // cut. Growing the size back at each successful OPEN (an empty store: no page is touched,
+      // so no page lock is taken) lets the next page-cache READ set it to the exact length.
+      if (buf.readUInt32LE(4) === Opcode.OPEN && reply.readInt32LE(4) === 0) {
+        try { fs.writeSync(cfg.fd, notifyStore(buf.readBigUInt64LE(16), BigInt(cfg.dispatch.fileSize))); } catch { /* inode not cached */ }
+      }
       fs.writeSync(cfg.fd, reply);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? '';

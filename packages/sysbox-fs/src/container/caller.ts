@@ -1,0 +1,112 @@
+// Who is reading: from the FUSE request's host pid to the container it belongs to, never from the
+// path. The caller's pid namespace names its view: its init (the namespace's pid 1) gives the
+// start time and the cgroup (as LXCFS does), and the registered container owning that namespace,
+// or the nearest one above it for containers nested inside, gives the per-container state.
+// Resolved once per namespace and cached; the daemon's generation counter clears the cache.
+import fs from 'node:fs';
+import { cgroupPathsOf, type CgroupPaths } from './cgroup.js';
+import { Generation, pidNamespace, processStart, readRecords, type ContainerRecord } from './record.js';
+
+export interface CallerView {
+  /** The registered container (undefined for the host's own processes or unknown ones). */
+  container?: ContainerRecord;
+  /** Host pid of the caller's pid-namespace init, and when it started (ticks since boot). */
+  initPid: number;
+  initStart: number;
+  /** Its cgroups; undefined for host callers, who get the host's own files. */
+  cgroup?: CgroupPaths;
+}
+
+const HOST_VIEW: CallerView = { initPid: 1, initStart: 0 };
+const MAX_DEPTH = 64;
+
+function status(pid: number): { ppid: number; nsPid: number } | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const ppid = Number(/\nPPid:\s*(\d+)/.exec(text)?.[1] ?? 0);
+    const ns = /\nNSpid:([^\n]*)/.exec(text)?.[1].trim().split(/\s+/) ?? [];
+    return { ppid, nsPid: Number(ns[ns.length - 1] ?? 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Slow path: the process of namespace ns that is pid 1 there, by scanning /proc. */
+function scanForInit(ns: string): number | undefined {
+  for (const name of fs.readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0 || pidNamespace(pid) !== ns) continue;
+    if (status(pid)?.nsPid === 1) return pid;
+  }
+  return undefined;
+}
+
+/**
+ * The host pid of the init of pid's namespace (ns): climb parents while they are in ns until the
+ * one that is pid 1 there. A process entered from outside (`docker exec`, `nsenter`) has its parent
+ * outside ns: then the registered container's init, or a scan of /proc, answers.
+ */
+function namespaceInit(pid: number, ns: string, known: Map<string, ContainerRecord>): number | undefined {
+  let p = pid;
+  for (let i = 0; i < MAX_DEPTH && p > 0; i++) {
+    const s = status(p);
+    if (!s) return undefined;
+    if (s.nsPid === 1) return p;
+    if (pidNamespace(s.ppid) !== ns) break;
+    p = s.ppid;
+  }
+  const rec = known.get(ns);
+  if (rec && processStart(rec.initPid) === rec.initStart) return rec.initPid;
+  return scanForInit(ns);
+}
+
+export class CallerResolver {
+  private readonly hostNs = pidNamespace('self');
+  private byNs = new Map<string, CallerView>();
+  private records = new Map<string, ContainerRecord>();
+  private seen = -1;
+
+  constructor(private readonly stateDir: string, private readonly generation: Generation) {}
+
+  resolve(pid: number): CallerView {
+    const gen = this.generation.value;
+    if (gen !== this.seen) {
+      this.seen = gen;
+      this.byNs = new Map();
+      this.records = new Map(readRecords(this.stateDir).filter((r) => r.pidns !== '').map((r) => [r.pidns, r]));
+    }
+    const ns = pidNamespace(pid);
+    if (!ns || ns === this.hostNs) return HOST_VIEW;
+    const cached = this.byNs.get(ns);
+    // A namespace inode can be reused once its processes are gone: the cached init must still be it.
+    if (cached && pidNamespace(cached.initPid) === ns) return cached;
+    const view = this.build(pid, ns);
+    this.byNs.set(ns, view);
+    return view;
+  }
+
+  private build(pid: number, ns: string): CallerView {
+    const initPid = namespaceInit(pid, ns, this.records);
+    if (initPid === undefined) return HOST_VIEW;
+    return { container: this.owner(ns, initPid), initPid, initStart: processStart(initPid) ?? 0, cgroup: cgroupPathsOf(initPid) };
+  }
+
+  /** The registered container whose namespace is ns or encloses it. */
+  private owner(ns: string, initPid: number): ContainerRecord | undefined {
+    let curNs = ns;
+    let curInit = initPid;
+    for (let i = 0; i < MAX_DEPTH; i++) {
+      const rec = this.records.get(curNs);
+      if (rec) return rec;
+      const parent = status(curInit)?.ppid ?? 0;
+      if (parent <= 0) return undefined;
+      const parentNs = pidNamespace(parent);
+      if (!parentNs || parentNs === this.hostNs) return undefined;
+      const parentInit = namespaceInit(parent, parentNs, this.records);
+      if (parentInit === undefined) return undefined;
+      curNs = parentNs;
+      curInit = parentInit;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,109 @@
+// Reads a process's cgroup (v1 hierarchies, as on this host: the unified one carries no
+// controllers) and the values the virtual /proc files are made of. Paths come from
+// /proc/PID/cgroup as sysbox-fs sees it (the host's cgroup namespace), so they are host paths.
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** "cpu,cpuacct" → mount dir, from our own mountinfo (read once per thread). */
+let controllerMounts: Map<string, string> | undefined;
+
+function mounts(): Map<string, string> {
+  if (controllerMounts) return controllerMounts;
+  controllerMounts = new Map();
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup') continue;
+    const mountPoint = line.split(' ')[4];
+    for (const opt of superOpts.split(',')) {
+      if (opt !== 'rw' && opt !== 'ro' && !controllerMounts.has(opt)) controllerMounts.set(opt, mountPoint);
+    }
+  }
+  return controllerMounts;
+}
+
+export interface CgroupPaths {
+  /** Controller name → absolute dir of the process's cgroup in that hierarchy. */
+  dirs: Map<string, string>;
+}
+
+export function cgroupPathsOf(pid: number): CgroupPaths | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const dirs = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m || m[1] === '') continue;
+    for (const ctrl of m[1].split(',')) {
+      const mp = mounts().get(ctrl);
+      if (mp) dirs.set(ctrl, path.join(mp, m[2]));
+    }
+  }
+  return { dirs };
+}
+
+export function readCg(cg: CgroupPaths, ctrl: string, file: string): string | undefined {
+  const dir = cg.dirs.get(ctrl);
+  if (!dir) return undefined;
+  try {
+    return fs.readFileSync(path.join(dir, file), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function readCgNumber(cg: CgroupPaths, ctrl: string, file: string): number | undefined {
+  const v = readCg(cg, ctrl, file);
+  if (v === undefined) return undefined;
+  const n = Number(v.trim());
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** v1 reports "no limit" as a huge page-aligned number; anything at or above this is unlimited. */
+const UNLIMITED = 2 ** 62;
+
+/**
+ * The limit in force: the smallest of the cgroup's and its ancestors' (a parent's limit binds the
+ * child too, and Docker sets limits on the container's own cgroup below unlimited parents).
+ */
+export function effectiveLimit(cg: CgroupPaths, ctrl: string, file: string): number | undefined {
+  let dir = cg.dirs.get(ctrl);
+  const root = mounts().get(ctrl);
+  if (!dir || !root) return undefined;
+  let best: number | undefined;
+  for (;;) {
+    try {
+      const n = Number(fs.readFileSync(path.join(dir, file), 'utf8').trim());
+      // Negative (a CFS quota of -1) and huge (memory) values both mean "no limit here".
+      if (Number.isFinite(n) && n >= 0 && n < UNLIMITED && (best === undefined || n < best)) best = n;
+    } catch { /* absent at this level */ }
+    if (dir === root || dir.length <= root.length) return best;
+    dir = path.dirname(dir);
+  }
+}
+
+/** "key value" lines (memory.stat, cpuacct.stat) as a map. */
+export function parseKeyValues(text: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of (text ?? '').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return out;
+}
+
+/** "0-3,6" → [0,1,2,3,6]. */
+export function parseCpuList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.trim().split(',')) {
+    if (part === '') continue;
+    const [a, b] = part.split('-').map(Number);
+    for (let i = a; i <= (b ?? a); i++) out.push(i);
+  }
+  return out;
+}

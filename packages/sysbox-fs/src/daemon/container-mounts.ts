@@ -1,0 +1,63 @@
+// Puts the virtual files into a container: each one is an open_tree clone of its file in the
+// sysbox-fs mount, moved onto the same path inside the container's mount namespace (after runc
+// create, before start: init is waiting, its rootfs and /proc, /sys are in place). Done this way
+// rather than as OCI mounts because runc 1.1 refuses bundle mounts under /proc outside its lxcfs
+// list (/proc/sys/...), and so that one mechanism also serves procfs/sysfs mounted later inside.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as native from '@sysbox/native';
+
+/** Clones of each virtual file; the caller moves them and must close them. */
+function clones(mountpoint: string, paths: readonly string[]): number[] {
+  const fds: number[] = [];
+  try {
+    for (const p of paths) fds.push(native.openTreeClone(path.join(mountpoint, p), false));
+    return fds;
+  } catch (e) {
+    for (const fd of fds) fs.closeSync(fd);
+    throw e;
+  }
+}
+
+function errnoName(n: number): string {
+  return (Object.entries(os.constants.errno as Record<string, number>).find(([, v]) => v === n)?.[0]) ?? `errno ${n}`;
+}
+
+export interface VirtualBind {
+  /** The virtual file, relative to the sysbox-fs mount ("proc/uptime"). */
+  source: string;
+  /** Where it goes, as pid sees paths ("/proc/uptime", or "/mnt/uptime" in a new procfs). */
+  target: string;
+}
+
+export type NewFs = { fstype: 'proc' | 'sysfs'; target: string; flags: number; data?: string };
+
+/**
+ * Binds virtual files into pid's mount namespace (paths as pid sees them: its root and cwd),
+ * optionally mounting a new procfs/sysfs there first. Returns the targets bound; targets missing
+ * in the container are skipped (ENOENT).
+ */
+export function bindVirtualFiles(pid: number, mountpoint: string, wanted: readonly VirtualBind[], newFs: NewFs | null): string[] {
+  const fds = clones(mountpoint, wanted.map((w) => w.source));
+  try {
+    const binds = wanted.map((w, i) => ({ fd: fds[i], target: w.target }));
+    const res = native.mountInNs(pid, newFs, binds);
+    const fail = (step: string, errno: number): Error => Object.assign(new Error(`${step} in pid ${pid}'s mount namespace: ${errnoName(errno)}`), { errno });
+    if (res[0] !== 0) throw fail('entering', res[0]);
+    let i = 1;
+    if (newFs) {
+      if (res[1] !== 0) throw fail(`mounting ${newFs.fstype} on ${newFs.target}`, res[1]);
+      i = 2;
+    }
+    const bound: string[] = [];
+    binds.forEach((b, k) => {
+      const rc = res[i + k];
+      if (rc === 0) bound.push(b.target);
+      else if (rc !== 2 /* ENOENT: the container has no such file */) throw fail(`binding ${b.target}`, rc ?? 5);
+    });
+    return bound;
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}

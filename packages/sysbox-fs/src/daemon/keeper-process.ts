@@ -1,0 +1,76 @@
+// The fd keeper: a tiny process that holds sysbox-fs's /dev/fuse connection and seccomp notify
+// fds so they outlive sysbox-fs itself. While any process holds a /dev/fuse fd, the kernel keeps
+// the connection (and every container's bind of it) alive; a restarted sysbox-fs copies the fds
+// back with pidfd_getfd and carries on: reads inside containers never see "Transport endpoint is
+// not connected". It takes fds the same way (pidfd_getfd from sysbox-fs), so the control channel
+// is a plain line protocol on a unix socket:
+//   take PID FD NAME → "ok KEPTFD"   drop NAME → "ok"   list → "NAME FD"... "end"   quit → "ok", exit
+import fs from 'node:fs';
+import net from 'node:net';
+import * as native from '@sysbox/native';
+
+export function runKeeper(socket: string): void {
+  const fds = new Map<string, number>();
+  const close = (name: string): void => {
+    const fd = fds.get(name);
+    if (fd !== undefined) fs.closeSync(fd);
+    fds.delete(name);
+  };
+  const answer = (line: string): string => {
+    const [cmd, ...args] = line.trim().split(' ');
+    switch (cmd) {
+      case 'take': {
+        const [pid, fd, name] = args;
+        const kept = native.pidfdGetfd(Number(pid), Number(fd));
+        close(name);
+        fds.set(name, kept);
+        return `ok ${kept}`;
+      }
+      case 'drop':
+        close(args[0]);
+        return 'ok';
+      case 'list':
+        return [...[...fds].map(([n, fd]) => `${n} ${fd}`), 'end'].join('\n');
+      case 'pid':
+        return `ok ${process.pid}`;
+      case 'quit':
+        setImmediate(() => {
+          for (const n of [...fds.keys()]) close(n);
+          fs.rmSync(socket, { force: true });
+          fs.rmSync(`${socket}.pid`, { force: true });
+          process.exit(0);
+        });
+        return 'ok';
+      default:
+        return `error unknown command ${JSON.stringify(cmd)}`;
+    }
+  };
+  fs.rmSync(socket, { force: true });
+  const server = net.createServer((conn) => {
+    let buf = '';
+    conn.setEncoding('utf8');
+    conn.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        let reply: string;
+        try {
+          reply = answer(line);
+        } catch (e) {
+          reply = `error ${(e as Error).message}`;
+        }
+        conn.write(`${reply}\n`);
+      }
+    });
+    conn.on('error', () => {});
+  });
+  server.listen(socket, () => {
+    fs.chmodSync(socket, 0o600);
+    // Beside the socket, so whoever stops sysbox-fs for good can find the keeper by pid.
+    fs.writeFileSync(`${socket}.pid`, `${process.pid}\n`);
+  });
+  // Signals that would end an ordinary daemon must not drop the connections it keeps; only "quit" does.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => {});
+}

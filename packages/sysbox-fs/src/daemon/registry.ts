@@ -1,0 +1,133 @@
+// The containers sysbox-fs serves, kept on disk (records under <state-dir>/containers) so worker
+// threads and a restarted daemon share them. PreRegister records the ids; Register ties the
+// container to its init (pid namespace, start time), mounts the virtual files into it and follows
+// the init: when it exits, the container is forgotten even if nobody calls Unregister.
+import * as native from '@sysbox/native';
+import { GrpcStatus } from '@sysbox/common';
+import type { Logger } from '@sysbox/common/daemon/logger';
+import { LOAD_SLOTS, LoadTable } from '../container/load-table.js';
+import { sampleOnce } from './load-sampler.js';
+import { Generation, pidNamespace, processStart, readRecords, removeRecord, writeRecord, type ContainerRecord } from '../container/record.js';
+import { containerUuid } from '../nodes/sys/product-uuid.js';
+import { bindVirtualFiles } from './container-mounts.js';
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/;
+
+export class RpcError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+export interface RegistryOptions {
+  stateDir: string;
+  mountpoint: string;
+  /** Virtual files, relative to the mount (e.g. "proc/uptime"); bound at the same path inside. */
+  virtualPaths: readonly string[];
+  generation: Generation;
+  load: LoadTable;
+  log: Logger;
+}
+
+function checkId(id: unknown): string {
+  if (typeof id !== 'string' || !ID_RE.test(id)) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, `invalid container id ${JSON.stringify(id)}`);
+  return id;
+}
+
+export class Registry {
+  private readonly recs = new Map<string, ContainerRecord>();
+
+  constructor(private readonly o: RegistryOptions) {}
+
+  get size(): number {
+    return this.recs.size;
+  }
+
+  running(): ContainerRecord[] {
+    return [...this.recs.values()].filter((r) => r.initPid > 0);
+  }
+
+  /** After a restart: keep the containers whose init still runs, forget the others. */
+  restore(): void {
+    for (const r of readRecords(this.o.stateDir)) {
+      const alive = r.initPid === 0 || processStart(r.initPid) === r.initStart;
+      if (!alive) {
+        removeRecord(this.o.stateDir, r.id);
+        this.o.log.info(`forgot ${r.id}: its init ${r.initPid} exited while sysbox-fs was down`);
+        continue;
+      }
+      this.recs.set(r.id, r);
+      if (r.initPid > 0) this.follow(r);
+    }
+    this.o.generation.bump();
+  }
+
+  preRegister(req: { id?: unknown; uid?: unknown; gid?: unknown; size?: unknown }): void {
+    const id = checkId(req.id);
+    const [uid, gid, size] = [req.uid, req.gid, req.size].map(Number);
+    if (!(uid > 0) || !(gid > 0) || !(size > 0)) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, `${id}: uid, gid and size must be positive (got ${uid}, ${gid}, ${size})`);
+    const old = this.recs.get(id);
+    if (old && old.initPid > 0) throw new RpcError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
+    const rec: ContainerRecord = { id, uid, gid, size, initPid: 0, initStart: 0, pidns: '', slot: -1, uuid: containerUuid(id) };
+    writeRecord(this.o.stateDir, rec);
+    this.recs.set(id, rec);
+  }
+
+  register(req: { id?: unknown; initPid?: unknown }): string[] {
+    const id = checkId(req.id);
+    const pid = Number(req.initPid);
+    const pre = this.recs.get(id);
+    if (!pre) throw new RpcError(GrpcStatus.NOT_FOUND, `container ${id} was not pre-registered`);
+    if (pre.initPid > 0) throw new RpcError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
+    const pidns = Number.isInteger(pid) && pid > 0 ? pidNamespace(pid) : undefined;
+    const initStart = pidns ? processStart(pid) : undefined;
+    if (!pidns || initStart === undefined) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, `container ${id}: init pid ${String(req.initPid)} is not a running process`);
+    if (pidns === pidNamespace('self')) throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: pid ${pid} is in the host's pid namespace, not a container's`);
+    const slot = this.freeSlot();
+    const bound = (() => {
+      try {
+        return bindVirtualFiles(pid, this.o.mountpoint, this.o.virtualPaths.map((p) => ({ source: `${slot}/${p}`, target: `/${p}` })), null);
+      } catch (e) {
+        throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: ${(e as Error).message}`);
+      }
+    })();
+    const rec: ContainerRecord = { ...pre, initPid: pid, initStart, pidns, slot };
+    this.o.load.set(rec.slot, { load1: 0, load5: 0, load15: 0, running: 0, total: 0, lastPid: 0 });
+    sampleOnce(this.o.load, [rec]);
+    writeRecord(this.o.stateDir, rec);
+    this.recs.set(id, rec);
+    this.o.generation.bump();
+    this.follow(rec);
+    return bound;
+  }
+
+  unregister(req: { id?: unknown }): void {
+    const id = checkId(req.id);
+    if (!this.recs.has(id)) throw new RpcError(GrpcStatus.NOT_FOUND, `container ${id} is not registered`);
+    this.forget(id);
+  }
+
+  private forget(id: string): void {
+    this.recs.delete(id);
+    removeRecord(this.o.stateDir, id);
+    this.o.generation.bump();
+  }
+
+  private follow(rec: ContainerRecord): void {
+    try {
+      native.watchExit(rec.initPid, () => {
+        if (this.recs.get(rec.id)?.initPid !== rec.initPid) return;
+        this.o.log.debug(`${rec.id}: init ${rec.initPid} exited; forgetting the container`);
+        this.forget(rec.id);
+      });
+    } catch {
+      this.forget(rec.id);
+    }
+  }
+
+  private freeSlot(): number {
+    const used = new Set([...this.recs.values()].map((r) => r.slot));
+    for (let i = 0; i < LOAD_SLOTS; i++) if (!used.has(i)) return i;
+    throw new RpcError(GrpcStatus.RESOURCE_EXHAUSTED, `more than ${LOAD_SLOTS} containers`);
+  }
+}

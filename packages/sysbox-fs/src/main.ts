@@ -1,0 +1,172 @@
+// sysbox-fs: flags, logging, the FUSE session (new, or taken back from the fd keeper after a
+// restart), the container registry, the seccomp listener, then the gRPC server until a signal.
+import fs from 'node:fs';
+import path from 'node:path';
+import yargs from 'yargs';
+import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, GrpcStatus, RUN_DIR, SECCOMP_SOCKET, VERSION } from '@sysbox/common';
+import { createLogger, type LogFormat, type Logger } from '@sysbox/common/daemon/logger';
+import { serve } from '@sysbox/common/daemon/server';
+import { descriptor, SysboxFsService } from '@sysbox/common/generated/sysboxfs';
+import * as native from '@sysbox/native';
+import { LoadTable } from './container/load-table.js';
+import { Generation } from './container/record.js';
+import { Keeper } from './daemon/keeper-client.js';
+import { runKeeper } from './daemon/keeper-process.js';
+import { startSampler } from './daemon/load-sampler.js';
+import { Registry } from './daemon/registry.js';
+import { SeccompListener } from './seccomp/listener.js';
+import { FuseSession } from './fuse/session.js';
+import { virtualPaths } from './virtual-tree.js';
+
+/** Bundled (out/bin, /usr/lib/sysbox): the worker and tree are files of their own beside us. */
+function modulePaths(): { worker?: string; tree: string; seccompWorker: string } {
+  const bundled = path.join(__dirname, 'sysbox-fs-worker.js');
+  if (fs.existsSync(bundled)) {
+    return { worker: bundled, tree: path.join(__dirname, 'sysbox-fs-tree.js'), seccompWorker: path.join(__dirname, 'sysbox-fs-seccomp.js') };
+  }
+  return { tree: path.join(__dirname, 'virtual-tree.js'), seccompWorker: path.join(__dirname, 'seccomp', 'worker.js') };
+}
+
+function isMountPoint(p: string): string | undefined {
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    if (f[4] === p) return line.slice(line.indexOf(' - ') + 3).split(' ')[0];
+  }
+  return undefined;
+}
+
+async function openSession(opts: { mountpoint: string; keeper: Keeper; kept: Map<string, number>; workers: number; treeConfig: unknown; log: Logger }): Promise<FuseSession> {
+  const mods = modulePaths();
+  const sessionOpts = {
+    mountpoint: opts.mountpoint,
+    treeModule: mods.tree,
+    treeConfig: opts.treeConfig,
+    workers: opts.workers,
+    ...(mods.worker ? { workerScript: mods.worker } : {}),
+    // Attributes carry the reading container's root as owner: never cache them across readers.
+    dispatch: { attrTimeout: 0 },
+    onError: (m: string) => opts.log.error(`FUSE worker: ${m}`),
+  };
+  const keptFd = opts.kept.get('fuse');
+  if (keptFd !== undefined && isMountPoint(opts.mountpoint) === 'fuse.sysboxfs') {
+    opts.log.info(`taking over the FUSE connection on ${opts.mountpoint} from the fd keeper (pid ${opts.keeper.pid})`);
+    return FuseSession.adopt(keptFd, sessionOpts);
+  }
+  if (keptFd !== undefined) fs.closeSync(keptFd);
+  // A mount whose server is gone (no keeper held it) answers ENOTCONN: replace it.
+  if (isMountPoint(opts.mountpoint)) native.umount(opts.mountpoint, native.constants.MNT_DETACH);
+  fs.mkdirSync(opts.mountpoint, { recursive: true, mode: 0o755 });
+  const session = await FuseSession.mount(sessionOpts);
+  await opts.keeper.keep('fuse', session.connection);
+  return session;
+}
+
+async function main(): Promise<void> {
+  const argv = yargs(process.argv.slice(2))
+    .scriptName('sysbox-fs')
+    .usage('$0 [options]\n\nSysbox file-system daemon: per-container virtual /proc and /sys files over FUSE, mount trapping.')
+    .option('log', { type: 'string', describe: 'log file (default: stderr)' })
+    .option('log-level', { type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'] })
+    .option('log-format', { type: 'string', default: 'text', choices: ['text', 'json'] })
+    .option('socket', { type: 'string', default: FS_SOCKET, describe: 'gRPC unix socket' })
+    .option('mountpoint', { type: 'string', default: FS_MOUNTPOINT, describe: 'where the FUSE file system is mounted' })
+    .option('state-dir', { type: 'string', default: FS_STATE_DIR, describe: 'persistent state (container records, emulated sysctls)' })
+    .option('seccomp-socket', { type: 'string', default: SECCOMP_SOCKET, describe: 'OCI seccomp listener socket (mount trapping)' })
+    .option('keeper-socket', { type: 'string', default: `${RUN_DIR}/fs-keeper.sock`, describe: 'control socket of the fd keeper process' })
+    .option('workers', { type: 'number', default: 2, describe: 'FUSE worker threads' })
+    .option('pidfile', { type: 'string', describe: 'write the daemon pid here' })
+    .option('keeper', { type: 'boolean', default: false, hidden: true })
+    .version(`sysbox-fs ${VERSION}`)
+    .strict()
+    .fail((msg, err) => {
+      process.stderr.write(`level=error msg=${JSON.stringify(msg ?? err?.message ?? 'bad arguments')}\n`);
+      process.exit(2);
+    })
+    .parseSync();
+
+  if (argv.keeper) return runKeeper(argv['keeper-socket']);
+
+  const log = createLogger({ level: argv['log-level'], format: argv['log-format'] as LogFormat, file: argv.log });
+  const stateDir = argv['state-dir'];
+  const mountpoint = path.resolve(argv.mountpoint);
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  for (const s of [argv.socket, argv['seccomp-socket'], argv['keeper-socket']]) fs.mkdirSync(path.dirname(s), { recursive: true, mode: 0o700 });
+
+  const keeper = (await Keeper.connect(argv['keeper-socket']))
+    ?? (await Keeper.start(argv['keeper-socket'], [process.argv[1], '--keeper', '--keeper-socket', argv['keeper-socket']]));
+  const kept = await keeper.takeBack();
+
+  const generation = new Generation();
+  const load = new LoadTable();
+  const treeConfig = { stateDir, generation: generation.buffer, load: load.buffer };
+  const session = await openSession({ mountpoint, keeper, kept, workers: argv.workers, treeConfig, log });
+  const virtualFiles = virtualPaths();
+  const registry = new Registry({ stateDir, mountpoint, virtualPaths: virtualFiles, generation, load, log });
+  registry.restore();
+  startSampler(load, () => registry.running());
+
+  const seccomp = await SeccompListener.start({
+    socket: argv['seccomp-socket'],
+    workerScript: modulePaths().seccompWorker,
+    mountpoint,
+    stateDir,
+    virtualPaths: virtualFiles,
+    kept: new Map([...kept].filter(([n]) => n.startsWith('seccomp:'))),
+    keeper,
+    log,
+  });
+
+  const server = await serve({
+    socket: argv.socket,
+    descriptor,
+    service: SysboxFsService,
+    onError: (method, err) => {
+      const code = (err as { code?: unknown }).code;
+      log.log(code === GrpcStatus.NOT_FOUND ? 'debug' : 'error', `${method}: ${(err as Error).message}`);
+    },
+    handlers: {
+      status: () => ({ version: VERSION, pid: process.pid, containers: registry.size, mountpoint }),
+      preRegister: (r) => {
+        registry.preRegister(r);
+        return { seccompListener: argv['seccomp-socket'] };
+      },
+      register: (r) => ({ virtualPaths: registry.register(r) }),
+      unregister: (r) => {
+        registry.unregister(r);
+        return {};
+      },
+    },
+  });
+  if (argv.pidfile) {
+    fs.mkdirSync(path.dirname(argv.pidfile), { recursive: true });
+    fs.writeFileSync(argv.pidfile, `${process.pid}\n`);
+  }
+  log.info(`sysbox-fs ${VERSION} listening on ${argv.socket}; FUSE on ${mountpoint} (${session.workerCount} workers, ${virtualFiles.length} virtual files), ${registry.size} containers restored`);
+
+  const stop = async (sig: string): Promise<void> => {
+    server.forceShutdown();
+    seccomp.stop();
+    fs.rmSync(argv.socket, { force: true });
+    if (argv.pidfile) fs.rmSync(argv.pidfile, { force: true });
+    if (registry.size === 0) {
+      // Nothing depends on the mount: leave the host as we found it.
+      log.info(`${sig}: no containers; unmounting ${mountpoint} and stopping the fd keeper`);
+      session.unmount();
+      await keeper.quit().catch(() => {});
+      fs.rmSync(argv['seccomp-socket'], { force: true });
+    } else {
+      log.info(`${sig}: ${registry.size} containers still use sysbox-fs; the fd keeper holds their connections for the next start`);
+    }
+    // Not process.exit(): it would join the FUSE workers, which may each take one more request
+    // from the kernel and die without answering it (that reader would hang for good).
+    await Promise.race([new Promise<void>((resolve) => log.on('finish', resolve).end()), new Promise((r) => setTimeout(r, 300))]);
+    native.exitNow(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`level=error msg=${JSON.stringify((err as Error).message ?? String(err))}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+// /proc/cpuinfo: the host's blocks for the CPUs the container sees (cpuset, cut to its CFS quota),
+// renumbered from 0 as a machine with that many CPUs would show them.
+import { visibleCpus } from '../../container/cpu-view.js';
+import { file, type VirtualFile } from '../../tree.js';
+import type { NodeContext } from '../context.js';
+
+export function renderCpuinfo(host: string, cpus: readonly number[]): string {
+  const blocks = new Map<number, string>();
+  const other: string[] = [];
+  for (const block of host.split('\n\n')) {
+    const m = /^processor\s*:\s*(\d+)/m.exec(block);
+    if (m) blocks.set(Number(m[1]), block);
+    else if (block.trim() !== '') other.push(block);
+  }
+  const shown = cpus.filter((c) => blocks.has(c)).map((c, i) => blocks.get(c)!.replace(/^(processor\s*:\s*)\d+/m, `$1${i}`));
+  return `${[...shown, ...other].join('\n\n')}\n\n`;
+}
+
+export const cpuinfo = (ctx: NodeContext): VirtualFile => file((c) => {
+  const host = ctx.readHost('/proc/cpuinfo');
+  const view = ctx.callers.resolve(c.pid);
+  return view.cgroup ? renderCpuinfo(host, visibleCpus(view)) : host;
+});

@@ -1,0 +1,23 @@
+// The /proc/sys entries emulated per container: host-wide (not namespaced) settings that system
+// software inside writes at boot. Namespaced ones (net.core.somaxconn, net.unix.max_dgram_qlen,
+// the nf_conntrack timeouts, and kernel.pid_max since Linux 6.14) are the container's own already
+// and pass through untouched; net.ipv4.neigh.default.gc_thresh* exist only in the host's network
+// namespace, so there is no file inside to serve (docs/design.md, "Emulated sysctls").
+import { INT_MAX, INT_MIN, UINT_MAX, intRule, printkRule, type SettingRule } from './rules.js';
+
+export const EMULATED_SYSCTLS: Readonly<Record<string, SettingRule>> = {
+  'kernel/panic': intRule(INT_MIN, INT_MAX),
+  'kernel/panic_on_oops': intRule(0, 1),
+  'kernel/printk': printkRule,
+  'kernel/kptr_restrict': intRule(0, 2),
+  'kernel/dmesg_restrict': intRule(0, 1),
+  'kernel/sysrq': intRule(INT_MIN, INT_MAX),
+  'vm/overcommit_memory': intRule(0, 2),
+  'vm/mmap_min_addr': intRule(0, Number.MAX_SAFE_INTEGER),
+  'net/netfilter/nf_conntrack_max': intRule(0, INT_MAX, 'raise-host'),
+};
+
+/** /sys/module parameters emulated the same way. */
+export const EMULATED_MODULE_PARAMS: Readonly<Record<string, SettingRule>> = {
+  'nf_conntrack/parameters/hashsize': intRule(1, UINT_MAX, 'raise-host'),
+};

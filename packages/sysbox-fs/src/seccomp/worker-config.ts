@@ -1,0 +1,17 @@
+// What the seccomp worker thread gets, and what it tells the daemon.
+export interface SeccompWorkerConfig {
+  listenFd: number;
+  /** Notify fds taken back from the fd keeper after a restart, by keeper name. */
+  notifyFds: Array<[string, number]>;
+  mountpoint: string;
+  stateDir: string;
+  virtualPaths: string[];
+  /** Int32 cell: non-zero asks the worker to stop. */
+  stop: SharedArrayBuffer;
+}
+
+export type SeccompWorkerMessage =
+  | { type: 'ready' }
+  | { type: 'keep'; name: string; fd: number }
+  | { type: 'closed'; name: string }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
