@@ -14,6 +14,11 @@ fs.mkdirSync(out, { recursive: true });
 const binaries = {
   'sysbox-runc.js': 'packages/sysbox-runc/dist/src/main.js',
   'sysbox-mgr': 'packages/sysbox-mgr/dist/src/main.js',
+  'sysbox-fs': 'packages/sysbox-fs/dist/src/main.js',
+  // sysbox-fs loads these in worker threads, by path (next to sysbox-fs).
+  'sysbox-fs-worker.js': 'packages/sysbox-fs/dist/src/fuse/worker.js',
+  'sysbox-fs-tree.js': 'packages/sysbox-fs/dist/src/virtual-tree.js',
+  'sysbox-fs-seccomp.js': 'packages/sysbox-fs/dist/src/seccomp/worker.js',
 };
 
 for (const [name, entry] of Object.entries(binaries)) {

@@ -25,6 +25,13 @@ export const MGR_SOCKET = required('SYSBOX_TEST_MGR_SOCKET');
 export const MGR_PIDFILE = required('SYSBOX_TEST_MGR_PIDFILE');
 export const MGR_DATA_ROOT = required('SYSBOX_TEST_MGR_DATA_ROOT');
 export const MGR_SUBID_FILE = required('SYSBOX_TEST_SUBID_FILE');
+export const FS_SOCKET = required('SYSBOX_TEST_FS_SOCKET');
+export const FS_PIDFILE = required('SYSBOX_TEST_FS_PIDFILE');
+export const FS_MOUNTPOINT = required('SYSBOX_TEST_FS_MOUNTPOINT');
+export const FS_STATE_DIR = required('SYSBOX_TEST_FS_STATE_DIR');
+export const FS_SECCOMP_SOCKET = required('SYSBOX_TEST_FS_SECCOMP_SOCKET');
+export const FS_KEEPER_SOCKET = required('SYSBOX_TEST_FS_KEEPER_SOCKET');
+export const SYSBOX_FS = path.join(BIN, 'sysbox-fs');
 export const MOUNT_ROOT = '/run/sysbox-containers';
 export const BUSYBOX = 'sysbox/busybox:latest';
 export const BOOKWORM = 'sysbox/bookworm:latest';
@@ -55,8 +62,9 @@ export async function dockerOk(...args: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
-export function sysboxRunc(args: string[], opts: { mgrSocket?: string; root?: string } = {}): Promise<Result> {
-  return run(SYSBOX_RUNC, ['--root', opts.root ?? '/run/sysbox-test-runc', '--sysbox-mgr-socket', opts.mgrSocket ?? MGR_SOCKET, ...args]);
+export function sysboxRunc(args: string[], opts: { mgrSocket?: string; fsSocket?: string; root?: string } = {}): Promise<Result> {
+  return run(SYSBOX_RUNC, ['--root', opts.root ?? '/run/sysbox-test-runc', '--sysbox-mgr-socket', opts.mgrSocket ?? MGR_SOCKET,
+    '--sysbox-fs-socket', opts.fsSocket ?? FS_SOCKET, ...args]);
 }
 
 export function uniqueName(prefix: string): string {
@@ -129,6 +137,30 @@ export function startMgr(extra: string[] = [], socket = MGR_SOCKET, pidfile = MG
   throw new Error(`sysbox-mgr did not start on ${socket}; see ${logFile}`);
 }
 
+/** Starts the private sysbox-fs again with the flags test/run.sh used; waits for its new pid. */
+export function startFs(): void {
+  const logFile = `${FS_STATE_DIR}.log`;
+  const before = readPidfile(FS_PIDFILE);
+  spawnSync('bash', ['-c', `setsid "$0" "$@" >>"${logFile}" 2>&1 < /dev/null &`, SYSBOX_FS,
+    '--socket', FS_SOCKET, '--pidfile', FS_PIDFILE, '--mountpoint', FS_MOUNTPOINT, '--state-dir', FS_STATE_DIR,
+    '--seccomp-socket', FS_SECCOMP_SOCKET, '--keeper-socket', FS_KEEPER_SOCKET, '--log-level', 'debug']);
+  for (let i = 0; i < 100; i++) {
+    const pid = readPidfile(FS_PIDFILE);
+    if (fs.existsSync(FS_SOCKET) && pid !== undefined && pid !== before && processAlive(pid)) return;
+    execFileSync('sleep', ['0.1']);
+  }
+  throw new Error(`sysbox-fs did not start on ${FS_SOCKET}; see ${logFile}`);
+}
+
+export function fsPid(): number {
+  return Number(fs.readFileSync(FS_PIDFILE, 'utf8').trim());
+}
+
+/** sysbox-fs's on-disk record of a container, and its emulated sysctl values. */
+export function fsRecordFiles(id: string): string[] {
+  return [path.join(FS_STATE_DIR, 'containers', `${id}.json`), path.join(FS_STATE_DIR, 'sysctl', id)];
+}
+
 /** sysbox-mgr's on-disk record of a container. */
 export function mgrRecordFile(id: string, dataRoot = MGR_DATA_ROOT): string {
   return path.join(dataRoot, 'mgr', 'containers', `${id}.json`);
@@ -144,6 +176,7 @@ export function leftoversOf(id: string, dataRoot = MGR_DATA_ROOT): string[] {
   if (fs.existsSync(runDir)) out.push(`run dir ${runDir}`);
   for (const m of hostMountsMatching(id)) out.push(`mount: ${m}`);
   if (fs.existsSync(mgrRecordFile(id, dataRoot))) out.push(`record ${mgrRecordFile(id, dataRoot)}`);
+  for (const f of fsRecordFiles(id)) if (fs.existsSync(f)) out.push(`sysbox-fs state ${f}`);
   return out;
 }
 

@@ -2,8 +2,8 @@
 # sysbox-runc launcher. Docker calls the runtime 4+ times per `docker run`; only `create` (and
 # run, exec, pause, resume, and delete of a container sysbox-mgr still holds) need the TypeScript
 # runtime. Everything else is runc's job unchanged, so it is exec'd directly: a Node start costs
-# ~30 ms, this script ~1 ms (bench/README.md). Global flags are runc's plus --sysbox-mgr-socket,
-# which runc must not see.
+# ~30 ms, this script ~1 ms (bench/README.md). Global flags are runc's plus --sysbox-mgr-socket
+# and --sysbox-fs-socket, which runc must not see.
 runc=${SYSBOX_RUNC_PATH:-/usr/sbin/runc}
 mount_root=/run/sysbox-containers
 
@@ -21,7 +21,7 @@ skip=0
 for a in "$@"; do
   if [ "$skip" = 1 ]; then skip=0; continue; fi
   case "$a" in
-    --log|-log|--log-format|-log-format|--root|-root|--criu|-criu|--rootless|-rootless|--sysbox-mgr-socket|-sysbox-mgr-socket) skip=1 ;;
+    --log|-log|--log-format|-log-format|--root|-root|--criu|-criu|--rootless|-rootless|--sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) skip=1 ;;
     --*=*|-debug|--debug|-systemd-cgroup|--systemd-cgroup) ;;
     -*) node_runtime "$@" ;;
     *) cmd=$a; break ;;
@@ -51,8 +51,8 @@ while [ "$n" -gt 0 ]; do
   a=$1; shift; n=$((n - 1))
   if [ "$drop" = 1 ]; then drop=0; continue; fi
   case "$a" in
-    --sysbox-mgr-socket|-sysbox-mgr-socket) drop=1; continue ;;
-    --sysbox-mgr-socket=*|-sysbox-mgr-socket=*) continue ;;
+    --sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) drop=1; continue ;;
+    --sysbox-mgr-socket=*|-sysbox-mgr-socket=*|--sysbox-fs-socket=*|-sysbox-fs-socket=*) continue ;;
   esac
   set -- "$@" "$a"
 done

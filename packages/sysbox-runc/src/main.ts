@@ -39,6 +39,7 @@ function usage(): string {
     '   --criu value         path to the criu binary used for checkpoint and restore\n' +
     '   --systemd-cgroup     enable systemd cgroup support\n   --rootless value     ignore cgroup permission errors (\'true\', \'false\', or \'auto\')\n' +
     '   --sysbox-mgr-socket value  sysbox-mgr gRPC socket (default: "/run/sysbox/sysmgr.sock")\n' +
+    '   --sysbox-fs-socket value   sysbox-fs gRPC socket (default: "/run/sysbox/sysfs.sock")\n' +
     '   --help, -h           show help\n   --version, -v        print the version\n';
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyTransforms, TRANSFORMS } from '../src/spec/transforms/index.js';
 import { ALL_CAPABILITIES, systemCapabilities } from '../src/spec/transforms/capabilities.js';
-import { SYSTEM_SYSCALLS } from '../src/spec/transforms/seccomp.js';
+import { SYSTEM_SYSCALLS, TRAPPED_SYSCALLS } from '../src/spec/transforms/seccomp.js';
 import { wantedSpecialDirs } from '../src/spec/transforms/special-dirs.js';
 import type { TransformContext } from '../src/spec/transform.js';
 import { dockerLikeSpec } from './fixtures.js';
@@ -11,6 +11,7 @@ const ctx: TransformContext = {
   uid: 231072, gid: 231072, size: 65536, preMapped: false,
   rootfs: '/run/sysbox-containers/abc/rootfs', bindSources: ['/run/sysbox-containers/abc/binds/0', '/run/sysbox-containers/abc/binds/1'],
   specialDirs: ['/var/lib/docker'], specialDirSources: ['/run/sysbox-containers/abc/special/docker'],
+  seccompListener: '/run/sysbox/seccomp.sock',
 };
 
 describe('spec transforms', () => {
@@ -82,7 +83,23 @@ describe('spec transforms', () => {
     assert.deepEqual(rules[0]!.names, ['read', 'write']);
     assert.ok(!rules.some((r) => r.action !== 'SCMP_ACT_ALLOW' && r.names.includes('clone3')));
     assert.ok(!rules.some((r) => r.args && r.names.includes('clone')));
-    assert.deepEqual(rules.at(-1), { names: [...SYSTEM_SYSCALLS], action: 'SCMP_ACT_ALLOW' });
+    assert.deepEqual(rules.at(-2), { names: [...SYSTEM_SYSCALLS], action: 'SCMP_ACT_ALLOW' });
+  });
+
+  it('send mount and umount2 to sysbox-fs through the seccomp listener', () => {
+    const s = applyTransforms(dockerLikeSpec(), ctx);
+    const sc = s.linux!.seccomp!;
+    assert.equal(sc.listenerPath, '/run/sysbox/seccomp.sock');
+    assert.deepEqual(sc.syscalls!.at(-1), { names: [...TRAPPED_SYSCALLS], action: 'SCMP_ACT_NOTIFY' });
+    assert.equal(sc.syscalls!.filter((r) => r.names.includes('mount')).length, 1, 'mount must be in exactly one rule');
+  });
+
+  it('give a spec without a seccomp profile one that traps mounts and allows the rest', () => {
+    const spec = dockerLikeSpec();
+    delete spec.linux!.seccomp;
+    const sc = applyTransforms(spec, ctx).linux!.seccomp!;
+    assert.equal(sc.defaultAction, 'SCMP_ACT_ALLOW');
+    assert.deepEqual(sc.syscalls!.at(-1), { names: [...TRAPPED_SYSCALLS], action: 'SCMP_ACT_NOTIFY' });
   });
 
   it('leave /proc/sys writable, keep other protections, clamp ping_group_range, drop docker-default', () => {

@@ -17,8 +17,9 @@ const f = (names: string | string[], takesValue = false, multi = false): FlagSpe
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   f('debug'), f('log', true), f('log-format', true), f('root', true), f('criu', true),
   f('systemd-cgroup'), f('rootless', true), f(['help', 'h']), f(['version', 'v']),
-  // Sysbox's own: which sysbox-mgr to use (tests run a private one).
+  // Sysbox's own: which sysbox-mgr and sysbox-fs to use (tests run private ones).
   f('sysbox-mgr-socket', true),
+  f('sysbox-fs-socket', true),
 ];
 
 const CONSOLE = f('console-socket', true);

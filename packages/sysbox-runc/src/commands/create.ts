@@ -13,7 +13,7 @@ export async function command(ctx: GlobalContext, argv: readonly string[]): Prom
   const parsed = parseCommand('create', argv);
   const id = containerId('create', parsed);
   const bundle = path.resolve(flagValue(parsed, 'bundle') ?? '.');
-  const prepared = await prepareSystemContainer(ctx.mgrSocket, id, bundle);
+  const prepared = await prepareSystemContainer(ctx, id, bundle);
   try {
     const status = runcSync(
       [...ctx.runcGlobals, 'create', ...flagTokens(parsed, { bundle: prepared.bundle }), id],

@@ -13,6 +13,6 @@ export async function command(ctx: GlobalContext, argv: readonly string[]): Prom
   const status = runcSync([...ctx.runcGlobals, 'delete', ...flagTokens(parsed), id]);
   if (!isRegistered(id)) return status;
   if (status !== 0 && runcCapture([...ctx.runcGlobals, 'state', id]).status === 0) return status;
-  await releaseContainer(ctx.mgrSocket, id);
+  await releaseContainer(ctx, id);
   return status;
 }

@@ -15,7 +15,7 @@ export async function command(ctx: GlobalContext, argv: readonly string[]): Prom
   const id = containerId('run', parsed);
   const bundle = path.resolve(flagValue(parsed, 'bundle') ?? '.');
   const detach = flagSet(parsed, 'detach');
-  const prepared = await prepareSystemContainer(ctx.mgrSocket, id, bundle);
+  const prepared = await prepareSystemContainer(ctx, id, bundle);
   let status = 1;
   try {
     status = await runcForeground(

@@ -1,7 +1,8 @@
 // Turns a bundle into a system-container bundle: refuse what cannot work, have sysbox-mgr register
-// the container (id range, ID-shifted rootfs, ID-mapped bind sources, all or nothing), apply the
-// transform list, write the new config.json into the container's run dir. If anything fails after
-// registration, the registration is released before the error propagates.
+// the container (id range, ID-shifted rootfs, ID-mapped bind sources, all or nothing) and sysbox-fs
+// pre-register it (its virtual files' owner, the seccomp listener), apply the transform list, write
+// the new config.json into the container's run dir. If anything fails after registration, both
+// registrations are released before the error propagates.
 import fs from 'node:fs';
 import path from 'node:path';
 import { isBindMount, type IdMapping } from '../spec/oci.js';
@@ -11,23 +12,30 @@ import { wantedSpecialDirs } from '../spec/transforms/special-dirs.js';
 import { SPECIAL_DIRS } from '@sysbox/common/paths';
 import { RefusedError, refusal } from '../spec/validate.js';
 import { log } from '../log.js';
-import { connectMgr, explainMgrError } from './mgr.js';
+import type { GlobalContext } from '../context.js';
+import { connectFs, explainFsError } from './fs.js';
+import { connectMgr, explainMgrError, isNotFound } from './mgr.js';
 
 export interface PreparedContainer {
   /** Bundle dir to hand runc (holds the rewritten config.json). */
   bundle: string;
   /** Releases everything sysbox-mgr holds for the container. */
   release(): Promise<void>;
-  /** Tells sysbox-mgr the init pid, after which it releases the container when init exits. */
+  /**
+   * Tells sysbox-mgr and sysbox-fs the init pid: sysbox-fs mounts the virtual files into the
+   * container, and both release the container when init exits.
+   */
   created(initPid: number): Promise<void>;
   close(): void;
 }
 
 const toMgr = (m: IdMapping): { containerId: number; hostId: number; size: number } => ({ containerId: m.containerID, hostId: m.hostID, size: m.size });
 
-export async function prepareSystemContainer(mgrSocket: string, id: string, bundle: string): Promise<PreparedContainer> {
-  // Connect first: the HTTP/2 handshake proceeds while the spec is read and checked.
+export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket' | 'fsSocket'>, id: string, bundle: string): Promise<PreparedContainer> {
+  const { mgrSocket, fsSocket } = ctx;
+  // Connect first: the HTTP/2 handshakes proceed while the spec is read and checked.
   const mgr = connectMgr(mgrSocket);
+  const fsd = connectFs(fsSocket);
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -35,7 +43,26 @@ export async function prepareSystemContainer(mgrSocket: string, id: string, bund
       throw explainMgrError(err, mgrSocket);
     }
   };
-  const release = (): Promise<void> => call(async () => { await mgr.unregister({ id }); });
+  const fsCall = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw explainFsError(err, fsSocket);
+    }
+  };
+  const ignoreNotFound = (err: unknown): void => {
+    if (!isNotFound(err)) throw err;
+  };
+  const release = async (): Promise<void> => {
+    await Promise.all([
+      fsCall(async () => { await fsd.unregister({ id }).catch(ignoreNotFound); }),
+      call(async () => { await mgr.unregister({ id }); }),
+    ]);
+  };
+  const close = (): void => {
+    mgr.close();
+    fsd.close();
+  };
   let registered = false;
   try {
     const spec = loadSpec(bundle);
@@ -57,18 +84,28 @@ export async function prepareSystemContainer(mgrSocket: string, id: string, bund
     }));
     registered = true;
     log('debug', `registered ${id}: ids ${reg.uid}+${reg.size}, rootfs ${reg.rootfs}`);
+    const fsReg = await fsCall(() => fsd.preRegister({ id, uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0 }));
     applyTransforms(spec, {
+      seccompListener: fsReg.seccompListener ?? '',
       uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0, preMapped,
       rootfs: reg.rootfs ?? '', bindSources: reg.bindSources ?? [],
       specialDirs, specialDirSources: reg.specialDirSources ?? [],
     });
     const runDir = reg.runDir ?? '';
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
-    const created = (initPid: number): Promise<void> => call(async () => { await mgr.created({ id, initPid }); });
-    return { bundle: runDir, release, created, close: () => mgr.close() };
+    const created = async (initPid: number): Promise<void> => {
+      await Promise.all([
+        call(async () => { await mgr.created({ id, initPid }); }),
+        fsCall(async () => {
+          const r = await fsd.register({ id, initPid });
+          log('debug', `sysbox-fs serves ${id}: ${(r.virtualPaths ?? []).join(' ')}`);
+        }),
+      ]);
+    };
+    return { bundle: runDir, release, created, close };
   } catch (err) {
     if (registered) await release().catch(() => {});
-    mgr.close();
+    close();
     throw err;
   }
 }

@@ -15,6 +15,8 @@ export interface TransformContext {
   /** Paths backed by sysbox-mgr's per-container host dirs, and those dirs (same order). */
   specialDirs: string[];
   specialDirSources: string[];
+  /** sysbox-fs's OCI seccomp listener socket (mount trapping). */
+  seccompListener: string;
 }
 
 export interface Transform {

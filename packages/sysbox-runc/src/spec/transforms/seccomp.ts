@@ -1,29 +1,41 @@
 // System software (Docker, systemd, mount, unshare, keyrings) needs syscalls that Docker's default
 // profile blocks for unprivileged containers. They are allowed unconditionally; the user namespace
-// limits what they can reach. Everything else in the profile (and its default action) is kept.
-import type { SeccompRule } from '../oci.js';
+// limits what they can reach. mount and umount2 go to sysbox-fs instead (seccomp user
+// notification): it mounts new procfs/sysfs with the virtual files on top and refuses to unmount
+// or expose them; every other mount it lets the kernel decide. Everything else in the profile (and
+// its default action) is kept; a spec without a profile gets one that allows all but the trapped.
+import type { Seccomp, SeccompRule } from '../oci.js';
 import type { Transform } from '../transform.js';
 
+export const TRAPPED_SYSCALLS = ['mount', 'umount2', 'umount'] as const;
+
 export const SYSTEM_SYSCALLS = [
-  'mount', 'umount', 'umount2', 'unshare', 'setns', 'pivot_root', 'clone', 'clone3', 'chroot',
+  'unshare', 'setns', 'pivot_root', 'clone', 'clone3', 'chroot',
   'keyctl', 'add_key', 'request_key', 'sethostname', 'setdomainname', 'vhangup',
   'open_tree', 'move_mount', 'mount_setattr', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
 ] as const;
 
 export const seccomp: Transform = {
   name: 'seccomp',
-  apply(spec) {
-    const profile = spec.linux!.seccomp;
-    if (!profile) return;
-    const ours = new Set<string>(SYSTEM_SYSCALLS);
+  apply(spec, ctx) {
+    const linux = spec.linux!;
+    const profile: Seccomp = linux.seccomp ?? { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] };
+    const ours = new Set<string>([...SYSTEM_SYSCALLS, ...TRAPPED_SYSCALLS]);
     // Conditional or denying rules for these syscalls (e.g. Docker's clone flag filter, clone3's
-    // ENOSYS) would shadow a plain allow: remove the names from them.
+    // ENOSYS) would shadow ours: remove the names from them.
     const rules: SeccompRule[] = [];
     for (const rule of profile.syscalls ?? []) {
       const names = rule.names.filter((n) => !ours.has(n));
       if (names.length > 0) rules.push({ ...rule, names });
     }
     rules.push({ names: [...SYSTEM_SYSCALLS], action: 'SCMP_ACT_ALLOW' });
+    if (ctx.seccompListener) {
+      rules.push({ names: [...TRAPPED_SYSCALLS], action: 'SCMP_ACT_NOTIFY' });
+      profile.listenerPath = ctx.seccompListener;
+    } else {
+      rules.push({ names: [...TRAPPED_SYSCALLS], action: 'SCMP_ACT_ALLOW' });
+    }
     profile.syscalls = rules;
+    linux.seccomp = profile;
   },
 };

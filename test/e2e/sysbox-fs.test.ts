@@ -1,0 +1,184 @@
+// sysbox-fs as seen from inside system containers started by Docker: virtual /proc files that
+// reflect each container's own start time and cgroup limits, per-container emulated sysctls, mount
+// trapping (a new procfs gets the virtual files; they cannot be unmounted), and nothing left behind.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import { after, describe, it } from 'node:test';
+import { BUSYBOX, containerIdOf, docker, dockerOk, fsRecordFiles, removeContainers, uniqueName } from '../lib/env.js';
+
+const hostMemKb = (): number => Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))![1]);
+const hostUptime = (): number => Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+const hostCpus = (): number => os.cpus().length;
+
+describe('sysbox-fs: virtual /proc files', () => {
+  const names: string[] = [];
+  after(() => removeContainers(...names));
+
+  async function start(...args: string[]): Promise<string> {
+    const name = uniqueName('fs');
+    names.push(name);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', name, ...args, BUSYBOX, 'sleep', '600');
+    return name;
+  }
+
+  it('/proc/uptime counts from the container start, idle consistent with its CPUs', async () => {
+    const c = await start();
+    const [up, idle] = (await dockerOk('exec', c, 'cat', '/proc/uptime')).split(' ').map(Number);
+    assert.ok(up >= 0 && up < 30, `container uptime ${up}s should be small`);
+    assert.ok(up < hostUptime(), 'smaller than the host uptime');
+    assert.ok(idle >= 0 && idle <= up * hostCpus() + 0.01, `idle ${idle} <= uptime x cpus`);
+  });
+
+  it('/proc/meminfo shows --memory as MemTotal, the host figure without a limit', async () => {
+    const limited = await start('--memory', '256m');
+    const free = await start();
+    const mi = await dockerOk('exec', limited, 'cat', '/proc/meminfo');
+    assert.match(mi, /^MemTotal:\s+262144 kB$/m);
+    const memFree = Number(/^MemFree:\s+(\d+)/m.exec(mi)![1]);
+    assert.ok(memFree > 0 && memFree < 262144, `MemFree ${memFree} within the limit`);
+    assert.match(mi, /^SwapTotal:\s+0 kB$/m, 'no host swap: none in the container');
+    const total = Number(/^MemTotal:\s+(\d+)/m.exec(await dockerOk('exec', free, 'cat', '/proc/meminfo'))![1]);
+    assert.equal(total, hostMemKb());
+  });
+
+  it('/proc/cpuinfo and /proc/stat show the CPUs of --cpuset-cpus / --cpus', async () => {
+    const one = await start('--cpuset-cpus', '0');
+    assert.equal(await dockerOk('exec', one, 'grep', '-c', '^processor', '/proc/cpuinfo'), '1');
+    assert.equal(await dockerOk('exec', one, 'sh', '-c', 'grep -c "^cpu[0-9]" /proc/stat'), '1');
+    const quota = await start('--cpus', '1');
+    assert.equal(await dockerOk('exec', quota, 'grep', '-c', '^processor', '/proc/cpuinfo'), '1', '--cpus 1 shows 1 CPU');
+    const all = await start();
+    assert.equal(Number(await dockerOk('exec', all, 'grep', '-c', '^processor', '/proc/cpuinfo')), hostCpus());
+    // Its own CPU time: a fresh container has used well under a second of it.
+    const cpu = (await dockerOk('exec', one, 'head', '-1', '/proc/stat')).split(/\s+/).slice(1).map(Number);
+    assert.ok(cpu[0] + cpu[2] < 1000, `user+system ${cpu[0] + cpu[2]} ticks is the container's, not the host's`);
+  });
+
+  it('/proc/swaps names no host device; /proc/loadavg and /proc/diskstats are the container\'s', async () => {
+    const c = await start('--memory', '128m');
+    const swaps = (await dockerOk('exec', c, 'cat', '/proc/swaps')).split('\n');
+    assert.match(swaps[0], /^Filename\s+Type\s+Size\s+Used\s+Priority$/);
+    assert.ok(swaps.slice(1).every((l) => l.startsWith('none')), `only virtual swap lines: ${swaps.join('|')}`);
+    const load = await dockerOk('exec', c, 'cat', '/proc/loadavg');
+    const m = /^(\d+\.\d\d) (\d+\.\d\d) (\d+\.\d\d) (\d+)\/(\d+) (\d+)$/.exec(load);
+    assert.ok(m, `loadavg format: ${load}`);
+    assert.ok(Number(m[5]) >= 1 && Number(m[5]) < 50, `the container's own task count: ${m[5]}`);
+    const disk = await dockerOk('exec', c, 'cat', '/proc/diskstats');
+    assert.ok(disk.split('\n').length <= fs.readFileSync('/proc/diskstats', 'utf8').split('\n').length);
+  });
+
+  it('virtual files are owned by root inside, and read as FUSE mounts of sysbox-fs', async () => {
+    const c = await start();
+    const ls = await dockerOk('exec', c, 'ls', '-ln', '/proc/uptime', '/proc/sys/kernel/panic');
+    for (const line of ls.split('\n')) assert.match(line, /^\S+\s+\d+\s+0\s+0\s/, `root-owned: ${line}`);
+    const mounts = await dockerOk('exec', c, 'grep', '-c', 'fuse.sysboxfs', '/proc/self/mountinfo');
+    assert.ok(Number(mounts) >= 7, `${mounts} virtual files mounted`);
+  });
+
+  it('20 containers reading at once each get their own values', async () => {
+    const cs = await Promise.all(Array.from({ length: 20 }, (_, i) => start('--memory', `${64 + i}m`)));
+    const totals = await Promise.all(cs.map((c) => dockerOk('exec', c, 'sh', '-c', 'for i in 1 2 3 4 5; do head -1 /proc/meminfo; done | sort -u')));
+    totals.forEach((t, i) => assert.match(t, new RegExp(`^MemTotal:\\s+${(64 + i) * 1024} kB$`), `container ${i}`));
+  });
+});
+
+describe('sysbox-fs: emulated /proc/sys', () => {
+  const names: string[] = [];
+  after(() => removeContainers(...names));
+
+  async function start(): Promise<string> {
+    const name = uniqueName('sysctl');
+    names.push(name);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', name, BUSYBOX, 'sleep', '600');
+    return name;
+  }
+
+  it('a write inside is seen inside, not on the host nor in another container', async () => {
+    const hostPanic = fs.readFileSync('/proc/sys/kernel/panic', 'utf8').trim();
+    const hostPrintk = fs.readFileSync('/proc/sys/kernel/printk', 'utf8');
+    const [a, b] = await Promise.all([start(), start()]);
+    const want = hostPanic === '17' ? '18' : '17';
+    await dockerOk('exec', a, 'sh', '-c', `echo ${want} > /proc/sys/kernel/panic && echo 3 > /proc/sys/kernel/printk`);
+    assert.equal(await dockerOk('exec', a, 'cat', '/proc/sys/kernel/panic'), want);
+    assert.equal(await dockerOk('exec', a, 'cat', '/proc/sys/kernel/printk'), hostPrintk.trim().replace(/^\d+/, '3'));
+    assert.equal(fs.readFileSync('/proc/sys/kernel/panic', 'utf8').trim(), hostPanic, 'host unchanged');
+    assert.equal(fs.readFileSync('/proc/sys/kernel/printk', 'utf8'), hostPrintk, 'host printk unchanged');
+    assert.equal(await dockerOk('exec', b, 'cat', '/proc/sys/kernel/panic'), hostPanic, 'other container sees the host value');
+  });
+
+  it('invalid values get EINVAL and change nothing', async () => {
+    const c = await start();
+    for (const [file, value] of [['kernel/panic', 'abc'], ['kernel/panic_on_oops', '2'], ['vm/overcommit_memory', '3'], ['kernel/kptr_restrict', '-1']]) {
+      const before = await dockerOk('exec', c, 'cat', `/proc/sys/${file}`);
+      const r = await docker('exec', c, 'sh', '-c', `echo ${value} > /proc/sys/${file}`);
+      assert.notEqual(r.status, 0, `${file}=${value} must fail`);
+      assert.match(r.stderr, /Invalid argument/, `${file}=${value}: ${r.stderr}`);
+      assert.equal(await dockerOk('exec', c, 'cat', `/proc/sys/${file}`), before);
+    }
+  });
+
+  it('a capacity written below the host\'s stays the container\'s own (never lowers the host)', async () => {
+    const file = '/proc/sys/net/netfilter/nf_conntrack_max';
+    assert.ok(fs.existsSync(file), `${file} must exist on the test host (nf_conntrack loaded)`);
+    const host = Number(fs.readFileSync(file, 'utf8'));
+    const c = await start();
+    await dockerOk('exec', c, 'sh', '-c', `echo ${host - 1} > ${file}`);
+    assert.equal(Number(await dockerOk('exec', c, 'cat', file)), host - 1);
+    assert.equal(Number(fs.readFileSync(file, 'utf8')), host, 'host value not lowered');
+  });
+
+  it('namespaced sysctls pass through to the container\'s own namespaces', async () => {
+    const c = await start();
+    const host = fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim();
+    await dockerOk('exec', c, 'sh', '-c', 'echo 1234 > /proc/sys/net/core/somaxconn');
+    assert.equal(await dockerOk('exec', c, 'cat', '/proc/sys/net/core/somaxconn'), '1234');
+    assert.equal(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim(), host);
+  });
+});
+
+describe('sysbox-fs: mount trapping', () => {
+  const names: string[] = [];
+  after(() => removeContainers(...names));
+
+  it('a new procfs inside shows the virtual files; virtual files and read-only masks cannot be unmounted', async () => {
+    const c = uniqueName('trap');
+    names.push(c);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, '--memory', '100m', BUSYBOX, 'sleep', '600');
+    const out = await dockerOk('exec', c, 'sh', '-c', 'mkdir -p /mnt/p && mount -t proc proc /mnt/p && cat /mnt/p/uptime && head -1 /mnt/p/meminfo');
+    const [uptime, mem] = out.split('\n');
+    assert.ok(Number(uptime.split(' ')[0]) < 60, `new procfs uptime ${uptime} is the container's`);
+    assert.match(mem, /^MemTotal:\s+102400 kB$/);
+    for (const target of ['/proc/uptime', '/proc/sys/kernel/panic', '/mnt/p/uptime']) {
+      const r = await docker('exec', c, 'umount', target);
+      assert.notEqual(r.status, 0, `umount ${target} must fail`);
+      assert.match(r.stderr, /Operation not permitted/);
+    }
+    const rw = await docker('exec', c, 'mount', '-o', 'remount,rw', '/proc/bus');
+    assert.notEqual(rw.status, 0, 'remounting a read-only /proc path read-write must fail');
+    // Every other mount is the kernel's business.
+    assert.equal(await dockerOk('exec', c, 'sh', '-c', 'mount -t tmpfs t /mnt && umount /mnt && echo ok'), 'ok');
+    assert.equal(await dockerOk('exec', c, 'sh', '-c', 'mkdir -p /mnt/s && mount -t sysfs s /mnt/s && ls /mnt/s/kernel >/dev/null && umount /mnt/s/module/nf_conntrack/parameters/hashsize 2>&1; echo $?'), 'umount: can\'t unmount /mnt/s/module/nf_conntrack/parameters/hashsize: Operation not permitted\n1');
+  });
+
+  it('a chroot mounting its own /proc gets the virtual files', async () => {
+    const c = uniqueName('chroot');
+    names.push(c);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, '--memory', '96m', BUSYBOX, 'sleep', '600');
+    const out = await dockerOk('exec', c, 'sh', '-c', 'mkdir -p /jail/bin /jail/proc && cp /bin/busybox /jail/bin/ && chroot /jail /bin/busybox sh -c "/bin/busybox mount -t proc proc /proc && /bin/busybox head -1 /proc/meminfo"');
+    assert.match(out, /^MemTotal:\s+98304 kB$/);
+  });
+});
+
+describe('sysbox-fs: cleanup', () => {
+  it('a removed container leaves no sysbox-fs state behind', async () => {
+    const c = uniqueName('fsgone');
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, BUSYBOX, 'sleep', '600');
+    const id = await containerIdOf(c);
+    await dockerOk('exec', c, 'sh', '-c', 'echo 9 > /proc/sys/kernel/panic');
+    assert.ok(fs.existsSync(fsRecordFiles(id)[0]), 'registered while it runs');
+    await dockerOk('rm', '-f', c);
+    for (let i = 0; i < 20 && fsRecordFiles(id).some((f) => fs.existsSync(f)); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(fsRecordFiles(id).filter((f) => fs.existsSync(f)), []);
+  });
+});
