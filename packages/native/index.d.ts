@@ -59,11 +59,15 @@ export function seccompNotifIdValid(fd: number, id: bigint): boolean;
 export function readString(pid: number, addr: bigint, max: number): string | null;
 
 /**
- * In the mount namespace of pid, relative to its root and cwd: optionally mounts a procfs (of its pid
- * namespace) or sysfs (of its network namespace), then moves each detached mount (an openTreeClone fd) onto its target. Returns one errno
- * per step, [enter, proc?, ...binds]; steps after a failed enter/proc are not attempted.
+ * In the mount and network namespaces of pid. Without fs: moves each detached mount (an
+ * openTreeClone fd) onto its target, a path as pid sees it. With fs: creates a procfs (of pid's pid
+ * namespace) or sysfs (of its network namespace) with the mount(2) flags and data given, attaches it
+ * on the directory targetFd (from openInRoot), and moves each bind onto its target *inside* the new
+ * mount. Returns one errno per step, [enter, fs?, ...binds]; steps after a failed enter/fs are not run.
  */
-export function mountInNs(pid: number, fs: { fstype: 'proc' | 'sysfs'; target: string; flags: number; data?: string } | null, binds: Array<{ fd: number; target: string }>): number[];
+export function mountInNs(pid: number, fs: { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string } | null, binds: Array<{ fd: number; target: string }>): number[];
+/** An O_PATH fd of path as process pid sees it (its root, its cwd, its /proc/self/fd/N). */
+export function openInRoot(pid: number, path: string): number;
 
 /** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
 export function exitNow(code: number): never;

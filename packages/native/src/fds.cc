@@ -4,6 +4,9 @@
 // listener protocol runc speaks).
 #include "args.h"
 #include "errors.h"
+#include <cstring>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -114,6 +117,36 @@ Napi::Value AcceptFd(const Napi::CallbackInfo& info) {
   out.Set("fd", Napi::Number::New(env, passed));
   out.Set("data", Napi::String::New(env, data));
   return out;
+}
+
+// openInRoot(pid, path): number — an O_PATH fd of path as process pid sees it: relative paths
+// from its cwd, absolute ones from its root, symlinks resolved inside that root (RESOLVE_IN_ROOT),
+// and /proc/self/fd/N or /proc/thread-self/fd/N (how runc names mount targets) as its own fd N.
+Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
+  int pid = static_cast<int>(ArgInt(info, 0, "pid"));
+  std::string path = ArgStr(info, 1, "path");
+  std::string proc = "/proc/" + std::to_string(pid);
+  for (const char* prefix : {"/proc/self/fd/", "/proc/thread-self/fd/"}) {
+    if (path.rfind(prefix, 0) == 0) {
+      std::string n = path.substr(strlen(prefix));
+      if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos) {
+        int fd = open((proc + "/fd/" + n).c_str(), O_PATH | O_CLOEXEC);
+        if (fd < 0) throw SyscallError(info.Env(), "open", errno, path);
+        return Napi::Number::New(info.Env(), fd);
+      }
+    }
+  }
+  bool absolute = !path.empty() && path[0] == '/';
+  int dir = open((proc + (absolute ? "/root" : "/cwd")).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) throw SyscallError(info.Env(), "open", errno, proc);
+  open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT;
+  int fd = static_cast<int>(syscall(SYS_openat2, dir, absolute ? path.c_str() + 1 : path.c_str(), &how, sizeof(how)));
+  int err = errno;
+  close(dir);
+  if (fd < 0) throw SyscallError(info.Env(), "openat2", err, path);
+  return Napi::Number::New(info.Env(), fd);
 }
 
 // exitNow(code): never returns — _exit(2) at once. Node's process.exit() first joins worker

@@ -1,6 +1,9 @@
-// Mounts into another process's mount namespace, as seen from its root and working directory:
-// optionally a new procfs or sysfs (mounted from inside the process's pid or network namespace,
-// so it shows that namespace), then detached mounts (open_tree clones made here on the host) moved on top.
+// Mounts into another process's mount namespace: either detached mounts (open_tree clones made
+// here on the host) moved onto paths as that process sees them (its root and working directory),
+// or a new procfs/sysfs (created from inside the process's pid and network namespaces, so it shows
+// them) attached onto a directory given as an fd, with the clones moved onto names inside it.
+// The fd form needs no path resolution in the target: runc names its mount targets
+// /proc/self/fd/N, which only that process can resolve.
 // sysbox-fs uses it to put its virtual files into a container and to emulate `mount -t proc`.
 //
 // setns(CLONE_NEWNS) is refused to multithreaded processes and setns(CLONE_NEWPID) only affects
@@ -22,8 +25,11 @@ namespace {
 struct Plan {
   int mntns = -1, netns = -1, pidns = -1, root = -1, cwd = -1;
   bool proc = false;
-  std::string procType, procTarget, procData;
-  unsigned long procFlags = 0;
+  std::string procType;
+  int procTargetFd = -1;
+  unsigned int procAttrs = 0;
+  // fsconfig() calls for the data string ("hidepid=2,subset=pid"): key, value ("" for a flag).
+  std::vector<std::pair<std::string, std::string>> procOptions;
   std::vector<int> fds;
   std::vector<std::string> targets;
 };
@@ -35,12 +41,28 @@ void Work(const Plan& p, int out) {
   // bind made while looking through the host's would sit on entries the process never sees.
   if (setns(p.netns, CLONE_NEWNET) < 0 || setns(p.mntns, CLONE_NEWNS) < 0 || fchdir(p.root) < 0 || chroot(".") < 0 || fchdir(p.cwd) < 0) rc = errno;
   if (write(out, &rc, sizeof(rc)) < 0 || rc != 0) _exit(1);
+  int base = AT_FDCWD;
   if (p.proc) {
-    rc = mount(p.procType.c_str(), p.procTarget.c_str(), p.procType.c_str(), p.procFlags, p.procData.empty() ? nullptr : p.procData.c_str()) < 0 ? errno : 0;
+    int fsfd = static_cast<int>(syscall(SYS_fsopen, p.procType.c_str(), FSOPEN_CLOEXEC));
+    rc = fsfd < 0 ? errno : 0;
+    for (size_t i = 0; rc == 0 && i < p.procOptions.size(); i++) {
+      const auto& o = p.procOptions[i];
+      long r = o.second.empty() ? syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_FLAG, o.first.c_str(), nullptr, 0)
+                                : syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, o.first.c_str(), o.second.c_str(), 0);
+      if (r < 0) rc = errno;
+    }
+    if (rc == 0 && syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) rc = errno;
+    int mfd = -1;
+    if (rc == 0) {
+      mfd = static_cast<int>(syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, p.procAttrs));
+      if (mfd < 0) rc = errno;
+    }
+    if (rc == 0 && syscall(SYS_move_mount, mfd, "", p.procTargetFd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) rc = errno;
     if (write(out, &rc, sizeof(rc)) < 0 || rc != 0) _exit(1);
+    base = mfd;  // the binds' targets are names inside the new mount
   }
   for (size_t i = 0; i < p.fds.size(); i++) {
-    rc = syscall(SYS_move_mount, p.fds[i], "", AT_FDCWD, p.targets[i].c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
+    rc = syscall(SYS_move_mount, p.fds[i], "", base, p.targets[i].c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
     if (write(out, &rc, sizeof(rc)) < 0) _exit(1);
   }
   _exit(0);
@@ -51,9 +73,22 @@ int OpenNs(int pid, const char* what, int flags) {
   return open(path.c_str(), flags | O_CLOEXEC);
 }
 
+// MS_* flags of mount(2) → MOUNT_ATTR_* of fsmount(2).
+unsigned int MountAttrs(unsigned long flags) {
+  unsigned int a = 0;
+  if (flags & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (flags & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (flags & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
+  else if (flags & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
+  return a;
+}
+
 }  // namespace
 
-// mountInNs(pid, fs: {fstype: 'proc'|'sysfs', target, flags, data} | null, binds: {fd, target}[]): number[]
+// mountInNs(pid, fs: {fstype: 'proc'|'sysfs', targetFd, flags, data} | null, binds: {fd, target}[]): number[]
 // Returns one errno per step (0 = done): [enter, proc?, ...binds]; steps after a failed
 // enter/proc are not attempted and not reported.
 Napi::Value MountInNs(const Napi::CallbackInfo& info) {
@@ -65,9 +100,18 @@ Napi::Value MountInNs(const Napi::CallbackInfo& info) {
     p.proc = true;
     p.procType = o.Get("fstype").As<Napi::String>();
     if (p.procType != "proc" && p.procType != "sysfs") throw Napi::TypeError::New(env, "fstype must be proc or sysfs");
-    p.procTarget = o.Get("target").As<Napi::String>();
-    p.procFlags = static_cast<unsigned long>(o.Get("flags").As<Napi::Number>().Int64Value());
-    if (o.Get("data").IsString()) p.procData = o.Get("data").As<Napi::String>();
+    p.procTargetFd = o.Get("targetFd").As<Napi::Number>().Int32Value();
+    p.procAttrs = MountAttrs(static_cast<unsigned long>(o.Get("flags").As<Napi::Number>().Int64Value()));
+    std::string data = o.Get("data").IsString() ? std::string(o.Get("data").As<Napi::String>()) : "";
+    size_t start = 0;
+    while (start < data.size()) {
+      size_t end = data.find(',', start);
+      if (end == std::string::npos) end = data.size();
+      std::string opt = data.substr(start, end - start);
+      size_t eq = opt.find('=');
+      if (!opt.empty()) p.procOptions.emplace_back(opt.substr(0, eq), eq == std::string::npos ? "" : opt.substr(eq + 1));
+      start = end + 1;
+    }
   }
   if (info.Length() > 2 && info[2].IsArray()) {
     Napi::Array binds = info[2].As<Napi::Array>();

@@ -95,6 +95,24 @@ async function main(): Promise<void> {
   const keeper = (await Keeper.connect(argv['keeper-socket']))
     ?? (await Keeper.start(argv['keeper-socket'], [process.argv[1], '--keeper', '--keeper-socket', argv['keeper-socket']]));
   const kept = await keeper.takeBack();
+  try {
+    await serveWith(argv, log, keeper, kept, stateDir, mountpoint);
+  } catch (e) {
+    // A first start that failed: nothing depends on the mount or the keeper; neither may outlive us.
+    if (kept.size === 0) {
+      try {
+        if (isMountPoint(mountpoint) === 'fuse.sysboxfs') native.umount(mountpoint, native.constants.MNT_DETACH);
+      } catch { /* report the error that brought us here, not this one */ }
+      await keeper.quit().catch(() => {});
+    }
+    throw e;
+  }
+}
+
+type Argv = { socket: string; 'seccomp-socket': string; 'keeper-socket': string; workers: number; pidfile?: string };
+
+/** Everything after the keeper: the FUSE session, the registry, the seccomp listener, the gRPC server. */
+async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<string, number>, stateDir: string, mountpoint: string): Promise<void> {
 
   const generation = new Generation();
   const load = new LoadTable();
@@ -168,5 +186,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`level=error msg=${JSON.stringify((err as Error).message ?? String(err))}\n`);
-  process.exit(1);
+  // Not process.exit(): FUSE workers blocked in read() would keep it from returning.
+  native.exitNow(1);
 });

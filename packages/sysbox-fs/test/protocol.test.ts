@@ -201,3 +201,17 @@ describe('fuse protocol: replies', () => {
     assert.equal(p.readBufferSize(0), 8192);
   });
 });
+
+describe('notifications', () => {
+  it('store (size only) and resend have the kernel layouts', () => {
+    const store = p.notifyStore(7n, 4096n);
+    assert.equal(store.length, 40);
+    assert.equal(store.readUInt32LE(0), 40);
+    assert.equal(store.readInt32LE(4), p.NOTIFY_STORE);
+    assert.equal(store.readBigUInt64LE(16), 7n);
+    assert.equal(store.readBigUInt64LE(24), 4096n);
+    assert.equal(store.readUInt32LE(32), 0);
+    const resend = p.notifyResend();
+    assert.deepEqual([resend.length, resend.readInt32LE(4), resend.readBigUInt64LE(8)], [16, 7, 0n]);
+  });
+});

@@ -27,11 +27,11 @@ function errnoName(n: number): string {
 export interface VirtualBind {
   /** The virtual file, relative to the sysbox-fs mount ("proc/uptime"). */
   source: string;
-  /** Where it goes, as pid sees paths ("/proc/uptime", or "/mnt/uptime" in a new procfs). */
+  /** Where it goes: a path as pid sees it ("/proc/uptime"), or with a new fs, a name inside it ("uptime"). */
   target: string;
 }
 
-export type NewFs = { fstype: 'proc' | 'sysfs'; target: string; flags: number; data?: string };
+export type NewFs = { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string };
 
 /**
  * Binds virtual files into pid's mount namespace (paths as pid sees them: its root and cwd),
@@ -47,7 +47,7 @@ export function bindVirtualFiles(pid: number, mountpoint: string, wanted: readon
     if (res[0] !== 0) throw fail('entering', res[0]);
     let i = 1;
     if (newFs) {
-      if (res[1] !== 0) throw fail(`mounting ${newFs.fstype} on ${newFs.target}`, res[1]);
+      if (res[1] !== 0) throw fail(`mounting ${newFs.fstype}`, res[1]);
       i = 2;
     }
     const bound: string[] = [];

@@ -2,7 +2,7 @@
 //  - a new procfs or sysfs: mounted for the caller by sysbox-fs, with the virtual files bound on
 //    top, so an inner container or a chroot sees the same virtual files as the container;
 //  - unmounting, or remounting read-write, a protected mount: EPERM. Protected are the virtual
-//    files anywhere, and in the container's initial mount namespace the read-only and masking
+//    files anywhere (mounts of our FUSE connection, told apart by its device number), and in the container's initial mount namespace the read-only and masking
 //    mounts below /proc and /sys that runc set up (removing them would expose the host's files).
 export const MS_RDONLY = 0x1;
 export const MS_REMOUNT = 0x20;
@@ -14,6 +14,8 @@ const MS_MGC_VAL = 0xc0ed0000;
 export const EPERM = 1;
 
 export interface MountEntry {
+  /** "major:minor" of the file system (our FUSE connection's tells our virtual files apart). */
+  device: string;
   mountPoint: string;
   /** Path of the mounted dir/file within its file system ("/null" for a /dev/null mask). */
   root: string;
@@ -24,7 +26,7 @@ export interface MountEntry {
 export type Decision =
   | { action: 'continue' }
   | { action: 'fail'; errno: number }
-  | { action: 'mount-fs'; fstype: 'proc' | 'sysfs'; target: string; flags: number; data: string };
+  | { action: 'mount-fs'; fstype: 'proc' | 'sysfs'; flags: number; data: string };
 
 /** Mount flags without the legacy magic number old callers put in the high bits. */
 export function cleanFlags(flags: number): number {
@@ -38,15 +40,16 @@ export function parseMountinfo(text: string): MountEntry[] {
     if (sep < 0) continue;
     const f = line.slice(0, sep).split(' ');
     const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-    out.push({ root: unescape(f[3]), mountPoint: unescape(f[4]), options: f[5].split(','), fstype: line.slice(sep + 3).split(' ')[0] });
+    out.push({ device: f[2], root: unescape(f[3]), mountPoint: unescape(f[4]), options: f[5].split(','), fstype: line.slice(sep + 3).split(' ')[0] });
   }
   return out;
 }
 
-function isProtected(target: string, mounts: readonly MountEntry[], initialNs: boolean): boolean {
+function isProtected(target: string, mounts: readonly MountEntry[], initialNs: boolean, ourDevice: string): boolean {
   const top = [...mounts].reverse().find((m) => m.mountPoint === target);
   if (!top) return false;
-  if (top.fstype === 'fuse.sysboxfs') return true;
+  // Ours only: a sysbox-fs running inside the container may manage mounts of its own.
+  if (top.device === ourDevice) return true;
   if (!initialNs) return false;
   const below = /^\/(proc|sys)\/./.test(target);
   return below && (top.options.includes('ro') || top.root === '/null');
@@ -62,15 +65,15 @@ export interface MountCall {
   data?: string;
 }
 
-export function decide(call: MountCall, mounts: () => readonly MountEntry[], initialNs: boolean): Decision {
-  if (call.kind === 'umount') return isProtected(call.target, mounts(), initialNs) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
+export function decide(call: MountCall, mounts: () => readonly MountEntry[], initialNs: boolean, ourDevice: string): Decision {
+  if (call.kind === 'umount') return isProtected(call.target, mounts(), initialNs, ourDevice) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
   const flags = cleanFlags(call.flags);
   if (flags & MS_REMOUNT) {
-    return !(flags & MS_RDONLY) && isProtected(call.target, mounts(), initialNs) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
+    return !(flags & MS_RDONLY) && isProtected(call.target, mounts(), initialNs, ourDevice) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
   }
   if (flags & (MS_BIND | MS_MOVE | MS_PROPAGATION)) return { action: 'continue' };
   if (call.fstype === 'proc' || call.fstype === 'sysfs') {
-    return { action: 'mount-fs', fstype: call.fstype, target: call.target, flags, data: call.data ?? '' };
+    return { action: 'mount-fs', fstype: call.fstype, flags, data: call.data ?? '' };
   }
   return { action: 'continue' };
 }

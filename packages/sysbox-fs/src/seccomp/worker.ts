@@ -53,9 +53,11 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
   const respond = (errno: number, cont: boolean): void => { native.seccompNotifRespond(fd, n.id, errno, 0, cont); };
   try {
     let call: MountCall;
+    let rawTarget = '';
     if (n.nr === NR.mount) {
       const str = (i: number): string | undefined => native.readString(n.pid, n.args[i], PATH_MAX) ?? undefined;
-      call = { kind: 'mount', source: str(0), target: resolveTarget(n.pid, str(1) ?? ''), fstype: str(2), flags: Number(n.args[3] & 0xffffffffn), data: str(4) };
+      rawTarget = str(1) ?? '';
+      call = { kind: 'mount', source: str(0), target: resolveTarget(n.pid, rawTarget), fstype: str(2), flags: Number(n.args[3] & 0xffffffffn), data: str(4) };
     } else if (n.nr === NR.umount2) {
       call = { kind: 'umount', target: resolveTarget(n.pid, native.readString(n.pid, n.args[0], PATH_MAX) ?? ''), flags: Number(n.args[1]) };
     } else {
@@ -64,7 +66,7 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
     // The strings were read from a pid that could have died and been reused meanwhile.
     if (!native.seccompNotifIdValid(fd, n.id)) return;
     const initialNs = who.initPid > 0 && readlink(`/proc/${n.pid}/ns/mnt`) === readlink(`/proc/${who.initPid}/ns/mnt`);
-    const d = decide(call, () => parseMountinfo(fs.readFileSync(`/proc/${n.pid}/mountinfo`, 'utf8')), initialNs);
+    const d = decide(call, () => parseMountinfo(fs.readFileSync(`/proc/${n.pid}/mountinfo`, 'utf8')), initialNs, ourDevice);
     if (d.action === 'continue') return respond(0, true);
     if (d.action === 'fail') {
       log('debug', `${who.name}: pid ${n.pid} ${call.kind} ${call.target}: refused (errno ${d.errno})`);
@@ -73,14 +75,19 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
     const prefix = d.fstype === 'proc' ? 'proc/' : 'sys/';
     // The container's own copy of the tree (slotted-tree.ts); inner containers share it.
     const slot = readRecords(cfg.stateDir).find((r) => r.id === who.id)?.slot ?? 0;
-    const binds = cfg.virtualPaths.filter((p) => p.startsWith(prefix)).map((p) => ({ source: `${slot}/${p}`, target: path.posix.join(d.target, p.slice(prefix.length)) }));
+    const binds = cfg.virtualPaths.filter((p) => p.startsWith(prefix)).map((p) => ({ source: `${slot}/${p}`, target: p.slice(prefix.length) }));
+    let targetFd = -1;
     try {
-      bindVirtualFiles(n.pid, cfg.mountpoint, binds, { fstype: d.fstype, target: d.target, flags: d.flags, data: d.data });
-      log('debug', `${who.name}: pid ${n.pid} mounted ${d.fstype} on ${d.target} with the virtual files`);
+      // runc names targets /proc/self/fd/N: only an fd of the tracee's own says where that is.
+      targetFd = native.openInRoot(n.pid, rawTarget);
+      bindVirtualFiles(n.pid, cfg.mountpoint, binds, { fstype: d.fstype, targetFd, flags: d.flags, data: d.data });
+      log('debug', `${who.name}: pid ${n.pid} mounted ${d.fstype} on ${call.target} with the virtual files`);
       respond(0, false);
     } catch (e) {
       const errno = (e as { errno?: number }).errno ?? 1;
       respond(errno, false);
+    } finally {
+      if (targetFd >= 0) fs.closeSync(targetFd);
     }
   } catch (e) {
     log('warn', `${who.name}: pid ${n.pid} syscall ${n.nr}: ${(e as Error).message}; letting the kernel decide`);
@@ -88,7 +95,12 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
   }
 }
 
+/** "major:minor" of our FUSE mount, as mountinfo shows it. */
+let ourDevice = '';
+
 function serve(cfg: SeccompWorkerConfig): void {
+  const st = fs.statSync(cfg.mountpoint);
+  ourDevice = `${Math.floor(st.dev / 256) & 0xfff}:${(st.dev & 0xff) | ((Math.floor(st.dev / 4096) & 0xfff00))}`;
   const stop = new Int32Array(cfg.stop);
   const listeners = new Map<number, Listener>();
   for (const [name, fd] of cfg.notifyFds) listeners.set(fd, { name, id: name.split(':')[1] ?? '', initPid: Number(name.split(':')[3] ?? 0) });

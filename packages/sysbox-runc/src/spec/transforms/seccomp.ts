@@ -13,6 +13,9 @@ export const SYSTEM_SYSCALLS = [
   'unshare', 'setns', 'pivot_root', 'clone', 'clone3', 'chroot',
   'keyctl', 'add_key', 'request_key', 'sethostname', 'setdomainname', 'vhangup',
   'open_tree', 'move_mount', 'mount_setattr', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
+  // Docker allows these only with CAP_SYS_PTRACE, which its profile does not know root has here:
+  // debuggers, and daemons that pass fds between processes (sysbox-fs itself, nested).
+  'ptrace', 'kcmp', 'pidfd_getfd', 'process_vm_readv', 'process_vm_writev', 'process_madvise',
 ] as const;
 
 export const seccomp: Transform = {
