@@ -1,4 +1,5 @@
-# Shared by the bench scripts: a private sysbox-mgr and dockerd (never the host's), torn down on exit.
+# Shared by the bench scripts: a private sysbox-mgr, sysbox-fs and dockerd (never the host's), torn
+# down on exit.
 # Usage: source bench/lib.sh; bench_start NAME
 set -euo pipefail
 bench_start() {
@@ -12,8 +13,15 @@ bench_start() {
   setsid out/bin/sysbox-mgr --socket "$BENCH_MGR_SOCKET" --pidfile "$mgr_dir/pid" --data-root "/var/lib/$name-mgr" \
     --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level warn >"$mgr_dir/log" 2>&1 </dev/null &
   for _ in $(seq 1 50); do [ -S "$BENCH_MGR_SOCKET" ] && break; sleep 0.1; done
+  fs_dir=/run/$name-fs
+  mkdir -p "$fs_dir" && chmod 700 "$fs_dir"
+  export BENCH_FS_SOCKET=$fs_dir/sysfs.sock
+  setsid out/bin/sysbox-fs --socket "$BENCH_FS_SOCKET" --pidfile "$fs_dir/pid" --mountpoint "$fs_dir/mnt" \
+    --state-dir "/var/lib/$name-fs" --seccomp-socket "$fs_dir/seccomp.sock" --keeper-socket "$fs_dir/keeper.sock" \
+    --log-level warn >"/var/lib/$name-fs.log" 2>&1 </dev/null &
+  for _ in $(seq 1 50); do [ -S "$BENCH_FS_SOCKET" ] && break; sleep 0.1; done
   trap bench_stop EXIT
-  test/lib/dockerd.sh start "$name" "$PWD/out/bin/sysbox-runc" "--sysbox-mgr-socket=$BENCH_MGR_SOCKET"
+  test/lib/dockerd.sh start "$name" "$PWD/out/bin/sysbox-runc" "--sysbox-mgr-socket=$BENCH_MGR_SOCKET" "--sysbox-fs-socket=$BENCH_FS_SOCKET"
   export DOCKER_HOST=unix:///run/$name.sock
   DOCKER=/usr/bin/docker images/build.sh busybox
 }
@@ -21,7 +29,12 @@ bench_stop() {
   set +e
   test/lib/dockerd.sh stop "$name"
   [ -f "$mgr_dir/pid" ] && kill "$(cat "$mgr_dir/pid")"
-  sleep 0.3; rm -rf "$mgr_dir" "/var/lib/$name-mgr"
+  # With no container left, sysbox-fs unmounts and stops its fd keeper itself.
+  [ -f "$fs_dir/pid" ] && kill "$(cat "$fs_dir/pid")"
+  sleep 0.5
+  [ -f "$fs_dir/keeper.sock.pid" ] && kill -9 "$(cat "$fs_dir/keeper.sock.pid")" 2>/dev/null
+  umount -l "$fs_dir/mnt" 2>/dev/null
+  rm -rf "$mgr_dir" "/var/lib/$name-mgr" "$fs_dir" "/var/lib/$name-fs" "/var/lib/$name-fs.log"
   return 0
 }
 # median of numbers on stdin

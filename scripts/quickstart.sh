@@ -20,20 +20,29 @@ scripts/install.sh
 
 have_systemd() { [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; }
 
-step "sysbox-mgr"
+step "sysbox-mgr and sysbox-fs"
+# Without systemd: (re)start a daemon by hand on the new binary, by its pidfile.
+start_daemon() {
+  local bin=$1 pidfile=/run/sysbox/$1.pid
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "$bin already running (pid $(cat "$pidfile")); restarting it on the new binary"
+    kill "$(cat "$pidfile")"; sleep 0.5
+  fi
+  setsid "/usr/bin/$bin" --log "/var/log/$bin.log" --pidfile "$pidfile" </dev/null >/dev/null 2>&1 &
+}
 if have_systemd; then
   systemctl daemon-reload
   systemctl enable --now sysbox.service
-elif [ -S /run/sysbox/sysmgr.sock ] && [ -f /run/sysbox/sysbox-mgr.pid ] && kill -0 "$(cat /run/sysbox/sysbox-mgr.pid)" 2>/dev/null; then
-  echo "already running (pid $(cat /run/sysbox/sysbox-mgr.pid)); restarting it on the new binary"
-  kill "$(cat /run/sysbox/sysbox-mgr.pid)"; sleep 0.5
-  setsid /usr/bin/sysbox-mgr --log /var/log/sysbox-mgr.log --pidfile /run/sysbox/sysbox-mgr.pid </dev/null >/dev/null 2>&1 &
 else
-  setsid /usr/bin/sysbox-mgr --log /var/log/sysbox-mgr.log --pidfile /run/sysbox/sysbox-mgr.pid </dev/null >/dev/null 2>&1 &
+  mkdir -p /run/sysbox && chmod 700 /run/sysbox
+  start_daemon sysbox-mgr
+  start_daemon sysbox-fs
 fi
-for _ in $(seq 1 50); do [ -S /run/sysbox/sysmgr.sock ] && break; sleep 0.1; done
-[ -S /run/sysbox/sysmgr.sock ] || { echo "sysbox-mgr did not start; see /var/log/sysbox-mgr.log" >&2; exit 1; }
-echo "sysbox-mgr is up (/run/sysbox/sysmgr.sock)"
+for sock in sysmgr sysfs; do
+  for _ in $(seq 1 50); do [ -S /run/sysbox/$sock.sock ] && break; sleep 0.1; done
+  [ -S /run/sysbox/$sock.sock ] || { echo "/run/sysbox/$sock.sock did not appear; see /var/log/sysbox-*.log" >&2; exit 1; }
+done
+echo "sysbox-mgr and sysbox-fs are up (/run/sysbox/sysmgr.sock, /run/sysbox/sysfs.sock)"
 
 step "Docker"
 docker_ok() { /usr/bin/docker version >/dev/null 2>&1; }
@@ -62,6 +71,10 @@ DOCKER=/usr/bin/docker images/build.sh busybox docker
 
 step "docker run --runtime=sysbox-runc --rm sysbox/busybox sh -c 'id; cat /proc/self/uid_map'"
 /usr/bin/docker run --runtime=sysbox-runc --rm sysbox/busybox sh -c 'id; cat /proc/self/uid_map'
+
+step "its own /proc (sysbox-fs): docker run --runtime=sysbox-runc --rm --memory 256m --cpuset-cpus 0 sysbox/busybox ..."
+/usr/bin/docker run --runtime=sysbox-runc --rm --memory 256m --cpuset-cpus 0 sysbox/busybox \
+  sh -c 'echo "uptime $(cut -d" " -f1 /proc/uptime) s, $(head -1 /proc/meminfo), $(grep -c ^processor /proc/cpuinfo) CPU"'
 
 step "Docker inside a system container: docker save sysbox/busybox | docker run --runtime=sysbox-runc -i --rm sysbox/docker ..."
 /usr/bin/docker save sysbox/busybox | /usr/bin/docker run --runtime=sysbox-runc -i --rm sysbox/docker sh -c '
