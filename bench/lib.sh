@@ -18,7 +18,7 @@ bench_start() {
   export BENCH_FS_SOCKET=$fs_dir/sysfs.sock
   setsid out/bin/sysbox-fs --socket "$BENCH_FS_SOCKET" --pidfile "$fs_dir/pid" --mountpoint "$fs_dir/mnt" \
     --state-dir "/var/lib/$name-fs" --seccomp-socket "$fs_dir/seccomp.sock" --keeper-socket "$fs_dir/keeper.sock" \
-    --log-level warn >"/var/lib/$name-fs.log" 2>&1 </dev/null &
+    --log-level warn ${BENCH_FS_ARGS:-} >"/var/lib/$name-fs.log" 2>&1 </dev/null &
   for _ in $(seq 1 50); do [ -S "$BENCH_FS_SOCKET" ] && break; sleep 0.1; done
   trap bench_stop EXIT
   test/lib/dockerd.sh start "$name" "$PWD/out/bin/sysbox-runc" "--sysbox-mgr-socket=$BENCH_MGR_SOCKET" "--sysbox-fs-socket=$BENCH_FS_SOCKET"

@@ -71,3 +71,5 @@ export function openInRoot(pid: number, path: string): number;
 
 /** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
 export function exitNow(code: number): never;
+/** Blocks until fd is readable, first polling without sleeping for up to spinMicros; returns revents (0 on EINTR). */
+export function awaitReadable(fd: number, spinMicros: number): number;

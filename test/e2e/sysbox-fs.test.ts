@@ -68,6 +68,12 @@ describe('sysbox-fs: virtual /proc files', () => {
     assert.ok(disk.split('\n').length <= fs.readFileSync('/proc/diskstats', 'utf8').split('\n').length);
   });
 
+  it('/sys/kernel shows none of the host\'s debug, tracing, security or config contents', async () => {
+    const c = await start();
+    const out = await dockerOk('exec', c, 'sh', '-c', 'for d in debug tracing security config; do echo "$d:$(ls -A /sys/kernel/$d 2>/dev/null | wc -l)"; done');
+    assert.deepEqual(out.split('\n'), ['debug:0', 'tracing:0', 'security:0', 'config:0']);
+  });
+
   it('virtual files are owned by root inside, and read as FUSE mounts of sysbox-fs', async () => {
     const c = await start();
     const ls = await dockerOk('exec', c, 'ls', '-ln', '/proc/uptime', '/proc/sys/kernel/panic');
@@ -126,6 +132,18 @@ describe('sysbox-fs: emulated /proc/sys', () => {
     await dockerOk('exec', c, 'sh', '-c', `echo ${host - 1} > ${file}`);
     assert.equal(Number(await dockerOk('exec', c, 'cat', file)), host - 1);
     assert.equal(Number(fs.readFileSync(file, 'utf8')), host, 'host value not lowered');
+  });
+
+  it('nf_conntrack hashsize under /sys/module is emulated the same way', async () => {
+    const file = '/sys/module/nf_conntrack/parameters/hashsize';
+    assert.ok(fs.existsSync(file), `${file} must exist on the test host (nf_conntrack loaded)`);
+    const host = Number(fs.readFileSync(file, 'utf8'));
+    const c = await start();
+    await dockerOk('exec', c, 'sh', '-c', `echo ${host - 1} > ${file}`);
+    assert.equal(Number(await dockerOk('exec', c, 'cat', file)), host - 1);
+    assert.equal(Number(fs.readFileSync(file, 'utf8')), host, 'host value not lowered');
+    const r = await docker('exec', c, 'sh', '-c', `echo 0 > ${file}`);
+    assert.match(r.stderr, /Invalid argument/);
   });
 
   it('namespaced sysctls pass through to the container\'s own namespaces', async () => {

@@ -155,3 +155,28 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
 Napi::Value ExitNow(const Napi::CallbackInfo& info) {
   _exit(static_cast<int>(ArgInt(info, 0, "code")));
 }
+
+// awaitReadable(fd, spinMicros): number — blocks the calling (worker) thread until fd is readable,
+// first checking without sleeping for up to spinMicros. A request that arrives within the spin is
+// taken without a thread wake-up (~10 µs each on this VM), which matters for FUSE clients that
+// send OPEN, READ, READ, RELEASE back to back. Returns poll's revents; 0 on EINTR.
+Napi::Value AwaitReadable(const Napi::CallbackInfo& info) {
+  int fd = static_cast<int>(ArgInt(info, 0, "fd"));
+  int64_t spin = ArgInt(info, 1, "spinMicros");
+  pollfd p = {fd, POLLIN, 0};
+  timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    int n = poll(&p, 1, 0);
+    if (n > 0) return Napi::Number::New(info.Env(), p.revents);
+    if (n < 0 && errno != EINTR) throw SyscallError(info.Env(), "poll", errno);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - start.tv_sec) * 1000000 + (now.tv_nsec - start.tv_nsec) / 1000 >= spin) break;
+  }
+  int n = poll(&p, 1, -1);
+  if (n < 0) {
+    if (errno == EINTR) return Napi::Number::New(info.Env(), 0);
+    throw SyscallError(info.Env(), "poll", errno);
+  }
+  return Napi::Number::New(info.Env(), p.revents);
+}

@@ -18,6 +18,13 @@ import { SeccompListener } from './seccomp/listener.js';
 import { FuseSession } from './fuse/session.js';
 import { virtualPaths } from './virtual-tree.js';
 
+/**
+ * How long a FUSE worker keeps looking for the next request before sleeping: the gap between a
+ * reply and the same client's next request (OPEN → READ → READ → RELEASE) is ~15-30 µs here.
+ * Measured in bench/proc-read.sh; one worker spins at a time.
+ */
+const SPIN_MICROS = 50;
+
 /** Bundled (out/bin, /usr/lib/sysbox): the worker and tree are files of their own beside us. */
 function modulePaths(): { worker?: string; tree: string; seccompWorker: string } {
   const bundled = path.join(__dirname, 'sysbox-fs-worker.js');
@@ -45,6 +52,7 @@ async function openSession(opts: { mountpoint: string; keeper: Keeper; kept: Map
     ...(mods.worker ? { workerScript: mods.worker } : {}),
     // Attributes carry the reading container's root as owner: never cache them across readers.
     dispatch: { attrTimeout: 0 },
+    spinMicros: SPIN_MICROS,
     onError: (m: string) => opts.log.error(`FUSE worker: ${m}`),
   };
   const keptFd = opts.kept.get('fuse');
@@ -74,6 +82,7 @@ async function main(): Promise<void> {
     .option('seccomp-socket', { type: 'string', default: SECCOMP_SOCKET, describe: 'OCI seccomp listener socket (mount trapping)' })
     .option('keeper-socket', { type: 'string', default: `${RUN_DIR}/fs-keeper.sock`, describe: 'control socket of the fd keeper process' })
     .option('workers', { type: 'number', default: 2, describe: 'FUSE worker threads' })
+    .option('max-staleness-ms', { type: 'number', default: 10, describe: 'a virtual /proc file is rendered at most once per this period per container and worker (0: every read)' })
     .option('pidfile', { type: 'string', describe: 'write the daemon pid here' })
     .option('keeper', { type: 'boolean', default: false, hidden: true })
     .version(`sysbox-fs ${VERSION}`)
@@ -109,14 +118,14 @@ async function main(): Promise<void> {
   }
 }
 
-type Argv = { socket: string; 'seccomp-socket': string; 'keeper-socket': string; workers: number; pidfile?: string };
+type Argv = { socket: string; 'seccomp-socket': string; 'keeper-socket': string; workers: number; 'max-staleness-ms': number; pidfile?: string };
 
 /** Everything after the keeper: the FUSE session, the registry, the seccomp listener, the gRPC server. */
 async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<string, number>, stateDir: string, mountpoint: string): Promise<void> {
 
   const generation = new Generation();
   const load = new LoadTable();
-  const treeConfig = { stateDir, generation: generation.buffer, load: load.buffer };
+  const treeConfig = { stateDir, maxStalenessMs: argv['max-staleness-ms'], generation: generation.buffer, load: load.buffer };
   const session = await openSession({ mountpoint, keeper, kept, workers: argv.workers, treeConfig, log });
   const virtualFiles = virtualPaths();
   const registry = new Registry({ stateDir, mountpoint, virtualPaths: virtualFiles, generation, load, log });

@@ -23,13 +23,14 @@ import { StaticTree, dir, type FileTree, type VirtualDir, type VirtualFile, type
 
 export interface TreeConfig {
   stateDir: string;
+  maxStalenessMs: number;
   generation: SharedArrayBuffer;
   load: SharedArrayBuffer;
 }
 
 function isTreeConfig(c: unknown): c is TreeConfig {
   const o = c as Partial<TreeConfig> | null;
-  return typeof o?.stateDir === 'string' && o.generation instanceof SharedArrayBuffer && o.load instanceof SharedArrayBuffer;
+  return typeof o?.stateDir === 'string' && typeof o.maxStalenessMs === 'number' && o.generation instanceof SharedArrayBuffer && o.load instanceof SharedArrayBuffer;
 }
 
 /** Puts node at the slash-separated path below root, creating directories on the way. */
@@ -70,7 +71,7 @@ export function virtualPaths(exists: (p: string) => boolean = fs.existsSync): st
 export function createTree(config: unknown): FileTree {
   if (!isTreeConfig(config)) throw new Error('sysbox-fs tree needs { stateDir, generation, load }');
   const callers = new CallerResolver(config.stateDir, new Generation(config.generation));
-  const ctx: NodeContext = { callers, load: new LoadTable(config.load), stateDir: config.stateDir, readHost: readHostFile };
+  const ctx: NodeContext = { callers, load: new LoadTable(config.load), stateDir: config.stateDir, readHost: readHostFile, maxStalenessMs: config.maxStalenessMs };
   const values = new EmulatedValues(ctx.stateDir);
   const wanted = new Set(virtualPaths());
   const root = dir({});

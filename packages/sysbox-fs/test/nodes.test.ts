@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCpuList } from '../src/container/cgroup.js';
 import { parseMeminfo } from '../src/container/memory-view.js';
+import { renderFor } from '../src/nodes/context.js';
 import { renderCpuinfo } from '../src/nodes/proc/cpuinfo.js';
 import { renderDiskstats } from '../src/nodes/proc/diskstats.js';
 import { renderLoadavg } from '../src/nodes/proc/loadavg.js';
@@ -22,7 +23,8 @@ describe('virtual /proc renderers', () => {
   });
 
   it('meminfo: the limit is MemTotal, usage and memory.stat fill the rest, other lines pass through', () => {
-    const stat = new Map([['total_cache', 4096 * 100], ['total_active_file', 4096 * 60], ['total_inactive_file', 4096 * 40], ['total_rss', 4096 * 10], ['total_shmem', 0]]);
+    const figures = new Map([['cache', 4096 * 100], ['active_file', 4096 * 60], ['inactive_file', 4096 * 40], ['rss', 4096 * 10], ['shmem', 0]]);
+    const stat = (k: string): number => figures.get(k) ?? 0;
     const out = parseMeminfo(renderMeminfo(HOST_MEMINFO, { total: 256 << 20, usage: 64 << 20, stat, swapTotal: 0, swapUsed: 0 }));
     assert.equal(out.get('MemTotal'), 262144);
     assert.equal(out.get('MemFree'), 196608);
@@ -66,5 +68,22 @@ describe('virtual /proc renderers', () => {
     assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(containerUuid('abc'), a);
     assert.notEqual(containerUuid('abd'), a);
+  });
+});
+
+describe('renderFor', () => {
+  it('renders at most once per maxStalenessMs for a view, every time with 0', async () => {
+    const view = { initPid: 5, initStart: 0 };
+    let renders = 0;
+    const render = (): string => `${++renders}`;
+    const ctx = { maxStalenessMs: 30 } as Parameters<typeof renderFor>[0];
+    assert.equal(renderFor(ctx, view, 'k', render), '1');
+    assert.equal(renderFor(ctx, view, 'k', render), '1', 'within the period: the same rendering');
+    assert.equal(renderFor(ctx, view, 'other', render), '2', 'per file');
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(renderFor(ctx, view, 'k', render), '3', 'after the period: rendered again');
+    const fresh = { ...ctx, maxStalenessMs: 0 };
+    assert.equal(renderFor(fresh, view, 'k', render), '4');
+    assert.equal(renderFor(fresh, view, 'k', render), '5');
   });
 });

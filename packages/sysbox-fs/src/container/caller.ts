@@ -15,6 +15,10 @@ export interface CallerView {
   initStart: number;
   /** Its cgroups; undefined for host callers, who get the host's own files. */
   cgroup?: CgroupPaths;
+  /** Limits read from the cgroup, reused for a moment (limits-cache.ts). */
+  limits?: { readAt: number; values: Map<string, unknown> };
+  /** Recently rendered files (nodes/context.ts renderFor). */
+  rendered?: Map<string, { at: number; text: string }>;
 }
 
 const HOST_VIEW: CallerView = { initPid: 1, initStart: 0 };
@@ -78,8 +82,10 @@ export class CallerResolver {
     const ns = pidNamespace(pid);
     if (!ns || ns === this.hostNs) return HOST_VIEW;
     const cached = this.byNs.get(ns);
-    // A namespace inode can be reused once its processes are gone: the cached init must still be it.
-    if (cached && pidNamespace(cached.initPid) === ns) return cached;
+    // A namespace inode can be reused once its processes are gone. A registered container's
+    // removal bumps the generation (cache cleared), so only the namespaces nested inside one need
+    // checking that their init is still theirs.
+    if (cached && (cached.container?.pidns === ns || pidNamespace(cached.initPid) === ns)) return cached;
     const view = this.build(pid, ns);
     this.byNs.set(ns, view);
     return view;

@@ -2,7 +2,8 @@
 // ceil(quota/period) when a CFS quota allows fewer (LXCFS's cpu view). Host CPU numbers, in order.
 import fs from 'node:fs';
 import type { CallerView } from './caller.js';
-import { effectiveLimit, parseCpuList, readCg, readCgNumber } from './cgroup.js';
+import { effectiveLimit, parseCpuList, readCg, readCgNumber, type CgroupPaths } from './cgroup.js';
+import { cachedLimit } from './limits-cache.js';
 
 let online: number[] | undefined;
 
@@ -13,12 +14,17 @@ export function hostCpus(): number[] {
 
 export function visibleCpus(view: CallerView): number[] {
   const all = hostCpus();
-  if (!view.cgroup) return all;
-  const set = readCg(view.cgroup, 'cpuset', 'cpuset.effective_cpus') ?? readCg(view.cgroup, 'cpuset', 'cpuset.cpus');
+  const cg = view.cgroup;
+  if (!cg) return all;
+  return cachedLimit(view, 'cpus', () => cpusOf(cg, all));
+}
+
+function cpusOf(cg: CgroupPaths, all: number[]): number[] {
+  const set = readCg(cg, 'cpuset', 'cpuset.effective_cpus') ?? readCg(cg, 'cpuset', 'cpuset.cpus');
   let cpus = set ? parseCpuList(set).filter((c) => all.includes(c)) : all;
   if (cpus.length === 0) cpus = all;
-  const quota = effectiveLimit(view.cgroup, 'cpu', 'cpu.cfs_quota_us');
-  const period = readCgNumber(view.cgroup, 'cpu', 'cpu.cfs_period_us');
+  const quota = effectiveLimit(cg, 'cpu', 'cpu.cfs_quota_us');
+  const period = readCgNumber(cg, 'cpu', 'cpu.cfs_period_us');
   if (quota !== undefined && quota > 0 && period) {
     cpus = cpus.slice(0, Math.max(1, Math.min(cpus.length, Math.ceil(quota / period))));
   }

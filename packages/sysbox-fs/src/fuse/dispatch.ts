@@ -4,6 +4,7 @@ import { constants as fsc } from 'node:fs';
 import { constants as osc } from 'node:os';
 import * as p from './protocol.js';
 import type { FileTree, Inode } from '../tree.js';
+import type { RenderCache } from './render-cache.js';
 
 export interface DispatchOptions {
   /** Seconds the kernel may cache names (positive and negative): the tree's shape never changes. */
@@ -58,18 +59,18 @@ function errnoOf(e: unknown): number {
  * Builds the reply to one request, or undefined for requests that take none (FORGET, BATCH_FORGET,
  * INTERRUPT: our handlers are synchronous, so an interrupted request is answered anyway).
  */
-export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions): Buffer | undefined {
+export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache): Buffer | undefined {
   const h = p.decodeInHeader(buf);
   if (!p.expectsReply(h.opcode)) return undefined;
   try {
-    return handle(h, p.requestBody(buf, h), tree, opts);
+    return handle(h, p.requestBody(buf, h), tree, opts, cache);
   } catch (e) {
     // A malformed body (RangeError from a decoder) or a failing handler: the request still needs an answer.
     return p.replyError(h.unique, e instanceof RangeError ? E.EINVAL : errnoOf(e));
   }
 }
 
-function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions): Buffer {
+function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache): Buffer {
   const fail = (errno: number): Buffer => p.replyError(h.unique, errno);
   const ok = (b?: Buffer): Buffer => p.reply(h.unique, b);
   const node = (): Inode | undefined => tree.get(h.nodeid);
@@ -115,8 +116,12 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (!n) return fail(E.ENOENT);
       if (n.node.kind !== 'file') return fail(E.EISDIR);
       const r = p.decodeReadIn(body);
-      const content = n.node.read({ pid: h.pid, uid: h.uid, gid: h.gid });
-      const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+      let data = r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined;
+      if (!data) {
+        const content = n.node.read({ pid: h.pid, uid: h.uid, gid: h.gid });
+        data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+        cache?.set(n.ino, h.pid, data);
+      }
       const start = r.offset > BigInt(data.length) ? data.length : Number(r.offset);
       return ok(data.subarray(start, Math.min(data.length, start + r.size)));
     }

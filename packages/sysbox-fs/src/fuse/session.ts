@@ -24,6 +24,8 @@ export interface SessionOptions {
   /** Largest WRITE the kernel may send; read buffers are sized from it. */
   maxWrite?: number;
   dispatch?: Partial<DispatchOptions>;
+  /** Microseconds a worker keeps looking for the next request before sleeping (worker-config.ts). */
+  spinMicros?: number;
   /** The worker entry script (a bundled build has its own); default worker.js next to this file. */
   workerScript?: string;
   /** Where worker errors go; the session never throws from a worker's failure. */
@@ -95,6 +97,9 @@ export class FuseSession {
       treeModule: opts.treeModule,
       treeConfig: opts.treeConfig ?? null,
       dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch },
+      spinToken: new SharedArrayBuffer(4),
+      shrunkInodes: new SharedArrayBuffer(1 << 20),
+      spinMicros: opts.spinMicros ?? 0,
     };
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];

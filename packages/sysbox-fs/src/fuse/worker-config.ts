@@ -11,6 +11,15 @@ export interface WorkerConfig {
   /** Passed to createTree; anything structured-clone can copy (a SharedArrayBuffer is shared, not copied). */
   treeConfig: unknown;
   dispatch: DispatchOptions;
+  /**
+   * After answering, one worker at a time (the holder of this Int32 token) keeps checking for the
+   * next request for spinMicros before sleeping: clients send OPEN, READ, READ, RELEASE back to
+   * back, and catching them awake saves a thread wake-up each. 0 disables spinning.
+   */
+  spinToken: SharedArrayBuffer;
+  spinMicros: number;
+  /** One byte per inode (modulo its length): its size may have been shrunk by a page-cache READ. */
+  shrunkInodes: SharedArrayBuffer;
 }
 
 export type WorkerMessage =

@@ -1,11 +1,17 @@
 // What every virtual-node handler gets: who is calling, the host's own files, and the shared
 // per-container state. Handlers are pure functions of these, one file per node.
 import fs from 'node:fs';
-import type { CallerResolver } from '../container/caller.js';
+import type { CallerResolver, CallerView } from '../container/caller.js';
 import type { LoadTable } from '../container/load-table.js';
 
 export interface NodeContext {
   callers: CallerResolver;
+  /**
+   * Milliseconds a rendered read-only file may be served again to the same container (pid
+   * namespace) by the same worker: bounds the work a read storm costs (one rendering per file,
+   * container and worker per period) at the price of values that old. 0: render every read.
+   */
+  maxStalenessMs: number;
   load: LoadTable;
   stateDir: string;
   /** Reads a host file (sysbox-fs runs in the host's namespaces). */
@@ -13,6 +19,22 @@ export interface NodeContext {
 }
 
 export const readHostFile = (p: string): string => fs.readFileSync(p, 'utf8');
+
+/**
+ * A read-only node's content for this caller's view, rendered at most once per maxStalenessMs
+ * (kept on the view, which the resolver caches per pid namespace and drops on any registration
+ * change).
+ */
+export function renderFor(ctx: NodeContext, view: CallerView, key: string, render: () => string): string {
+  if (ctx.maxStalenessMs <= 0) return render();
+  const now = performance.now();
+  const rendered = (view.rendered ??= new Map());
+  const hit = rendered.get(key);
+  if (hit && now - hit.at <= ctx.maxStalenessMs) return hit.text;
+  const text = render();
+  rendered.set(key, { at: now, text });
+  return text;
+}
 
 /** Clock ticks per second in /proc/PID/stat and /proc/stat (USER_HZ, 100 on every Linux ABI). */
 export const USER_HZ = 100;

@@ -2,7 +2,7 @@
 // renumbered from 0 as a machine with that many CPUs would show them.
 import { visibleCpus } from '../../container/cpu-view.js';
 import { file, type VirtualFile } from '../../tree.js';
-import type { NodeContext } from '../context.js';
+import { renderFor, type NodeContext } from '../context.js';
 
 export function renderCpuinfo(host: string, cpus: readonly number[]): string {
   const blocks = new Map<number, string>();
@@ -16,8 +16,18 @@ export function renderCpuinfo(host: string, cpus: readonly number[]): string {
   return `${[...shown, ...other].join('\n\n')}\n\n`;
 }
 
+// The host's /proc/cpuinfo costs ~30 µs to generate and barely changes (only "cpu MHz"): it is
+// re-read at most once a second.
+let hostText = '';
+let hostReadAt = -Infinity;
+
 export const cpuinfo = (ctx: NodeContext): VirtualFile => file((c) => {
-  const host = ctx.readHost('/proc/cpuinfo');
+  const now = performance.now();
+  if (now - hostReadAt > 1000) {
+    hostText = ctx.readHost('/proc/cpuinfo');
+    hostReadAt = now;
+  }
+  const host = hostText;
   const view = ctx.callers.resolve(c.pid);
-  return view.cgroup ? renderCpuinfo(host, visibleCpus(view)) : host;
+  return view.cgroup ? renderFor(ctx, view, 'cpuinfo', () => renderCpuinfo(host, visibleCpus(view))) : host;
 });

@@ -3,7 +3,7 @@
 // does. Timing and in-flight fields have no per-cgroup source here and read 0.
 import { readCg, type CgroupPaths } from '../../container/cgroup.js';
 import { file, type VirtualFile } from '../../tree.js';
-import type { NodeContext } from '../context.js';
+import { renderFor, type NodeContext } from '../context.js';
 
 export interface DeviceIo {
   reads: number;
@@ -49,7 +49,8 @@ export function renderDiskstats(host: string, io: Map<string, DeviceIo>): string
 }
 
 export const diskstats = (ctx: NodeContext): VirtualFile => file((c) => {
-  const host = ctx.readHost('/proc/diskstats');
   const view = ctx.callers.resolve(c.pid);
-  return view.cgroup ? renderDiskstats(host, cgroupIo(view.cgroup)) : host;
+  const cg = view.cgroup;
+  if (!cg) return ctx.readHost('/proc/diskstats');
+  return renderFor(ctx, view, 'diskstats', () => renderDiskstats(ctx.readHost('/proc/diskstats'), cgroupIo(cg)));
 });

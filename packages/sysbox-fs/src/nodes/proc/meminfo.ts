@@ -1,14 +1,14 @@
 // /proc/meminfo: with a memory limit below the host's RAM, the limit is MemTotal and the cgroup's
 // usage and memory.stat fill the rest (LXCFS's mapping); lines with no cgroup counterpart pass
 // through. Without a limit, the host's file unchanged.
-import { memoryView, parseMeminfo, type MemoryView } from '../../container/memory-view.js';
+import { meminfoKb, memoryView, type MemoryView } from '../../container/memory-view.js';
 import { file, type VirtualFile } from '../../tree.js';
-import type { NodeContext } from '../context.js';
+import { renderFor, type NodeContext } from '../context.js';
 
 const kb = (bytes: number): number => Math.floor(bytes / 1024);
 
 export function renderMeminfo(host: string, m: MemoryView): string {
-  const s = (k: string): number => m.stat.get(`total_${k}`) ?? m.stat.get(k) ?? 0;
+  const s = m.stat;
   const free = m.total - m.usage;
   const cached = s('cache');
   const values: Record<string, number> = {
@@ -42,9 +42,10 @@ export function renderMeminfo(host: string, m: MemoryView): string {
 }
 
 export const meminfo = (ctx: NodeContext): VirtualFile => file((c) => {
-  const host = ctx.readHost('/proc/meminfo');
   const view = ctx.callers.resolve(c.pid);
-  const hm = parseMeminfo(host);
-  const m = memoryView(view, { memTotal: (hm.get('MemTotal') ?? 0) * 1024, swapTotal: (hm.get('SwapTotal') ?? 0) * 1024 });
-  return m ? renderMeminfo(host, m) : host;
+  return renderFor(ctx, view, 'meminfo', () => {
+    const host = ctx.readHost('/proc/meminfo');
+    const m = memoryView(view, { memTotal: meminfoKb(host, 'MemTotal') * 1024, swapTotal: meminfoKb(host, 'SwapTotal') * 1024 });
+    return m ? renderMeminfo(host, m) : host;
+  });
 });

@@ -4,7 +4,7 @@
 import { visibleCpus } from '../../container/cpu-view.js';
 import { readCg, type CgroupPaths } from '../../container/cgroup.js';
 import { file, type VirtualFile } from '../../tree.js';
-import type { NodeContext } from '../context.js';
+import { renderFor, type NodeContext } from '../context.js';
 
 /** Per host CPU: user and system time in USER_HZ ticks. */
 export interface CpuUsage {
@@ -45,8 +45,10 @@ export function renderStat(host: string, cpus: readonly number[], use: CpuUsage)
 }
 
 export const stat = (ctx: NodeContext): VirtualFile => file((c) => {
-  const host = ctx.readHost('/proc/stat');
   const view = ctx.callers.resolve(c.pid);
-  const use = view.cgroup && usage(view.cgroup);
-  return use ? renderStat(host, visibleCpus(view), use) : host;
+  return renderFor(ctx, view, 'stat', () => {
+    const host = ctx.readHost('/proc/stat');
+    const use = view.cgroup && usage(view.cgroup);
+    return use ? renderStat(host, visibleCpus(view), use) : host;
+  });
 });

@@ -2,7 +2,7 @@
 // keeps the host's idle ratio over the CPUs the container sees (so idle <= uptime x cpus).
 import { visibleCpus, hostCpus } from '../../container/cpu-view.js';
 import { file, type VirtualFile } from '../../tree.js';
-import { USER_HZ, type NodeContext } from '../context.js';
+import { renderFor, USER_HZ, type NodeContext } from '../context.js';
 
 export function renderUptime(host: string, initStartTicks: number, cpus: number, hostCpuCount: number): string {
   const [up, idle] = host.trim().split(/\s+/).map(Number);
@@ -12,8 +12,7 @@ export function renderUptime(host: string, initStartTicks: number, cpus: number,
 }
 
 export const uptime = (ctx: NodeContext): VirtualFile => file((c) => {
-  const host = ctx.readHost('/proc/uptime');
   const view = ctx.callers.resolve(c.pid);
-  if (!view.cgroup) return host;
-  return renderUptime(host, view.initStart, visibleCpus(view).length, hostCpus().length);
+  if (!view.cgroup) return ctx.readHost('/proc/uptime');
+  return renderFor(ctx, view, 'uptime', () => renderUptime(ctx.readHost('/proc/uptime'), view.initStart, visibleCpus(view).length, hostCpus().length));
 });
