@@ -124,32 +124,25 @@ export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<bool
  * existence proves nothing).
  */
 export function startMgr(extra: string[] = [], socket = MGR_SOCKET, pidfile = MGR_PIDFILE, dataRoot = MGR_DATA_ROOT, subidFile = MGR_SUBID_FILE): void {
-  const logFile = `${dataRoot}.log`;
+  startDaemon(SYSBOX_MGR, socket, pidfile, `${dataRoot}.log`, ['--data-root', dataRoot, '--subuid-file', subidFile, '--subgid-file', subidFile, ...extra]);
+}
+
+/** Starts the private sysbox-fs again with the flags test/run.sh used; waits for its new pid. */
+export function startFs(): void {
+  startDaemon(SYSBOX_FS, FS_SOCKET, FS_PIDFILE, `${FS_STATE_DIR}.log`, ['--mountpoint', FS_MOUNTPOINT, '--state-dir', FS_STATE_DIR,
+    '--seccomp-socket', FS_SECCOMP_SOCKET, '--keeper-socket', FS_KEEPER_SOCKET, '--log-level', 'debug']);
+}
+
+/** Starts a daemon in its own session, logging to logFile; returns once a new pid serves the socket. */
+function startDaemon(bin: string, socket: string, pidfile: string, logFile: string, args: string[]): void {
   const before = readPidfile(pidfile);
-  spawnSync('bash', ['-c', `setsid "$0" "$@" >>"${logFile}" 2>&1 < /dev/null &`, SYSBOX_MGR,
-    '--socket', socket, '--pidfile', pidfile, '--data-root', dataRoot,
-    '--subuid-file', subidFile, '--subgid-file', subidFile, ...extra]);
+  spawnSync('bash', ['-c', `setsid "$0" "$@" >>"${logFile}" 2>&1 < /dev/null &`, bin, '--socket', socket, '--pidfile', pidfile, ...args]);
   for (let i = 0; i < 100; i++) {
     const pid = readPidfile(pidfile);
     if (fs.existsSync(socket) && pid !== undefined && pid !== before && processAlive(pid)) return;
     execFileSync('sleep', ['0.1']);
   }
-  throw new Error(`sysbox-mgr did not start on ${socket}; see ${logFile}`);
-}
-
-/** Starts the private sysbox-fs again with the flags test/run.sh used; waits for its new pid. */
-export function startFs(): void {
-  const logFile = `${FS_STATE_DIR}.log`;
-  const before = readPidfile(FS_PIDFILE);
-  spawnSync('bash', ['-c', `setsid "$0" "$@" >>"${logFile}" 2>&1 < /dev/null &`, SYSBOX_FS,
-    '--socket', FS_SOCKET, '--pidfile', FS_PIDFILE, '--mountpoint', FS_MOUNTPOINT, '--state-dir', FS_STATE_DIR,
-    '--seccomp-socket', FS_SECCOMP_SOCKET, '--keeper-socket', FS_KEEPER_SOCKET, '--log-level', 'debug']);
-  for (let i = 0; i < 100; i++) {
-    const pid = readPidfile(FS_PIDFILE);
-    if (fs.existsSync(FS_SOCKET) && pid !== undefined && pid !== before && processAlive(pid)) return;
-    execFileSync('sleep', ['0.1']);
-  }
-  throw new Error(`sysbox-fs did not start on ${FS_SOCKET}; see ${logFile}`);
+  throw new Error(`${path.basename(bin)} did not start on ${socket}; see ${logFile}`);
 }
 
 export function fsPid(): number {

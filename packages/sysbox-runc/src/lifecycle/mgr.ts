@@ -7,14 +7,19 @@ export function connectMgr(socket: string): MgrClient {
   return mgrClient(socket);
 }
 
-/** Turns "socket missing / refused" into an error a person can act on. */
-export function explainMgrError(err: unknown, socket: string): Error {
+/**
+ * Turns "socket missing / refused" into an error a person can act on, naming the daemon (sysbox-mgr
+ * or sysbox-fs) and how to start it.
+ */
+export function explainDaemonError(daemon: 'sysbox-mgr' | 'sysbox-fs', err: unknown, socket: string): Error {
   if (err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE) {
-    return new MgrUnavailableError(`sysbox-mgr is not running (cannot reach ${socket}: ${err.details}); start it with "systemctl start sysbox" or "sysbox-mgr &"`);
+    return new MgrUnavailableError(`${daemon} is not running (cannot reach ${socket}: ${err.details}); start it with "systemctl start sysbox" or "${daemon} &"`);
   }
-  if (err instanceof GrpcError) return new Error(`sysbox-mgr: ${err.details}`);
+  if (err instanceof GrpcError) return new Error(`${daemon}: ${err.details}`);
   return err as Error;
 }
+
+export const explainMgrError = (err: unknown, socket: string): Error => explainDaemonError('sysbox-mgr', err, socket);
 
 export function isNotFound(err: unknown): boolean {
   return err instanceof GrpcError && err.code === GrpcStatus.NOT_FOUND;
