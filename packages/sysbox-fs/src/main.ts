@@ -7,6 +7,7 @@ import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, GrpcStatus, RUN_DIR, SECCOMP_SO
 import { createLogger, type LogFormat, type Logger } from '@sysbox/common/daemon/logger';
 import { serve } from '@sysbox/common/daemon/server';
 import { descriptor, SysboxFsService } from '@sysbox/common/generated/sysboxfs';
+import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
 import * as native from '@sysbox/native';
 import { LoadTable } from './container/load-table.js';
 import { Generation } from './container/record.js';
@@ -34,12 +35,9 @@ function modulePaths(): { worker?: string; tree: string; seccompWorker: string }
   return { tree: path.join(__dirname, 'virtual-tree.js'), seccompWorker: path.join(__dirname, 'seccomp', 'worker.js') };
 }
 
-function isMountPoint(p: string): string | undefined {
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    if (f[4] === p) return line.slice(line.indexOf(' - ') + 3).split(' ')[0];
-  }
-  return undefined;
+/** The file system type mounted at p, if anything is. */
+function mountedAt(p: string): string | undefined {
+  return findMount(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')), p)?.fsType;
 }
 
 async function openSession(opts: { mountpoint: string; keeper: Keeper; kept: Map<string, number>; workers: number; treeConfig: unknown; log: Logger }): Promise<FuseSession> {
@@ -56,13 +54,13 @@ async function openSession(opts: { mountpoint: string; keeper: Keeper; kept: Map
     onError: (m: string) => opts.log.error(`FUSE worker: ${m}`),
   };
   const keptFd = opts.kept.get('fuse');
-  if (keptFd !== undefined && isMountPoint(opts.mountpoint) === 'fuse.sysboxfs') {
+  if (keptFd !== undefined && mountedAt(opts.mountpoint) === 'fuse.sysboxfs') {
     opts.log.info(`taking over the FUSE connection on ${opts.mountpoint} from the fd keeper (pid ${opts.keeper.pid})`);
     return FuseSession.adopt(keptFd, sessionOpts);
   }
   if (keptFd !== undefined) fs.closeSync(keptFd);
   // A mount whose server is gone (no keeper held it) answers ENOTCONN: replace it.
-  if (isMountPoint(opts.mountpoint)) native.umount(opts.mountpoint, native.constants.MNT_DETACH);
+  if (mountedAt(opts.mountpoint)) native.umount(opts.mountpoint, native.constants.MNT_DETACH);
   fs.mkdirSync(opts.mountpoint, { recursive: true, mode: 0o755 });
   const session = await FuseSession.mount(sessionOpts);
   await opts.keeper.keep('fuse', session.connection);
@@ -110,7 +108,7 @@ async function main(): Promise<void> {
     // A first start that failed: nothing depends on the mount or the keeper; neither may outlive us.
     if (kept.size === 0) {
       try {
-        if (isMountPoint(mountpoint) === 'fuse.sysboxfs') native.umount(mountpoint, native.constants.MNT_DETACH);
+        if (mountedAt(mountpoint) === 'fuse.sysboxfs') native.umount(mountpoint, native.constants.MNT_DETACH);
       } catch { /* report the error that brought us here, not this one */ }
       await keeper.quit().catch(() => {});
     }

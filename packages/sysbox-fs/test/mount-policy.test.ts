@@ -1,7 +1,8 @@
 // Decisions on trapped mount/umount2 calls.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cleanFlags, decide, MS_BIND, MS_RDONLY, MS_REMOUNT, parseMountinfo } from '../src/seccomp/mount-policy.js';
+import { parseMountInfo } from '@sysbox/common/mountinfo';
+import { cleanFlags, decide, MS_BIND, MS_RDONLY, MS_REMOUNT } from '../src/seccomp/mount-policy.js';
 
 const MOUNTINFO = [
   '100 99 0:50 / / rw,relatime - overlay overlay rw',
@@ -11,14 +12,16 @@ const MOUNTINFO = [
   '104 101 0:5 /null /proc/kcore rw,nosuid - devtmpfs udev rw',
   '105 100 0:52 / /mnt/with\\040space rw - tmpfs t rw',
 ].join('\n');
-const mounts = () => parseMountinfo(MOUNTINFO);
+const mounts = () => parseMountInfo(MOUNTINFO);
 
 describe('mount policy', () => {
   it('parses mountinfo, unescaping octal escapes', () => {
     const m = mounts();
     assert.equal(m.length, 6);
     assert.equal(m[5].mountPoint, '/mnt/with space');
-    assert.equal(m[2].fstype, 'fuse.sysboxfs');
+    assert.equal(m[2].fsType, 'fuse.sysboxfs');
+    assert.equal(m[2].device, '0:40');
+    assert.deepEqual(m[3].options.slice(0, 2), ['ro', 'nosuid']);
   });
 
   it('a new procfs or sysfs is emulated; other mounts continue', () => {

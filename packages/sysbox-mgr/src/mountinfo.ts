@@ -1,46 +1,5 @@
-// Parses /proc/self/mountinfo lines (proc(5)), with the octal escapes the kernel uses for spaces.
-
-export interface MountInfo {
-  id: number;
-  parent: number;
-  mountPoint: string;
-  root: string;
-  fsType: string;
-  source: string;
-  superOptions: string;
-}
-
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-export function parseMountInfo(text: string): MountInfo[] {
-  const out: MountInfo[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const pre = line.slice(0, sep).split(' ');
-    const post = line.slice(sep + 3).split(' ');
-    out.push({
-      id: Number(pre[0]),
-      parent: Number(pre[1]),
-      root: unescape(pre[3] ?? ''),
-      mountPoint: unescape(pre[4] ?? ''),
-      fsType: post[0] ?? '',
-      source: unescape(post[1] ?? ''),
-      superOptions: post[2] ?? '',
-    });
-  }
-  return out;
-}
-
-/** The topmost mount at exactly this path, if any. */
-export function findMount(mounts: MountInfo[], mountPoint: string): MountInfo | undefined {
-  let found: MountInfo | undefined;
-  for (const m of mounts) if (m.mountPoint === mountPoint) found = m;
-  return found;
-}
+// sysbox-mgr's view of mounts: the shared mountinfo parser, and the layers of an overlay mount.
+export { findMount, parseMountInfo, type MountInfo } from '@sysbox/common/mountinfo';
 
 export interface OverlayLayers { lower: string[]; upper: string; work: string }
 

@@ -3,6 +3,7 @@
 // /proc/PID/cgroup as sysbox-fs sees it (the host's cgroup namespace), so they are host paths.
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseMountInfo } from '@sysbox/common/mountinfo';
 
 /** "cpu,cpuacct" → mount dir, from our own mountinfo (read once per thread). */
 let controllerMounts: Map<string, string> | undefined;
@@ -10,14 +11,10 @@ let controllerMounts: Map<string, string> | undefined;
 function mounts(): Map<string, string> {
   if (controllerMounts) return controllerMounts;
   controllerMounts = new Map();
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
-    if (fstype !== 'cgroup') continue;
-    const mountPoint = line.split(' ')[4];
-    for (const opt of superOpts.split(',')) {
-      if (opt !== 'rw' && opt !== 'ro' && !controllerMounts.has(opt)) controllerMounts.set(opt, mountPoint);
+  for (const m of parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
+    if (m.fsType !== 'cgroup') continue;
+    for (const opt of m.superOptions.split(',')) {
+      if (opt !== 'rw' && opt !== 'ro' && !controllerMounts.has(opt)) controllerMounts.set(opt, m.mountPoint);
     }
   }
   return controllerMounts;

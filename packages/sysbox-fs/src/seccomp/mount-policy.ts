@@ -2,8 +2,11 @@
 //  - a new procfs or sysfs: mounted for the caller by sysbox-fs, with the virtual files bound on
 //    top, so an inner container or a chroot sees the same virtual files as the container;
 //  - unmounting, or remounting read-write, a protected mount: EPERM. Protected are the virtual
-//    files anywhere (mounts of our FUSE connection, told apart by its device number), and in the container's initial mount namespace the read-only and masking
-//    mounts below /proc and /sys that runc set up (removing them would expose the host's files).
+//    files anywhere (mounts of our FUSE connection, told apart by its device number), and in the
+//    container's initial mount namespace the read-only and masking mounts below /proc and /sys
+//    that runc set up (removing them would expose the host's files).
+import { findMount, type MountInfo } from '@sysbox/common/mountinfo';
+
 export const MS_RDONLY = 0x1;
 export const MS_REMOUNT = 0x20;
 export const MS_BIND = 0x1000;
@@ -12,16 +15,6 @@ const MS_PROPAGATION = 0x20000 | 0x40000 | 0x80000 | 0x100000; // UNBINDABLE PRI
 const MS_MGC_MSK = 0xffff0000;
 const MS_MGC_VAL = 0xc0ed0000;
 export const EPERM = 1;
-
-export interface MountEntry {
-  /** "major:minor" of the file system (our FUSE connection's tells our virtual files apart). */
-  device: string;
-  mountPoint: string;
-  /** Path of the mounted dir/file within its file system ("/null" for a /dev/null mask). */
-  root: string;
-  options: string[];
-  fstype: string;
-}
 
 export type Decision =
   | { action: 'continue' }
@@ -33,20 +26,8 @@ export function cleanFlags(flags: number): number {
   return (flags & MS_MGC_MSK) >>> 0 === MS_MGC_VAL ? flags & ~MS_MGC_MSK : flags;
 }
 
-export function parseMountinfo(text: string): MountEntry[] {
-  const out: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const f = line.slice(0, sep).split(' ');
-    const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-    out.push({ device: f[2], root: unescape(f[3]), mountPoint: unescape(f[4]), options: f[5].split(','), fstype: line.slice(sep + 3).split(' ')[0] });
-  }
-  return out;
-}
-
-function isProtected(target: string, mounts: readonly MountEntry[], initialNs: boolean, ourDevice: string): boolean {
-  const top = [...mounts].reverse().find((m) => m.mountPoint === target);
+function isProtected(target: string, mounts: MountInfo[], initialNs: boolean, ourDevice: string): boolean {
+  const top = findMount(mounts, target);
   if (!top) return false;
   // Ours only: a sysbox-fs running inside the container may manage mounts of its own.
   if (top.device === ourDevice) return true;
@@ -65,7 +46,7 @@ export interface MountCall {
   data?: string;
 }
 
-export function decide(call: MountCall, mounts: () => readonly MountEntry[], initialNs: boolean, ourDevice: string): Decision {
+export function decide(call: MountCall, mounts: () => MountInfo[], initialNs: boolean, ourDevice: string): Decision {
   if (call.kind === 'umount') return isProtected(call.target, mounts(), initialNs, ourDevice) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
   const flags = cleanFlags(call.flags);
   if (flags & MS_REMOUNT) {

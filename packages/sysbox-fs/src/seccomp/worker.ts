@@ -8,7 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { bindVirtualFiles } from '../daemon/container-mounts.js';
 import { readRecords } from '../container/record.js';
-import { decide, parseMountinfo, type MountCall } from './mount-policy.js';
+import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
+import { decide, type MountCall } from './mount-policy.js';
 import type { SeccompWorkerConfig, SeccompWorkerMessage } from './worker-config.js';
 
 const POLLIN = 0x1;
@@ -66,7 +67,7 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
     // The strings were read from a pid that could have died and been reused meanwhile.
     if (!native.seccompNotifIdValid(fd, n.id)) return;
     const initialNs = who.initPid > 0 && readlink(`/proc/${n.pid}/ns/mnt`) === readlink(`/proc/${who.initPid}/ns/mnt`);
-    const d = decide(call, () => parseMountinfo(fs.readFileSync(`/proc/${n.pid}/mountinfo`, 'utf8')), initialNs, ourDevice);
+    const d = decide(call, () => parseMountInfo(fs.readFileSync(`/proc/${n.pid}/mountinfo`, 'utf8')), initialNs, ourDevice);
     if (d.action === 'continue') return respond(0, true);
     if (d.action === 'fail') {
       log('debug', `${who.name}: pid ${n.pid} ${call.kind} ${call.target}: refused (errno ${d.errno})`);
@@ -99,8 +100,7 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
 let ourDevice = '';
 
 function serve(cfg: SeccompWorkerConfig): void {
-  const st = fs.statSync(cfg.mountpoint);
-  ourDevice = `${Math.floor(st.dev / 256) & 0xfff}:${(st.dev & 0xff) | ((Math.floor(st.dev / 4096) & 0xfff00))}`;
+  ourDevice = findMount(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')), cfg.mountpoint)?.device ?? '';
   const stop = new Int32Array(cfg.stop);
   const listeners = new Map<number, Listener>();
   for (const [name, fd] of cfg.notifyFds) listeners.set(fd, { name, id: name.split(':')[1] ?? '', initPid: Number(name.split(':')[3] ?? 0) });
