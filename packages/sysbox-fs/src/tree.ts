@@ -59,7 +59,7 @@ export interface FileTree {
 export class StaticTree implements FileTree {
   private readonly inodes = new Map<bigint, Inode>();
 
-  constructor(root: VirtualDir, readonly owner?: (caller: Caller) => { uid: number; gid: number }) {
+  constructor(root: VirtualDir) {
     this.add(root, ROOT_INODE);
   }
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCpuList } from '../src/container/cgroup.js';
-import { parseMeminfo } from '../src/container/memory-view.js';
+import { meminfoKb } from '../src/container/memory-view.js';
 import { renderFor } from '../src/nodes/context.js';
 import { renderCpuinfo } from '../src/nodes/proc/cpuinfo.js';
 import { renderDiskstats } from '../src/nodes/proc/diskstats.js';
@@ -25,7 +25,8 @@ describe('virtual /proc renderers', () => {
   it('meminfo: the limit is MemTotal, usage and memory.stat fill the rest, other lines pass through', () => {
     const figures = new Map([['cache', 4096 * 100], ['active_file', 4096 * 60], ['inactive_file', 4096 * 40], ['rss', 4096 * 10], ['shmem', 0]]);
     const stat = (k: string): number => figures.get(k) ?? 0;
-    const out = parseMeminfo(renderMeminfo(HOST_MEMINFO, { total: 256 << 20, usage: 64 << 20, stat, swapTotal: 0, swapUsed: 0 }));
+    const text = renderMeminfo(HOST_MEMINFO, { total: 256 << 20, usage: 64 << 20, stat, swapTotal: 0, swapUsed: 0 });
+    const out = { get: (k: string): number => meminfoKb(text, k) };
     assert.equal(out.get('MemTotal'), 262144);
     assert.equal(out.get('MemFree'), 196608);
     assert.equal(out.get('MemAvailable'), 196608 + 400);

@@ -84,16 +84,6 @@ export function effectiveLimit(cg: CgroupPaths, ctrl: string, file: string): num
   }
 }
 
-/** "key value" lines (memory.stat, cpuacct.stat) as a map. */
-export function parseKeyValues(text: string | undefined): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of (text ?? '').split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp > 0) out.set(line.slice(0, sp), Number(line.slice(sp + 1)));
-  }
-  return out;
-}
-
 /** "0-3,6" → [0,1,2,3,6]. */
 export function parseCpuList(list: string): number[] {
   const out: number[] = [];

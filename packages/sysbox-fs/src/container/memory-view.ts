@@ -15,43 +15,30 @@ export interface MemoryView {
   swapUsed: number;
 }
 
-export interface HostMemory {
-  memTotal: number;
-  swapTotal: number;
+/**
+ * The number on the line that starts with key + sep ("MemTotal" ":" in /proc/meminfo, "cache" " "
+ * in memory.stat), found without splitting the file: both are read on every open.
+ */
+function lineValue(text: string, key: string, sep: string): number | undefined {
+  const at = `\n${text}`.indexOf(`\n${key}${sep}`);
+  return at < 0 ? undefined : parseInt(text.slice(at + key.length + sep.length), 10);
 }
 
-/** One "key value" line of memory.stat, found without splitting the file (~40 lines, read per open). */
-function statValue(text: string, key: string): number | undefined {
-  const at = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `) + 1;
-  if (at <= 0 && !text.startsWith(`${key} `)) return undefined;
-  return parseInt(text.slice(at + key.length + 1, text.indexOf('\n', at)), 10);
-}
-
-/** One kB figure of /proc/meminfo ("MemTotal"), without parsing the rest. */
+/** One kB figure of /proc/meminfo ("MemTotal"); 0 if absent. */
 export function meminfoKb(text: string, key: string): number {
-  const at = text.indexOf(`${key}:`);
-  if (at < 0) return 0;
-  return parseInt(text.slice(at + key.length + 1, text.indexOf('\n', at)), 10) || 0;
+  return lineValue(text, key, ':') || 0;
 }
 
-/** kB figures of /proc/meminfo by key. */
-export function parseMeminfo(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^([^:]+):\s+(\d+)/.exec(line);
-    if (m) out.set(m[1], Number(m[2]));
-  }
-  return out;
-}
-
-export function memoryView(view: CallerView, host: HostMemory): MemoryView | undefined {
+/** The view for this caller, given the host's /proc/meminfo text. */
+export function memoryView(view: CallerView, hostMeminfo: string): MemoryView | undefined {
   const cg = view.cgroup;
   if (!cg) return undefined;
+  const host = { memTotal: meminfoKb(hostMeminfo, 'MemTotal') * 1024, swapTotal: meminfoKb(hostMeminfo, 'SwapTotal') * 1024 };
   const limit = cachedLimit(view, 'memory', () => effectiveLimit(cg, 'memory', 'memory.limit_in_bytes'));
   if (limit === undefined || limit >= host.memTotal) return undefined;
   const usage = Math.min(readCgNumber(cg, 'memory', 'memory.usage_in_bytes') ?? 0, limit);
   const text = readCg(cg, 'memory', 'memory.stat') ?? '';
-  const stat = (key: string): number => statValue(text, `total_${key}`) ?? statValue(text, key) ?? 0;
+  const stat = (key: string): number => lineValue(text, `total_${key}`, ' ') ?? lineValue(text, key, ' ') ?? 0;
   // With swap accounting, memsw limit - memory limit is the swap the container may use; never
   // more than the host has (no swap on the host: none in the container).
   const memsw = cachedLimit(view, 'memsw', () => effectiveLimit(cg, 'memory', 'memory.memsw.limit_in_bytes'));

@@ -97,8 +97,4 @@ export class Keeper {
     await this.ok('quit');
     this.conn.destroy();
   }
-
-  close(): void {
-    this.conn.destroy();
-  }
 }

@@ -1,7 +1,7 @@
 // /proc/meminfo: with a memory limit below the host's RAM, the limit is MemTotal and the cgroup's
 // usage and memory.stat fill the rest (LXCFS's mapping); lines with no cgroup counterpart pass
 // through. Without a limit, the host's file unchanged.
-import { meminfoKb, memoryView, type MemoryView } from '../../container/memory-view.js';
+import { memoryView, type MemoryView } from '../../container/memory-view.js';
 import { file, type VirtualFile } from '../../tree.js';
 import { renderFor, type NodeContext } from '../context.js';
 
@@ -45,7 +45,7 @@ export const meminfo = (ctx: NodeContext): VirtualFile => file((c) => {
   const view = ctx.callers.resolve(c.pid);
   return renderFor(ctx, view, 'meminfo', () => {
     const host = ctx.readHost('/proc/meminfo');
-    const m = memoryView(view, { memTotal: meminfoKb(host, 'MemTotal') * 1024, swapTotal: meminfoKb(host, 'SwapTotal') * 1024 });
+    const m = memoryView(view, host);
     return m ? renderMeminfo(host, m) : host;
   });
 });

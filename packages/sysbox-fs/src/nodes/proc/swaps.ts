@@ -1,7 +1,7 @@
 // /proc/swaps: never the host's swap devices; inside a container, one "none virtual" line with
 // the swap its cgroup may use (memsw limit - memory limit, at most the host's swap), or only the
 // header when it has none.
-import { memoryView, parseMeminfo } from '../../container/memory-view.js';
+import { meminfoKb, memoryView } from '../../container/memory-view.js';
 import { file, type VirtualFile } from '../../tree.js';
 import type { NodeContext } from '../context.js';
 
@@ -14,9 +14,8 @@ export function renderSwaps(totalKb: number, usedKb: number): string {
 export const swaps = (ctx: NodeContext): VirtualFile => file((c) => {
   const view = ctx.callers.resolve(c.pid);
   if (!view.cgroup) return ctx.readHost('/proc/swaps');
-  const hm = parseMeminfo(ctx.readHost('/proc/meminfo'));
-  const hostSwap = (hm.get('SwapTotal') ?? 0) * 1024;
-  const m = memoryView(view, { memTotal: (hm.get('MemTotal') ?? 0) * 1024, swapTotal: hostSwap });
+  const host = ctx.readHost('/proc/meminfo');
+  const m = memoryView(view, host);
   if (m) return renderSwaps(Math.floor(m.swapTotal / 1024), Math.floor(m.swapUsed / 1024));
-  return renderSwaps(hm.get('SwapTotal') ?? 0, (hm.get('SwapTotal') ?? 0) - (hm.get('SwapFree') ?? 0));
+  return renderSwaps(meminfoKb(host, 'SwapTotal'), meminfoKb(host, 'SwapTotal') - meminfoKb(host, 'SwapFree'));
 });

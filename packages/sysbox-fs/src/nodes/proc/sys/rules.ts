@@ -11,6 +11,10 @@ export interface SettingRule {
   host: HostPolicy;
 }
 
+export const INT_MIN = -2147483648;
+export const INT_MAX = 2147483647;
+export const UINT_MAX = 4294967295;
+
 const INT_RE = /^[+-]?\d+$/;
 
 function ints(text: string): number[] | undefined {
@@ -38,11 +42,7 @@ export const printkRule: SettingRule = {
   parse(written, current) {
     const v = ints(written);
     const cur = ints(current) ?? [4, 4, 1, 7];
-    if (!v || v.length > 4 || v.some((n) => n < -2147483648 || n > 2147483647)) return undefined;
+    if (!v || v.length > 4 || v.some((n) => n < INT_MIN || n > INT_MAX)) return undefined;
     return `${cur.map((n, i) => v[i] ?? n).join('\t')}\n`;
   },
 };
-
-export const INT_MIN = -2147483648;
-export const INT_MAX = 2147483647;
-export const UINT_MAX = 4294967295;
