@@ -4,25 +4,15 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import * as native from '@sysbox/native';
+import { onLines } from './lines.js';
 
 export class Keeper {
-  private buf = '';
   private waiting: Array<(line: string) => void> = [];
 
   pid = 0;
 
   private constructor(private readonly conn: net.Socket) {
-    conn.setEncoding('utf8');
-    conn.on('data', (d: string) => {
-      this.buf += d;
-      let nl: number;
-      while ((nl = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, nl);
-        this.buf = this.buf.slice(nl + 1);
-        this.waiting.shift()?.(line);
-      }
-    });
-    conn.on('error', () => {});
+    onLines(conn, (line) => this.waiting.shift()?.(line));
   }
 
   /** Connects to a running keeper; undefined if none answers on socket. */

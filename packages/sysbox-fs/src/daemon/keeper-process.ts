@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import * as native from '@sysbox/native';
+import { onLines } from './lines.js';
 
 export function runKeeper(socket: string): void {
   const fds = new Map<string, number>();
@@ -47,24 +48,15 @@ export function runKeeper(socket: string): void {
   };
   fs.rmSync(socket, { force: true });
   const server = net.createServer((conn) => {
-    let buf = '';
-    conn.setEncoding('utf8');
-    conn.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        let reply: string;
-        try {
-          reply = answer(line);
-        } catch (e) {
-          reply = `error ${(e as Error).message}`;
-        }
-        conn.write(`${reply}\n`);
+    onLines(conn, (line) => {
+      let reply: string;
+      try {
+        reply = answer(line);
+      } catch (e) {
+        reply = `error ${(e as Error).message}`;
       }
+      conn.write(`${reply}\n`);
     });
-    conn.on('error', () => {});
   });
   server.listen(socket, () => {
     fs.chmodSync(socket, 0o600);

@@ -259,44 +259,40 @@ export function expectsReply(opcode: number): boolean {
 
 // ---- replies ----
 
-/** A reply: fuse_out_header followed by the body; len covers both. */
-export function reply(unique: bigint, body?: Buffer): Buffer {
+/** fuse_out_header (len covers the body too) followed by the body. */
+function message(error: number, unique: bigint, body?: Buffer): Buffer {
   const len = SIZES.outHeader + (body ? body.length : 0);
   const out = Buffer.alloc(len);
   out.writeUInt32LE(len, 0);
-  out.writeInt32LE(0, 4);
+  out.writeInt32LE(error, 4);
   out.writeBigUInt64LE(unique, 8);
   if (body) body.copy(out, SIZES.outHeader);
   return out;
 }
 
+/** A reply: the header, then the body. */
+export function reply(unique: bigint, body?: Buffer): Buffer {
+  return message(0, unique, body);
+}
+
 /** An error reply: the header alone with error = -errno (a positive errno is negated). */
 export function replyError(unique: bigint, errno: number): Buffer {
-  const out = Buffer.alloc(SIZES.outHeader);
-  out.writeUInt32LE(SIZES.outHeader, 0);
-  out.writeInt32LE(-Math.abs(errno), 4);
-  out.writeBigUInt64LE(unique, 8);
-  return out;
+  return message(-Math.abs(errno), unique);
 }
 
 /** fuse_notify_code FUSE_NOTIFY_STORE. */
 export const NOTIFY_STORE = 4;
 
 /**
- * Stores data into an inode's page cache at offset, growing its size to offset + data.length if
- * larger. With no data it only grows the size and touches no page (so it takes no page lock).
- * A notification: unique 0, the code as error, then fuse_notify_store_out {nodeid, offset, size, pad}.
+ * A store of no data at offset: grows the inode's size to offset if smaller, touching no page (so
+ * it takes no page lock). Notifications carry unique 0 and the code as error; this one's body is
+ * fuse_notify_store_out {nodeid, offset, size 0, padding}.
  */
-export function notifyStore(ino: bigint, offset: bigint, data: Buffer = Buffer.alloc(0)): Buffer {
-  const out = Buffer.alloc(SIZES.outHeader + 24 + data.length);
-  out.writeUInt32LE(out.length, 0);
-  out.writeInt32LE(NOTIFY_STORE, 4);
-  out.writeBigUInt64LE(0n, 8);
-  out.writeBigUInt64LE(ino, 16);
-  out.writeBigUInt64LE(offset, 24);
-  out.writeUInt32LE(data.length, 32);
-  data.copy(out, 40);
-  return out;
+export function notifyStore(ino: bigint, offset: bigint): Buffer {
+  const body = Buffer.alloc(24);
+  body.writeBigUInt64LE(ino, 0);
+  body.writeBigUInt64LE(offset, 8);
+  return message(NOTIFY_STORE, 0n, body);
 }
 
 /** fuse_notify_code FUSE_NOTIFY_RESEND (Linux 6.9+, protocol 7.40). */
@@ -305,14 +301,10 @@ export const NOTIFY_RESEND = 7;
 /**
  * "Resend every request you sent me and I have not answered": a server that took over the
  * connection asks for the requests its dead predecessor had read, so their callers do not wait
- * forever. A notification is an out header with unique 0 and the notify code as error.
+ * forever. The header alone.
  */
 export function notifyResend(): Buffer {
-  const out = Buffer.alloc(SIZES.outHeader);
-  out.writeUInt32LE(SIZES.outHeader, 0);
-  out.writeInt32LE(NOTIFY_RESEND, 4);
-  out.writeBigUInt64LE(0n, 8);
-  return out;
+  return message(NOTIFY_RESEND, 0n);
 }
 
 export interface Attr {
