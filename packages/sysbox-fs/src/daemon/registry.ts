@@ -1,6 +1,7 @@
 // The containers sysbox-fs serves, kept on disk (records under <state-dir>/containers) so worker
-// threads and a restarted daemon share them. PreRegister records the ids; Register ties the
-// container to its init (pid namespace, start time), mounts the virtual files into it and follows
+// threads and a restarted daemon share them. PreRegister records the id; Register ties the
+// container to its init (pid namespace, start time) and its root's host ids, mounts the virtual
+// files into it and follows
 // the init: when it exits, the container is forgotten even if nobody calls Unregister.
 import * as native from '@sysbox/native';
 import { GrpcStatus } from '@sysbox/common';
@@ -62,20 +63,20 @@ export class Registry {
     this.o.generation.bump();
   }
 
-  preRegister(req: { id?: unknown; uid?: unknown; gid?: unknown; size?: unknown }): void {
+  preRegister(req: { id?: unknown }): void {
     const id = checkId(req.id);
-    const [uid, gid, size] = [req.uid, req.gid, req.size].map(Number);
-    if (!(uid > 0) || !(gid > 0) || !(size > 0)) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, `${id}: uid, gid and size must be positive (got ${uid}, ${gid}, ${size})`);
     const old = this.recs.get(id);
     if (old && old.initPid > 0) throw new RpcError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
-    const rec: ContainerRecord = { id, uid, gid, size, initPid: 0, initStart: 0, pidns: '', slot: -1, uuid: containerUuid(id) };
+    const rec: ContainerRecord = { id, uid: 0, gid: 0, size: 0, initPid: 0, initStart: 0, pidns: '', slot: -1, uuid: containerUuid(id) };
     writeRecord(this.o.stateDir, rec);
     this.recs.set(id, rec);
   }
 
-  register(req: { id?: unknown; initPid?: unknown }): string[] {
+  register(req: { id?: unknown; initPid?: unknown; uid?: unknown; gid?: unknown; size?: unknown }): string[] {
     const id = checkId(req.id);
     const pid = Number(req.initPid);
+    const [uid, gid, size] = [req.uid, req.gid, req.size].map(Number);
+    if (!(uid > 0) || !(gid > 0) || !(size > 0)) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, `${id}: uid, gid and size must be positive (got ${uid}, ${gid}, ${size})`);
     const pre = this.recs.get(id);
     if (!pre) throw new RpcError(GrpcStatus.NOT_FOUND, `container ${id} was not pre-registered`);
     if (pre.initPid > 0) throw new RpcError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
@@ -91,7 +92,7 @@ export class Registry {
         throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: ${(e as Error).message}`);
       }
     })();
-    const rec: ContainerRecord = { ...pre, initPid: pid, initStart, pidns, slot };
+    const rec: ContainerRecord = { ...pre, uid, gid, size, initPid: pid, initStart, pidns, slot };
     this.o.load.set(rec.slot, { load1: 0, load5: 0, load15: 0, running: 0, total: 0, lastPid: 0 });
     sampleOnce(this.o.load, [rec]);
     writeRecord(this.o.stateDir, rec);

@@ -1,8 +1,8 @@
 // Turns a bundle into a system-container bundle: refuse what cannot work, have sysbox-mgr register
-// the container (id range, ID-shifted rootfs, ID-mapped bind sources, all or nothing) and sysbox-fs
-// pre-register it (its virtual files' owner, the seccomp listener), apply the transform list, write
-// the new config.json into the container's run dir. If anything fails after registration, both
-// registrations are released before the error propagates.
+// the container (id range, ID-shifted rootfs, ID-mapped bind sources, all or nothing) while sysbox-fs
+// pre-registers it (and names its seccomp listener), apply the transform list, write the new
+// config.json into the container's run dir. If anything fails, each daemon that took the container
+// releases it before the error propagates.
 import fs from 'node:fs';
 import path from 'node:path';
 import { isBindMount, type IdMapping } from '../spec/oci.js';
@@ -53,17 +53,21 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
   const ignoreNotFound = (err: unknown): void => {
     if (!isNotFound(err)) throw err;
   };
-  const release = async (): Promise<void> => {
+  // Each daemon is told to let go only if it took the container: a refused Register (an id
+  // already in use) must not release the container that holds that id.
+  const unregister = async (inMgr: boolean, inFs: boolean): Promise<void> => {
     await Promise.all([
-      fsCall(async () => { await fsd.unregister({ id }).catch(ignoreNotFound); }),
-      call(async () => { await mgr.unregister({ id }); }),
+      inFs ? fsCall(async () => { await fsd.unregister({ id }).catch(ignoreNotFound); }) : undefined,
+      inMgr ? call(async () => { await mgr.unregister({ id }); }) : undefined,
     ]);
   };
+  const release = (): Promise<void> => unregister(true, true);
   const close = (): void => {
     mgr.close();
     fsd.close();
   };
-  let registered = false;
+  let inMgr = false;
+  let inFs = false;
   try {
     const spec = loadSpec(bundle);
     const refused = refusal(spec);
@@ -73,18 +77,26 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     // With mappings from the spec nothing is shifted or backed: Docker's userns-remap owns that.
     const specialDirs = preMapped ? [] : wantedSpecialDirs(SPECIAL_DIRS, (spec.mounts ?? []).map((m) => m.destination));
     log('debug', `registering ${id}`);
-    const reg = await call(() => mgr.register({
-      id,
-      bundle,
-      rootfs: rootfsPath(bundle, spec),
-      binds: (spec.mounts ?? []).filter(isBindMount).map((m) => ({ source: m.source ?? '', destination: m.destination })),
-      uidMappings: preMapped ? linux.uidMappings!.map(toMgr) : [],
-      gidMappings: preMapped ? (linux.gidMappings ?? []).map(toMgr) : [],
-      specialDirs,
-    }));
-    registered = true;
+    // Both at once: neither needs the other's answer (sysbox-fs gets the ids at Register).
+    const [mgrReg, fsPre] = await Promise.allSettled([
+      call(() => mgr.register({
+        id,
+        bundle,
+        rootfs: rootfsPath(bundle, spec),
+        binds: (spec.mounts ?? []).filter(isBindMount).map((m) => ({ source: m.source ?? '', destination: m.destination })),
+        uidMappings: preMapped ? linux.uidMappings!.map(toMgr) : [],
+        gidMappings: preMapped ? (linux.gidMappings ?? []).map(toMgr) : [],
+        specialDirs,
+      })),
+      fsCall(() => fsd.preRegister({ id })),
+    ]);
+    inMgr = mgrReg.status === 'fulfilled';
+    inFs = fsPre.status === 'fulfilled';
+    if (mgrReg.status === 'rejected') throw mgrReg.reason;
+    if (fsPre.status === 'rejected') throw fsPre.reason;
+    const reg = mgrReg.value;
+    const fsReg = fsPre.value;
     log('debug', `registered ${id}: ids ${reg.uid}+${reg.size}, rootfs ${reg.rootfs}`);
-    const fsReg = await fsCall(() => fsd.preRegister({ id, uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0 }));
     applyTransforms(spec, {
       seccompListener: fsReg.seccompListener ?? '',
       uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0, preMapped,
@@ -97,14 +109,14 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       await Promise.all([
         call(async () => { await mgr.created({ id, initPid }); }),
         fsCall(async () => {
-          const r = await fsd.register({ id, initPid });
+          const r = await fsd.register({ id, initPid, uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0 });
           log('debug', `sysbox-fs serves ${id}: ${(r.virtualPaths ?? []).join(' ')}`);
         }),
       ]);
     };
     return { bundle: runDir, release, created, close };
   } catch (err) {
-    if (registered) await release().catch(() => {});
+    await unregister(inMgr, inFs).catch(() => {});
     close();
     throw err;
   }
