@@ -40,8 +40,10 @@ function mountedAt(p: string): string | undefined {
   return findMount(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')), p)?.fsType;
 }
 
-async function openSession(opts: { mountpoint: string; keeper: Keeper; kept: Map<string, number>; workers: number; treeConfig: unknown; log: Logger }): Promise<FuseSession> {
-  const mods = modulePaths();
+type ModulePaths = ReturnType<typeof modulePaths>;
+
+async function openSession(opts: { mods: ModulePaths; mountpoint: string; keeper: Keeper; kept: Map<string, number>; workers: number; treeConfig: unknown; log: Logger }): Promise<FuseSession> {
+  const { mods } = opts;
   const sessionOpts = {
     mountpoint: opts.mountpoint,
     treeModule: mods.tree,
@@ -120,11 +122,11 @@ type Argv = { socket: string; 'seccomp-socket': string; 'keeper-socket': string;
 
 /** Everything after the keeper: the FUSE session, the registry, the seccomp listener, the gRPC server. */
 async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<string, number>, stateDir: string, mountpoint: string): Promise<void> {
-
+  const mods = modulePaths();
   const generation = new Generation();
   const load = new LoadTable();
   const treeConfig = { stateDir, maxStalenessMs: argv['max-staleness-ms'], generation: generation.buffer, load: load.buffer };
-  const session = await openSession({ mountpoint, keeper, kept, workers: argv.workers, treeConfig, log });
+  const session = await openSession({ mods, mountpoint, keeper, kept, workers: argv.workers, treeConfig, log });
   const virtualFiles = virtualPaths();
   const registry = new Registry({ stateDir, mountpoint, virtualPaths: virtualFiles, generation, load, log });
   registry.restore();
@@ -132,7 +134,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
 
   const seccomp = await SeccompListener.start({
     socket: argv['seccomp-socket'],
-    workerScript: modulePaths().seccompWorker,
+    workerScript: mods.seccompWorker,
     mountpoint,
     stateDir,
     virtualPaths: virtualFiles,
