@@ -71,5 +71,12 @@ export function openInRoot(pid: number, path: string): number;
 
 /** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
 export function exitNow(code: number): never;
-/** Blocks until fd is readable, first polling without sleeping for up to spinMicros; returns revents (0 on EINTR). */
-export function awaitReadable(fd: number, spinMicros: number): number;
+/** Sets O_NONBLOCK on fd's open file description. */
+export function setNonBlocking(fd: number): void;
+/**
+ * For a worker on a non-blocking /dev/fuse fd: writes reply (unless null), then reads the next
+ * request into request (unless null), retrying for spinMicros, then sleeping in poll if block.
+ * Returns the request's length, 0 if none was taken, or -errno if the connection failed (-ENODEV:
+ * unmounted). A reply refused with ENOENT (caller interrupted) is dropped; other refusals throw.
+ */
+export function fuseExchange(fd: number, reply: Buffer | null, request: Buffer | null, spinMicros?: number, block?: boolean): number;

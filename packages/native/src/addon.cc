@@ -21,7 +21,8 @@ Napi::Value ReadString(const Napi::CallbackInfo& info);
 Napi::Value MountInNs(const Napi::CallbackInfo& info);
 Napi::Value ExitNow(const Napi::CallbackInfo& info);
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
-Napi::Value AwaitReadable(const Napi::CallbackInfo& info);
+Napi::Value SetNonBlocking(const Napi::CallbackInfo& info);
+Napi::Value FuseExchange(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -43,7 +44,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mountInNs", Napi::Function::New(env, MountInNs));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow));
   exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
-  exports.Set("awaitReadable", Napi::Function::New(env, AwaitReadable));
+  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking));
+  exports.Set("fuseExchange", Napi::Function::New(env, FuseExchange));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

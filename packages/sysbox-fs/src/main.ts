@@ -20,9 +20,9 @@ import { FuseSession } from './fuse/session.js';
 import { virtualPaths } from './virtual-tree.js';
 
 /**
- * How long a FUSE worker keeps looking for the next request before sleeping: the gap between a
- * reply and the same client's next request (OPEN → READ → READ → RELEASE) is ~15-30 µs here.
- * Measured in bench/proc-read.sh; one worker spins at a time.
+ * How long the leading FUSE worker keeps looking for the next request before sleeping: the gap
+ * between a reply and the same client's next request (OPEN → READ → READ → RELEASE) is ~15-30 µs
+ * here. Measured in bench/proc-read.sh.
  */
 const SPIN_MICROS = 50;
 
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     .option('state-dir', { type: 'string', default: FS_STATE_DIR, describe: 'persistent state (container records, emulated sysctls)' })
     .option('seccomp-socket', { type: 'string', default: SECCOMP_SOCKET, describe: 'OCI seccomp listener socket (mount trapping)' })
     .option('keeper-socket', { type: 'string', default: `${RUN_DIR}/fs-keeper.sock`, describe: 'control socket of the fd keeper process' })
-    .option('workers', { type: 'number', default: 2, describe: 'FUSE worker threads' })
+    .option('workers', { type: 'number', default: 2, describe: 'FUSE worker threads: one waits for requests, the others take over while it is stuck on a slow one' })
     .option('max-staleness-ms', { type: 'number', default: 10, describe: 'a virtual /proc file is rendered at most once per this period per container and worker (0: every read)' })
     .option('pidfile', { type: 'string', describe: 'write the daemon pid here' })
     .option('keeper', { type: 'boolean', default: false, hidden: true })

@@ -23,6 +23,13 @@ export interface CallerView {
 
 const HOST_VIEW: CallerView = { initPid: 1, initStart: 0 };
 const MAX_DEPTH = 64;
+/**
+ * How long a pid's answer is reused. The kernel hands a pid number out again only after cycling
+ * through the rest of pid_max (32768 at least), so within this window it is the same process. It
+ * spares one reader's back-to-back requests (OPEN, READ, READ) a readlink of /proc/PID/ns/pid each.
+ */
+const PID_TTL_MS = 10;
+const MAX_PIDS = 1024;
 
 function status(pid: number): { ppid: number; nsPid: number } | undefined {
   try {
@@ -67,6 +74,7 @@ function namespaceInit(pid: number, ns: string, known: Map<string, ContainerReco
 export class CallerResolver {
   private readonly hostNs = pidNamespace('self');
   private byNs = new Map<string, CallerView>();
+  private byPid = new Map<number, { at: number; view: CallerView }>();
   private records = new Map<string, ContainerRecord>();
   private seen = -1;
 
@@ -77,8 +85,19 @@ export class CallerResolver {
     if (gen !== this.seen) {
       this.seen = gen;
       this.byNs = new Map();
+      this.byPid = new Map();
       this.records = new Map(readRecords(this.stateDir).filter((r) => r.pidns !== '').map((r) => [r.pidns, r]));
     }
+    const now = performance.now();
+    const hit = this.byPid.get(pid);
+    if (hit && now - hit.at <= PID_TTL_MS) return hit.view;
+    const view = this.byNamespace(pid);
+    if (this.byPid.size >= MAX_PIDS) this.byPid.clear();
+    this.byPid.set(pid, { at: now, view });
+    return view;
+  }
+
+  private byNamespace(pid: number): CallerView {
     const ns = pidNamespace(pid);
     if (!ns || ns === this.hostNs) return HOST_VIEW;
     const cached = this.byNs.get(ns);

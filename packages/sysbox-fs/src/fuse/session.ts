@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { DEFAULT_DISPATCH, type DispatchOptions } from './dispatch.js';
 import * as p from './protocol.js';
-import type { WorkerConfig, WorkerMessage } from './worker-config.js';
+import { CONTROL_SLOTS, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 
 const MS_NOSUID = 0x2;
 const MS_NODEV = 0x4;
@@ -91,13 +91,15 @@ export class FuseSession {
   }
 
   private static async start(fd: number, maxWrite: number, opts: SessionOptions): Promise<FuseSession> {
-    const cfg: WorkerConfig = {
+    // Helpers take requests only when one is queued, and must not sleep in read (worker.ts).
+    native.setNonBlocking(fd);
+    const cfg: Omit<WorkerConfig, 'leader'> = {
       fd,
       bufferSize: p.readBufferSize(maxWrite),
       treeModule: opts.treeModule,
       treeConfig: opts.treeConfig ?? null,
       dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch },
-      spinToken: new SharedArrayBuffer(4),
+      control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
       shrunkInodes: new SharedArrayBuffer(1 << 20),
       spinMicros: opts.spinMicros ?? 0,
     };
@@ -105,7 +107,7 @@ export class FuseSession {
     const ready: Promise<void>[] = [];
     const exits: Promise<string>[] = [];
     for (let i = 0; i < Math.max(1, opts.workers ?? 2); i++) {
-      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: cfg });
+      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0 } satisfies WorkerConfig });
       workers.push(w);
       const { ready: r, exit } = track(w, opts.onError ?? (() => {}));
       ready.push(r);

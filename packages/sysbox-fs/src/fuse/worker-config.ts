@@ -12,15 +12,30 @@ export interface WorkerConfig {
   treeConfig: unknown;
   dispatch: DispatchOptions;
   /**
-   * After answering, one worker at a time (the holder of this Int32 token) keeps checking for the
-   * next request for spinMicros before sleeping: clients send OPEN, READ, READ, RELEASE back to
-   * back, and catching them awake saves a thread wake-up each. 0 disables spinning.
+   * Which worker waits on /dev/fuse (see worker.ts): only the leader does; helpers step in while it
+   * is busy. Int32 slots indexed by Control.
    */
-  spinToken: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  /** After answering, the leader keeps checking for the next request for this long before sleeping. */
   spinMicros: number;
+  /** Set per worker: the first one leads. */
+  leader: boolean;
   /** One byte per inode (modulo its length): its size may have been shrunk by a page-cache READ. */
   shrunkInodes: SharedArrayBuffer;
 }
+
+/** Slots of WorkerConfig.control. */
+export const Control = {
+  /** 1 while the leader sleeps in poll (nothing to do); helpers then sleep without a timeout. */
+  LeaderIdle: 0,
+  /** 1 while the leader handles a request. */
+  LeaderBusy: 1,
+  /** 1 once the leader has exited: helpers exit too. */
+  Stopped: 2,
+  /** Counts the requests the leader has taken: unchanged over a helper's tick means it is stuck. */
+  LeaderSeq: 3,
+} as const;
+export const CONTROL_SLOTS = 4;
 
 export type WorkerMessage =
   | { type: 'ready' }
