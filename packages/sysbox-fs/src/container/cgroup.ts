@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseMountInfo } from '@sysbox/common/mountinfo';
+import { readKept } from './kept-files.js';
 
 /** "cpu,cpuacct" → mount dir, from our own mountinfo (read once per thread). */
 let controllerMounts: Map<string, string> | undefined;
@@ -48,7 +49,7 @@ export function readCg(cg: CgroupPaths, ctrl: string, file: string): string | un
   const dir = cg.dirs.get(ctrl);
   if (!dir) return undefined;
   try {
-    return fs.readFileSync(path.join(dir, file), 'utf8');
+    return readKept(path.join(dir, file));
   } catch {
     return undefined;
   }

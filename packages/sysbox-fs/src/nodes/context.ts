@@ -1,7 +1,7 @@
 // What every virtual-node handler gets: who is calling, the host's own files, and the shared
 // per-container state. Handlers are pure functions of these, one file per node.
-import fs from 'node:fs';
 import type { CallerResolver, CallerView } from '../container/caller.js';
+import { readKept } from '../container/kept-files.js';
 import type { LoadTable } from '../container/load-table.js';
 
 export interface NodeContext {
@@ -18,7 +18,7 @@ export interface NodeContext {
   readHost(path: string): string;
 }
 
-export const readHostFile = (p: string): string => fs.readFileSync(p, 'utf8');
+export const readHostFile = readKept;
 
 /**
  * A read-only node's content for this caller's view, rendered at most once per maxStalenessMs

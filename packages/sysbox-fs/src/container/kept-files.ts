@@ -1,0 +1,57 @@
+// Files rendered again on every read of a virtual file (the host's /proc files, cgroup files) are
+// kept open and re-read with pread at offset 0, which makes procfs and cgroupfs generate them
+// afresh: one syscall instead of readFileSync's open, fstat, read, read, close and a path walk.
+// A cgroup removed since (its container gone) fails the read with ENODEV: the fd is dropped and the
+// path opened again, which finds a new cgroup of the same name or fails as a first open would.
+// Per worker thread (module state); at most MAX_OPEN fds each, the oldest closed first.
+import fs from 'node:fs';
+
+const MAX_OPEN = 256;
+const fds = new Map<string, number>();
+let buf = Buffer.allocUnsafe(64 * 1024);
+
+/** All of fd's content: one pread, unless the buffer fills (then it grows and reads the rest). */
+function readAll(fd: number): string {
+  let n = 0;
+  for (;;) {
+    const space = buf.length - n;
+    const r = fs.readSync(fd, buf, n, space, n);
+    n += r;
+    // A short read is the end: procfs and cgroupfs fill the buffer while they have content.
+    if (r < space) return buf.toString('utf8', 0, n);
+    const bigger = Buffer.allocUnsafe(buf.length * 2);
+    buf.copy(bigger, 0, 0, n);
+    buf = bigger;
+  }
+}
+
+function drop(p: string, fd: number): void {
+  fds.delete(p);
+  try { fs.closeSync(fd); } catch { /* already gone */ }
+}
+
+/** The file's content now; throws like fs.readFileSync when it cannot be opened or read. */
+export function readKept(p: string): string {
+  const kept = fds.get(p);
+  if (kept !== undefined) {
+    try {
+      return readAll(kept);
+    } catch {
+      drop(p, kept);
+    }
+  }
+  const fd = fs.openSync(p, 'r');
+  let text: string;
+  try {
+    text = readAll(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  if (fds.size >= MAX_OPEN) {
+    const [oldPath, oldFd] = fds.entries().next().value as [string, number];
+    drop(oldPath, oldFd);
+  }
+  fds.set(p, fd);
+  return text;
+}

@@ -1,0 +1,54 @@
+// readKept re-reads through kept-open fds: it must see content change, survive a cgroup removed and
+// made again under the same name (a container restarted with the same id), and read large files whole.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { readKept } from '../src/container/kept-files.js';
+
+const MEMORY = '/sys/fs/cgroup/memory';
+
+describe('readKept', () => {
+  it('renders procfs files afresh on each read', async () => {
+    const first = readKept('/proc/uptime');
+    await new Promise((r) => setTimeout(r, 30));
+    const second = readKept('/proc/uptime');
+    assert.match(first, /^\d+\.\d\d \d+\.\d\d\n$/);
+    assert.ok(Number(second.split(' ')[0]) > Number(first.split(' ')[0]), `${second} after ${first}`);
+  });
+
+  it('reads a file larger than its buffer whole', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-kept-'));
+    try {
+      const big = 'x'.repeat(150_000) + '\nend\n';
+      fs.writeFileSync(path.join(dir, 'big'), big);
+      assert.equal(readKept(path.join(dir, 'big')), big);
+      assert.equal(readKept(path.join(dir, 'big')), big);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('after a cgroup is removed and made again under its name, reads the new one', () => {
+    assert.ok(fs.existsSync(`${MEMORY}/memory.limit_in_bytes`), `this test needs root and the cgroup v1 memory hierarchy at ${MEMORY}`);
+    const cg = path.join(MEMORY, `sysbox-kept-test-${process.pid}`);
+    const limit = path.join(cg, 'memory.limit_in_bytes');
+    try {
+      fs.mkdirSync(cg);
+      fs.writeFileSync(limit, String(64 * 1024 * 1024));
+      assert.equal(readKept(limit).trim(), String(64 * 1024 * 1024));
+      fs.rmdirSync(cg);
+      assert.throws(() => readKept(limit), /ENOENT/);
+      fs.mkdirSync(cg);
+      fs.writeFileSync(limit, String(32 * 1024 * 1024));
+      assert.equal(readKept(limit).trim(), String(32 * 1024 * 1024));
+    } finally {
+      if (fs.existsSync(cg)) fs.rmdirSync(cg);
+    }
+  });
+
+  it('fails like readFileSync for a missing file', () => {
+    assert.throws(() => readKept('/proc/no-such-file'), /ENOENT/);
+  });
+});
