@@ -16,12 +16,25 @@ export interface MemoryView {
 }
 
 /**
- * The number on the line that starts with key + sep ("MemTotal" ":" in /proc/meminfo, "cache" " "
- * in memory.stat), found without splitting the file: both are read on every open.
+ * The number on the line that starts with key + sep ("MemTotal" ":" in /proc/meminfo), found
+ * without splitting or copying the file.
  */
 function lineValue(text: string, key: string, sep: string): number | undefined {
-  const at = `\n${text}`.indexOf(`\n${key}${sep}`);
-  return at < 0 ? undefined : parseInt(text.slice(at + key.length + sep.length), 10);
+  const prefix = key + sep;
+  let at = text.startsWith(prefix) ? 0 : text.indexOf(`\n${prefix}`);
+  if (at < 0) return undefined;
+  if (at > 0) at += 1;
+  return parseInt(text.slice(at + prefix.length), 10);
+}
+
+/** memory.stat as key → bytes, parsed once per rendering (meminfo looks up some thirty keys). */
+function parseMemoryStat(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp > 0) values.set(line.slice(0, sp), Number(line.slice(sp + 1)));
+  }
+  return values;
 }
 
 /** One kB figure of /proc/meminfo ("MemTotal"); 0 if absent. */
@@ -37,8 +50,8 @@ export function memoryView(view: CallerView, hostMeminfo: string): MemoryView | 
   const limit = cachedLimit(view, 'memory', () => effectiveLimit(cg, 'memory', 'memory.limit_in_bytes'));
   if (limit === undefined || limit >= host.memTotal) return undefined;
   const usage = Math.min(readCgNumber(cg, 'memory', 'memory.usage_in_bytes') ?? 0, limit);
-  const text = readCg(cg, 'memory', 'memory.stat') ?? '';
-  const stat = (key: string): number => lineValue(text, `total_${key}`, ' ') ?? lineValue(text, key, ' ') ?? 0;
+  const values = parseMemoryStat(readCg(cg, 'memory', 'memory.stat') ?? '');
+  const stat = (key: string): number => values.get(`total_${key}`) ?? values.get(key) ?? 0;
   // With swap accounting, memsw limit - memory limit is the swap the container may use; never
   // more than the host has (no swap on the host: none in the container).
   const memsw = cachedLimit(view, 'memsw', () => effectiveLimit(cg, 'memory', 'memory.memsw.limit_in_bytes'));
