@@ -4,9 +4,9 @@
 // rather than as OCI mounts because runc 1.1 refuses bundle mounts under /proc outside its lxcfs
 // list (/proc/sys/...), and so that one mechanism also serves procfs/sysfs mounted later inside.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as native from '@sysbox/native';
+import { errnoName } from '../errno-name.js';
 
 /** Clones of each virtual file; the caller moves them and must close them. */
 function clones(mountpoint: string, paths: readonly string[]): number[] {
@@ -18,10 +18,6 @@ function clones(mountpoint: string, paths: readonly string[]): number[] {
     for (const fd of fds) fs.closeSync(fd);
     throw e;
   }
-}
-
-function errnoName(n: number): string {
-  return (Object.entries(os.constants.errno as Record<string, number>).find(([, v]) => v === n)?.[0]) ?? `errno ${n}`;
 }
 
 export interface VirtualBind {

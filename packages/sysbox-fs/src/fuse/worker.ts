@@ -18,6 +18,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { dispatch } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
 import { Opcode, notifyStore } from './protocol.js';
+import { errnoName } from '../errno-name.js';
 import { Control, loadTree, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 import type { FileTree } from '../tree.js';
 
@@ -32,8 +33,7 @@ const ENODEV = osc.errno.ENODEV;
 /** Why a worker stopped, from a failed exchange's errno. */
 function stopReason(errno: number): string {
   if (errno === ENODEV) return 'unmounted'; // the connection was aborted (unmount)
-  const name = Object.entries(osc.errno).find(([, v]) => v === errno)?.[0] ?? `errno ${errno}`;
-  return `read /dev/fuse: ${name}`;
+  return `read /dev/fuse: ${errnoName(errno)}`;
 }
 
 class Server {
