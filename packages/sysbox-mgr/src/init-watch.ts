@@ -1,19 +1,7 @@
 // Follows each container's init process: when it exits, the container is over and everything the
 // manager holds for it can go. The start time guards against a recycled pid after a restart.
-import fs from 'node:fs';
+import { processStartTime } from '@sysbox/common/proc';
 import * as native from '@sysbox/native';
-
-/** Field 22 of /proc/PID/stat, or undefined if the process is gone. */
-export function processStartTime(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may hold spaces and parentheses: count fields after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(rest[19]);
-  } catch {
-    return undefined;
-  }
-}
 
 /** True when pid still names the process that had this start time. */
 export function isSameProcessAlive(pid: number, startTime: number): boolean {

@@ -5,7 +5,8 @@
 // Resolved once per namespace and cached; the daemon's generation counter clears the cache.
 import fs from 'node:fs';
 import { cgroupPathsOf, type CgroupPaths } from './cgroup.js';
-import { Generation, pidNamespace, processStart, readRecords, type ContainerRecord } from './record.js';
+import { Generation, pidNamespace, readRecords, type ContainerRecord } from './record.js';
+import { processStartTime } from '@sysbox/common/proc';
 
 export interface CallerView {
   /** The registered container (undefined for the host's own processes or unknown ones). */
@@ -67,7 +68,7 @@ function namespaceInit(pid: number, ns: string, known: Map<string, ContainerReco
     p = s.ppid;
   }
   const rec = known.get(ns);
-  if (rec && processStart(rec.initPid) === rec.initStart) return rec.initPid;
+  if (rec && processStartTime(rec.initPid) === rec.initStart) return rec.initPid;
   return scanForInit(ns);
 }
 
@@ -113,7 +114,7 @@ export class CallerResolver {
   private build(pid: number, ns: string): CallerView {
     const initPid = namespaceInit(pid, ns, this.records);
     if (initPid === undefined) return HOST_VIEW;
-    return { container: this.owner(ns, initPid), initPid, initStart: processStart(initPid) ?? 0, cgroup: cgroupPathsOf(initPid) };
+    return { container: this.owner(ns, initPid), initPid, initStart: processStartTime(initPid) ?? 0, cgroup: cgroupPathsOf(initPid) };
   }
 
   /** The registered container whose namespace is ns or encloses it. */

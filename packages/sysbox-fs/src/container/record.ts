@@ -75,16 +75,6 @@ export class Generation {
   }
 }
 
-/** Process start time (clock ticks since boot), field 22 of /proc/PID/stat; undefined if gone. */
-export function processStart(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-  } catch {
-    return undefined;
-  }
-}
-
 export function pidNamespace(pid: number | 'self'): string | undefined {
   try {
     return fs.readlinkSync(`/proc/${pid}/ns/pid`);

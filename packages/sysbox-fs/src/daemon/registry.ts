@@ -8,9 +8,10 @@ import { GrpcStatus } from '@sysbox/common';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { LOAD_SLOTS, LoadTable } from '../container/load-table.js';
 import { sampleOnce } from './load-sampler.js';
-import { Generation, pidNamespace, processStart, readRecords, removeRecord, writeRecord, type ContainerRecord } from '../container/record.js';
+import { Generation, pidNamespace, readRecords, removeRecord, writeRecord, type ContainerRecord } from '../container/record.js';
 import { containerUuid } from '../nodes/sys/product-uuid.js';
 import { bindVirtualFiles } from './container-mounts.js';
+import { processStartTime } from '@sysbox/common/proc';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/;
 
@@ -51,7 +52,7 @@ export class Registry {
   /** After a restart: keep the containers whose init still runs, forget the others. */
   restore(): void {
     for (const r of readRecords(this.o.stateDir)) {
-      const alive = r.initPid === 0 || processStart(r.initPid) === r.initStart;
+      const alive = r.initPid === 0 || processStartTime(r.initPid) === r.initStart;
       if (!alive) {
         removeRecord(this.o.stateDir, r.id);
         this.o.log.info(`forgot ${r.id}: its init ${r.initPid} exited while sysbox-fs was down`);
@@ -81,7 +82,7 @@ export class Registry {
     if (!pre) throw new RpcError(GrpcStatus.NOT_FOUND, `container ${id} was not pre-registered`);
     if (pre.initPid > 0) throw new RpcError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
     const pidns = Number.isInteger(pid) && pid > 0 ? pidNamespace(pid) : undefined;
-    const initStart = pidns ? processStart(pid) : undefined;
+    const initStart = pidns ? processStartTime(pid) : undefined;
     if (!pidns || initStart === undefined) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, `container ${id}: init pid ${String(req.initPid)} is not a running process`);
     if (pidns === pidNamespace('self')) throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: pid ${pid} is in the host's pid namespace, not a container's`);
     const slot = this.freeSlot();
