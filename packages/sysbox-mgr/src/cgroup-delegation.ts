@@ -4,35 +4,15 @@
 // own sub-cgroups, all inside (and bounded by) the container's.
 import fs from 'node:fs';
 import path from 'node:path';
+import { cgroupHierarchies } from '@sysbox/common/cgroup';
 import { parseMountInfo, type MountInfo } from './mountinfo.js';
 
 /** Files a delegatee needs to own (cgroup v1 and v2; missing ones are skipped). */
 const DELEGATED_FILES = ['cgroup.procs', 'tasks', 'cgroup.subtree_control', 'cgroup.threads'];
 
-interface CgroupLine { controllers: string[]; path: string }
-
-export function parseProcCgroup(text: string): CgroupLine[] {
-  return text.split('\n').filter(Boolean).map((l) => {
-    const first = l.indexOf(':');
-    const second = l.indexOf(':', first + 1);
-    const ctl = l.slice(first + 1, second);
-    return { controllers: ctl === '' ? [] : ctl.split(','), path: l.slice(second + 1) };
-  });
-}
-
 /** Host dirs of a process's cgroups, one per hierarchy mounted on this host. */
 export function cgroupDirs(procCgroup: string, mounts: MountInfo[]): string[] {
-  const dirs: string[] = [];
-  for (const line of parseProcCgroup(procCgroup)) {
-    const mount = mounts.find((m) => {
-      if (line.controllers.length === 0) return m.fsType === 'cgroup2';
-      if (m.fsType !== 'cgroup') return false;
-      const opts = m.superOptions.split(',');
-      return line.controllers.every((c) => opts.includes(c));
-    });
-    if (mount) dirs.push(path.join(mount.mountPoint, path.relative(mount.root, line.path)));
-  }
-  return dirs;
+  return cgroupHierarchies(procCgroup, mounts).map((h) => h.dir);
 }
 
 export function delegateCgroups(pid: number, uid: number, gid: number): string[] {

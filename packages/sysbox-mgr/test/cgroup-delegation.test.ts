@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cgroupDirs, parseProcCgroup } from '../src/cgroup-delegation.js';
+import { cgroupDirs } from '../src/cgroup-delegation.js';
 import { parseMountInfo } from '../src/mountinfo.js';
 
 // The hybrid v1 layout of the development machine (trimmed), and a container's /proc/PID/cgroup.
@@ -14,10 +14,6 @@ const MOUNTS = parseMountInfo([
 const PROC = '5:memory:/docker/abc\n4:cpuacct:/docker/abc\n3:cpu:/docker/abc\n1:name=systemd:/docker/abc\n0::/docker/abc\n';
 
 describe('cgroup delegation', () => {
-  it('parses /proc/PID/cgroup', () => {
-    assert.deepEqual(parseProcCgroup('3:cpu,cpuacct:/a\n0::/b\n'), [{ controllers: ['cpu', 'cpuacct'], path: '/a' }, { controllers: [], path: '/b' }]);
-  });
-
   it('maps every hierarchy of a process to its host dir', () => {
     assert.deepEqual(cgroupDirs(PROC, MOUNTS), [
       '/sys/fs/cgroup/memory/docker/abc', '/sys/fs/cgroup/cpuacct/docker/abc', '/sys/fs/cgroup/cpu/docker/abc',

@@ -3,22 +3,21 @@
 // /proc/PID/cgroup as sysbox-fs sees it (the host's cgroup namespace), so they are host paths.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseMountInfo } from '@sysbox/common/mountinfo';
+import { cgroupHierarchies } from '@sysbox/common/cgroup';
+import { parseMountInfo, type MountInfo } from '@sysbox/common/mountinfo';
 import { readKept } from './kept-files.js';
 
-/** "cpu,cpuacct" → mount dir, from our own mountinfo (read once per thread). */
-let controllerMounts: Map<string, string> | undefined;
+/** The cgroup hierarchies mounted here, from our own mountinfo (read once per thread). */
+let cgroupMounts: MountInfo[] | undefined;
 
-function mounts(): Map<string, string> {
-  if (controllerMounts) return controllerMounts;
-  controllerMounts = new Map();
-  for (const m of parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))) {
-    if (m.fsType !== 'cgroup') continue;
-    for (const opt of m.superOptions.split(',')) {
-      if (opt !== 'rw' && opt !== 'ro' && !controllerMounts.has(opt)) controllerMounts.set(opt, m.mountPoint);
-    }
-  }
-  return controllerMounts;
+function mounts(): MountInfo[] {
+  cgroupMounts ??= parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2');
+  return cgroupMounts;
+}
+
+/** Where the v1 hierarchy with this controller is mounted: the top of its cgroup tree. */
+function controllerMount(ctrl: string): string | undefined {
+  return mounts().find((m) => m.fsType === 'cgroup' && m.superOptions.split(',').includes(ctrl))?.mountPoint;
 }
 
 export interface CgroupPaths {
@@ -34,13 +33,8 @@ export function cgroupPathsOf(pid: number): CgroupPaths | undefined {
     return undefined;
   }
   const dirs = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (!m || m[1] === '') continue;
-    for (const ctrl of m[1].split(',')) {
-      const mp = mounts().get(ctrl);
-      if (mp) dirs.set(ctrl, path.join(mp, m[2]));
-    }
+  for (const h of cgroupHierarchies(text, mounts())) {
+    for (const ctrl of h.controllers) dirs.set(ctrl, h.dir);
   }
   return { dirs };
 }
@@ -71,7 +65,7 @@ const UNLIMITED = 2 ** 62;
  */
 export function effectiveLimit(cg: CgroupPaths, ctrl: string, file: string): number | undefined {
   let dir = cg.dirs.get(ctrl);
-  const root = mounts().get(ctrl);
+  const root = controllerMount(ctrl);
   if (!dir || !root) return undefined;
   let best: number | undefined;
   for (;;) {
