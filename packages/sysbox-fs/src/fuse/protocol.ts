@@ -141,17 +141,6 @@ export function decodeInitIn(body: Buffer): InitIn {
   return { major: body.readUInt32LE(0), minor: body.readUInt32LE(4), maxReadahead: body.readUInt32LE(8), flags: body.readUInt32LE(12) };
 }
 
-export interface GetattrIn {
-  flags: number;
-  fh: bigint;
-}
-
-export function decodeGetattrIn(body: Buffer): GetattrIn {
-  // Kernels below minor 9 send no body; ours never do, but tolerate it.
-  if (body.length < 16) return { flags: 0, fh: 0n };
-  return { flags: body.readUInt32LE(0), fh: body.readBigUInt64LE(8) };
-}
-
 export interface SetattrIn {
   valid: number;
   fh: bigint;
@@ -229,11 +218,6 @@ export function decodeReleaseIn(body: Buffer): ReleaseIn {
 export function decodeAccessIn(body: Buffer): { mask: number } {
   if (body.length < 8) throw new RangeError('short fuse_access_in');
   return { mask: body.readUInt32LE(0) };
-}
-
-export function decodeInterruptIn(body: Buffer): { unique: bigint } {
-  if (body.length < 8) throw new RangeError('short fuse_interrupt_in');
-  return { unique: body.readBigUInt64LE(0) };
 }
 
 export interface ForgetOne {
