@@ -151,8 +151,8 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
 }
 
 // exitNow(code): never returns — _exit(2) at once. Node's process.exit() first joins worker
-// threads; one blocked in read(/dev/fuse) would take one more request and die without answering
-// it, leaving that reader hung forever. _exit ends every thread where it stands.
+// threads; the FUSE worker sleeping in poll on /dev/fuse would wake for one more request, read it
+// and die without answering it, leaving that reader hung forever. _exit ends every thread where it stands.
 Napi::Value ExitNow(const Napi::CallbackInfo& info) {
   _exit(static_cast<int>(ArgInt(info, 0, "code")));
 }

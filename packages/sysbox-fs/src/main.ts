@@ -195,6 +195,6 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
 
 main().catch((err: unknown) => {
   process.stderr.write(`level=error msg=${JSON.stringify((err as Error).message ?? String(err))}\n`);
-  // Not process.exit(): FUSE workers blocked in read() would keep it from returning.
+  // Not process.exit(): it would wait for the FUSE worker sleeping in poll on /dev/fuse.
   native.exitNow(1);
 });

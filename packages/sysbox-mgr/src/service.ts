@@ -205,8 +205,7 @@ export class MgrService {
     if (rec.allocated) {
       const t0 = process.hrtime.bigint();
       const dirs = delegateCgroups(pid, rec.uid, rec.gid);
-      this.log.debug(`container ${rec.id}: cgroups delegated in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
-      this.log.debug(`container ${rec.id}: cgroups delegated to ${rec.uid}: ${dirs.join(' ')}`);
+      this.log.debug(`container ${rec.id}: cgroups delegated to ${rec.uid} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms: ${dirs.join(' ')}`);
     }
     this.watch(rec);
     return {};

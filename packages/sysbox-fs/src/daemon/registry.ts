@@ -1,8 +1,8 @@
 // The containers sysbox-fs serves, kept on disk (records under <state-dir>/containers) so worker
 // threads and a restarted daemon share them. PreRegister records the id; Register ties the
 // container to its init (pid namespace, start time) and its root's host ids, mounts the virtual
-// files into it and follows
-// the init: when it exits, the container is forgotten even if nobody calls Unregister.
+// files into it and follows the init: when it exits, the container is forgotten even if nobody
+// calls Unregister.
 import * as native from '@sysbox/native';
 import { GrpcStatus } from '@sysbox/common';
 import type { Logger } from '@sysbox/common/daemon/logger';

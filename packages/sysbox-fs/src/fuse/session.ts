@@ -1,7 +1,7 @@
 // A mounted FUSE file system: opens /dev/fuse, mounts it with mount(2), answers INIT on the calling
 // thread, then leaves every other request to worker threads. Unmounting (by us or anyone, lazily or
-// not) aborts the connection once the last user is gone; the workers' reads then fail ENODEV and
-// they exit, which is when `closed` settles and the fd is closed.
+// not) aborts the connection once the last user is gone; the leading worker's read then fails
+// ENODEV, the helpers follow it out, and `closed` settles (the fd is closed then).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -24,7 +24,7 @@ export interface SessionOptions {
   /** Largest WRITE the kernel may send; read buffers are sized from it. */
   maxWrite?: number;
   dispatch?: Partial<DispatchOptions>;
-  /** Microseconds a worker keeps looking for the next request before sleeping (worker-config.ts). */
+  /** Microseconds the leading worker keeps looking for the next request before sleeping (worker.ts). */
   spinMicros?: number;
   /** The worker entry script (a bundled build has its own); default worker.js next to this file. */
   workerScript?: string;

@@ -13,7 +13,7 @@ export interface WorkerConfig {
   dispatch: DispatchOptions;
   /**
    * Which worker waits on /dev/fuse (see worker.ts): only the leader does; helpers step in while it
-   * is busy. Int32 slots indexed by Control.
+   * is stuck on one request. Int32 slots indexed by Control.
    */
   control: SharedArrayBuffer;
   /** After answering, the leader keeps checking for the next request for this long before sleeping. */

@@ -17,5 +17,6 @@ export const swaps = (ctx: NodeContext): VirtualFile => file((c) => {
   const host = ctx.readHost('/proc/meminfo');
   const m = memoryView(view, host);
   if (m) return renderSwaps(Math.floor(m.swapTotal / 1024), Math.floor(m.swapUsed / 1024));
-  return renderSwaps(meminfoKb(host, 'SwapTotal'), meminfoKb(host, 'SwapTotal') - meminfoKb(host, 'SwapFree'));
+  const total = meminfoKb(host, 'SwapTotal');
+  return renderSwaps(total, total - meminfoKb(host, 'SwapFree'));
 });

@@ -1,8 +1,9 @@
 // The /proc/sys entries emulated per container: host-wide (not namespaced) settings that system
 // software inside writes at boot. Namespaced ones (net.core.somaxconn, net.unix.max_dgram_qlen,
 // the nf_conntrack timeouts, and kernel.pid_max since Linux 6.14) are the container's own already
-// and pass through untouched; net.ipv4.neigh.default.gc_thresh* exist only in the host's network
-// namespace, so there is no file inside to serve (docs/design.md, "Emulated sysctls").
+// and pass through untouched. net.ipv4.neigh.default.gc_thresh* are not served: a container's
+// network namespace has no neigh/default directory at all to bind them into (docs/design.md,
+// "Emulated sysctls").
 import { INT_MAX, INT_MIN, UINT_MAX, intRule, printkRule, type SettingRule } from './rules.js';
 
 export const EMULATED_SYSCTLS: Readonly<Record<string, SettingRule>> = {
