@@ -42,6 +42,24 @@ describe('sysbox-runc on an OCI bundle (no Docker)', () => {
     for (const b of bundles) fs.rmSync(b, { recursive: true, force: true });
   });
 
+  /** A bundle running args, and a unique container id; both are cleaned up after the suite. */
+  const newContainer = async (args: string[], prefix: string): Promise<{ dir: string; id: string }> => {
+    const dir = await makeBundle(args);
+    bundles.push(dir);
+    const id = uniqueName(prefix);
+    ids.push(id);
+    return { dir, id };
+  };
+
+  /** A detached container whose init sleeps for 300 s. */
+  const runSleeper = async (prefix: string): Promise<{ dir: string; id: string }> => {
+    // The process drops the inherited stdio (our pipes), or the helper would wait for it to exit.
+    const c = await newContainer(['sh', '-c', 'exec sleep 300 </dev/null >/dev/null 2>&1'], prefix);
+    const r = await sysboxRunc(['run', '--detach', '--bundle', c.dir, c.id]);
+    assert.equal(r.status, 0, `run --detach failed: ${r.stderr}`);
+    return c;
+  };
+
   it('spec writes a runc config.json into the bundle', async () => {
     const dir = await makeBundle(['true']);
     bundles.push(dir);
@@ -51,11 +69,8 @@ describe('sysbox-runc on an OCI bundle (no Docker)', () => {
   });
 
   it('runs in the foreground as root in a user namespace on a 65536-id range, then releases everything', async () => {
-    const dir = await makeBundle(['sh', '-c', 'id -u; cat /proc/self/uid_map; cat /proc/self/gid_map; touch /root/x && stat -c %u /root/x']);
-    bundles.push(dir);
+    const { dir, id } = await newContainer(['sh', '-c', 'id -u; cat /proc/self/uid_map; cat /proc/self/gid_map; touch /root/x && stat -c %u /root/x'], 'bundle-fg');
     editSpec(dir, (spec) => { spec.root.readonly = false; });
-    const id = uniqueName('bundle-fg');
-    ids.push(id);
     const r = await sysboxRunc(['run', '--bundle', dir, id]);
     assert.equal(r.status, 0, `run failed: ${r.stderr}`);
     const [uid, uidMap, gidMap, owner] = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
@@ -75,10 +90,7 @@ describe('sysbox-runc on an OCI bundle (no Docker)', () => {
   });
 
   it('keeps a read-only root read-only (runc spec default)', async () => {
-    const dir = await makeBundle(['sh', '-c', 'touch /root/y 2>&1; echo status=$?']);
-    bundles.push(dir);
-    const id = uniqueName('bundle-ro');
-    ids.push(id);
+    const { dir, id } = await newContainer(['sh', '-c', 'touch /root/y 2>&1; echo status=$?'], 'bundle-ro');
     const r = await sysboxRunc(['run', '--bundle', dir, id]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Read-only file system/);
@@ -88,23 +100,14 @@ describe('sysbox-runc on an OCI bundle (no Docker)', () => {
   });
 
   it('passes the exit status of the container process through', async () => {
-    const dir = await makeBundle(['sh', '-c', 'exit 7']);
-    bundles.push(dir);
-    const id = uniqueName('bundle-exit');
-    ids.push(id);
+    const { dir, id } = await newContainer(['sh', '-c', 'exit 7'], 'bundle-exit');
     const r = await sysboxRunc(['run', '--bundle', dir, id]);
     assert.equal(r.status, 7, r.stderr);
     assert.deepEqual(leftoversOf(id), []);
   });
 
   it('runs detached; state, list, ps, exec, kill and delete --force work and clean up', async () => {
-    // The process drops the inherited stdio (our pipes), or the helper would wait for it to exit.
-    const dir = await makeBundle(['sh', '-c', 'exec sleep 300 </dev/null >/dev/null 2>&1']);
-    bundles.push(dir);
-    const id = uniqueName('bundle-bg');
-    ids.push(id);
-    const r = await sysboxRunc(['run', '--detach', '--bundle', dir, id]);
-    assert.equal(r.status, 0, `run --detach failed: ${r.stderr}`);
+    const { id } = await runSleeper('bundle-bg');
     assert.ok(fs.existsSync(path.join(MOUNT_ROOT, id)), 'a running container has its run dir');
 
     const st = await stateOf(id);
@@ -151,12 +154,7 @@ describe('sysbox-runc on an OCI bundle (no Docker)', () => {
   });
 
   it('delete --force removes a running container and releases it', async () => {
-    const dir = await makeBundle(['sh', '-c', 'exec sleep 300 </dev/null >/dev/null 2>&1']);
-    bundles.push(dir);
-    const id = uniqueName('bundle-force');
-    ids.push(id);
-    const r = await sysboxRunc(['run', '--detach', '--bundle', dir, id]);
-    assert.equal(r.status, 0, `run --detach failed: ${r.stderr}`);
+    const { id } = await runSleeper('bundle-force');
     const { pid } = await stateOf(id);
     const del = await sysboxRunc(['delete', '--force', id]);
     assert.equal(del.status, 0, del.stderr);
