@@ -85,7 +85,7 @@ export function hostMountsMatching(text: string): string[] {
 }
 
 export function mgrPid(): number {
-  return Number(fs.readFileSync(MGR_PIDFILE, 'utf8').trim());
+  return daemonPid(MGR_PIDFILE);
 }
 
 /** The pid in a pidfile, or undefined when the file is missing or empty. */
@@ -146,7 +146,14 @@ function startDaemon(bin: string, socket: string, pidfile: string, logFile: stri
 }
 
 export function fsPid(): number {
-  return Number(fs.readFileSync(FS_PIDFILE, 'utf8').trim());
+  return daemonPid(FS_PIDFILE);
+}
+
+/** The pid of a daemon that must be running (its pidfile written). */
+function daemonPid(pidfile: string): number {
+  const pid = readPidfile(pidfile);
+  if (pid === undefined) throw new Error(`no pid in ${pidfile}: the daemon is not running`);
+  return pid;
 }
 
 /** sysbox-fs's on-disk record of a container, and its emulated sysctl values. */
