@@ -5,7 +5,7 @@
 // Resolved once per namespace and cached; the daemon's generation counter clears the cache.
 import fs from 'node:fs';
 import { cgroupPathsOf, type CgroupPaths } from './cgroup.js';
-import { Generation, pidNamespace, readRecords, type ContainerRecord } from './record.js';
+import { Generation, innermostPid, pidNamespace, readRecords, type ContainerRecord } from './record.js';
 import { processStartTime } from '@sysbox/common/proc';
 
 export interface CallerView {
@@ -36,8 +36,7 @@ function status(pid: number): { ppid: number; nsPid: number } | undefined {
   try {
     const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const ppid = Number(/\nPPid:\s*(\d+)/.exec(text)?.[1] ?? 0);
-    const ns = /\nNSpid:([^\n]*)/.exec(text)?.[1].trim().split(/\s+/) ?? [];
-    return { ppid, nsPid: Number(ns[ns.length - 1] ?? 0) };
+    return { ppid, nsPid: innermostPid(text) };
   } catch {
     return undefined;
   }

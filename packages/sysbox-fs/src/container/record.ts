@@ -75,6 +75,12 @@ export class Generation {
   }
 }
 
+/** From /proc/PID/status text: the pid the process has in its own (innermost) pid namespace. */
+export function innermostPid(statusText: string): number {
+  const ns = /\nNSpid:([^\n]*)/.exec(statusText)?.[1].trim().split(/\s+/) ?? [];
+  return Number(ns[ns.length - 1] ?? 0);
+}
+
 export function pidNamespace(pid: number | 'self'): string | undefined {
   try {
     return fs.readlinkSync(`/proc/${pid}/ns/pid`);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cgroupPathsOf } from '../container/cgroup.js';
 import { LoadTable } from '../container/load-table.js';
+import { innermostPid } from '../container/record.js';
 
 export const SAMPLE_SECONDS = 5;
 const DECAY = [60, 300, 900].map((s) => Math.exp(-SAMPLE_SECONDS / s));
@@ -31,8 +32,7 @@ function taskStates(initPid: number): { running: number; total: number; lastPid:
       total++;
       const state = /\nState:\s*(\S)/.exec(st)?.[1];
       if (state === 'R' || state === 'D') running++;
-      const ns = /\nNSpid:([^\n]*)/.exec(st)?.[1].trim().split(/\s+/);
-      const inner = Number(ns?.[ns.length - 1] ?? 0);
+      const inner = innermostPid(st);
       if (inner > lastPid) lastPid = inner;
     } catch { /* exited meanwhile */ }
   }
