@@ -63,14 +63,25 @@ export function readString(pid: number, addr: bigint, max: number): string | nul
  * openTreeClone fd) onto its target, a path as pid sees it. With fs: creates a procfs (of pid's pid
  * namespace) or sysfs (of its network namespace) with the mount(2) flags and data given, attaches it
  * on the directory targetFd (from openInRoot), and moves each bind onto its target *inside* the new
- * mount. Returns one errno per step, [enter, fs?, ...binds]; steps after a failed enter/fs are not run.
+ * mount. A bind given as { keep } instead of { fd } moves a clone of that path (resolved like the
+ * targets, recursive), taken before any bind is made: what the binds are about to cover can be put
+ * back on top. Returns one errno per step, [enter, fs?, ...binds]; steps after a failed enter/fs are
+ * not run.
  */
-export function mountInNs(pid: number, fs: { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string } | null, binds: Array<{ fd: number; target: string }>): number[];
+export function mountInNs(pid: number, fs: { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string } | null, binds: Array<{ fd: number; target: string } | { keep: string; target: string }>): number[];
 /** An O_PATH fd of path as process pid sees it (its root, its cwd, its /proc/self/fd/N). */
 export function openInRoot(pid: number, path: string): number;
 
 /** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
 export function exitNow(code: number): never;
+/** path read (up to maxBytes) from within process pid's network namespace (this thread only, restored). */
+export function readInNetns(pid: number, path: string, maxBytes: number): Buffer;
+/** One write(2) of data to path from within pid's network namespace (this thread only, restored). */
+export function writeInNetns(pid: number, path: string, data: Buffer): void;
+/** Directory entries ([name, isDir], no . and ..) of path as pid's network namespace shows them. */
+export function listInNetns(pid: number, path: string): Array<[string, boolean]>;
+/** The root of a new procfs attached nowhere (O_CLOEXEC); reach it as /proc/self/fd/N. */
+export function openPrivateProcfs(): number;
 /** Sets O_NONBLOCK on fd's open file description. */
 export function setNonBlocking(fd: number): void;
 /**

@@ -23,6 +23,10 @@ Napi::Value ExitNow(const Napi::CallbackInfo& info);
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info);
 Napi::Value FuseExchange(const Napi::CallbackInfo& info);
+Napi::Value ReadInNetns(const Napi::CallbackInfo& info);
+Napi::Value WriteInNetns(const Napi::CallbackInfo& info);
+Napi::Value ListInNetns(const Napi::CallbackInfo& info);
+Napi::Value OpenPrivateProcfs(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -46,6 +50,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
   exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking));
   exports.Set("fuseExchange", Napi::Function::New(env, FuseExchange));
+  exports.Set("readInNetns", Napi::Function::New(env, ReadInNetns));
+  exports.Set("writeInNetns", Napi::Function::New(env, WriteInNetns));
+  exports.Set("listInNetns", Napi::Function::New(env, ListInNetns));
+  exports.Set("openPrivateProcfs", Napi::Function::New(env, OpenPrivateProcfs));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

@@ -31,6 +31,9 @@ struct Plan {
   // fsconfig() calls for the data string ("hidepid=2,subset=pid"): key, value ("" for a flag).
   std::vector<std::pair<std::string, std::string>> procOptions;
   std::vector<int> fds;
+  // Non-empty: this bind's source is a clone of that path (as the targets resolve), made before
+  // any bind, so a file or directory about to be covered can be put back on top.
+  std::vector<std::string> keeps;
   std::vector<std::string> targets;
 };
 
@@ -61,8 +64,16 @@ void Work(const Plan& p, int out) {
     if (write(out, &rc, sizeof(rc)) < 0 || rc != 0) _exit(1);
     base = mfd;  // the binds' targets are names inside the new mount
   }
+  std::vector<int> kept(p.fds.size(), -1), keptErr(p.fds.size(), 0);
   for (size_t i = 0; i < p.fds.size(); i++) {
-    rc = syscall(SYS_move_mount, p.fds[i], "", base, p.targets[i].c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
+    if (p.keeps[i].empty()) continue;
+    kept[i] = static_cast<int>(syscall(SYS_open_tree, base, p.keeps[i].c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (kept[i] < 0) keptErr[i] = errno;
+  }
+  for (size_t i = 0; i < p.fds.size(); i++) {
+    int src = p.keeps[i].empty() ? p.fds[i] : kept[i];
+    if (src < 0) rc = keptErr[i];
+    else rc = syscall(SYS_move_mount, src, "", base, p.targets[i].c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
     if (write(out, &rc, sizeof(rc)) < 0) _exit(1);
   }
   _exit(0);
@@ -88,7 +99,7 @@ unsigned int MountAttrs(unsigned long flags) {
 
 }  // namespace
 
-// mountInNs(pid, fs: {fstype: 'proc'|'sysfs', targetFd, flags, data} | null, binds: {fd, target}[]): number[]
+// mountInNs(pid, fs: {fstype: 'proc'|'sysfs', targetFd, flags, data} | null, binds: ({fd, target} | {keep, target})[]): number[]
 // Returns one errno per step (0 = done): [enter, proc?, ...binds]; steps after a failed
 // enter/proc are not attempted and not reported.
 Napi::Value MountInNs(const Napi::CallbackInfo& info) {
@@ -117,7 +128,9 @@ Napi::Value MountInNs(const Napi::CallbackInfo& info) {
     Napi::Array binds = info[2].As<Napi::Array>();
     for (uint32_t i = 0; i < binds.Length(); i++) {
       Napi::Object b = binds.Get(i).As<Napi::Object>();
-      p.fds.push_back(b.Get("fd").As<Napi::Number>().Int32Value());
+      bool keep = b.Get("keep").IsString();
+      p.fds.push_back(keep ? -1 : b.Get("fd").As<Napi::Number>().Int32Value());
+      p.keeps.push_back(keep ? std::string(b.Get("keep").As<Napi::String>()) : "");
       p.targets.push_back(b.Get("target").As<Napi::String>());
     }
   }
