@@ -3,9 +3,13 @@
 // kernel sendfile()/splice() (busybox cat) read FUSE files through that cache even with
 // FOPEN_DIRECT_IO; with inodes shared by all containers, one container could be handed a page
 // rendered for another. Contents are still computed from the caller's pid, never from the slot.
-// Inode numbers: the root is 1; slot s's copy of base inode i is 1 + s * base.size + i.
-import type { Caller, FileTree, Inode } from './tree.js';
-import { dir, ROOT_INODE } from './tree.js';
+// Inode numbers: the root is 1; slot s's copy of static base inode i is 1 + s * base.size + i, and
+// of pass-through base inode DYNAMIC_BASE + h it is SLOTTED_DYNAMIC_BASE + s * 2^DYNAMIC_BITS + h.
+import type { Caller, FileTree, Inode, Listed } from './tree.js';
+import { DYNAMIC_BASE, DYNAMIC_BITS, dir, ROOT_INODE } from './tree.js';
+
+const SLOTTED_DYNAMIC_BASE = 1n << 62n;
+const DYNAMIC_MASK = (1n << DYNAMIC_BITS) - 1n;
 
 export class SlottedTree implements FileTree {
   private readonly root: Inode = { ino: ROOT_INODE, parent: ROOT_INODE, node: dir({}), children: new Map() };
@@ -14,37 +18,61 @@ export class SlottedTree implements FileTree {
 
   constructor(private readonly base: FileTree, private readonly slots: number, readonly owner?: (caller: Caller) => { uid: number; gid: number }) {
     this.n = BigInt(base.size);
+    if (BigInt(slots) << DYNAMIC_BITS >= SLOTTED_DYNAMIC_BASE) throw new Error(`${slots} slots do not fit the inode layout`);
   }
 
   get size(): number {
     return 1 + this.slots * this.base.size;
   }
 
-  get(ino: bigint): Inode | undefined {
+  /** Slot s's number for base inode b. */
+  private up(b: bigint, slot: bigint): bigint {
+    return b >= DYNAMIC_BASE ? SLOTTED_DYNAMIC_BASE + (slot << DYNAMIC_BITS) + (b - DYNAMIC_BASE) : 1n + slot * this.n + b;
+  }
+
+  /** The slot and base inode of ino (not the root), or undefined if ino is no slot's. */
+  private down(ino: bigint): { slot: bigint; b: bigint } | undefined {
+    if (ino >= SLOTTED_DYNAMIC_BASE) {
+      const slot = (ino - SLOTTED_DYNAMIC_BASE) >> DYNAMIC_BITS;
+      return slot < BigInt(this.slots) ? { slot, b: DYNAMIC_BASE + ((ino - SLOTTED_DYNAMIC_BASE) & DYNAMIC_MASK) } : undefined;
+    }
+    if (ino < 2n) return undefined;
+    const slot = (ino - 2n) / this.n;
+    return slot < BigInt(this.slots) ? { slot, b: ino - 1n - slot * this.n } : undefined;
+  }
+
+  get(ino: bigint, caller?: Caller): Inode | undefined {
     if (ino === ROOT_INODE) return this.root;
     const hit = this.cache.get(ino);
     if (hit) return hit;
-    const slot = (ino - 2n) / this.n;
-    if (ino < 2n || slot >= BigInt(this.slots)) return undefined;
-    const offset = 1n + slot * this.n;
-    const b = this.base.get(ino - offset);
-    if (!b) return undefined;
+    const d = this.down(ino);
+    const b = d && this.base.get(d.b, caller);
+    if (!d || !b) return undefined;
     const inode: Inode = {
+      ...b,
       ino,
-      parent: b.ino === ROOT_INODE ? ROOT_INODE : b.parent + offset,
-      node: b.node,
-      ...(b.children ? { children: new Map([...b.children].map(([name, c]) => [name, c + offset])) } : {}),
+      // A slot's top directory (the base root) sits in the mount's root.
+      parent: b.ino === ROOT_INODE ? ROOT_INODE : this.up(b.parent, d.slot),
+      ...(b.children ? { children: new Map([...b.children].map(([name, c]) => [name, this.up(c, d.slot)])) } : {}),
     };
-    this.cache.set(ino, inode);
+    // Pass-through inodes change (a worker may relearn them), so only static ones are kept.
+    if (b.ino < DYNAMIC_BASE) this.cache.set(ino, inode);
     return inode;
   }
 
-  lookup(parent: bigint, name: string): Inode | undefined {
+  lookup(parent: bigint, name: string, caller?: Caller): Inode | undefined {
     if (parent === ROOT_INODE) {
       if (!/^(0|[1-9]\d{0,5})$/.test(name) || Number(name) >= this.slots) return undefined;
-      return this.get(2n + BigInt(name) * this.n);
+      return this.get(this.up(ROOT_INODE, BigInt(name)));
     }
-    const child = this.get(parent)?.children?.get(name);
-    return child === undefined ? undefined : this.get(child);
+    const d = this.down(parent);
+    const child = d && this.base.lookup(d.b, name, caller);
+    return child && this.get(this.up(child.ino, d.slot), caller);
+  }
+
+  list(ino: bigint, caller: Caller): Listed[] | undefined {
+    if (ino === ROOT_INODE) return [];
+    const d = this.down(ino);
+    return d && this.base.list(d.b, caller)?.map((e) => ({ ...e, ino: this.up(e.ino, d.slot) }));
   }
 }

@@ -1,7 +1,11 @@
 // The virtual-file tree the FUSE server exposes, independent of the wire protocol: a static shape
-// (directories and files fixed at construction) whose file contents are computed per request.
-// Every worker thread builds its own copy from the same module and config, so inode numbers must
-// come only from the tree's shape: they are assigned depth-first in declaration order.
+// (directories and files fixed at construction) whose file contents are computed per request, and
+// pass-through directories whose entries are found per request (a host directory as the caller's
+// namespaces show it, see PassthroughSource).
+// Every worker thread builds its own copy from the same module and config and they share no
+// memory, so inode numbers must come from what every worker knows alike: static ones are assigned
+// depth-first in declaration order, pass-through ones are a hash of the entry's path (a worker
+// asked about one it has not seen walks the pass-through directories to find it).
 import type { Caller } from './fuse/protocol.js';
 
 export type { Caller };
@@ -20,6 +24,33 @@ export interface VirtualDir {
   kind: 'dir';
   perm?: number;
   entries: Record<string, VirtualNode>;
+  /** Entries found per request below entries (which win on a name clash): source's directory rel. */
+  passthrough?: { source: PassthroughSource; rel: string };
+}
+
+/** One entry of a pass-through directory. */
+export interface PassthroughEntry {
+  name: string;
+  isDir: boolean;
+  /** Permission bits to show (the kernel enforces them: the mount has default_permissions). */
+  perm: number;
+}
+
+/**
+ * A directory tree found per request (rel: a slash-separated path below the source's root, '' for
+ * the root itself). Errors are thrown with an errno (as fs errors carry), and reach the caller.
+ */
+export interface PassthroughSource {
+  /** Names inode numbers: a source's entries must keep their (name, rel) across workers and restarts. */
+  readonly name: string;
+  /** Seconds the kernel may cache names and attributes found here (0: ask every time). */
+  readonly ttl: number;
+  list(caller: Caller, rel: string): PassthroughEntry[];
+  /** The entry at rel, or undefined if there is none. */
+  stat(caller: Caller, rel: string): PassthroughEntry | undefined;
+  read(caller: Caller, rel: string): string | Buffer;
+  /** Absent: every entry is read-only. */
+  write?(caller: Caller, rel: string, data: Buffer): void | number;
 }
 
 export type VirtualNode = VirtualFile | VirtualDir;
@@ -36,8 +67,17 @@ export interface Inode {
   ino: bigint;
   parent: bigint;
   node: VirtualNode;
-  /** Children by name, for directories; in declaration order. */
+  /** Children by name, for static directories; in declaration order. */
   children?: Map<string, bigint>;
+  /** Seconds the kernel may cache this entry and its attributes; unset: the session's default. */
+  ttl?: number;
+}
+
+/** One entry of a directory listing. */
+export interface Listed {
+  name: string;
+  ino: bigint;
+  isDir: boolean;
 }
 
 /**
@@ -45,8 +85,11 @@ export interface Inode {
  * exports `createTree(config)` returning one of these (see worker.ts).
  */
 export interface FileTree {
-  get(ino: bigint): Inode | undefined;
-  lookup(parent: bigint, name: string): Inode | undefined;
+  /** The inode; the caller lets a worker find a pass-through entry another worker looked up. */
+  get(ino: bigint, caller?: Caller): Inode | undefined;
+  lookup(parent: bigint, name: string, caller?: Caller): Inode | undefined;
+  /** A directory's entries as this caller sees them (without . and ..), or undefined if ino is none. */
+  list(ino: bigint, caller: Caller): Listed[] | undefined;
   /** Total inodes, reported by STATFS. */
   readonly size: number;
   /**
@@ -56,24 +99,113 @@ export interface FileTree {
   owner?(caller: Caller): { uid: number; gid: number };
 }
 
+/** Pass-through inode numbers: DYNAMIC_BASE + a DYNAMIC_BITS-bit hash of (source name, rel). */
+export const DYNAMIC_BASE = 1n << 61n;
+export const DYNAMIC_BITS = 40n;
+const DYNAMIC_MASK = (1n << DYNAMIC_BITS) - 1n;
+/** Entries a worker walks, at most, to find a pass-through inode it has not seen. */
+const RECOVERY_WALK_LIMIT = 20000;
+/** Pass-through inodes a worker keeps before starting afresh. */
+const DYNAMIC_KEPT = 50000;
+
+/** FNV-1a, 64 bits: stable across processes, which is all it is for. */
+function hash64(text: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of Buffer.from(text, 'utf8')) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h;
+}
+
+export function passthroughIno(source: PassthroughSource, rel: string): bigint {
+  return DYNAMIC_BASE + (hash64(`${source.name}\0${rel}`) & DYNAMIC_MASK);
+}
+
+const join = (rel: string, name: string): string => (rel === '' ? name : `${rel}/${name}`);
+
 export class StaticTree implements FileTree {
   private readonly inodes = new Map<bigint, Inode>();
+  /** Pass-through entries seen by this worker (forgotten wholesale past DYNAMIC_KEPT: devices come and go). */
+  private readonly dynamic = new Map<bigint, Inode>();
+  /** Static directories with a pass-through, where a recovery walk starts. */
+  private readonly passthroughRoots: Inode[] = [];
 
   constructor(root: VirtualDir) {
     this.add(root, ROOT_INODE);
   }
 
+  /** Static inodes only: SlottedTree lays slots out by it, so it never changes. */
   get size(): number {
     return this.inodes.size;
   }
 
-  get(ino: bigint): Inode | undefined {
-    return this.inodes.get(ino);
+  get(ino: bigint, caller?: Caller): Inode | undefined {
+    const hit = this.find(ino);
+    if (hit || ino < DYNAMIC_BASE || !caller) return hit;
+    this.walkPassthroughs(caller, ino);
+    return this.find(ino);
   }
 
-  lookup(parent: bigint, name: string): Inode | undefined {
-    const child = this.inodes.get(parent)?.children?.get(name);
-    return child === undefined ? undefined : this.inodes.get(child);
+  lookup(parent: bigint, name: string, caller?: Caller): Inode | undefined {
+    const p = this.find(parent);
+    const child = p?.children?.get(name);
+    if (child !== undefined) return this.inodes.get(child);
+    const pt = p?.node.kind === 'dir' ? p.node.passthrough : undefined;
+    if (!p || !pt || !caller || name === '.' || name === '..' || name.includes('/')) return undefined;
+    const e = pt.source.stat(caller, join(pt.rel, name));
+    return e && this.remember(p, pt.source, join(pt.rel, name), e);
+  }
+
+  list(ino: bigint, caller: Caller): Listed[] | undefined {
+    const d = this.get(ino, caller);
+    return d && this.listInode(d, caller);
+  }
+
+  private find(ino: bigint): Inode | undefined {
+    return ino < DYNAMIC_BASE ? this.inodes.get(ino) : this.dynamic.get(ino);
+  }
+
+  private listInode(d: Inode, caller: Caller): Listed[] | undefined {
+    if (d.node.kind !== 'dir') return undefined;
+    const out: Listed[] = [...(d.children ?? [])].map(([name, c]) => ({ name, ino: c, isDir: this.inodes.get(c)?.node.kind === 'dir' }));
+    const pt = d.node.passthrough;
+    if (pt) {
+      const own = d.children ?? new Map<string, bigint>();
+      for (const e of pt.source.list(caller, pt.rel)) {
+        if (!own.has(e.name)) out.push({ name: e.name, ino: this.remember(d, pt.source, join(pt.rel, e.name), e).ino, isDir: e.isDir });
+      }
+    }
+    return out;
+  }
+
+  /** The inode of a pass-through entry, made (or refreshed: the source may now show it otherwise). */
+  private remember(parent: Inode, source: PassthroughSource, rel: string, e: PassthroughEntry): Inode {
+    const ino = passthroughIno(source, rel);
+    const node: VirtualNode = e.isDir
+      ? { kind: 'dir', perm: e.perm, entries: {}, passthrough: { source, rel } }
+      : { kind: 'file', perm: e.perm, read: (c) => source.read(c, rel), ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : {}) };
+    const inode: Inode = { ino, parent: parent.ino, node, ttl: source.ttl };
+    if (this.dynamic.size >= DYNAMIC_KEPT) this.dynamic.clear();
+    this.dynamic.set(ino, inode);
+    return inode;
+  }
+
+  /** Lists every pass-through directory breadth-first (bounded) until ino turns up. */
+  private walkPassthroughs(caller: Caller, ino: bigint): void {
+    const queue = [...this.passthroughRoots];
+    let seen = 0;
+    while (queue.length > 0 && seen < RECOVERY_WALK_LIMIT && !this.dynamic.has(ino)) {
+      const d = queue.shift()!;
+      let entries: Listed[] = [];
+      try {
+        entries = this.listInode(d, caller) ?? [];
+      } catch {
+        continue; // a directory gone meanwhile, or one this caller may not read
+      }
+      seen += entries.length;
+      for (const e of entries) {
+        const c = this.dynamic.get(e.ino);
+        if (e.isDir && c) queue.push(c);
+      }
+    }
   }
 
   private add(node: VirtualNode, parent: bigint): bigint {
@@ -81,6 +213,7 @@ export class StaticTree implements FileTree {
     const inode: Inode = { ino, parent, node };
     this.inodes.set(ino, inode);
     if (node.kind === 'dir') {
+      if (node.passthrough) this.passthroughRoots.push(inode);
       inode.children = new Map();
       for (const [name, child] of Object.entries(node.entries)) {
         if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new Error(`invalid virtual file name ${JSON.stringify(name)}`);

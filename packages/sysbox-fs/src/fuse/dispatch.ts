@@ -7,9 +7,12 @@ import type { FileTree, Inode } from '../tree.js';
 import type { RenderCache } from './render-cache.js';
 
 export interface DispatchOptions {
-  /** Seconds the kernel may cache names (positive and negative): the tree's shape never changes. */
+  /**
+   * Seconds the kernel may cache names (positive and negative) of the static tree, whose shape never
+   * changes; pass-through entries carry their own (Inode.ttl).
+   */
   entryTimeout: number;
-  /** Seconds the kernel may cache attributes; contents are not cached (direct I/O) so this is safe. */
+  /** Seconds the kernel may cache static attributes; contents are not cached (direct I/O) so this is safe. */
   attrTimeout: number;
   /**
    * st_size of every file. Must be non-zero: sendfile/splice readers (busybox cat) stop at i_size, and
@@ -73,21 +76,27 @@ export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions, cac
 function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache): Buffer {
   const fail = (errno: number): Buffer => p.replyError(h.unique, errno);
   const ok = (b?: Buffer): Buffer => p.reply(h.unique, b);
-  const node = (): Inode | undefined => tree.get(h.nodeid);
+  const caller = { pid: h.pid, uid: h.uid, gid: h.gid };
+  const node = (): Inode | undefined => tree.get(h.nodeid, caller);
+  // Never longer than the session's: attributes carry the caller's owner (see FileTree.owner).
+  const attrTtl = (n: Inode): number => Math.min(n.ttl ?? opts.attrTimeout, opts.attrTimeout);
 
   switch (h.opcode) {
     case p.Opcode.LOOKUP: {
-      const child = tree.lookup(h.nodeid, p.decodeName(body));
-      // nodeid 0 with a timeout is a cacheable "no such entry": the tree is static, so this is safe.
+      const child = tree.lookup(h.nodeid, p.decodeName(body), caller);
       if (!child) {
-        if (!node()) return fail(E.ENOENT);
-        return ok(p.encodeEntryOut({ nodeid: 0n, entryTimeout: opts.entryTimeout, attrTimeout: 0, attr: { ino: 0n, size: 0n, mode: 0, nlink: 0, uid: 0, gid: 0, time: 0 } }));
+        const parent = node();
+        if (!parent) return fail(E.ENOENT);
+        // nodeid 0 with a timeout is a cacheable "no such entry", for as long as the directory's
+        // names may be cached: a pass-through directory's entries come and go.
+        const ttl = parent.node.kind === 'dir' && parent.node.passthrough ? parent.node.passthrough.source.ttl : opts.entryTimeout;
+        return ok(p.encodeEntryOut({ nodeid: 0n, entryTimeout: ttl, attrTimeout: 0, attr: { ino: 0n, size: 0n, mode: 0, nlink: 0, uid: 0, gid: 0, time: 0 } }));
       }
-      return ok(p.encodeEntryOut({ nodeid: child.ino, entryTimeout: opts.entryTimeout, attrTimeout: opts.attrTimeout, attr: attrOf(child, opts, ownerFor(tree, h)) }));
+      return ok(p.encodeEntryOut({ nodeid: child.ino, entryTimeout: child.ttl ?? opts.entryTimeout, attrTimeout: attrTtl(child), attr: attrOf(child, opts, ownerFor(tree, h)) }));
     }
     case p.Opcode.GETATTR: {
       const n = node();
-      return n ? ok(p.encodeAttrOut(opts.attrTimeout, attrOf(n, opts, ownerFor(tree, h)))) : fail(E.ENOENT);
+      return n ? ok(p.encodeAttrOut(attrTtl(n), attrOf(n, opts, ownerFor(tree, h)))) : fail(E.ENOENT);
     }
     case p.Opcode.SETATTR: {
       // Only truncation (open with O_TRUNC, `echo > file`) is meaningful, and virtual files have no
@@ -100,7 +109,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         if (n.node.kind === 'dir') return fail(E.EISDIR);
         if (!isWritable(n)) return fail(E.EACCES);
       }
-      return ok(p.encodeAttrOut(opts.attrTimeout, attrOf(n, opts, ownerFor(tree, h))));
+      return ok(p.encodeAttrOut(attrTtl(n), attrOf(n, opts, ownerFor(tree, h))));
     }
     case p.Opcode.OPEN: {
       const n = node();
@@ -118,7 +127,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       const r = p.decodeReadIn(body);
       let data = r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined;
       if (!data) {
-        const content = n.node.read({ pid: h.pid, uid: h.uid, gid: h.gid });
+        const content = n.node.read(caller);
         data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
         cache?.set(n.ino, h.pid, data);
       }
@@ -131,7 +140,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (n.node.kind !== 'file' || !n.node.write) return fail(E.EACCES);
       const w = p.decodeWriteIn(body);
       // Copy: the data is a view into the worker's read buffer, which the next request overwrites.
-      const res = n.node.write({ pid: h.pid, uid: h.uid, gid: h.gid }, Buffer.from(w.data));
+      const res = n.node.write(caller, Buffer.from(w.data));
       return typeof res === 'number' && res !== 0 ? fail(res) : ok(p.encodeWriteOut(w.size));
     }
     case p.Opcode.OPENDIR: {
@@ -142,15 +151,15 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
     case p.Opcode.READDIR: {
       const n = node();
       if (!n) return fail(E.ENOENT);
-      if (!n.children) return fail(E.ENOTDIR);
+      if (n.node.kind !== 'dir') return fail(E.ENOTDIR);
       const r = p.decodeReadIn(body);
       const entries: p.Dirent[] = [
         { ino: n.ino, name: '.', type: p.DT_DIR },
         { ino: n.parent, name: '..', type: p.DT_DIR },
       ];
-      for (const [name, ino] of n.children) {
-        entries.push({ ino, name, type: tree.get(ino)?.node.kind === 'dir' ? p.DT_DIR : p.DT_REG });
-      }
+      // Listed afresh for each chunk: offsets stay valid as long as the listing does not change
+      // between the calls of one readdir, as with any directory that changes while it is read.
+      for (const e of tree.list(n.ino, caller) ?? []) entries.push({ ino: e.ino, name: e.name, type: e.isDir ? p.DT_DIR : p.DT_REG });
       return ok(p.packDirents(entries, Number(r.offset), r.size));
     }
     case p.Opcode.STATFS:
