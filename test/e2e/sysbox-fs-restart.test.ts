@@ -21,7 +21,9 @@ describe('sysbox-fs restart with system containers running', () => {
       names.push(c);
       // A reader loop that would print "readfail" on any failed read (e.g. ENOTCONN).
       await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, '--memory', '200m', BUSYBOX, 'sh', '-c',
-        'while true; do cat /proc/uptime /proc/meminfo > /dev/null || echo readfail; done');
+        // Host-wide and neigh entries of /proc/sys too: the restarted daemon has to find again
+        // pass-through inodes the kernel still holds.
+        'while true; do cat /proc/uptime /proc/meminfo /proc/sys/vm/swappiness /proc/sys/net/ipv4/neigh/lo/ucast_solicit > /dev/null || echo readfail; done');
       await dockerOk('exec', c, 'sh', '-c', 'echo 23 > /proc/sys/kernel/panic');
 
       const old = fsPid();

@@ -11,6 +11,15 @@ const hostMemKb = (): number => Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync(
 const hostUptime = (): number => Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 const hostCpus = (): number => os.cpus().length;
 
+/** A capacity written below the host's in container c stays c's own; the host's is never lowered. */
+async function lowerInside(c: string, file: string): Promise<void> {
+  assert.ok(fs.existsSync(file), `${file} must exist on the test host (nf_conntrack loaded)`);
+  const host = Number(fs.readFileSync(file, 'utf8'));
+  await dockerOk('exec', c, 'sh', '-c', `echo ${host - 1} > ${file}`);
+  assert.equal(Number(await dockerOk('exec', c, 'cat', file)), host - 1);
+  assert.equal(Number(fs.readFileSync(file, 'utf8')), host, 'host value not lowered');
+}
+
 describe('sysbox-fs: virtual /proc files', () => {
   const names: string[] = [];
   after(() => removeContainers(...names));
@@ -124,24 +133,14 @@ describe('sysbox-fs: emulated /proc/sys', () => {
     }
   });
 
-  /** A capacity written below the host's stays the container's own; the host's is never lowered. */
-  async function lowerInside(file: string): Promise<string> {
-    assert.ok(fs.existsSync(file), `${file} must exist on the test host (nf_conntrack loaded)`);
-    const host = Number(fs.readFileSync(file, 'utf8'));
-    const c = await start();
-    await dockerOk('exec', c, 'sh', '-c', `echo ${host - 1} > ${file}`);
-    assert.equal(Number(await dockerOk('exec', c, 'cat', file)), host - 1);
-    assert.equal(Number(fs.readFileSync(file, 'utf8')), host, 'host value not lowered');
-    return c;
-  }
-
   it('a capacity written below the host\'s stays the container\'s own (never lowers the host)', async () => {
-    await lowerInside('/proc/sys/net/netfilter/nf_conntrack_max');
+    await lowerInside(await start(), '/proc/sys/net/netfilter/nf_conntrack_max');
   });
 
   it('nf_conntrack hashsize under /sys/module is emulated the same way', async () => {
     const file = '/sys/module/nf_conntrack/parameters/hashsize';
-    const c = await lowerInside(file);
+    const c = await start();
+    await lowerInside(c, file);
     const r = await docker('exec', c, 'sh', '-c', `echo 0 > ${file}`);
     assert.match(r.stderr, /Invalid argument/);
   });
@@ -155,6 +154,71 @@ describe('sysbox-fs: emulated /proc/sys', () => {
   });
 });
 
+describe('sysbox-fs: the rest of /proc/sys', () => {
+  const names: string[] = [];
+  after(() => removeContainers(...names));
+
+  async function start(): Promise<string> {
+    const name = uniqueName('procsys');
+    names.push(name);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', name, BUSYBOX, 'sleep', '600');
+    return name;
+  }
+
+  it('host-wide entries show as root\'s with what root inside may do, and keep the host\'s values', async () => {
+    const c = await start();
+    const ls = await dockerOk('exec', c, 'ls', '-ln', '/proc/sys/kernel/core_pattern', '/proc/sys/vm/swappiness', '/proc/sys/fs/file-max');
+    for (const line of ls.split('\n')) assert.match(line, /^-r--r--r--\s+\d+\s+0\s+0\s/, `root-owned, read-only: ${line}`);
+    assert.equal(await dockerOk('exec', c, 'cat', '/proc/sys/kernel/core_pattern'), fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim());
+    const swappiness = fs.readFileSync('/proc/sys/vm/swappiness', 'utf8');
+    const w = await docker('exec', c, 'sh', '-c', 'echo 1 > /proc/sys/vm/swappiness');
+    assert.notEqual(w.status, 0, 'a host-wide setting is not writable inside');
+    assert.match(w.stderr, /Permission denied/);
+    assert.equal(fs.readFileSync('/proc/sys/vm/swappiness', 'utf8'), swappiness, 'host unchanged');
+    // Only what a namespace owns without the kernel naming an owner (uts, pid, user; the net
+    // directory itself) is nobody's.
+    const unowned = (await dockerOk('exec', c, 'find', '/proc/sys', '!', '-user', '0')).split('\n').filter((l) => l !== '');
+    const expected = /^\/proc\/sys\/(net|user(\/.*)?|kernel\/(hostname|domainname|ns_last_pid))$/;
+    assert.deepEqual(unowned.filter((l) => !expected.test(l)), [], 'nothing else shows as nobody');
+    assert.ok(unowned.length > 0 && unowned.every((l) => expected.test(l)));
+    const r = await docker('exec', c, 'umount', '/proc/sys');
+    assert.notEqual(r.status, 0, 'umount /proc/sys must fail');
+    assert.match(r.stderr, /Operation not permitted/);
+  });
+
+  it('namespaced entries stay the kernel\'s; only the container\'s root writes emulated ones', async () => {
+    const c = await start();
+    const id = await containerIdOf(c);
+    assert.equal(await dockerOk('exec', c, 'cat', '/proc/sys/kernel/hostname'), id.slice(0, 12), 'the container\'s own uts namespace');
+    assert.equal(await dockerOk('exec', c, 'sh', '-c', 'echo 300 > /proc/sys/kernel/shmmni && cat /proc/sys/kernel/shmmni'), '300', 'its own ipc namespace');
+    assert.notEqual(fs.readFileSync('/proc/sys/kernel/shmmni', 'utf8').trim(), '300');
+    const user = await docker('exec', '-u', '1000', c, 'sh', '-c', 'echo 1 > /proc/sys/kernel/panic');
+    assert.notEqual(user.status, 0, 'a non-root user inside cannot write an emulated setting');
+    assert.match(user.stderr, /Permission denied/);
+  });
+
+  it('net.ipv4.neigh: the container\'s devices, read and written in its namespace, and an emulated default', async () => {
+    const [a, b] = await Promise.all([start(), start()]);
+    assert.deepEqual((await dockerOk('exec', a, 'ls', '/proc/sys/net/ipv4/neigh')).split(/\s+/).sort(), ['default', 'eth0', 'lo']);
+    const hostLo = fs.readFileSync('/proc/sys/net/ipv4/neigh/lo/ucast_solicit', 'utf8').trim();
+    const want = hostLo === '7' ? '8' : '7';
+    assert.equal(await dockerOk('exec', a, 'sh', '-c', `echo ${want} > /proc/sys/net/ipv4/neigh/lo/ucast_solicit && cat /proc/sys/net/ipv4/neigh/lo/ucast_solicit`), want);
+    assert.equal(fs.readFileSync('/proc/sys/net/ipv4/neigh/lo/ucast_solicit', 'utf8').trim(), hostLo, 'host device unchanged');
+    assert.equal(await dockerOk('exec', b, 'cat', '/proc/sys/net/ipv4/neigh/lo/ucast_solicit'), hostLo, 'other container unchanged');
+    assert.match(await dockerOk('exec', a, 'ls', '-ln', '/proc/sys/net/ipv4/neigh/eth0/ucast_solicit'), /^-rw-r--r--\s+\d+\s+0\s+0\s/);
+    const file = '/proc/sys/net/ipv4/neigh/default/gc_thresh1';
+    const host = fs.readFileSync(file, 'utf8').trim();
+    assert.equal(await dockerOk('exec', a, 'cat', file), host);
+    await lowerInside(a, file);
+    assert.equal(await dockerOk('exec', b, 'cat', file), host, 'other container sees the host value');
+    for (const bad of ['-1', 'abc']) {
+      const r = await docker('exec', a, 'sh', '-c', `echo ${bad} > ${file}`);
+      assert.match(r.stderr, /Invalid argument/, `${bad}: ${r.stderr}`);
+    }
+    assert.equal(await dockerOk('exec', a, 'sysctl', '-n', 'net.ipv4.neigh.default.gc_thresh3'), fs.readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8').trim());
+  });
+});
+
 describe('sysbox-fs: mount trapping', () => {
   const names: string[] = [];
   after(() => removeContainers(...names));
@@ -163,11 +227,13 @@ describe('sysbox-fs: mount trapping', () => {
     const c = uniqueName('trap');
     names.push(c);
     await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, '--memory', '100m', BUSYBOX, 'sleep', '600');
-    const out = await dockerOk('exec', c, 'sh', '-c', 'mkdir -p /mnt/p && mount -t proc proc /mnt/p && cat /mnt/p/uptime && head -1 /mnt/p/meminfo');
-    const [uptime, mem] = out.split('\n');
+    const out = await dockerOk('exec', c, 'sh', '-c', 'echo 5 > /proc/sys/kernel/panic && mkdir -p /mnt/p && mount -t proc proc /mnt/p && cat /mnt/p/uptime && head -1 /mnt/p/meminfo && cat /mnt/p/sys/kernel/panic && ls /mnt/p/sys/net/ipv4/neigh && stat -c %u /mnt/p/sys/vm/swappiness');
+    const [uptime, mem, panic, ...rest] = out.split('\n');
+    assert.equal(panic, '5', 'the emulated value, in the new procfs too');
+    assert.deepEqual(rest.join(' ').split(/\s+/), ['default', 'eth0', 'lo', '0'], 'its neigh directory and root-owned host entries');
     assert.ok(Number(uptime.split(' ')[0]) < 60, `new procfs uptime ${uptime} is the container's`);
     assert.match(mem, /^MemTotal:\s+102400 kB$/);
-    for (const target of ['/proc/uptime', '/proc/sys/kernel/panic', '/mnt/p/uptime']) {
+    for (const target of ['/proc/uptime', '/proc/sys', '/proc/sys/net/ipv4/neigh', '/mnt/p/uptime', '/mnt/p/sys']) {
       const r = await docker('exec', c, 'umount', target);
       assert.notEqual(r.status, 0, `umount ${target} must fail`);
       assert.match(r.stderr, /Operation not permitted/);

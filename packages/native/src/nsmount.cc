@@ -9,12 +9,19 @@
 // setns(CLONE_NEWNS) is refused to multithreaded processes and setns(CLONE_NEWPID) only affects
 // children, so the work runs in forked children; between fork and _exit they make raw syscalls
 // only (every string is prepared before the fork), which is safe in a threaded parent.
+//
+// Keeps (clones of what the binds are about to cover, put back on top) are /proc/sys entries that
+// belong to the process's namespaces. The kernel resolves such an entry by the namespaces of
+// whoever looks it up (net, ipc, pid: the active one; user: the credentials'), so they are cloned
+// by a child that has joined all of those, user namespace included; it shares our fd table and
+// memory (clone with CLONE_FILES|CLONE_VM|CLONE_VFORK), so its clones are ours to move.
 #include "args.h"
 #include "errors.h"
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,7 +30,7 @@
 namespace {
 
 struct Plan {
-  int mntns = -1, netns = -1, pidns = -1, root = -1, cwd = -1;
+  int mntns = -1, netns = -1, ipcns = -1, pidns = -1, userns = -1, root = -1, cwd = -1;
   bool proc = false;
   std::string procType;
   int procTargetFd = -1;
@@ -35,14 +42,40 @@ struct Plan {
   // any bind, so a file or directory about to be covered can be put back on top.
   std::vector<std::string> keeps;
   std::vector<std::string> targets;
+  // Filled in by the keep cloner (shared memory); sized before any fork.
+  std::vector<int> kept, keptErr;
+  std::vector<char> keeperStack;
+  int keepBase = AT_FDCWD;
 };
 
+// The keep cloner: joins the user namespace (the others are inherited), clones each keep.
+int CloneKeeps(void* arg) {
+  Plan& p = *static_cast<Plan*>(arg);
+  int rc = p.userns >= 0 && setns(p.userns, CLONE_NEWUSER) < 0 ? errno : 0;
+  for (size_t i = 0; i < p.keeps.size(); i++) {
+    if (p.keeps[i].empty()) continue;
+    if (rc != 0) {
+      p.keptErr[i] = rc;
+      continue;
+    }
+    p.kept[i] = static_cast<int>(syscall(SYS_open_tree, p.keepBase, p.keeps[i].c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (p.kept[i] < 0) p.keptErr[i] = errno;
+  }
+  _exit(0);
+}
+
+bool HasKeeps(const Plan& p) {
+  for (const auto& k : p.keeps) if (!k.empty()) return true;
+  return false;
+}
+
 // Runs in the child, inside the namespaces; reports one int per step on the pipe.
-void Work(const Plan& p, int out) {
+void Work(Plan& p, int out) {
   int rc = 0;
-  // The network namespace too: /proc/sys/net/* and sysfs resolve per network namespace, and a
-  // bind made while looking through the host's would sit on entries the process never sees.
-  if (setns(p.netns, CLONE_NEWNET) < 0 || setns(p.mntns, CLONE_NEWNS) < 0 || fchdir(p.root) < 0 || chroot(".") < 0 || fchdir(p.cwd) < 0) rc = errno;
+  // The network and ipc namespaces too: /proc/sys/net/*, the ipc entries of /proc/sys/kernel and
+  // sysfs resolve per namespace, and a bind made while looking through the host's would sit on
+  // entries the process never sees.
+  if (setns(p.netns, CLONE_NEWNET) < 0 || setns(p.ipcns, CLONE_NEWIPC) < 0 || setns(p.mntns, CLONE_NEWNS) < 0 || fchdir(p.root) < 0 || chroot(".") < 0 || fchdir(p.cwd) < 0) rc = errno;
   if (write(out, &rc, sizeof(rc)) < 0 || rc != 0) _exit(1);
   int base = AT_FDCWD;
   if (p.proc) {
@@ -64,15 +97,19 @@ void Work(const Plan& p, int out) {
     if (write(out, &rc, sizeof(rc)) < 0 || rc != 0) _exit(1);
     base = mfd;  // the binds' targets are names inside the new mount
   }
-  std::vector<int> kept(p.fds.size(), -1), keptErr(p.fds.size(), 0);
-  for (size_t i = 0; i < p.fds.size(); i++) {
-    if (p.keeps[i].empty()) continue;
-    kept[i] = static_cast<int>(syscall(SYS_open_tree, base, p.keeps[i].c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-    if (kept[i] < 0) keptErr[i] = errno;
+  if (HasKeeps(p)) {
+    p.keepBase = base;
+    // The cloner's active pid namespace must be the process's (pid_max is per pid namespace).
+    int err = setns(p.pidns, CLONE_NEWPID) < 0 ? errno : 0;
+    pid_t c = err ? -1 : clone(CloneKeeps, p.keeperStack.data() + p.keeperStack.size(), CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &p);
+    if (!err && c < 0) err = errno;
+    int st = 0;
+    while (c > 0 && waitpid(c, &st, 0) < 0 && errno == EINTR) {}
+    for (size_t i = 0; err && i < p.keeps.size(); i++) p.keptErr[i] = err;
   }
   for (size_t i = 0; i < p.fds.size(); i++) {
-    int src = p.keeps[i].empty() ? p.fds[i] : kept[i];
-    if (src < 0) rc = keptErr[i];
+    int src = p.keeps[i].empty() ? p.fds[i] : p.kept[i];
+    if (src < 0) rc = p.keptErr[i];
     else rc = syscall(SYS_move_mount, src, "", base, p.targets[i].c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
     if (write(out, &rc, sizeof(rc)) < 0) _exit(1);
   }
@@ -134,17 +171,28 @@ Napi::Value MountInNs(const Napi::CallbackInfo& info) {
       p.targets.push_back(b.Get("target").As<Napi::String>());
     }
   }
+  p.kept.assign(p.fds.size(), -1);
+  p.keptErr.assign(p.fds.size(), 0);
+  if (HasKeeps(p)) p.keeperStack.resize(64 * 1024);
   p.mntns = OpenNs(pid, "ns/mnt", O_RDONLY);
   p.netns = OpenNs(pid, "ns/net", O_RDONLY);
+  p.ipcns = OpenNs(pid, "ns/ipc", O_RDONLY);
   // procfs shows the mounter's pid namespace (sysfs its network namespace, entered anyway).
-  if (p.proc && p.procType == "proc") p.pidns = OpenNs(pid, "ns/pid", O_RDONLY);
+  p.pidns = OpenNs(pid, "ns/pid", O_RDONLY);
+  p.userns = OpenNs(pid, "ns/user", O_RDONLY);
+  // Joining the user namespace we are in already is refused (and needless).
+  struct stat mine, theirs;
+  if (p.userns >= 0 && stat("/proc/self/ns/user", &mine) == 0 && fstat(p.userns, &theirs) == 0 && mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev) {
+    close(p.userns);
+    p.userns = -2;  // not needed; -1 stays "could not open"
+  }
   p.root = OpenNs(pid, "root", O_PATH | O_DIRECTORY);
   p.cwd = OpenNs(pid, "cwd", O_PATH | O_DIRECTORY);
   int openErr = errno;
   auto closeAll = [&]() {
-    for (int fd : {p.mntns, p.netns, p.pidns, p.root, p.cwd}) if (fd >= 0) close(fd);
+    for (int fd : {p.mntns, p.netns, p.ipcns, p.pidns, p.userns, p.root, p.cwd}) if (fd >= 0) close(fd);
   };
-  if (p.mntns < 0 || p.netns < 0 || p.root < 0 || p.cwd < 0 || (p.proc && p.procType == "proc" && p.pidns < 0)) {
+  if (p.mntns < 0 || p.netns < 0 || p.ipcns < 0 || p.pidns < 0 || p.userns == -1 || p.root < 0 || p.cwd < 0) {
     closeAll();
     throw SyscallError(env, "open /proc/PID/ns", openErr, std::to_string(pid));
   }

@@ -22,6 +22,6 @@ describe('emulated setting rules', () => {
 
   it('only capacities may raise the host; nothing else touches it', () => {
     const raising = Object.entries(EMULATED_SYSCTLS).filter(([, r]) => r.host === 'raise-host').map(([k]) => k);
-    assert.deepEqual(raising, ['net/netfilter/nf_conntrack_max']);
+    assert.deepEqual(raising, ['net/netfilter/nf_conntrack_max', 'net/ipv4/neigh/default/gc_thresh1', 'net/ipv4/neigh/default/gc_thresh2', 'net/ipv4/neigh/default/gc_thresh3']);
   });
 });

@@ -3,10 +3,14 @@
 // create, before start: init is waiting, its rootfs and /proc, /sys are in place). Done this way
 // rather than as OCI mounts because runc 1.1 refuses bundle mounts under /proc outside its lxcfs
 // list (/proc/sys/...), and so that one mechanism also serves procfs/sysfs mounted later inside.
+// What goes where, and in which order, is proc-sys-layout.ts's.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as native from '@sysbox/native';
 import { errnoName } from '../errno-name.js';
+import type { VirtualBind } from '../proc-sys-layout.js';
+
+export type { VirtualBind };
 
 /** Clones of each virtual file; the caller moves them and must close them. */
 function clones(mountpoint: string, paths: readonly string[]): number[] {
@@ -20,24 +24,19 @@ function clones(mountpoint: string, paths: readonly string[]): number[] {
   }
 }
 
-export interface VirtualBind {
-  /** The virtual file, relative to the sysbox-fs mount ("proc/uptime"). */
-  source: string;
-  /** Where it goes: a path as pid sees it ("/proc/uptime"), or with a new fs, a name inside it ("uptime"). */
-  target: string;
-}
-
 export type NewFs = { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string };
 
 /**
- * Binds virtual files into pid's mount namespace (paths as pid sees them: its root and cwd),
- * optionally mounting a new procfs/sysfs there first. Returns the targets bound; targets missing
- * in the container are skipped (ENOENT).
+ * Binds virtual files into pid's mount namespace (targets as pid sees them: its root and cwd, or
+ * with newFs, names inside the new procfs/sysfs mounted first). A source is relative to the
+ * sysbox-fs mount ("3/proc/uptime"). Returns the targets bound; targets missing in the container
+ * are skipped (ENOENT).
  */
 export function bindVirtualFiles(pid: number, mountpoint: string, wanted: readonly VirtualBind[], newFs: NewFs | null): string[] {
-  const fds = clones(mountpoint, wanted.map((w) => w.source));
+  const fds = clones(mountpoint, wanted.flatMap((w) => ('source' in w ? [w.source] : [])));
   try {
-    const binds = wanted.map((w, i) => ({ fd: fds[i], target: w.target }));
+    let next = 0;
+    const binds = wanted.map((w) => ('source' in w ? { fd: fds[next++], target: w.target } : { keep: w.target, target: w.target }));
     const res = native.mountInNs(pid, newFs, binds);
     const fail = (step: string, errno: number): Error => Object.assign(new Error(`${step} in pid ${pid}'s mount namespace: ${errnoName(errno)}`), { errno });
     if (res[0] !== 0) throw fail('entering', res[0]);

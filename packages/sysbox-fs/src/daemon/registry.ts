@@ -11,6 +11,7 @@ import { sampleOnce } from './load-sampler.js';
 import { Generation, pidNamespace, readRecords, removeRecord, writeRecord, type ContainerRecord } from '../container/record.js';
 import { containerUuid } from '../nodes/sys/product-uuid.js';
 import { bindVirtualFiles } from './container-mounts.js';
+import { inSlot, virtualBinds } from '../proc-sys-layout.js';
 import { processStartTime } from '@sysbox/common/proc';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/;
@@ -88,7 +89,8 @@ export class Registry {
     const slot = this.freeSlot();
     const bound = (() => {
       try {
-        return bindVirtualFiles(pid, this.o.mountpoint, this.o.virtualPaths.map((p) => ({ source: `${slot}/${p}`, target: `/${p}` })), null);
+        const binds = [...virtualBinds(this.o.virtualPaths, 'proc', (p) => `/${p}`), ...virtualBinds(this.o.virtualPaths, 'sys', (p) => `/${p}`)];
+        return bindVirtualFiles(pid, this.o.mountpoint, inSlot(binds, slot), null);
       } catch (e) {
         throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: ${(e as Error).message}`);
       }

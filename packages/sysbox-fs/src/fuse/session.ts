@@ -59,8 +59,10 @@ export class FuseSession {
     try {
       if (!fs.statSync(opts.mountpoint).isDirectory()) throw new Error(`${opts.mountpoint} is not a directory`);
       // rootmode is the root's file type as the kernel sees it before our first GETATTR;
-      // allow_other because containers' processes are never the mounting user.
-      const data = `fd=${fd},rootmode=40000,user_id=0,group_id=0,allow_other`;
+      // allow_other because containers' processes are never the mounting user; default_permissions
+      // so the kernel checks each node's mode against its owner (the container's root): a
+      // container's other users read, only its root writes.
+      const data = `fd=${fd},rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions`;
       native.mount(fsname, opts.mountpoint, `fuse.${fsname}`, MS_NOSUID | MS_NODEV, data);
       mounted = true;
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { bindVirtualFiles } from '../daemon/container-mounts.js';
+import { inSlot, virtualBinds } from '../proc-sys-layout.js';
 import { readRecords } from '../container/record.js';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
 import { decide, type MountCall } from './mount-policy.js';
@@ -73,10 +74,10 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
       log('debug', `${who.name}: pid ${n.pid} ${call.kind} ${call.target}: refused (errno ${d.errno})`);
       return respond(d.errno, false);
     }
-    const prefix = d.fstype === 'proc' ? 'proc/' : 'sys/';
+    const fsRoot = d.fstype === 'proc' ? 'proc' : 'sys';
     // The container's own copy of the tree (slotted-tree.ts); inner containers share it.
     const slot = readRecords(cfg.stateDir).find((r) => r.id === who.id)?.slot ?? 0;
-    const binds = cfg.virtualPaths.filter((p) => p.startsWith(prefix)).map((p) => ({ source: `${slot}/${p}`, target: p.slice(prefix.length) }));
+    const binds = inSlot(virtualBinds(cfg.virtualPaths, fsRoot, (p) => p.slice(fsRoot.length + 1)), slot);
     let targetFd = -1;
     try {
       // runc names targets /proc/self/fd/N: only an fd of the tracee's own says where that is.

@@ -1,0 +1,138 @@
+// Pass-through directories: entries found per request from a source, with inode numbers every
+// worker derives alike, carried through the per-slot copies and the dispatcher.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dispatch, type DispatchOptions } from '../src/fuse/dispatch.js';
+import * as p from '../src/fuse/protocol.js';
+import { containerPerm } from '../src/nodes/proc/sys/host-sysctls.js';
+import { SlottedTree } from '../src/slotted-tree.js';
+import { DYNAMIC_BASE, dir, file, ROOT_INODE, StaticTree, type Caller, type PassthroughEntry, type PassthroughSource } from '../src/tree.js';
+
+/** A source over an in-memory tree: a string is a file's content, an object a directory. */
+type Fake = { [name: string]: string | Fake };
+function fakeSource(root: Fake, ttl = 0): PassthroughSource & { writes: string[]; lists: number } {
+  const at = (rel: string): string | Fake | undefined => rel.split('/').filter(Boolean).reduce<string | Fake | undefined>((n, part) => (typeof n === 'object' ? n[part] : undefined), root);
+  const entryOf = (name: string, n: string | Fake): PassthroughEntry => ({ name, isDir: typeof n === 'object', perm: typeof n === 'object' ? 0o555 : 0o644 });
+  const src = {
+    name: 'fake',
+    ttl,
+    writes: [] as string[],
+    lists: 0,
+    list(_c: Caller, rel: string): PassthroughEntry[] {
+      src.lists++;
+      const d = at(rel);
+      if (typeof d !== 'object') throw Object.assign(new Error('not a dir'), { errno: 20 });
+      return Object.entries(d).map(([n, v]) => entryOf(n, v));
+    },
+    stat(_c: Caller, rel: string): PassthroughEntry | undefined {
+      const n = at(rel);
+      return n === undefined ? undefined : entryOf(rel.split('/').pop()!, n);
+    },
+    read: (_c: Caller, rel: string): string => String(at(rel)),
+    write(_c: Caller, rel: string, data: Buffer): void | number {
+      if (data.toString() === 'bad') return 22;
+      src.writes.push(`${rel}=${data.toString()}`);
+      return undefined;
+    },
+  };
+  return src;
+}
+
+const caller: Caller = { pid: 1, uid: 0, gid: 0 };
+const hostTree = (): Fake => ({ kernel: { panic: '0\n', random: { uuid: 'u\n' } }, vm: { swappiness: '60\n' } });
+function build(src: PassthroughSource): StaticTree {
+  const sys = dir({ kernel: dir({ emulated: file(() => 'mine\n') }) });
+  sys.passthrough = { source: src, rel: '' };
+  const kernel = sys.entries.kernel;
+  if (kernel.kind === 'dir') kernel.passthrough = { source: src, rel: 'kernel' };
+  return new StaticTree(dir({ sys }));
+}
+
+describe('pass-through directories', () => {
+  it('static entries win; the source fills in the rest with hashed inode numbers', () => {
+    const t = build(fakeSource(hostTree()));
+    const sys = t.lookup(ROOT_INODE, 'sys')!;
+    const kernel = t.lookup(sys.ino, 'kernel', caller)!;
+    assert.ok(kernel.ino < DYNAMIC_BASE, 'kernel is the static directory');
+    assert.equal(t.lookup(kernel.ino, 'emulated', caller)!.node.kind, 'file');
+    const panic = t.lookup(kernel.ino, 'panic', caller)!;
+    assert.ok(panic.ino >= DYNAMIC_BASE);
+    assert.equal(panic.parent, kernel.ino);
+    assert.equal(panic.node.kind === 'file' && panic.node.read(caller), '0\n');
+    assert.equal(t.lookup(kernel.ino, 'nope', caller), undefined);
+    assert.equal(t.lookup(kernel.ino, 'panic'), undefined, 'no caller, no pass-through');
+    assert.deepEqual(t.list(kernel.ino, caller)!.map((e) => e.name).sort(), ['emulated', 'panic', 'random']);
+    assert.equal(t.size, 4, 'pass-through entries do not change the static size');
+  });
+
+  it('another worker (a tree built apart) finds an inode it never looked up, by walking', () => {
+    const a = build(fakeSource(hostTree()));
+    const kernelA = a.lookup(a.lookup(ROOT_INODE, 'sys')!.ino, 'kernel')!;
+    const uuid = a.lookup(a.lookup(kernelA.ino, 'random', caller)!.ino, 'uuid', caller)!;
+    const src = fakeSource(hostTree());
+    const b = build(src);
+    assert.equal(b.get(uuid.ino), undefined, 'unknown without a caller to walk as');
+    const found = b.get(uuid.ino, caller)!;
+    assert.equal(found.node.kind === 'file' && found.node.read(caller), 'u\n');
+    assert.equal(found.parent, uuid.parent);
+    assert.ok(src.lists >= 2);
+  });
+
+  it('slots carry pass-through inodes apart and back, parents included', () => {
+    const t = new SlottedTree(build(fakeSource(hostTree())), 4, () => ({ uid: 1000, gid: 1000 }));
+    const walk = (slot: string, ...names: string[]) => names.reduce((ino, n) => t.lookup(ino, n, caller)!.ino, t.lookup(ROOT_INODE, slot)!.ino);
+    const in1 = walk('1', 'sys', 'kernel', 'random', 'uuid');
+    const in3 = walk('3', 'sys', 'kernel', 'random', 'uuid');
+    assert.notEqual(in1, in3);
+    const back = t.get(in3, caller)!;
+    assert.equal(back.ino, in3);
+    assert.equal(t.get(t.get(back.parent, caller)!.parent, caller)!.ino, walk('3', 'sys', 'kernel'));
+    assert.deepEqual(t.list(walk('3', 'sys', 'kernel', 'random'), caller), [{ name: 'uuid', ino: in3, isDir: false }]);
+  });
+
+  it('the dispatcher uses the source\'s ttl, lists merged entries and writes through', () => {
+    const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: 0 };
+    const src = fakeSource(hostTree(), 7);
+    const t = build(src);
+    const req = (opcode: number, nodeid: bigint, body: Buffer): Buffer => {
+      const h = Buffer.alloc(40);
+      h.writeUInt32LE(40 + body.length, 0);
+      h.writeUInt32LE(opcode, 4);
+      h.writeBigUInt64LE(nodeid, 16);
+      h.writeUInt32LE(1, 32);
+      return Buffer.concat([h, body]);
+    };
+    const sysIno = t.lookup(ROOT_INODE, 'sys')!.ino;
+    const vm = dispatch(req(p.Opcode.LOOKUP, sysIno, Buffer.from('vm\0')), t, OPTS)!.subarray(16);
+    assert.equal(vm.readBigUInt64LE(16), 7n, 'entry ttl from the source');
+    const vmIno = vm.readBigUInt64LE(0);
+    const miss = dispatch(req(p.Opcode.LOOKUP, vmIno, Buffer.from('nope\0')), t, OPTS)!.subarray(16);
+    assert.equal(miss.readBigUInt64LE(0), 0n);
+    assert.equal(miss.readBigUInt64LE(16), 7n, 'a negative entry lasts as long as the source says');
+    const readdir = Buffer.alloc(40);
+    readdir.writeUInt32LE(4096, 16);
+    const names = dispatch(req(p.Opcode.READDIR, sysIno, readdir), t, OPTS)!.toString('latin1');
+    for (const n of ['kernel', 'vm']) assert.ok(names.includes(n), `${n} listed`);
+    const swappiness = dispatch(req(p.Opcode.LOOKUP, vmIno, Buffer.from('swappiness\0')), t, OPTS)!.subarray(16).readBigUInt64LE(0);
+    const write = (data: string): number => {
+      const w = Buffer.alloc(40 + data.length);
+      w.writeUInt32LE(data.length, 16);
+      w.write(data, 40);
+      return dispatch(req(p.Opcode.WRITE, swappiness, w), t, OPTS)!.readInt32LE(4);
+    };
+    assert.equal(write('10'), 0);
+    assert.equal(write('bad'), -22);
+    assert.deepEqual(src.writes, ['vm/swappiness=10']);
+  });
+});
+
+describe('containerPerm', () => {
+  it('shows what a non-host root may do: the other bits, never write', () => {
+    assert.equal(containerPerm(0o644, false), 0o444);
+    assert.equal(containerPerm(0o600, false), 0o000);
+    assert.equal(containerPerm(0o200, false), 0o000);
+    assert.equal(containerPerm(0o666, false), 0o444);
+    assert.equal(containerPerm(0o555, true), 0o555);
+    assert.equal(containerPerm(0o500, true), 0o000);
+  });
+});
