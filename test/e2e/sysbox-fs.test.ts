@@ -170,6 +170,11 @@ describe('sysbox-fs: the rest of /proc/sys', () => {
     const ls = await dockerOk('exec', c, 'ls', '-ln', '/proc/sys/kernel/core_pattern', '/proc/sys/vm/swappiness', '/proc/sys/fs/file-max');
     for (const line of ls.split('\n')) assert.match(line, /^-r--r--r--\s+\d+\s+0\s+0\s/, `root-owned, read-only: ${line}`);
     assert.equal(await dockerOk('exec', c, 'cat', '/proc/sys/kernel/core_pattern'), fs.readFileSync('/proc/sys/kernel/core_pattern', 'utf8').trim());
+    // What only the host's root may read (0600 on the host) is not readable inside either.
+    assert.match(await dockerOk('exec', c, 'ls', '-ln', '/proc/sys/kernel/cad_pid'), /^----------\s+\d+\s+0\s+0\s/);
+    const hidden = await docker('exec', c, 'cat', '/proc/sys/kernel/cad_pid');
+    assert.notEqual(hidden.status, 0, 'kernel.cad_pid must not be readable inside');
+    assert.match(hidden.stderr, /Permission denied/);
     const swappiness = fs.readFileSync('/proc/sys/vm/swappiness', 'utf8');
     const w = await docker('exec', c, 'sh', '-c', 'echo 1 > /proc/sys/vm/swappiness');
     assert.notEqual(w.status, 0, 'a host-wide setting is not writable inside');

@@ -93,4 +93,30 @@ describe('dispatch over a StaticTree', () => {
     assert.equal(errorOf(dispatch(req(p.Opcode.READ, 2n, Buffer.alloc(4)), tree, OPTS)), -22);
     assert.equal(dispatch(req(p.Opcode.RELEASE, 2n, Buffer.alloc(24)), tree, OPTS)!.length, 16);
   });
+
+  it('judges access by the owner, group and other bits, host root excepted, with no override for the owner', () => {
+    // Owned by a container's root (host uid 1000): rw for it, r for its other users, nothing on 0000.
+    const owned = Object.assign(new StaticTree(dir({
+      rw: file(() => 'x', () => undefined),
+      hidden: file(() => 'secret', undefined, 0o000),
+      closed: dir({}, 0o000),
+    })), { owner: () => ({ uid: 1000, gid: 1000 }) });
+    const as = (opcode: number, nodeid: bigint, body: Buffer, uid: number): number => {
+      const r = req(opcode, nodeid, body);
+      r.writeUInt32LE(uid, 24);
+      r.writeUInt32LE(uid, 28);
+      return errorOf(dispatch(r, owned, OPTS));
+    };
+    const open = (flags: number): Buffer => { const b = Buffer.alloc(8); b.writeUInt32LE(flags, 0); return b; };
+    const [rw, hidden, closed] = [2n, 3n, 4n];
+    assert.equal(as(p.Opcode.OPEN, rw, open(1), 1000), 0, 'owner writes');
+    assert.equal(as(p.Opcode.OPEN, rw, open(1), 1001), -13, 'others do not');
+    assert.equal(as(p.Opcode.OPEN, rw, open(0), 1001), 0, 'others read');
+    assert.equal(as(p.Opcode.OPEN, hidden, open(0), 1000), -13, 'mode 0000 holds for the owner too');
+    assert.equal(as(p.Opcode.OPEN, hidden, open(0), 0), 0, 'host root reads anything');
+    assert.equal(as(p.Opcode.OPENDIR, closed, Buffer.alloc(8), 1000), -13);
+    const access = (mask: number): Buffer => { const b = Buffer.alloc(8); b.writeUInt32LE(mask, 0); return b; };
+    assert.equal(as(p.Opcode.ACCESS, rw, access(2), 1001), -13);
+    assert.equal(as(p.Opcode.ACCESS, rw, access(6), 1000), 0);
+  });
 });

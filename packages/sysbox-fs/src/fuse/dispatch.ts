@@ -27,6 +27,7 @@ export const DEFAULT_DISPATCH: DispatchOptions = { entryTimeout: 86400, attrTime
 
 const E = osc.errno;
 const O_ACCMODE = 3; // not in fs.constants
+const R_OK = 4;
 const W_OK = 2;
 
 type Owner = { uid: number; gid: number };
@@ -35,6 +36,20 @@ const ROOT: Owner = { uid: 0, gid: 0 };
 /** Who owns the tree as this caller sees it (a container's root, so that inside it shows as root). */
 function ownerFor(tree: FileTree, h: p.InHeader): Owner {
   return tree.owner ? tree.owner({ pid: h.pid, uid: h.uid, gid: h.gid }) : ROOT;
+}
+
+/**
+ * Whether the caller may access a node of this mode as mask (R_OK|W_OK|X_OK) asks: the owner,
+ * group or other bits, as the kernel's default_permissions would judge, except that a container's
+ * root gets no CAP_DAC_OVERRIDE here: the mode shown is exactly what it may do (a host setting
+ * only the host's root may read shows as 0000). Host root (uid 0) may do anything. Judged here
+ * rather than with default_permissions, which would cost a GETATTR round trip per open, attributes
+ * never being cached (they carry the caller's owner).
+ */
+export function permits(mode: number, owner: Owner, h: p.InHeader, mask: number): boolean {
+  if (h.uid === 0) return true;
+  const bits = h.uid === owner.uid ? (mode >> 6) & 7 : h.gid === owner.gid ? (mode >> 3) & 7 : mode & 7;
+  return (bits & mask) === mask;
 }
 
 function isWritable(inode: Inode): boolean {
@@ -80,6 +95,10 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   const node = (): Inode | undefined => tree.get(h.nodeid, caller);
   // Never longer than the session's: attributes carry the caller's owner (see FileTree.owner).
   const attrTtl = (n: Inode): number => Math.min(n.ttl ?? opts.attrTimeout, opts.attrTimeout);
+  const mayAccess = (n: Inode, mask: number): boolean => {
+    const owner = ownerFor(tree, h);
+    return permits(attrOf(n, opts, owner).mode, owner, h, mask);
+  };
 
   switch (h.opcode) {
     case p.Opcode.LOOKUP: {
@@ -105,17 +124,20 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (!n) return fail(E.ENOENT);
       const s = p.decodeSetattrIn(body);
       if (s.valid & (p.FATTR_MODE | p.FATTR_UID | p.FATTR_GID)) return fail(E.EPERM);
+      const attr = attrOf(n, opts, ownerFor(tree, h));
       if (s.valid & p.FATTR_SIZE) {
         if (n.node.kind === 'dir') return fail(E.EISDIR);
-        if (!isWritable(n)) return fail(E.EACCES);
+        if (!isWritable(n) || !permits(attr.mode, attr, h, W_OK)) return fail(E.EACCES);
       }
-      return ok(p.encodeAttrOut(attrTtl(n), attrOf(n, opts, ownerFor(tree, h))));
+      return ok(p.encodeAttrOut(attrTtl(n), attr));
     }
     case p.Opcode.OPEN: {
       const n = node();
       if (!n) return fail(E.ENOENT);
       if (n.node.kind === 'dir') return fail(E.EISDIR);
-      if ((p.decodeOpenIn(body).flags & O_ACCMODE) !== fsc.O_RDONLY && !isWritable(n)) return fail(E.EACCES);
+      const acc = p.decodeOpenIn(body).flags & O_ACCMODE;
+      const mask = acc === fsc.O_RDONLY ? R_OK : acc === fsc.O_WRONLY ? W_OK : R_OK | W_OK;
+      if ((mask & W_OK && !isWritable(n)) || !mayAccess(n, mask)) return fail(E.EACCES);
       // DIRECT_IO: no page cache, so each read sees fresh content and no size-based truncation or
       // padding; NOFLUSH: close() costs no FLUSH round trip (nothing is buffered).
       return ok(p.encodeOpenOut(0n, p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH));
@@ -146,7 +168,8 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
     case p.Opcode.OPENDIR: {
       const n = node();
       if (!n) return fail(E.ENOENT);
-      return n.node.kind === 'dir' ? ok(p.encodeOpenOut(0n, 0)) : fail(E.ENOTDIR);
+      if (n.node.kind !== 'dir') return fail(E.ENOTDIR);
+      return mayAccess(n, R_OK) ? ok(p.encodeOpenOut(0n, 0)) : fail(E.EACCES);
     }
     case p.Opcode.READDIR: {
       const n = node();
@@ -167,7 +190,9 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
     case p.Opcode.ACCESS: {
       const n = node();
       if (!n) return fail(E.ENOENT);
-      return p.decodeAccessIn(body).mask & W_OK && n.node.kind === 'file' && !isWritable(n) ? fail(E.EACCES) : ok();
+      const mask = p.decodeAccessIn(body).mask;
+      if (mask & W_OK && n.node.kind === 'file' && !isWritable(n)) return fail(E.EACCES);
+      return mayAccess(n, mask & 7) ? ok() : fail(E.EACCES);
     }
     case p.Opcode.RELEASE:
     case p.Opcode.RELEASEDIR:
