@@ -80,8 +80,8 @@ export function readInNetns(pid: number, path: string, maxBytes: number): Buffer
 export function writeInNetns(pid: number, path: string, data: Buffer): void;
 /** Directory entries ([name, isDir], no . and ..) of path as pid's network namespace shows them. */
 export function listInNetns(pid: number, path: string): Array<[string, boolean]>;
-/** The root of a new procfs attached nowhere (O_CLOEXEC); reach it as /proc/self/fd/N. */
-export function openPrivateProcfs(): number;
+/** The root of a new procfs or sysfs attached nowhere (O_CLOEXEC); reach it as /proc/self/fd/N. */
+export function openPrivateMount(fstype: 'proc' | 'sysfs', readOnly: boolean): number;
 /** Sets O_NONBLOCK on fd's open file description. */
 export function setNonBlocking(fd: number): void;
 /**

@@ -224,6 +224,33 @@ describe('sysbox-fs: the rest of /proc/sys', () => {
   });
 });
 
+describe('sysbox-fs: /sys/kernel and /sys/devices/virtual', () => {
+  const names: string[] = [];
+  after(() => removeContainers(...names));
+
+  it('show the host\'s entries as root\'s and read-only, symlinks included, and the container\'s own network devices', async () => {
+    const c = uniqueName('sysdirs');
+    names.push(c);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, BUSYBOX, 'sleep', '600');
+    const thp = '/sys/kernel/mm/transparent_hugepage/enabled';
+    const ls = await dockerOk('exec', c, 'ls', '-ln', thp, '/sys/devices/virtual/mem/null/dev');
+    for (const line of ls.split('\n')) assert.match(line, /^-r--r--r--\s+\d+\s+0\s+0\s/, `root-owned, read-only: ${line}`);
+    assert.equal(await dockerOk('exec', c, 'cat', thp), fs.readFileSync(thp, 'utf8').trim());
+    const w = await docker('exec', c, 'sh', '-c', `echo never > ${thp}`);
+    assert.match(w.stderr, /Permission denied/);
+    assert.equal(await dockerOk('exec', c, 'readlink', '/sys/devices/virtual/mem/null/subsystem'), fs.readlinkSync('/sys/devices/virtual/mem/null/subsystem'));
+    assert.equal(await dockerOk('exec', c, 'cat', '/sys/devices/virtual/mem/null/subsystem/null/dev'), '1:3', 'a symlink resolves inside the container\'s /sys');
+    assert.deepEqual((await dockerOk('exec', c, 'ls', '/sys/devices/virtual/net')).split(/\s+/).sort(), ['eth0', 'lo'], 'its own devices, not the host\'s');
+    // Below the network devices (the kernel's, put back) the kernel decides; nothing else is nobody's.
+    const unowned = await dockerOk('exec', c, 'sh', '-c', 'find /sys/kernel /sys/devices/virtual ! -user 0 | grep -v "^/sys/devices/virtual/net"; true');
+    assert.equal(unowned, '', 'nothing shows as nobody');
+    for (const target of ['/sys/kernel', '/sys/devices/virtual']) {
+      const r = await docker('exec', c, 'umount', target);
+      assert.match(r.stderr, /Operation not permitted/, `umount ${target}`);
+    }
+  });
+});
+
 describe('sysbox-fs: mount trapping', () => {
   const names: string[] = [];
   after(() => removeContainers(...names));

@@ -26,7 +26,7 @@ Napi::Value FuseExchange(const Napi::CallbackInfo& info);
 Napi::Value ReadInNetns(const Napi::CallbackInfo& info);
 Napi::Value WriteInNetns(const Napi::CallbackInfo& info);
 Napi::Value ListInNetns(const Napi::CallbackInfo& info);
-Napi::Value OpenPrivateProcfs(const Napi::CallbackInfo& info);
+Napi::Value OpenPrivateMount(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -53,7 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readInNetns", Napi::Function::New(env, ReadInNetns));
   exports.Set("writeInNetns", Napi::Function::New(env, WriteInNetns));
   exports.Set("listInNetns", Napi::Function::New(env, ListInNetns));
-  exports.Set("openPrivateProcfs", Napi::Function::New(env, OpenPrivateProcfs));
+  exports.Set("openPrivateMount", Napi::Function::New(env, OpenPrivateMount));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

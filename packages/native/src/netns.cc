@@ -4,8 +4,8 @@
 // step back, at the cost of a few syscalls instead of a fork. The thread returns to the process's
 // own namespace before the function does; if it cannot, the process aborts rather than go on
 // serving the host from inside a container's namespace.
-// Also: a procfs instance of our own, not attached anywhere, so walks of /proc/sys never meet what
-// the host mounted below it (binfmt_misc, autofs triggers).
+// Also: a procfs or sysfs instance of our own, not attached anywhere, so walks of /proc/sys or
+// /sys/kernel never meet what the host mounted below them (binfmt_misc, debugfs, autofs triggers).
 #include "args.h"
 #include "errors.h"
 #include <dirent.h>
@@ -126,19 +126,23 @@ Napi::Value ListInNetns(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// openPrivateProcfs(): number, the root of a new procfs mount attached nowhere (O_CLOEXEC)
-Napi::Value OpenPrivateProcfs(const Napi::CallbackInfo& info) {
+// openPrivateMount(fstype: 'proc' | 'sysfs', readOnly: boolean): number, the root of a new mount
+// attached nowhere (O_CLOEXEC)
+Napi::Value OpenPrivateMount(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fsfd = static_cast<int>(syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC));
-  if (fsfd < 0) throw SyscallError(env, "fsopen", errno, "proc");
+  std::string type = ArgStr(info, 0, "fstype");
+  bool readOnly = info.Length() > 1 && info[1].ToBoolean().Value();
+  if (type != "proc" && type != "sysfs") throw Napi::TypeError::New(env, "fstype must be proc or sysfs");
+  int fsfd = static_cast<int>(syscall(SYS_fsopen, type.c_str(), FSOPEN_CLOEXEC));
+  if (fsfd < 0) throw SyscallError(env, "fsopen", errno, type);
   if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
     int err = errno;
     close(fsfd);
-    throw SyscallError(env, "fsconfig", err, "proc");
+    throw SyscallError(env, "fsconfig", err, type);
   }
-  int mfd = static_cast<int>(syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  int mfd = static_cast<int>(syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | (readOnly ? MOUNT_ATTR_RDONLY : 0)));
   int err = errno;
   close(fsfd);
-  if (mfd < 0) throw SyscallError(env, "fsmount", err, "proc");
+  if (mfd < 0) throw SyscallError(env, "fsmount", err, type);
   return Napi::Number::New(env, mfd);
 }

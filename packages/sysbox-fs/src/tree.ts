@@ -31,9 +31,11 @@ export interface VirtualDir {
 /** One entry of a pass-through directory. */
 export interface PassthroughEntry {
   name: string;
-  isDir: boolean;
-  /** Permission bits to show (the kernel enforces them: the mount has default_permissions). */
+  kind: NodeKind;
+  /** Permission bits to show, and to judge access by (dispatch's permits()). */
   perm: number;
+  /** A symlink's target. */
+  target?: string;
 }
 
 /**
@@ -53,7 +55,14 @@ export interface PassthroughSource {
   write?(caller: Caller, rel: string, data: Buffer): void | number;
 }
 
-export type VirtualNode = VirtualFile | VirtualDir;
+/** A symbolic link; the caller's kernel resolves target from where the link is. */
+export interface VirtualSymlink {
+  kind: 'symlink';
+  target: string;
+}
+
+export type VirtualNode = VirtualFile | VirtualDir | VirtualSymlink;
+export type NodeKind = VirtualNode['kind'];
 
 export const file = (read: VirtualFile['read'], write?: VirtualFile['write'], perm?: number): VirtualFile =>
   ({ kind: 'file', read, ...(write ? { write } : {}), ...(perm !== undefined ? { perm } : {}) });
@@ -77,7 +86,7 @@ export interface Inode {
 export interface Listed {
   name: string;
   ino: bigint;
-  isDir: boolean;
+  kind: NodeKind;
 }
 
 /**
@@ -165,12 +174,12 @@ export class StaticTree implements FileTree {
 
   private listInode(d: Inode, caller: Caller): Listed[] | undefined {
     if (d.node.kind !== 'dir') return undefined;
-    const out: Listed[] = [...(d.children ?? [])].map(([name, c]) => ({ name, ino: c, isDir: this.inodes.get(c)?.node.kind === 'dir' }));
+    const out: Listed[] = [...(d.children ?? [])].map(([name, c]) => ({ name, ino: c, kind: this.inodes.get(c)?.node.kind ?? 'file' }));
     const pt = d.node.passthrough;
     if (pt) {
       const own = d.children ?? new Map<string, bigint>();
       for (const e of pt.source.list(caller, pt.rel)) {
-        if (!own.has(e.name)) out.push({ name: e.name, ino: this.remember(d, pt.source, join(pt.rel, e.name), e).ino, isDir: e.isDir });
+        if (!own.has(e.name)) out.push({ name: e.name, ino: this.remember(d, pt.source, join(pt.rel, e.name), e).ino, kind: e.kind });
       }
     }
     return out;
@@ -179,9 +188,11 @@ export class StaticTree implements FileTree {
   /** The inode of a pass-through entry, made (or refreshed: the source may now show it otherwise). */
   private remember(parent: Inode, source: PassthroughSource, rel: string, e: PassthroughEntry): Inode {
     const ino = passthroughIno(source, rel);
-    const node: VirtualNode = e.isDir
+    const node: VirtualNode = e.kind === 'dir'
       ? { kind: 'dir', perm: e.perm, entries: {}, passthrough: { source, rel } }
-      : { kind: 'file', perm: e.perm, read: (c) => source.read(c, rel), ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : {}) };
+      : e.kind === 'symlink'
+        ? { kind: 'symlink', target: e.target ?? '' }
+        : { kind: 'file', perm: e.perm, read: (c) => source.read(c, rel), ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : {}) };
     const inode: Inode = { ino, parent: parent.ino, node, ttl: source.ttl };
     if (this.dynamic.size >= DYNAMIC_KEPT) this.dynamic.clear();
     this.dynamic.set(ino, inode);
@@ -203,7 +214,7 @@ export class StaticTree implements FileTree {
       seen += entries.length;
       for (const e of entries) {
         const c = this.dynamic.get(e.ino);
-        if (e.isDir && c) queue.push(c);
+        if (e.kind === 'dir' && c) queue.push(c);
       }
     }
   }

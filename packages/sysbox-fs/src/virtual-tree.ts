@@ -16,12 +16,12 @@ import { meminfo } from './nodes/proc/meminfo.js';
 import { stat } from './nodes/proc/stat.js';
 import { swaps } from './nodes/proc/swaps.js';
 import { emulatedSetting } from './nodes/proc/sys/emulated-setting.js';
-import { hostSysctls } from './nodes/proc/sys/host-sysctls.js';
+import { hostPassthrough } from './nodes/host-passthrough.js';
 import { neighDevices } from './nodes/proc/sys/neigh.js';
 import { EMULATED_MODULE_PARAMS, EMULATED_SYSCTLS } from './nodes/proc/sys/settings.js';
 import { uptime } from './nodes/proc/uptime.js';
 import { productUuid } from './nodes/sys/product-uuid.js';
-import { NAMESPACED_SYSCTLS, NEIGH, PROC_SYS, VIRTUAL_DIRS } from './proc-sys-layout.js';
+import { COVERED, NEIGH, VIRTUAL_DIRS, type CoveredDir } from './mount-layout.js';
 import { SlottedTree } from './slotted-tree.js';
 import { StaticTree, dir, file, type FileTree, type PassthroughSource, type VirtualDir, type VirtualFile, type VirtualNode } from './tree.js';
 
@@ -79,23 +79,32 @@ function nodeAt(root: VirtualDir, relPath: string): VirtualNode | undefined {
   return n;
 }
 
+/** Seconds the kernel may cache names of host directories: new ones appear with a module or device. */
+const HOST_TTL: Record<CoveredDir['host'], number> = { procfs: 10, sysfs: 1 };
+
 /**
- * Turns proc/sys into a pass-through of the host's, except where the container's own entries are
- * put back (placeholders there: if one is ever uncovered, it shows nothing of the host's), and
+ * Turns each covered directory into a pass-through of the host's (from the root of a procfs or
+ * sysfs of our own, at the same path), except where the container's own entries are put back
+ * (placeholders there: if one is ever uncovered, it shows nothing of the host's), and
  * net/ipv4/neigh into the caller's namespace's devices.
  */
-function layProcSys(root: VirtualDir, host: PassthroughSource, neigh: PassthroughSource, exists: (p: string) => boolean): void {
-  for (const n of NAMESPACED_SYSCTLS) {
-    const p = `${PROC_SYS}/${n}`;
-    if (!nodeAt(root, p) && exists(`/${p}`)) place(root, p, fs.statSync(`/${p}`).isDirectory() ? dir({}) : file(() => ''));
+function layCovered(root: VirtualDir, hosts: Record<CoveredDir['host'], PassthroughSource>, neigh: PassthroughSource, exists: (p: string) => boolean): void {
+  for (const c of COVERED) {
+    const top = nodeAt(root, c.dir);
+    if (top?.kind !== 'dir') continue;
+    for (const o of c.originals) {
+      const p = `${c.dir}/${o}`;
+      if (!nodeAt(root, p) && exists(`/${p}`)) place(root, p, fs.statSync(`/${p}`).isDirectory() ? dir({}) : file(() => ''));
+    }
+    // Below the fs root: proc/sys is "sys" in a procfs, sys/kernel is "kernel" in a sysfs.
+    const base = c.dir.slice(c.dir.indexOf('/') + 1);
+    const mark = (d: VirtualDir, rel: string): void => {
+      if (c.originals.includes(rel)) return;
+      d.passthrough = { source: hosts[c.host], rel: rel === '' ? base : `${base}/${rel}` };
+      for (const [name, child] of Object.entries(d.entries)) if (child.kind === 'dir') mark(child, rel === '' ? name : `${rel}/${name}`);
+    };
+    mark(top, '');
   }
-  const mark = (d: VirtualDir, rel: string): void => {
-    if (NAMESPACED_SYSCTLS.includes(rel)) return;
-    d.passthrough = { source: host, rel };
-    for (const [name, c] of Object.entries(d.entries)) if (c.kind === 'dir') mark(c, rel === '' ? name : `${rel}/${name}`);
-  };
-  const sys = nodeAt(root, PROC_SYS);
-  if (sys?.kind === 'dir') mark(sys, '');
   const n = nodeAt(root, NEIGH);
   if (n?.kind === 'dir') n.passthrough = { source: neigh, rel: '' };
 }
@@ -109,9 +118,12 @@ export function createTree(config: unknown): FileTree {
   const root = dir({});
   for (const [p, make] of NODES) if (wanted.has(p)) place(root, p, make(ctx, values));
   for (const p of VIRTUAL_DIRS) if (wanted.has(p) && !nodeAt(root, p)) place(root, p, dir({}));
-  // Our own procfs: what the host mounted below its /proc/sys stays out of the pass-through.
-  const proc = `/proc/self/fd/${native.openPrivateProcfs()}`;
-  layProcSys(root, hostSysctls(`${proc}/sys`), neighDevices(`${proc}/sys/net/ipv4/neigh`), fs.existsSync);
+  // A procfs and a sysfs of our own: what the host mounted below them stays out of the pass-through.
+  // The procfs is writable for neigh (the container's own entries); nothing is written to the sysfs.
+  const proc = `/proc/self/fd/${native.openPrivateMount('proc', false)}`;
+  const sys = `/proc/self/fd/${native.openPrivateMount('sysfs', true)}`;
+  const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs), sysfs: hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs) };
+  layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`), fs.existsSync);
   return new SlottedTree(new StaticTree(root), LOAD_SLOTS, (c) => {
     const rec = callers.resolve(c.pid).container;
     return rec ? { uid: rec.uid, gid: rec.gid } : { uid: 0, gid: 0 };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dispatch, type DispatchOptions } from '../src/fuse/dispatch.js';
 import * as p from '../src/fuse/protocol.js';
-import { containerPerm } from '../src/nodes/proc/sys/host-sysctls.js';
+import { containerPerm } from '../src/nodes/host-passthrough.js';
 import { SlottedTree } from '../src/slotted-tree.js';
 import { DYNAMIC_BASE, dir, file, ROOT_INODE, StaticTree, type Caller, type PassthroughEntry, type PassthroughSource } from '../src/tree.js';
 
@@ -12,7 +12,8 @@ import { DYNAMIC_BASE, dir, file, ROOT_INODE, StaticTree, type Caller, type Pass
 type Fake = { [name: string]: string | Fake };
 function fakeSource(root: Fake, ttl = 0): PassthroughSource & { writes: string[]; lists: number } {
   const at = (rel: string): string | Fake | undefined => rel.split('/').filter(Boolean).reduce<string | Fake | undefined>((n, part) => (typeof n === 'object' ? n[part] : undefined), root);
-  const entryOf = (name: string, n: string | Fake): PassthroughEntry => ({ name, isDir: typeof n === 'object', perm: typeof n === 'object' ? 0o555 : 0o644 });
+  const entryOf = (name: string, n: string | Fake): PassthroughEntry =>
+    typeof n === 'string' && n.startsWith('->') ? { name, kind: 'symlink', perm: 0o777, target: n.slice(2) } : { name, kind: typeof n === 'object' ? 'dir' : 'file', perm: typeof n === 'object' ? 0o555 : 0o644 };
   const src = {
     name: 'fake',
     ttl,
@@ -39,7 +40,7 @@ function fakeSource(root: Fake, ttl = 0): PassthroughSource & { writes: string[]
 }
 
 const caller: Caller = { pid: 1, uid: 0, gid: 0 };
-const hostTree = (): Fake => ({ kernel: { panic: '0\n', random: { uuid: 'u\n' } }, vm: { swappiness: '60\n' } });
+const hostTree = (): Fake => ({ kernel: { panic: '0\n', random: { uuid: 'u\n' } }, vm: { swappiness: '60\n', link: '->../kernel/panic' } });
 function build(src: PassthroughSource): StaticTree {
   const sys = dir({ kernel: dir({ emulated: file(() => 'mine\n') }) });
   sys.passthrough = { source: src, rel: '' };
@@ -87,7 +88,7 @@ describe('pass-through directories', () => {
     const back = t.get(in3, caller)!;
     assert.equal(back.ino, in3);
     assert.equal(t.get(t.get(back.parent, caller)!.parent, caller)!.ino, walk('3', 'sys', 'kernel'));
-    assert.deepEqual(t.list(walk('3', 'sys', 'kernel', 'random'), caller), [{ name: 'uuid', ino: in3, isDir: false }]);
+    assert.deepEqual(t.list(walk('3', 'sys', 'kernel', 'random'), caller), [{ name: 'uuid', ino: in3, kind: 'file' }]);
   });
 
   it('the dispatcher uses the source\'s ttl, lists merged entries and writes through', () => {
@@ -123,6 +124,9 @@ describe('pass-through directories', () => {
     assert.equal(write('10'), 0);
     assert.equal(write('bad'), -22);
     assert.deepEqual(src.writes, ['vm/swappiness=10']);
+    const link = dispatch(req(p.Opcode.LOOKUP, vmIno, Buffer.from('link\0')), t, OPTS)!.subarray(16);
+    assert.equal(link.readUInt32LE(40 + 60) & 0o170000, p.S_IFLNK);
+    assert.equal(dispatch(req(p.Opcode.READLINK, link.readBigUInt64LE(0), Buffer.alloc(0)), t, OPTS)!.subarray(16).toString(), '../kernel/panic');
   });
 });
 

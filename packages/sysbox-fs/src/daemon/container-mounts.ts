@@ -3,12 +3,12 @@
 // create, before start: init is waiting, its rootfs and /proc, /sys are in place). Done this way
 // rather than as OCI mounts because runc 1.1 refuses bundle mounts under /proc outside its lxcfs
 // list (/proc/sys/...), and so that one mechanism also serves procfs/sysfs mounted later inside.
-// What goes where, and in which order, is proc-sys-layout.ts's.
+// What goes where, and in which order, is mount-layout.ts's.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as native from '@sysbox/native';
 import { errnoName } from '../errno-name.js';
-import type { VirtualBind } from '../proc-sys-layout.js';
+import type { VirtualBind } from '../mount-layout.js';
 
 export type { VirtualBind };
 

@@ -11,7 +11,7 @@ import { sampleOnce } from './load-sampler.js';
 import { Generation, pidNamespace, readRecords, removeRecord, writeRecord, type ContainerRecord } from '../container/record.js';
 import { containerUuid } from '../nodes/sys/product-uuid.js';
 import { bindVirtualFiles } from './container-mounts.js';
-import { inSlot, virtualBinds } from '../proc-sys-layout.js';
+import { inSlot, virtualBinds } from '../mount-layout.js';
 import { processStartTime } from '@sysbox/common/proc';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/;

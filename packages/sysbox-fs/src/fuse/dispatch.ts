@@ -64,6 +64,7 @@ function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner): p.Attr {
     const subdirs = Object.values(n.entries).filter((c) => c.kind === 'dir').length;
     return { ino: inode.ino, size: 0n, mode: p.S_IFDIR | (n.perm ?? 0o555), nlink: 2 + subdirs, uid, gid, time: opts.time };
   }
+  if (n.kind === 'symlink') return { ino: inode.ino, size: BigInt(Buffer.byteLength(n.target)), mode: p.S_IFLNK | 0o777, nlink: 1, uid, gid, time: opts.time };
   return { ino: inode.ino, size: BigInt(opts.fileSize), mode: p.S_IFREG | (n.perm ?? (n.write ? 0o644 : 0o444)), nlink: 1, uid, gid, time: opts.time };
 }
 
@@ -165,6 +166,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       const res = n.node.write(caller, Buffer.from(w.data));
       return typeof res === 'number' && res !== 0 ? fail(res) : ok(p.encodeWriteOut(w.size));
     }
+    case p.Opcode.READLINK: {
+      const n = node();
+      if (!n) return fail(E.ENOENT);
+      return n.node.kind === 'symlink' ? ok(Buffer.from(n.node.target, 'utf8')) : fail(E.EINVAL);
+    }
     case p.Opcode.OPENDIR: {
       const n = node();
       if (!n) return fail(E.ENOENT);
@@ -182,7 +188,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       ];
       // Listed afresh for each chunk: offsets stay valid as long as the listing does not change
       // between the calls of one readdir, as with any directory that changes while it is read.
-      for (const e of tree.list(n.ino, caller) ?? []) entries.push({ ino: e.ino, name: e.name, type: e.isDir ? p.DT_DIR : p.DT_REG });
+      for (const e of tree.list(n.ino, caller) ?? []) entries.push({ ino: e.ino, name: e.name, type: e.kind === 'dir' ? p.DT_DIR : e.kind === 'symlink' ? p.DT_LNK : p.DT_REG });
       return ok(p.packDirents(entries, Number(r.offset), r.size));
     }
     case p.Opcode.STATFS:

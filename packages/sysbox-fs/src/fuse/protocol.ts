@@ -68,9 +68,11 @@ export const FUSE_MAX_PAGES = 1 << 22;
 /** dirent types (DT_* from dirent.h), as the kernel expects in fuse_dirent.type. */
 export const DT_DIR = 4;
 export const DT_REG = 8;
+export const DT_LNK = 10;
 
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
 
 export const SIZES = {
   inHeader: 40,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { bindVirtualFiles } from '../daemon/container-mounts.js';
-import { inSlot, virtualBinds } from '../proc-sys-layout.js';
+import { inSlot, virtualBinds } from '../mount-layout.js';
 import { readRecords } from '../container/record.js';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
 import { decide, type MountCall } from './mount-policy.js';

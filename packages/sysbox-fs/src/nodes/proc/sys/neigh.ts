@@ -14,7 +14,7 @@ const MAX_VALUE = 4096;
 export function neighDevices(root: string): PassthroughSource {
   const at = (rel: string): string => (rel === '' ? root : `${root}/${rel}`);
   const list = (pid: number, rel: string): PassthroughEntry[] =>
-    native.listInNetns(pid, at(rel)).map(([name, isDir]) => ({ name, isDir, perm: isDir ? 0o555 : 0o644 }));
+    native.listInNetns(pid, at(rel)).map(([name, isDir]): PassthroughEntry => ({ name, kind: isDir ? 'dir' : 'file', perm: isDir ? 0o555 : 0o644 }));
   return {
     name: 'neigh',
     ttl: 0,
