@@ -20,16 +20,23 @@ async function lowerInside(c: string, file: string): Promise<void> {
   assert.equal(Number(fs.readFileSync(file, 'utf8')), host, 'host value not lowered');
 }
 
-describe('sysbox-fs: virtual /proc files', () => {
+/**
+ * For a describe block: a function that starts a busybox system container (named prefix-..., with
+ * the docker run options given) and returns its name; the block removes them all when done.
+ */
+function containers(prefix: string): (...args: string[]) => Promise<string> {
   const names: string[] = [];
   after(() => removeContainers(...names));
-
-  async function start(...args: string[]): Promise<string> {
-    const name = uniqueName('fs');
+  return async (...args) => {
+    const name = uniqueName(prefix);
     names.push(name);
     await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', name, ...args, BUSYBOX, 'sleep', '600');
     return name;
-  }
+  };
+}
+
+describe('sysbox-fs: virtual /proc files', () => {
+  const start = containers('fs');
 
   it('/proc/uptime counts from the container start, idle consistent with its CPUs', async () => {
     const c = await start();
@@ -99,15 +106,7 @@ describe('sysbox-fs: virtual /proc files', () => {
 });
 
 describe('sysbox-fs: emulated /proc/sys', () => {
-  const names: string[] = [];
-  after(() => removeContainers(...names));
-
-  async function start(): Promise<string> {
-    const name = uniqueName('sysctl');
-    names.push(name);
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', name, BUSYBOX, 'sleep', '600');
-    return name;
-  }
+  const start = containers('sysctl');
 
   it('a write inside is seen inside, not on the host nor in another container', async () => {
     const hostPanic = fs.readFileSync('/proc/sys/kernel/panic', 'utf8').trim();
@@ -155,15 +154,7 @@ describe('sysbox-fs: emulated /proc/sys', () => {
 });
 
 describe('sysbox-fs: the rest of /proc/sys', () => {
-  const names: string[] = [];
-  after(() => removeContainers(...names));
-
-  async function start(): Promise<string> {
-    const name = uniqueName('procsys');
-    names.push(name);
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', name, BUSYBOX, 'sleep', '600');
-    return name;
-  }
+  const start = containers('procsys');
 
   it('host-wide entries show as root\'s with what root inside may do, and keep the host\'s values', async () => {
     const c = await start();
@@ -225,13 +216,10 @@ describe('sysbox-fs: the rest of /proc/sys', () => {
 });
 
 describe('sysbox-fs: /sys/kernel and /sys/devices/virtual', () => {
-  const names: string[] = [];
-  after(() => removeContainers(...names));
+  const start = containers('sysdirs');
 
   it('show the host\'s entries as root\'s and read-only, symlinks included, and the container\'s own network devices', async () => {
-    const c = uniqueName('sysdirs');
-    names.push(c);
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, BUSYBOX, 'sleep', '600');
+    const c = await start();
     const thp = '/sys/kernel/mm/transparent_hugepage/enabled';
     const ls = await dockerOk('exec', c, 'ls', '-ln', thp, '/sys/devices/virtual/mem/null/dev');
     for (const line of ls.split('\n')) assert.match(line, /^-r--r--r--\s+\d+\s+0\s+0\s/, `root-owned, read-only: ${line}`);
@@ -252,13 +240,10 @@ describe('sysbox-fs: /sys/kernel and /sys/devices/virtual', () => {
 });
 
 describe('sysbox-fs: mount trapping', () => {
-  const names: string[] = [];
-  after(() => removeContainers(...names));
+  const start = containers('trap');
 
   it('a new procfs inside shows the virtual files; virtual files and read-only masks cannot be unmounted', async () => {
-    const c = uniqueName('trap');
-    names.push(c);
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, '--memory', '100m', BUSYBOX, 'sleep', '600');
+    const c = await start('--memory', '100m');
     const out = await dockerOk('exec', c, 'sh', '-c', 'echo 5 > /proc/sys/kernel/panic && mkdir -p /mnt/p && mount -t proc proc /mnt/p && cat /mnt/p/uptime && head -1 /mnt/p/meminfo && cat /mnt/p/sys/kernel/panic && ls /mnt/p/sys/net/ipv4/neigh && stat -c %u /mnt/p/sys/vm/swappiness');
     const [uptime, mem, panic, ...rest] = out.split('\n');
     assert.equal(panic, '5', 'the emulated value, in the new procfs too');
@@ -278,9 +263,7 @@ describe('sysbox-fs: mount trapping', () => {
   });
 
   it('a chroot mounting its own /proc gets the virtual files', async () => {
-    const c = uniqueName('chroot');
-    names.push(c);
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, '--memory', '96m', BUSYBOX, 'sleep', '600');
+    const c = await start('--memory', '96m');
     const out = await dockerOk('exec', c, 'sh', '-c', 'mkdir -p /jail/bin /jail/proc && cp /bin/busybox /jail/bin/ && chroot /jail /bin/busybox sh -c "/bin/busybox mount -t proc proc /proc && /bin/busybox head -1 /proc/meminfo"');
     assert.match(out, /^MemTotal:\s+98304 kB$/);
   });
