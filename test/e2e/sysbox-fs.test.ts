@@ -213,6 +213,19 @@ describe('sysbox-fs: the rest of /proc/sys', () => {
     }
     assert.equal(await dockerOk('exec', a, 'sysctl', '-n', 'net.ipv4.neigh.default.gc_thresh3'), fs.readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8').trim());
   });
+
+  it('a neighbour table limit written above the host\'s raises the host\'s (the table is shared)', async () => {
+    const c = await start();
+    const file = '/proc/sys/net/ipv4/neigh/default/gc_thresh3';
+    const host = fs.readFileSync(file, 'utf8');
+    try {
+      await dockerOk('exec', c, 'sh', '-c', `echo ${Number(host) + 1} > ${file}`);
+      assert.equal(Number(fs.readFileSync(file, 'utf8')), Number(host) + 1, 'host raised');
+      assert.equal(Number(await dockerOk('exec', c, 'cat', file)), Number(host) + 1);
+    } finally {
+      fs.writeFileSync(file, host);
+    }
+  });
 });
 
 describe('sysbox-fs: /sys/kernel and /sys/devices/virtual', () => {
