@@ -38,7 +38,7 @@ function isTreeConfig(c: unknown): c is TreeConfig {
 }
 
 /** Puts node at the slash-separated path below root, creating directories on the way. */
-function place(root: VirtualDir, relPath: string, node: VirtualNode): void {
+export function place(root: VirtualDir, relPath: string, node: VirtualNode): void {
   const parts = relPath.split('/');
   let d = root;
   for (const part of parts.slice(0, -1)) {
@@ -79,6 +79,15 @@ function nodeAt(root: VirtualDir, relPath: string): VirtualNode | undefined {
   return n;
 }
 
+/** What the host has at p: a directory, something else, or nothing. */
+function hostKind(p: string): 'dir' | 'file' | undefined {
+  try {
+    return fs.statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
 /** Seconds the kernel may cache names of host directories: new ones appear with a module or device. */
 const HOST_TTL: Record<CoveredDir['host'], number> = { procfs: 10, sysfs: 1 };
 
@@ -88,13 +97,14 @@ const HOST_TTL: Record<CoveredDir['host'], number> = { procfs: 10, sysfs: 1 };
  * (placeholders there: if one is ever uncovered, it shows nothing of the host's), and
  * net/ipv4/neigh into the caller's namespace's devices.
  */
-function layCovered(root: VirtualDir, hosts: Record<CoveredDir['host'], PassthroughSource>, neigh: PassthroughSource, exists: (p: string) => boolean): void {
+export function layCovered(root: VirtualDir, hosts: Record<CoveredDir['host'], PassthroughSource>, neigh: PassthroughSource, hostKind: (p: string) => 'dir' | 'file' | undefined): void {
   for (const c of COVERED) {
     const top = nodeAt(root, c.dir);
     if (top?.kind !== 'dir') continue;
     for (const o of c.originals) {
       const p = `${c.dir}/${o}`;
-      if (!nodeAt(root, p) && exists(`/${p}`)) place(root, p, fs.statSync(`/${p}`).isDirectory() ? dir({}) : file(() => ''));
+      const kind = nodeAt(root, p) ? undefined : hostKind(`/${p}`);
+      if (kind) place(root, p, kind === 'dir' ? dir({}) : file(() => ''));
     }
     // Below the fs root: proc/sys is "sys" in a procfs, sys/kernel is "kernel" in a sysfs.
     const base = c.dir.slice(c.dir.indexOf('/') + 1);
@@ -123,7 +133,7 @@ export function createTree(config: unknown): FileTree {
   const proc = `/proc/self/fd/${native.openPrivateMount('proc', false)}`;
   const sys = `/proc/self/fd/${native.openPrivateMount('sysfs', true)}`;
   const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs), sysfs: hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs) };
-  layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`), fs.existsSync);
+  layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`), hostKind);
   return new SlottedTree(new StaticTree(root), LOAD_SLOTS, (c) => {
     const rec = callers.resolve(c.pid).container;
     return rec ? { uid: rec.uid, gid: rec.gid } : { uid: 0, gid: 0 };

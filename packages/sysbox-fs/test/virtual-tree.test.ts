@@ -1,0 +1,69 @@
+// How the covered directories are laid out: pass-through from the host view at the same path, our
+// files winning, placeholders where the container's own entries go back. Includes a host with DMI
+// (product_uuid inside the covered /sys/devices/virtual), which this test machine lacks.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { layCovered, place } from '../src/virtual-tree.js';
+import { dir, file, ROOT_INODE, StaticTree, type Caller, type PassthroughSource } from '../src/tree.js';
+
+const caller: Caller = { pid: 1, uid: 0, gid: 0 };
+
+/** A source that has every name it is asked about: the dirs given, else a file whose content is its rel. */
+function echoSource(name: string, dirs: string[] = []): PassthroughSource {
+  return {
+    name,
+    ttl: 1,
+    list: () => [],
+    stat: (_c, rel) => ({ name: rel.split('/').pop()!, kind: dirs.includes(rel) ? 'dir' : 'file', perm: 0o444 }),
+    read: (_c, rel) => `${name}:${rel}`,
+  };
+}
+
+function walk(t: StaticTree, path: string): ReturnType<StaticTree['get']> {
+  let ino = ROOT_INODE;
+  for (const part of path.split('/')) {
+    const next = t.lookup(ino, part, caller);
+    if (!next) return undefined;
+    ino = next.ino;
+  }
+  return t.get(ino, caller);
+}
+
+const read = (t: StaticTree, path: string): string => {
+  const n = walk(t, path)?.node;
+  return n?.kind === 'file' ? String(n.read(caller)) : `(${n?.kind ?? 'none'})`;
+};
+
+describe('layCovered', () => {
+  const root = dir({});
+  place(root, 'proc/sys/kernel/panic', file(() => 'emulated'));
+  place(root, 'proc/sys/net/ipv4/neigh', dir({}));
+  place(root, 'sys/devices/virtual/dmi/id/product_uuid', file(() => 'uuid'));
+  place(root, 'sys/kernel', dir({}));
+  const hosts = { procfs: echoSource('procfs', ['sys/vm']), sysfs: echoSource('sysfs') };
+  const host: Record<string, 'dir' | 'file'> = { '/proc/sys/kernel/hostname': 'file', '/proc/sys/user': 'dir', '/sys/devices/virtual/net': 'dir' };
+  layCovered(root, hosts, echoSource('neigh'), (p) => host[p]);
+  const t = new StaticTree(root);
+
+  it('passes host entries through from the same path below the fs root; our files win', () => {
+    assert.equal(read(t, 'proc/sys/kernel/panic'), 'emulated');
+    assert.equal(read(t, 'proc/sys/kernel/core_pattern'), 'procfs:sys/kernel/core_pattern');
+    assert.equal(read(t, 'proc/sys/vm/swappiness'), 'procfs:sys/vm/swappiness');
+    assert.equal(read(t, 'sys/kernel/uevent_seqnum'), 'sysfs:kernel/uevent_seqnum');
+    assert.equal(read(t, 'sys/devices/virtual/dmi/id/product_uuid'), 'uuid', 'ours, inside the covered directory');
+    assert.equal(read(t, 'sys/devices/virtual/dmi/id/product_name'), 'sysfs:devices/virtual/dmi/id/product_name', 'the host\'s beside it');
+  });
+
+  it('leaves empty placeholders where the container\'s own entries go back, and none for what the host lacks', () => {
+    assert.equal(read(t, 'proc/sys/kernel/hostname'), '');
+    assert.equal(walk(t, 'proc/sys/user')?.node.kind, 'dir');
+    assert.equal(read(t, 'proc/sys/user/max_user_namespaces'), '(none)', 'nothing of the host\'s under a placeholder');
+    assert.equal(read(t, 'sys/devices/virtual/net/lo'), '(none)');
+    assert.equal(read(t, 'proc/sys/net/core/somaxconn'), '(none)', 'net is the container\'s: no pass-through');
+    assert.equal(read(t, 'proc/sys/kernel/shmmax'), 'procfs:sys/kernel/shmmax', 'a namespaced entry the host lacks gets no placeholder');
+  });
+
+  it('serves net/ipv4/neigh from the caller\'s namespace', () => {
+    assert.equal(read(t, 'proc/sys/net/ipv4/neigh/eth0'), 'neigh:eth0');
+  });
+});
