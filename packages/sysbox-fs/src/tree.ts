@@ -116,6 +116,8 @@ const DYNAMIC_MASK = (1n << DYNAMIC_BITS) - 1n;
 const RECOVERY_WALK_LIMIT = 20000;
 /** Pass-through inodes a worker keeps before starting afresh. */
 const DYNAMIC_KEPT = 50000;
+/** A walk that did not find an inode is not repeated for it within this many ms (it is likely gone). */
+const UNFOUND_MS = 10_000;
 
 /** FNV-1a, 64 bits: stable across processes, which is all it is for. */
 function hash64(text: string): bigint {
@@ -136,6 +138,8 @@ export class StaticTree implements FileTree {
   private readonly dynamic = new Map<bigint, Inode>();
   /** Static directories with a pass-through, where a recovery walk starts. */
   private readonly passthroughRoots: Inode[] = [];
+  /** Inodes a walk did not find, and when: an entry that is gone must not cost a walk per request. */
+  private readonly unfound = new Map<bigint, number>();
 
   constructor(root: VirtualDir) {
     this.add(root, ROOT_INODE);
@@ -149,8 +153,15 @@ export class StaticTree implements FileTree {
   get(ino: bigint, caller?: Caller): Inode | undefined {
     const hit = this.find(ino);
     if (hit || ino < DYNAMIC_BASE || !caller) return hit;
+    const now = performance.now();
+    if (now - (this.unfound.get(ino) ?? -Infinity) < UNFOUND_MS) return undefined;
     this.walkPassthroughs(caller, ino);
-    return this.find(ino);
+    const found = this.find(ino);
+    if (!found) {
+      if (this.unfound.size >= DYNAMIC_KEPT) this.unfound.clear();
+      this.unfound.set(ino, now);
+    }
+    return found;
   }
 
   lookup(parent: bigint, name: string, caller?: Caller): Inode | undefined {

@@ -77,6 +77,13 @@ describe('pass-through directories', () => {
     assert.equal(found.node.kind === 'file' && found.node.read(caller), 'u\n');
     assert.equal(found.parent, uuid.parent);
     assert.ok(src.lists >= 2);
+    // One that is nowhere costs one walk, not one per request.
+    const before = src.lists;
+    assert.equal(b.get(uuid.ino + 1n, caller), undefined);
+    const walked = src.lists - before;
+    assert.ok(walked > 0);
+    assert.equal(b.get(uuid.ino + 1n, caller), undefined);
+    assert.equal(src.lists - before, walked, 'no second walk for it');
   });
 
   it('slots carry pass-through inodes apart and back, parents included', () => {
