@@ -94,8 +94,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   const ok = (b?: Buffer): Buffer => p.reply(h.unique, b);
   const caller = { pid: h.pid, uid: h.uid, gid: h.gid };
   const node = (): Inode | undefined => tree.get(h.nodeid, caller);
-  // Never longer than the session's: attributes carry the caller's owner (see FileTree.owner).
-  const attrTtl = (n: Inode): number => Math.min(n.ttl ?? opts.attrTimeout, opts.attrTimeout);
+  // Attributes carry the caller's owner (FileTree.owner), but access is judged per request from a
+  // fresh owner (permits()), so cached attributes only affect what stat shows: a pass-through entry's
+  // may be cached for its source's ttl (a host process looking into a slot can leave it showing
+  // host root there for that long), which saves a GETATTR per stat in a walk of /sys/kernel.
+  const attrTtl = (n: Inode): number => n.ttl ?? opts.attrTimeout;
   const mayAccess = (n: Inode, mask: number): boolean => {
     const owner = ownerFor(tree, h);
     return permits(attrOf(n, opts, owner).mode, owner, h, mask);
