@@ -102,8 +102,9 @@ export interface FileTree {
   /** Total inodes, reported by STATFS. */
   readonly size: number;
   /**
-   * Host uid/gid every node shows to this caller (default root). Per caller, so use a zero attr
-   * timeout: the kernel caches attributes per inode, not per reader.
+   * Host uid/gid every node shows to this caller (default root), and judges its access by (dispatch's
+   * permits(), asked afresh per request). The kernel caches attributes per inode, not per reader, so
+   * what stat shows is the last asker's until the attribute timeout: zero for the static tree.
    */
   owner?(caller: Caller): { uid: number; gid: number };
 }
