@@ -3,22 +3,20 @@
 // kernel sendfile()/splice() (busybox cat) read FUSE files through that cache even with
 // FOPEN_DIRECT_IO; with inodes shared by all containers, one container could be handed a page
 // rendered for another. Contents are still computed from the caller's pid, never from the slot.
-// Inode numbers: the root is 1; slot s's copy of static base inode i is 1 + s * base.size + i, and
-// of pass-through base inode DYNAMIC_BASE + h it is SLOTTED_DYNAMIC_BASE + s * 2^DYNAMIC_BITS + h.
+// Inode numbers: the root is 1; slot s's copy of base inode HASHED_BASE + h (tree.ts) is
+// SLOTTED_BASE + s * 2^HASH_BITS + h, and of the base root SLOTTED_BASE + s * 2^HASH_BITS (h is
+// never 0).
 import type { Caller, FileTree, Inode, Listed } from './tree.js';
-import { DYNAMIC_BASE, DYNAMIC_BITS, dir, ROOT_INODE } from './tree.js';
+import { HASHED_BASE, HASH_BITS, HASH_MASK, dir, ROOT_INODE } from './tree.js';
 
-const SLOTTED_DYNAMIC_BASE = 1n << 62n;
-const DYNAMIC_MASK = (1n << DYNAMIC_BITS) - 1n;
+const SLOTTED_BASE = 1n << 62n;
 
 export class SlottedTree implements FileTree {
   private readonly root: Inode = { ino: ROOT_INODE, parent: ROOT_INODE, node: dir({}), children: new Map() };
   private readonly cache = new Map<bigint, Inode>();
-  private readonly n: bigint;
 
   constructor(private readonly base: FileTree, private readonly slots: number, readonly owner?: (caller: Caller) => { uid: number; gid: number }) {
-    this.n = BigInt(base.size);
-    if (BigInt(slots) << DYNAMIC_BITS >= SLOTTED_DYNAMIC_BASE) throw new Error(`${slots} slots do not fit the inode layout`);
+    if (BigInt(slots) << HASH_BITS >= SLOTTED_BASE) throw new Error(`${slots} slots do not fit the inode layout`);
   }
 
   get size(): number {
@@ -27,18 +25,15 @@ export class SlottedTree implements FileTree {
 
   /** Slot s's number for base inode b. */
   private up(b: bigint, slot: bigint): bigint {
-    return b >= DYNAMIC_BASE ? SLOTTED_DYNAMIC_BASE + (slot << DYNAMIC_BITS) + (b - DYNAMIC_BASE) : 1n + slot * this.n + b;
+    return SLOTTED_BASE + (slot << HASH_BITS) + (b === ROOT_INODE ? 0n : b - HASHED_BASE);
   }
 
-  /** The slot and base inode of ino (not the root), or undefined if ino is no slot's. */
+  /** The slot and base inode of ino (not the mount's root), or undefined if ino is no slot's. */
   private down(ino: bigint): { slot: bigint; b: bigint } | undefined {
-    if (ino >= SLOTTED_DYNAMIC_BASE) {
-      const slot = (ino - SLOTTED_DYNAMIC_BASE) >> DYNAMIC_BITS;
-      return slot < BigInt(this.slots) ? { slot, b: DYNAMIC_BASE + ((ino - SLOTTED_DYNAMIC_BASE) & DYNAMIC_MASK) } : undefined;
-    }
-    if (ino < 2n) return undefined;
-    const slot = (ino - 2n) / this.n;
-    return slot < BigInt(this.slots) ? { slot, b: ino - 1n - slot * this.n } : undefined;
+    if (ino < SLOTTED_BASE) return undefined;
+    const slot = (ino - SLOTTED_BASE) >> HASH_BITS;
+    const h = (ino - SLOTTED_BASE) & HASH_MASK;
+    return slot < BigInt(this.slots) ? { slot, b: h === 0n ? ROOT_INODE : HASHED_BASE + h } : undefined;
   }
 
   get(ino: bigint, caller?: Caller): Inode | undefined {
@@ -56,7 +51,7 @@ export class SlottedTree implements FileTree {
       ...(b.children ? { children: new Map([...b.children].map(([name, c]) => [name, this.up(c, d.slot)])) } : {}),
     };
     // Pass-through inodes change (a worker may relearn them), so only static ones are kept.
-    if (b.ino < DYNAMIC_BASE) this.cache.set(ino, inode);
+    if (b.ttl === undefined) this.cache.set(ino, inode);
     return inode;
   }
 

@@ -3,9 +3,11 @@
 // pass-through directories whose entries are found per request (a host directory as the caller's
 // namespaces show it, see PassthroughSource).
 // Every worker thread builds its own copy from the same module and config and they share no
-// memory, so inode numbers must come from what every worker knows alike: static ones are assigned
-// depth-first in declaration order, pass-through ones are a hash of the entry's path (a worker
-// asked about one it has not seen walks the pass-through directories to find it).
+// memory, so inode numbers must come from what every worker knows alike: each is a hash of the
+// node's path (static nodes) or of its source and path (pass-through entries; a worker asked about
+// one it has not seen walks the pass-through directories to find it). Numbers so made also survive
+// a new version of the tree: a daemon restarted after an upgrade adopts a FUSE connection whose
+// kernel still holds the old numbers, and a node keeps its number as long as it keeps its path.
 import type { Caller } from './fuse/protocol.js';
 
 export type { Caller };
@@ -109,10 +111,10 @@ export interface FileTree {
   owner?(caller: Caller): { uid: number; gid: number };
 }
 
-/** Pass-through inode numbers: DYNAMIC_BASE + a DYNAMIC_BITS-bit hash of (source name, rel). */
-export const DYNAMIC_BASE = 1n << 61n;
-export const DYNAMIC_BITS = 40n;
-const DYNAMIC_MASK = (1n << DYNAMIC_BITS) - 1n;
+/** Every inode but the root is HASHED_BASE + a non-zero HASH_BITS-bit hash (1 in 10^6 odds of a clash among 1000s). */
+export const HASHED_BASE = 1n << 61n;
+export const HASH_BITS = 40n;
+export const HASH_MASK = (1n << HASH_BITS) - 1n;
 /** Entries a worker walks, at most, to find a pass-through inode it has not seen. */
 const RECOVERY_WALK_LIMIT = 20000;
 /** Pass-through inodes a worker keeps before starting afresh. */
@@ -127,9 +129,13 @@ function hash64(text: string): bigint {
   return h;
 }
 
-export function passthroughIno(source: PassthroughSource, rel: string): bigint {
-  return DYNAMIC_BASE + (hash64(`${source.name}\0${rel}`) & DYNAMIC_MASK);
+function hashedIno(key: string): bigint {
+  return HASHED_BASE + ((hash64(key) & HASH_MASK) || 1n);
 }
+
+export const passthroughIno = (source: PassthroughSource, rel: string): bigint => hashedIno(`${source.name}\0${rel}`);
+/** A static node's number, from its slash-separated path below the root. */
+export const staticIno = (path: string): bigint => hashedIno(`\0static\0${path}`);
 
 const join = (rel: string, name: string): string => (rel === '' ? name : `${rel}/${name}`);
 
@@ -143,7 +149,7 @@ export class StaticTree implements FileTree {
   private readonly unfound = new Map<bigint, number>();
 
   constructor(root: VirtualDir) {
-    this.add(root, ROOT_INODE);
+    this.add(root, ROOT_INODE, '');
   }
 
   /** Static inodes only: SlottedTree lays slots out by it, so it never changes. */
@@ -153,7 +159,7 @@ export class StaticTree implements FileTree {
 
   get(ino: bigint, caller?: Caller): Inode | undefined {
     const hit = this.find(ino);
-    if (hit || ino < DYNAMIC_BASE || !caller) return hit;
+    if (hit || !caller || this.passthroughRoots.length === 0) return hit;
     const now = performance.now();
     if (now - (this.unfound.get(ino) ?? -Infinity) < UNFOUND_MS) return undefined;
     this.walkPassthroughs(caller, ino);
@@ -181,7 +187,7 @@ export class StaticTree implements FileTree {
   }
 
   private find(ino: bigint): Inode | undefined {
-    return ino < DYNAMIC_BASE ? this.inodes.get(ino) : this.dynamic.get(ino);
+    return this.inodes.get(ino) ?? this.dynamic.get(ino);
   }
 
   private listInode(d: Inode, caller: Caller): Listed[] | undefined {
@@ -231,8 +237,9 @@ export class StaticTree implements FileTree {
     }
   }
 
-  private add(node: VirtualNode, parent: bigint): bigint {
-    const ino = BigInt(this.inodes.size + 1);
+  private add(node: VirtualNode, parent: bigint, path: string): bigint {
+    const ino = path === '' ? ROOT_INODE : staticIno(path);
+    if (this.inodes.has(ino)) throw new Error(`virtual tree: ${path} has the same inode number as another node`);
     const inode: Inode = { ino, parent, node };
     this.inodes.set(ino, inode);
     if (node.kind === 'dir') {
@@ -240,7 +247,7 @@ export class StaticTree implements FileTree {
       inode.children = new Map();
       for (const [name, child] of Object.entries(node.entries)) {
         if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new Error(`invalid virtual file name ${JSON.stringify(name)}`);
-        inode.children.set(name, this.add(child, ino));
+        inode.children.set(name, this.add(child, ino, path === '' ? name : `${path}/${name}`));
       }
     }
     return ino;

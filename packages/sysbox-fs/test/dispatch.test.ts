@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dispatch, type DispatchOptions } from '../src/fuse/dispatch.js';
 import * as p from '../src/fuse/protocol.js';
-import { dir, file, StaticTree } from '../src/tree.js';
+import { dir, file, staticIno, StaticTree } from '../src/tree.js';
 
 const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: 1700000000 };
 let written = '';
@@ -29,12 +29,19 @@ function readIn(offset: number, size: number): Buffer {
   return b;
 }
 
+const HELLO = staticIno('hello');
+const D = staticIno('d');
+const W = staticIno('d/w');
+
 describe('dispatch over a StaticTree', () => {
-  it('numbers inodes depth-first from the root (1), the same in every worker', () => {
-    assert.equal(tree.lookup(1n, 'hello')?.ino, 2n);
-    assert.equal(tree.lookup(1n, 'd')?.ino, 3n);
-    assert.equal(tree.lookup(3n, 'w')?.ino, 4n);
-    assert.equal(tree.get(4n)?.parent, 3n);
+  it('numbers inodes by their path: the same in every worker, and in a tree that gained a node', () => {
+    assert.equal(tree.lookup(1n, 'hello')?.ino, HELLO);
+    assert.equal(tree.lookup(1n, 'd')?.ino, D);
+    assert.equal(tree.lookup(D, 'w')?.ino, W);
+    assert.equal(tree.get(W)?.parent, D);
+    const grown = new StaticTree(dir({ first: file(() => ''), d: dir({ v: file(() => ''), w: file(() => '') }), hello: file(() => '') }));
+    assert.equal(grown.lookup(D, 'w')?.ino, W, 'a node before it in the declaration does not renumber it');
+    assert.equal(grown.lookup(1n, 'hello')?.ino, HELLO);
   });
 
   it('LOOKUP answers an entry with long timeouts and size 4096; a missing name is a cached negative entry', () => {
@@ -42,7 +49,7 @@ describe('dispatch over a StaticTree', () => {
     assert.equal(errorOf(r), 0);
     const e = bodyOf(r);
     assert.equal(e.length, 128);
-    assert.equal(e.readBigUInt64LE(0), 2n);
+    assert.equal(e.readBigUInt64LE(0), HELLO);
     assert.equal(e.readBigUInt64LE(16), 86400n);
     assert.equal(e.readBigUInt64LE(40 + 8), 4096n);
     assert.equal(e.readUInt32LE(40 + 60), p.S_IFREG | 0o444);
@@ -53,26 +60,26 @@ describe('dispatch over a StaticTree', () => {
 
   it('OPEN gives DIRECT_IO|NOFLUSH; writing a read-only file or opening a dir fails', () => {
     const wr = Buffer.alloc(8); wr.writeUInt32LE(1, 0); // O_WRONLY
-    assert.equal(bodyOf(dispatch(req(p.Opcode.OPEN, 2n, Buffer.alloc(8)), tree, OPTS)).readUInt32LE(8), p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH);
-    assert.equal(errorOf(dispatch(req(p.Opcode.OPEN, 2n, wr), tree, OPTS)), -13);
-    assert.equal(errorOf(dispatch(req(p.Opcode.OPEN, 4n, wr), tree, OPTS)), 0);
-    assert.equal(errorOf(dispatch(req(p.Opcode.OPEN, 3n, Buffer.alloc(8)), tree, OPTS)), -21);
+    assert.equal(bodyOf(dispatch(req(p.Opcode.OPEN, HELLO, Buffer.alloc(8)), tree, OPTS)).readUInt32LE(8), p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH);
+    assert.equal(errorOf(dispatch(req(p.Opcode.OPEN, HELLO, wr), tree, OPTS)), -13);
+    assert.equal(errorOf(dispatch(req(p.Opcode.OPEN, W, wr), tree, OPTS)), 0);
+    assert.equal(errorOf(dispatch(req(p.Opcode.OPEN, D, Buffer.alloc(8)), tree, OPTS)), -21);
   });
 
   it('READ computes content for the caller pid and honours offset and size', () => {
-    assert.equal(bodyOf(dispatch(req(p.Opcode.READ, 2n, readIn(0, 4096), 1234), tree, OPTS)).toString(), 'hello 1234\n');
-    assert.equal(bodyOf(dispatch(req(p.Opcode.READ, 2n, readIn(6, 2), 1234), tree, OPTS)).toString(), '12');
-    assert.equal(bodyOf(dispatch(req(p.Opcode.READ, 2n, readIn(100, 10)), tree, OPTS)).length, 0);
+    assert.equal(bodyOf(dispatch(req(p.Opcode.READ, HELLO, readIn(0, 4096), 1234), tree, OPTS)).toString(), 'hello 1234\n');
+    assert.equal(bodyOf(dispatch(req(p.Opcode.READ, HELLO, readIn(6, 2), 1234), tree, OPTS)).toString(), '12');
+    assert.equal(bodyOf(dispatch(req(p.Opcode.READ, HELLO, readIn(100, 10)), tree, OPTS)).length, 0);
   });
 
   it('WRITE hands the bytes to the file and acknowledges their count; SETATTR size is accepted', () => {
     const w = Buffer.alloc(40 + 2); w.writeUInt32LE(2, 16); w.write('5\n', 40);
-    assert.equal(bodyOf(dispatch(req(p.Opcode.WRITE, 4n, w), tree, OPTS)).readUInt32LE(0), 2);
+    assert.equal(bodyOf(dispatch(req(p.Opcode.WRITE, W, w), tree, OPTS)).readUInt32LE(0), 2);
     assert.equal(written, '5\n');
-    assert.equal(errorOf(dispatch(req(p.Opcode.WRITE, 2n, w), tree, OPTS)), -13);
+    assert.equal(errorOf(dispatch(req(p.Opcode.WRITE, HELLO, w), tree, OPTS)), -13);
     const s = Buffer.alloc(88); s.writeUInt32LE(p.FATTR_SIZE, 0);
-    assert.equal(bodyOf(dispatch(req(p.Opcode.SETATTR, 4n, s), tree, OPTS)).length, 104);
-    assert.equal(errorOf(dispatch(req(p.Opcode.SETATTR, 2n, s), tree, OPTS)), -13);
+    assert.equal(bodyOf(dispatch(req(p.Opcode.SETATTR, W, s), tree, OPTS)).length, 104);
+    assert.equal(errorOf(dispatch(req(p.Opcode.SETATTR, HELLO, s), tree, OPTS)), -13);
   });
 
   it('READDIR lists . .. and children with their types', () => {
@@ -87,11 +94,11 @@ describe('dispatch over a StaticTree', () => {
   });
 
   it('no reply to FORGET/INTERRUPT; ENOSYS for unknown opcodes; EINVAL for a short body', () => {
-    assert.equal(dispatch(req(p.Opcode.FORGET, 2n, Buffer.alloc(8)), tree, OPTS), undefined);
+    assert.equal(dispatch(req(p.Opcode.FORGET, HELLO, Buffer.alloc(8)), tree, OPTS), undefined);
     assert.equal(dispatch(req(p.Opcode.INTERRUPT, 0n, Buffer.alloc(8)), tree, OPTS), undefined);
-    assert.equal(errorOf(dispatch(req(p.Opcode.GETXATTR, 2n, Buffer.alloc(8)), tree, OPTS)), -38);
-    assert.equal(errorOf(dispatch(req(p.Opcode.READ, 2n, Buffer.alloc(4)), tree, OPTS)), -22);
-    assert.equal(dispatch(req(p.Opcode.RELEASE, 2n, Buffer.alloc(24)), tree, OPTS)!.length, 16);
+    assert.equal(errorOf(dispatch(req(p.Opcode.GETXATTR, HELLO, Buffer.alloc(8)), tree, OPTS)), -38);
+    assert.equal(errorOf(dispatch(req(p.Opcode.READ, HELLO, Buffer.alloc(4)), tree, OPTS)), -22);
+    assert.equal(dispatch(req(p.Opcode.RELEASE, HELLO, Buffer.alloc(24)), tree, OPTS)!.length, 16);
   });
 
   it('judges access by the owner, group and other bits, host root excepted, with no override for the owner', () => {
@@ -108,7 +115,7 @@ describe('dispatch over a StaticTree', () => {
       return errorOf(dispatch(r, owned, OPTS));
     };
     const open = (flags: number): Buffer => { const b = Buffer.alloc(8); b.writeUInt32LE(flags, 0); return b; };
-    const [rw, hidden, closed] = [2n, 3n, 4n];
+    const [rw, hidden, closed] = [staticIno('rw'), staticIno('hidden'), staticIno('closed')];
     assert.equal(as(p.Opcode.OPEN, rw, open(1), 1000), 0, 'owner writes');
     assert.equal(as(p.Opcode.OPEN, rw, open(1), 1001), -13, 'others do not');
     assert.equal(as(p.Opcode.OPEN, rw, open(0), 1001), 0, 'others read');

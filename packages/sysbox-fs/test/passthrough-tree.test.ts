@@ -6,7 +6,7 @@ import { dispatch, type DispatchOptions } from '../src/fuse/dispatch.js';
 import * as p from '../src/fuse/protocol.js';
 import { containerPerm } from '../src/nodes/host-passthrough.js';
 import { SlottedTree } from '../src/slotted-tree.js';
-import { DYNAMIC_BASE, dir, file, ROOT_INODE, StaticTree, type Caller, type PassthroughEntry, type PassthroughSource } from '../src/tree.js';
+import { dir, file, passthroughIno, ROOT_INODE, staticIno, StaticTree, type Caller, type PassthroughEntry, type PassthroughSource } from '../src/tree.js';
 
 /** A source over an in-memory tree: a string is a file's content, an object a directory. */
 type Fake = { [name: string]: string | Fake };
@@ -51,13 +51,14 @@ function build(src: PassthroughSource): StaticTree {
 
 describe('pass-through directories', () => {
   it('static entries win; the source fills in the rest with hashed inode numbers', () => {
-    const t = build(fakeSource(hostTree()));
+    const src = fakeSource(hostTree());
+    const t = build(src);
     const sys = t.lookup(ROOT_INODE, 'sys')!;
     const kernel = t.lookup(sys.ino, 'kernel', caller)!;
-    assert.ok(kernel.ino < DYNAMIC_BASE, 'kernel is the static directory');
+    assert.equal(kernel.ino, staticIno('sys/kernel'), 'kernel is the static directory');
     assert.equal(t.lookup(kernel.ino, 'emulated', caller)!.node.kind, 'file');
     const panic = t.lookup(kernel.ino, 'panic', caller)!;
-    assert.ok(panic.ino >= DYNAMIC_BASE);
+    assert.equal(panic.ino, passthroughIno(src, 'kernel/panic'), 'numbered by source and path');
     assert.equal(panic.parent, kernel.ino);
     assert.equal(panic.node.kind === 'file' && panic.node.read(caller), '0\n');
     assert.equal(t.lookup(kernel.ino, 'nope', caller), undefined);

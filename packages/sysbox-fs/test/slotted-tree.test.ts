@@ -25,5 +25,6 @@ describe('SlottedTree', () => {
     const t = new SlottedTree(base, 8);
     for (const name of ['8', '-1', '01', 'proc', '1e3']) assert.equal(t.lookup(ROOT_INODE, name), undefined, name);
     assert.equal(t.get(BigInt(t.size + 1)), undefined);
+    assert.equal(t.get((1n << 62n) + (8n << 40n)), undefined, 'slot 8 of 8');
   });
 });
