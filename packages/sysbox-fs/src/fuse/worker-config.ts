@@ -24,6 +24,16 @@ export interface WorkerConfig {
   shrunkInodes: SharedArrayBuffer;
 }
 
+/**
+ * The byte of shrunkInodes (size bytes) for inode ino. Inode numbers are 2^62 + slot·2^40 + a
+ * 40-bit hash (slotted-tree.ts): Number() would round away their low bits and a plain modulo drop
+ * the slot, so one file's inodes in every container would share a byte, and one container's OPEN
+ * would clear the mark another's short READ set. The slot is folded into the hash's low bits.
+ */
+export function shrunkIndex(ino: bigint, size: number): number {
+  return Number((ino ^ (ino >> 40n)) % BigInt(size));
+}
+
 /** Slots of WorkerConfig.control. */
 export const Control = {
   /** 1 while the leader sleeps in poll (nothing to do); helpers then sleep without a timeout. */

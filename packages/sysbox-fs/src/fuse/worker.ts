@@ -19,7 +19,7 @@ import { dispatch } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
 import { Opcode, notifyStore } from './protocol.js';
 import { errnoName } from '../errno-name.js';
-import { Control, loadTree, type WorkerConfig, type WorkerMessage } from './worker-config.js';
+import { Control, loadTree, shrunkIndex, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 import type { FileTree } from '../tree.js';
 
 function post(msg: WorkerMessage): void {
@@ -91,10 +91,10 @@ class Server {
     // touched, so no page lock is taken).
     const opcode = buf.readUInt32LE(4);
     if (opcode === Opcode.READ && n >= 64 && buf.readUInt32LE(56) === PAGE && buf.readUInt32LE(48) % PAGE === 0) {
-      Atomics.store(this.shrunk, Number(buf.readBigUInt64LE(16)) % this.shrunk.length, 1);
+      Atomics.store(this.shrunk, shrunkIndex(buf.readBigUInt64LE(16), this.shrunk.length), 1);
     } else if (opcode === Opcode.OPEN && reply.readInt32LE(4) === 0) {
       const ino = buf.readBigUInt64LE(16);
-      if (Atomics.exchange(this.shrunk, Number(ino) % this.shrunk.length, 0) === 1) {
+      if (Atomics.exchange(this.shrunk, shrunkIndex(ino, this.shrunk.length), 0) === 1) {
         try { fs.writeSync(cfg.fd, notifyStore(ino, BigInt(cfg.dispatch.fileSize))); } catch { /* inode not cached */ }
       }
     }
