@@ -3,7 +3,7 @@
 import { constants as fsc } from 'node:fs';
 import { constants as osc } from 'node:os';
 import * as p from './protocol.js';
-import type { FileTree, Inode } from '../tree.js';
+import type { Caller, FileTree, Inode, VirtualNode } from '../tree.js';
 import type { RenderCache } from './render-cache.js';
 
 export interface DispatchOptions {
@@ -34,8 +34,8 @@ type Owner = { uid: number; gid: number };
 const ROOT: Owner = { uid: 0, gid: 0 };
 
 /** Who owns the tree as this caller sees it (a container's root, so that inside it shows as root). */
-function ownerFor(tree: FileTree, h: p.InHeader): Owner {
-  return tree.owner ? tree.owner({ pid: h.pid, uid: h.uid, gid: h.gid }) : ROOT;
+function ownerFor(tree: FileTree, caller: Caller): Owner {
+  return tree.owner ? tree.owner(caller) : ROOT;
 }
 
 /**
@@ -43,8 +43,8 @@ function ownerFor(tree: FileTree, h: p.InHeader): Owner {
  * group or other bits, as the kernel's default_permissions would judge, except that a container's
  * root gets no CAP_DAC_OVERRIDE here: the mode shown is exactly what it may do (a host setting
  * only the host's root may read shows as 0000). Host root (uid 0) may do anything. Judged here
- * rather than with default_permissions, which would cost a GETATTR round trip per open, attributes
- * never being cached (they carry the caller's owner).
+ * rather than with default_permissions, which would cost a GETATTR round trip per open, the static
+ * tree's attributes never being cached (they carry the caller's owner).
  */
 export function permits(mode: number, owner: Owner, h: p.InHeader, mask: number): boolean {
   if (h.uid === 0) return true;
@@ -56,16 +56,24 @@ function isWritable(inode: Inode): boolean {
   return inode.node.kind === 'file' && inode.node.write !== undefined;
 }
 
+/** File type and permission bits. */
+function modeOf(n: VirtualNode): number {
+  if (n.kind === 'dir') return p.S_IFDIR | (n.perm ?? 0o555);
+  if (n.kind === 'symlink') return p.S_IFLNK | 0o777;
+  return p.S_IFREG | (n.perm ?? (n.write ? 0o644 : 0o444));
+}
+
 function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner): p.Attr {
   const n = inode.node;
   const { uid, gid } = owner;
+  const mode = modeOf(n);
   if (n.kind === 'dir') {
     // Like a real directory: its own name, '.', and each subdirectory's '..'.
     const subdirs = Object.values(n.entries).filter((c) => c.kind === 'dir').length;
-    return { ino: inode.ino, size: 0n, mode: p.S_IFDIR | (n.perm ?? 0o555), nlink: 2 + subdirs, uid, gid, time: opts.time };
+    return { ino: inode.ino, size: 0n, mode, nlink: 2 + subdirs, uid, gid, time: opts.time };
   }
-  if (n.kind === 'symlink') return { ino: inode.ino, size: BigInt(Buffer.byteLength(n.target)), mode: p.S_IFLNK | 0o777, nlink: 1, uid, gid, time: opts.time };
-  return { ino: inode.ino, size: BigInt(opts.fileSize), mode: p.S_IFREG | (n.perm ?? (n.write ? 0o644 : 0o444)), nlink: 1, uid, gid, time: opts.time };
+  if (n.kind === 'symlink') return { ino: inode.ino, size: BigInt(Buffer.byteLength(n.target)), mode, nlink: 1, uid, gid, time: opts.time };
+  return { ino: inode.ino, size: BigInt(opts.fileSize), mode, nlink: 1, uid, gid, time: opts.time };
 }
 
 /** Handler exceptions become EIO, or their own errno if they carry one (e.g. a rethrown fs error). */
@@ -92,17 +100,14 @@ export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions, cac
 function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache): Buffer {
   const fail = (errno: number): Buffer => p.replyError(h.unique, errno);
   const ok = (b?: Buffer): Buffer => p.reply(h.unique, b);
-  const caller = { pid: h.pid, uid: h.uid, gid: h.gid };
+  const caller: Caller = { pid: h.pid, uid: h.uid, gid: h.gid };
   const node = (): Inode | undefined => tree.get(h.nodeid, caller);
   // Attributes carry the caller's owner (FileTree.owner), but access is judged per request from a
   // fresh owner (permits()), so cached attributes only affect what stat shows: a pass-through entry's
   // may be cached for its source's ttl (a host process looking into a slot can leave it showing
   // host root there for that long), which saves a GETATTR per stat in a walk of /sys/kernel.
   const attrTtl = (n: Inode): number => n.ttl ?? opts.attrTimeout;
-  const mayAccess = (n: Inode, mask: number): boolean => {
-    const owner = ownerFor(tree, h);
-    return permits(attrOf(n, opts, owner).mode, owner, h, mask);
-  };
+  const mayAccess = (n: Inode, mask: number): boolean => permits(modeOf(n.node), ownerFor(tree, caller), h, mask);
 
   switch (h.opcode) {
     case p.Opcode.LOOKUP: {
@@ -115,11 +120,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         const ttl = parent.node.kind === 'dir' && parent.node.passthrough ? parent.node.passthrough.source.ttl : opts.entryTimeout;
         return ok(p.encodeEntryOut({ nodeid: 0n, entryTimeout: ttl, attrTimeout: 0, attr: { ino: 0n, size: 0n, mode: 0, nlink: 0, uid: 0, gid: 0, time: 0 } }));
       }
-      return ok(p.encodeEntryOut({ nodeid: child.ino, entryTimeout: child.ttl ?? opts.entryTimeout, attrTimeout: attrTtl(child), attr: attrOf(child, opts, ownerFor(tree, h)) }));
+      return ok(p.encodeEntryOut({ nodeid: child.ino, entryTimeout: child.ttl ?? opts.entryTimeout, attrTimeout: attrTtl(child), attr: attrOf(child, opts, ownerFor(tree, caller)) }));
     }
     case p.Opcode.GETATTR: {
       const n = node();
-      return n ? ok(p.encodeAttrOut(attrTtl(n), attrOf(n, opts, ownerFor(tree, h)))) : fail(E.ENOENT);
+      return n ? ok(p.encodeAttrOut(attrTtl(n), attrOf(n, opts, ownerFor(tree, caller)))) : fail(E.ENOENT);
     }
     case p.Opcode.SETATTR: {
       // Only truncation (open with O_TRUNC, `echo > file`) is meaningful, and virtual files have no
@@ -128,10 +133,10 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (!n) return fail(E.ENOENT);
       const s = p.decodeSetattrIn(body);
       if (s.valid & (p.FATTR_MODE | p.FATTR_UID | p.FATTR_GID)) return fail(E.EPERM);
-      const attr = attrOf(n, opts, ownerFor(tree, h));
+      const attr = attrOf(n, opts, ownerFor(tree, caller));
       if (s.valid & p.FATTR_SIZE) {
         if (n.node.kind === 'dir') return fail(E.EISDIR);
-        if (!isWritable(n) || !permits(attr.mode, attr, h, W_OK)) return fail(E.EACCES);
+        if (!isWritable(n) || !mayAccess(n, W_OK)) return fail(E.EACCES);
       }
       return ok(p.encodeAttrOut(attrTtl(n), attr));
     }
