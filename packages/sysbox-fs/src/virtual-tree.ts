@@ -97,13 +97,13 @@ const HOST_TTL: Record<CoveredDir['host'], number> = { procfs: 10, sysfs: 1 };
  * (placeholders there: if one is ever uncovered, it shows nothing of the host's), and
  * net/ipv4/neigh into the caller's namespace's devices.
  */
-export function layCovered(root: VirtualDir, hosts: Record<CoveredDir['host'], PassthroughSource>, neigh: PassthroughSource, hostKind: (p: string) => 'dir' | 'file' | undefined): void {
+export function layCovered(root: VirtualDir, hosts: Record<CoveredDir['host'], PassthroughSource>, neigh: PassthroughSource, kindOnHost: (p: string) => 'dir' | 'file' | undefined): void {
   for (const c of COVERED) {
     const top = nodeAt(root, c.dir);
     if (top?.kind !== 'dir') continue;
     for (const o of c.originals) {
       const p = `${c.dir}/${o}`;
-      const kind = nodeAt(root, p) ? undefined : hostKind(`/${p}`);
+      const kind = nodeAt(root, p) ? undefined : kindOnHost(`/${p}`);
       if (kind) place(root, p, kind === 'dir' ? dir({}) : file(() => ''));
     }
     // Below the fs root: proc/sys is "sys" in a procfs, sys/kernel is "kernel" in a sysfs.

@@ -53,28 +53,25 @@ class Server {
    * block). Returns its length, 0 if none came, or why to stop.
    */
   take(spinMicros: number, block: boolean): number | string {
+    return this.exchange(this.buf, spinMicros, block);
+  }
+
+  /** Writes the pending reply, if any, taking nothing; returns why to stop, if it must. */
+  flush(): string | undefined {
+    if (!this.pending) return undefined;
+    const r = this.exchange(null, 0, false);
+    return typeof r === 'string' ? r : undefined;
+  }
+
+  private exchange(request: Buffer | null, spinMicros: number, block: boolean): number | string {
     const reply = this.pending;
     this.pending = null;
     try {
-      const n = native.fuseExchange(this.cfg.fd, reply, this.buf, spinMicros, block);
+      const n = native.fuseExchange(this.cfg.fd, reply, request, spinMicros, block);
       return n < 0 ? stopReason(-n) : n;
     } catch (e) {
       post({ type: 'error', message: (e as Error).message });
       return 0;
-    }
-  }
-
-  /** Writes the pending reply, if any, taking nothing. */
-  flush(): string | undefined {
-    if (!this.pending) return undefined;
-    const reply = this.pending;
-    this.pending = null;
-    try {
-      const n = native.fuseExchange(this.cfg.fd, reply, null);
-      return n < 0 ? stopReason(-n) : undefined;
-    } catch (e) {
-      post({ type: 'error', message: (e as Error).message });
-      return undefined;
     }
   }
 
