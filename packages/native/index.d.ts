@@ -18,6 +18,9 @@ export function mount(source: string, target: string, fstype: string, flags: num
 export function mountAs(fsuid: number, fsgid: number, source: string, target: string, fstype: string, flags: number, data: string): void;
 export function umount(target: string, flags: number): void;
 
+/** sd_notify(3): sends message to the datagram socket at socketPath (a leading @ names an abstract one). */
+export function sdNotify(socketPath: string, message: string): void;
+
 export const constants: {
   MS_RDONLY: number;
   MS_BIND: number;

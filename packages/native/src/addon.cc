@@ -27,6 +27,7 @@ Napi::Value ReadInNetns(const Napi::CallbackInfo& info);
 Napi::Value WriteInNetns(const Napi::CallbackInfo& info);
 Napi::Value ListInNetns(const Napi::CallbackInfo& info);
 Napi::Value OpenPrivateMount(const Napi::CallbackInfo& info);
+Napi::Value SdNotify(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -54,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeInNetns", Napi::Function::New(env, WriteInNetns));
   exports.Set("listInNetns", Napi::Function::New(env, ListInNetns));
   exports.Set("openPrivateMount", Napi::Function::New(env, OpenPrivateMount));
+  exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

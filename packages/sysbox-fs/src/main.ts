@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, GrpcStatus, RUN_DIR, SECCOMP_SOCKET, VERSION } from '@sysbox/common';
+import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { createLogger, type LogFormat, type Logger } from '@sysbox/common/daemon/logger';
 import { serve } from '@sysbox/common/daemon/server';
 import { descriptor, SysboxFsService } from '@sysbox/common/generated/sysboxfs';
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     .parseSync();
 
   if (argv.keeper) return runKeeper(argv['keeper-socket']);
+  const notifySocket = takeNotifySocket();
 
   const log = createLogger({ level: argv['log-level'], format: argv['log-format'] as LogFormat, file: argv.log });
   const stateDir = argv['state-dir'];
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     ?? (await Keeper.start(argv['keeper-socket'], [process.argv[1], '--keeper', '--keeper-socket', argv['keeper-socket']]));
   const kept = await keeper.takeBack();
   try {
-    await serveWith(argv, log, keeper, kept, stateDir, mountpoint);
+    await serveWith(argv, log, keeper, kept, stateDir, mountpoint, notifySocket);
   } catch (e) {
     // A first start that failed: nothing depends on the mount or the keeper; neither may outlive us.
     if (kept.size === 0) {
@@ -121,7 +123,7 @@ async function main(): Promise<void> {
 type Argv = { socket: string; 'seccomp-socket': string; 'keeper-socket': string; workers: number; 'max-staleness-ms': number; pidfile?: string };
 
 /** Everything after the keeper: the FUSE session, the registry, the seccomp listener, the gRPC server. */
-async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<string, number>, stateDir: string, mountpoint: string): Promise<void> {
+async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<string, number>, stateDir: string, mountpoint: string, notifySocket: string | undefined): Promise<void> {
   const mods = modulePaths();
   const generation = new Generation();
   const load = new LoadTable();
@@ -169,6 +171,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
     fs.writeFileSync(argv.pidfile, `${process.pid}\n`);
   }
   log.info(`sysbox-fs ${VERSION} listening on ${argv.socket}; FUSE on ${mountpoint} (${session.workerCount} workers, ${virtualFiles.length} virtual files), ${registry.size} containers restored`);
+  announceReady(log, notifySocket, `serving ${registry.size} containers`);
 
   const stop = async (sig: string): Promise<void> => {
     server.forceShutdown();

@@ -5,12 +5,14 @@ import yargs from 'yargs';
 import { DATA_ROOT, GrpcStatus, MGR_SOCKET, MOUNT_ROOT, VERSION } from '@sysbox/common';
 import { descriptor, SysboxMgrService } from '@sysbox/common/generated/sysboxmgr';
 import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
+import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { serve } from '@sysbox/common/daemon/server';
 import { MgrService } from './service.js';
 import { StateStore } from './state-store.js';
 import { ensureSubidEntry } from './subid-config.js';
 
 async function main(): Promise<void> {
+  const notifySocket = takeNotifySocket();
   const argv = yargs(process.argv.slice(2))
     .scriptName('sysbox-mgr')
     .usage('$0 [options]\n\nSysbox manager daemon: id ranges, ID-shifted mounts, container state.')
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(argv.pidfile, `${process.pid}\n`);
   }
   log.info(`sysbox-mgr ${VERSION} listening on ${argv.socket} (pool ${uidEntry.start}:${uidEntry.count}, data root ${argv['data-root']})`);
+  announceReady(log, notifySocket, `pool ${uidEntry.start}:${uidEntry.count}`);
 
   const stop = (sig: string): void => {
     log.info(`${sig}: shutting down; container state stays in ${argv['data-root']}`);
