@@ -19,6 +19,8 @@ const binaries = {
   'sysbox-fs-worker.js': 'packages/sysbox-fs/dist/src/fuse/worker.js',
   'sysbox-fs-tree.js': 'packages/sysbox-fs/dist/src/virtual-tree.js',
   'sysbox-fs-seccomp.js': 'packages/sysbox-fs/dist/src/seccomp/worker.js',
+  // Registers the runtime in Docker's daemon.json (the package's maintainer scripts call it).
+  'sysbox-docker-runtime': 'packages/common/dist/src/install/docker-runtime.js',
 };
 
 for (const [name, entry] of Object.entries(binaries)) {
@@ -31,10 +33,12 @@ for (const [name, entry] of Object.entries(binaries)) {
     format: 'cjs',
     minifySyntax: true,
     legalComments: 'none',
-    banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS /usr/bin/node' },
+    // Only the files run as programs get the shebang; the others are loaded by path (worker threads,
+    // the sysbox-runc launcher's `node sysbox-runc.js`).
+    banner: { js: name.endsWith('.js') ? '' : '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS /usr/bin/node' },
     logLevel: 'warning',
   });
-  fs.chmodSync(path.join(out, name), 0o755);
+  fs.chmodSync(path.join(out, name), name.endsWith('.js') ? 0o644 : 0o755);
 }
 // Copy to a temp name and rename: overwriting the addon in place would crash a running sysbox-mgr
 // that has it mapped.
