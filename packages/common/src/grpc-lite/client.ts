@@ -1,7 +1,9 @@
 // Unary gRPC client over HTTP/2 on a unix socket, built on node:http2 and wire.ts.
 // Used by sysbox-runc, which runs several times per `docker run` and must not pay for grpc-js.
+import fs from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
+import path from 'node:path';
 import { decode, encode, type Message, type MessageSchema } from './wire.js';
 
 export const GrpcStatus = {
@@ -20,13 +22,27 @@ export class GrpcError extends Error {
 
 export interface MethodSpec { readonly path: string; readonly request: string; readonly response: string }
 
+/** Connection errors that mean the request never reached a server: safe to send again. */
+const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED']);
+
+/**
+ * How long a call waits for a daemon whose socket is gone while its run dir is there: the daemon is
+ * restarting (`systemctl restart sysbox` removes the socket and makes it anew within a second or two),
+ * so `docker run` issued meanwhile waits instead of failing. No run dir: the daemon was never started
+ * here, and the call fails at once.
+ */
+export const RESTART_WAIT_MS = 10_000;
+
 export class UnaryClient {
   private session: http2.ClientHttp2Session | undefined;
+  /** Code of the last session's connection error (ENOENT, ECONNREFUSED...). */
+  private connectError: string | undefined;
 
   constructor(
     private readonly socketPath: string,
     private readonly schemas: Record<string, MessageSchema>,
     private readonly timeoutMs = 30_000,
+    private readonly restartWaitMs = RESTART_WAIT_MS,
   ) {}
 
   /** Opens the connection now (it is otherwise opened by the first call). */
@@ -36,12 +52,31 @@ export class UnaryClient {
       createConnection: () => net.connect(this.socketPath),
     });
     // Connection errors surface on the request; an unhandled session 'error' would crash the CLI.
-    session.on('error', () => {});
+    this.connectError = undefined;
+    session.on('error', (err: NodeJS.ErrnoException) => { this.connectError = err.code; });
     this.session = session;
     return session;
   }
 
-  call(method: MethodSpec, request: Message): Promise<Message> {
+  async call(method: MethodSpec, request: Message): Promise<Message> {
+    const deadline = Date.now() + this.restartWaitMs;
+    for (;;) {
+      try {
+        return await this.callOnce(method, request);
+      } catch (err) {
+        const restarting = err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE
+          && NOT_LISTENING.has(this.connectError ?? '') && fs.existsSync(path.dirname(this.socketPath));
+        if (!restarting) throw err;
+        if (Date.now() >= deadline) {
+          throw new GrpcError(err.code, `${err.details} (waited ${this.restartWaitMs / 1000} s for it to come back)`, method.path);
+        }
+        this.close();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private callOnce(method: MethodSpec, request: Message): Promise<Message> {
     return new Promise((resolve, reject) => {
       let session: http2.ClientHttp2Session;
       try {
