@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to Docker running inside a system container:
-# packages, npm ci, build, install, sysbox-mgr, Docker with the sysbox-runc runtime, local images,
-# then a system container (root inside, an unprivileged id range outside) and, in another one, an
-# inner Docker on overlay2 running a container of its own.
-# Uses the host's Docker (started if it is not running) and systemd when it is PID 1.
+# packages, npm ci, the Debian package (npm run deb) installed with apt, sysbox-mgr and sysbox-fs,
+# Docker with the sysbox-runc runtime, local images, then a system container (root inside, an
+# unprivileged id range outside) and, in another one, an inner Docker on overlay2 running a
+# container of its own.
+# Uses the host's Docker (started if it is not running) and systemd when it is PID 1 (the package
+# starts sysbox.service itself there; without systemd this script starts the daemons).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" = 0 ] || { echo "run as root (sudo $0)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "run as root (e.g. sudo $0)" >&2; exit 1; }
 
 step() { printf '\n==> %s\n' "$*"; }
 
 step "Debian packages"
 scripts/deps.sh
-step "npm ci and build"
+step "npm ci and the Debian package (npm run deb)"
 npm ci --no-audit --no-fund --loglevel=error
-npm run --silent build
-step "install"
-scripts/install.sh
+npm run --silent deb
+deb=$(ls -t dist/sysbox_*.deb | head -n1)
+step "apt-get install ./$deb"
+# --reinstall: the same version rebuilt from a newer tree must still replace what is installed.
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall "./$deb"
 
 have_systemd() { [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; }
 
@@ -31,8 +35,8 @@ start_daemon() {
   setsid "/usr/bin/$bin" --log "/var/log/$bin.log" --pidfile "$pidfile" </dev/null >/dev/null 2>&1 &
 }
 if have_systemd; then
-  systemctl daemon-reload
-  systemctl enable --now sysbox.service
+  # The package enabled and (re)started sysbox.service; say how it is.
+  systemctl list-units -t service --all --no-legend 'sysbox*'
 else
   mkdir -p /run/sysbox && chmod 700 /run/sysbox
   start_daemon sysbox-mgr

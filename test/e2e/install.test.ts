@@ -1,15 +1,17 @@
-// The install step (scripts/install.sh, scripts/docker-runtime.sh) that the quickstart and the
-// Debian package use: files land where they should and run from there; daemon.json gains the
-// runtime without losing other keys, and a running dockerd picks it up on SIGHUP.
+// What the Debian package installs, checked without installing it (deb-package.test.ts installs it
+// under systemd): `npm run deb` builds a lintian-clean .deb with the files, links, units and
+// dependencies users get; sysbox-docker-runtime, which its maintainer scripts run, edits a live
+// dockerd's daemon.json and has it reload.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { dockerOk, REPO, run, uniqueName } from '../lib/env.js';
 
 const DOCKERD_CONFIG = process.env.SYSBOX_TEST_DOCKERD_CONFIG ?? '';
 const DOCKERD_PIDFILE = process.env.SYSBOX_TEST_DOCKERD_PIDFILE ?? '';
+const TOOL = path.join(REPO, 'out/bin/sysbox-docker-runtime');
 
 async function runtimes(): Promise<string[]> {
   return (await dockerOk('info', '--format', '{{range $k, $v := .Runtimes}}{{$k}} {{end}}')).split(' ');
@@ -23,59 +25,75 @@ async function waitFor(check: () => Promise<boolean>): Promise<boolean> {
   return false;
 }
 
-describe('install', () => {
-  it('stages the binaries, links and units under DESTDIR, and they run from there', async () => {
-    const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-install-'));
-    try {
-      const r = await run('bash', [path.join(REPO, 'scripts/install.sh')], { env: { ...process.env, DESTDIR: dest } });
-      assert.equal(r.status, 0, r.stderr);
-      for (const f of ['sysbox-runc', 'sysbox-runc.js', 'sysbox-mgr', 'sysbox_native.node']) {
-        assert.ok(fs.existsSync(path.join(dest, 'usr/lib/sysbox', f)), `missing /usr/lib/sysbox/${f}`);
-      }
-      assert.equal(fs.readlinkSync(path.join(dest, 'usr/bin/sysbox-runc')), '../lib/sysbox/sysbox-runc');
-      assert.ok(fs.existsSync(path.join(dest, 'lib/systemd/system/sysbox.service')));
-      assert.ok(fs.existsSync(path.join(dest, 'lib/systemd/system/sysbox-mgr.service')));
-      const v = await run(path.join(dest, 'usr/bin/sysbox-runc'), ['--version']);
-      assert.match(v.stdout, /^sysbox-runc version \S+\n.*\nexecutor: \/usr\/sbin\/runc\n\s+runc version 1\./s);
-      const m = await run(path.join(dest, 'usr/bin/sysbox-mgr'), ['--version']);
-      assert.match(m.stdout, /^sysbox-mgr \d/);
-    } finally {
-      fs.rmSync(dest, { recursive: true, force: true });
-    }
+describe('Debian package (built, not installed)', () => {
+  let deb = '';
+  before(async () => {
+    const r = await run('npm', ['run', '--silent', 'deb'], { cwd: REPO });
+    assert.equal(r.status, 0, `npm run deb failed:\n${r.stdout}\n${r.stderr}`);
+    deb = path.join(REPO, r.stdout.trim().split('\n').pop()!);
+    assert.match(path.basename(deb), /^sysbox_\d+\.\d+\.\d+_amd64\.deb$/);
   });
 
-  it('adds and removes the runtime in daemon.json, keeping other keys, and dockerd reloads it', async () => {
+  it('holds the binaries under /usr/lib/sysbox, links in /usr/bin, units in /lib/systemd/system, man pages', async () => {
+    const list = (await run('dpkg-deb', ['-c', deb])).stdout;
+    for (const f of ['sysbox-runc', 'sysbox-runc.js', 'sysbox-mgr', 'sysbox-fs', 'sysbox-fs-worker.js', 'sysbox_native.node', 'sysbox-docker-runtime']) {
+      assert.match(list, new RegExp(` \\./usr/lib/sysbox/${f.replace('.', '\\.')}\\n`), `missing /usr/lib/sysbox/${f}`);
+    }
+    for (const b of ['sysbox-runc', 'sysbox-mgr', 'sysbox-fs']) {
+      assert.match(list, new RegExp(` \\./usr/bin/${b} -> \\.\\./lib/sysbox/${b}\\n`));
+      assert.match(list, new RegExp(` \\./usr/share/man/man1/${b}\\.1\\.gz\\n`));
+    }
+    for (const u of ['sysbox.service', 'sysbox-mgr.service', 'sysbox-fs.service']) assert.match(list, new RegExp(` \\./lib/systemd/system/${u}\\n`));
+  });
+
+  it('depends on Debian packages by name: nodejs (>= 18), runc, and the addon\'s libraries', async () => {
+    const depends = (await run('dpkg-deb', ['-f', deb, 'Depends'])).stdout;
+    for (const d of [/nodejs \(>= 18\)/, /runc \(>= 1\.1\)/, /libc6 \(>= /, /libstdc\+\+6/, /passwd/, /procps/]) assert.match(depends, d);
+  });
+
+  it('has no lintian errors or warnings', async () => {
+    const r = await run('lintian', ['--fail-on', 'error,warning', deb]);
+    assert.equal(r.status, 0, `lintian:\n${r.stdout}${r.stderr}`);
+  });
+});
+
+describe('sysbox-docker-runtime', () => {
+  it('adds and removes the runtime in a live dockerd\'s daemon.json, which reloads without restarting', async () => {
     assert.ok(DOCKERD_CONFIG && DOCKERD_PIDFILE, 'run through test/run.sh (SYSBOX_TEST_DOCKERD_CONFIG/PIDFILE)');
     const original = fs.readFileSync(DOCKERD_CONFIG, 'utf8');
+    const pid = fs.readFileSync(DOCKERD_PIDFILE, 'utf8').trim();
     const name = uniqueName('sysbox-install');
-    const env = { ...process.env, SYSBOX_RUNTIME_NAME: name, SYSBOX_RUNTIME_PATH: path.join(REPO, 'out/bin/sysbox-runc') };
-    const script = path.join(REPO, 'scripts/docker-runtime.sh');
+    const args = ['--config', DOCKERD_CONFIG, '--pidfile', DOCKERD_PIDFILE, '--name', name, '--path', path.join(REPO, 'out/bin/sysbox-runc')];
     try {
-      const add = await run('bash', [script, 'add', DOCKERD_CONFIG, DOCKERD_PIDFILE], { env });
+      const add = await run(TOOL, ['add', ...args]);
       assert.equal(add.status, 0, add.stderr);
-      const conf = JSON.parse(fs.readFileSync(DOCKERD_CONFIG, 'utf8')) as { runtimes: Record<string, { path: string; runtimeArgs?: string[] }> };
-      const before = JSON.parse(original) as { runtimes: Record<string, unknown> };
-      assert.deepEqual(conf.runtimes['sysbox-runc'], before.runtimes['sysbox-runc'], 'existing entries are kept as they were');
-      assert.equal(conf.runtimes[name]!.path, env.SYSBOX_RUNTIME_PATH);
+      assert.match(add.stdout, new RegExp(`added runtime ${name} .*dockerd \\(pid ${pid}\\) reloaded \\(SIGHUP\\)`));
+      const conf = JSON.parse(fs.readFileSync(DOCKERD_CONFIG, 'utf8')) as { runtimes: Record<string, { path: string }> };
+      assert.deepEqual(conf.runtimes['sysbox-runc'], (JSON.parse(original) as typeof conf).runtimes['sysbox-runc'], 'existing entries are kept');
       assert.ok(await waitFor(async () => (await runtimes()).includes(name)), 'dockerd lists the new runtime after SIGHUP');
 
-      const remove = await run('bash', [script, 'remove', DOCKERD_CONFIG, DOCKERD_PIDFILE], { env });
+      const again = await run(TOOL, ['add', ...args]);
+      assert.match(again.stdout, /already registered; nothing to do/);
+
+      const remove = await run(TOOL, ['remove', ...args]);
       assert.equal(remove.status, 0, remove.stderr);
-      assert.deepEqual(JSON.parse(fs.readFileSync(DOCKERD_CONFIG, 'utf8')), JSON.parse(original));
+      assert.equal(fs.readFileSync(DOCKERD_CONFIG, 'utf8'), original, 'the file is back byte for byte');
       assert.ok(await waitFor(async () => !(await runtimes()).includes(name)), 'dockerd drops it after SIGHUP');
+      assert.equal(fs.readFileSync(DOCKERD_PIDFILE, 'utf8').trim(), pid, 'dockerd was not restarted');
     } finally {
       fs.writeFileSync(DOCKERD_CONFIG, original);
     }
   });
 
-  it('refuses a daemon.json that is not JSON, leaving it untouched', async () => {
+  it('refuses a daemon.json that is not JSON, leaving it untouched, and says what to do', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-daemonjson-'));
     const conf = path.join(dir, 'daemon.json');
     fs.writeFileSync(conf, '{ "debug": true,');
-    const r = await run('bash', [path.join(REPO, 'scripts/docker-runtime.sh'), 'add', conf, '/nonexistent.pid']);
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /is not valid JSON/);
+    const r = await run(TOOL, ['add', '--config', conf, '--pidfile', '/nonexistent.pid']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /daemon\.json is not valid JSON .*left untouched\. Fix it, then run "sysbox-docker-runtime add"/);
     assert.equal(fs.readFileSync(conf, 'utf8'), '{ "debug": true,');
+    assert.deepEqual(fs.readdirSync(dir), ['daemon.json'], 'no temp file left');
     fs.rmSync(dir, { recursive: true });
   });
 });

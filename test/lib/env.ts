@@ -39,9 +39,9 @@ export const BOOKWORM = 'sysbox/bookworm:latest';
 export interface Result { stdout: string; stderr: string; status: number }
 
 /** Runs a command to completion; never throws on a non-zero exit. */
-export async function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
+export async function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<Result> {
   try {
-    const child = execFileP(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 });
+    const child = execFileP(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20, cwd: opts.cwd });
     if (opts.input !== undefined) { child.child.stdin?.end(opts.input); }
     const { stdout, stderr } = await child;
     return { stdout, stderr, status: 0 };
