@@ -29,7 +29,7 @@ for (const [name, entry] of Object.entries(binaries)) {
     outfile: path.join(out, name),
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node18', // the oldest Node we support: Debian 12's nodejs 18.20 (package.json engines)
     format: 'cjs',
     minifySyntax: true,
     legalComments: 'none',

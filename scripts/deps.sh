@@ -18,6 +18,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-command -v node >/dev/null || { echo "Node.js 20+ is required (apt-get install nodejs npm on newer Debian)" >&2; exit 1; }
+command -v node >/dev/null || { echo "Node.js 18+ is required (apt-get install nodejs npm)" >&2; exit 1; }
 major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$major" -ge 20 ] || { echo "Node.js 20+ is required, found $(node --version)" >&2; exit 1; }
+[ "$major" -ge 18 ] || { echo "Node.js 18+ is required, found $(node --version)" >&2; exit 1; }
+# The native addon is built against /usr/include/node (packages/native: --nodedir=/usr). Debian's
+# own nodejs (Debian 12: 18.20.4) ships no headers; they are in libnode-dev. NodeSource's nodejs
+# has them (at the same paths, so the two clash): install it only when they are missing.
+if [ ! -e /usr/include/node/node_api.h ]; then
+  echo "installing: libnode-dev (Node.js headers for the native addon)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends libnode-dev >/dev/null
+fi
