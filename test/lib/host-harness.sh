@@ -101,6 +101,9 @@ start() {
   d image inspect "$image" >/dev/null 2>&1 || die "image $image is missing: DOCKER=$docker_bin images/build.sh host"
   d inspect "$name" >/dev/null 2>&1 && die "a container $name exists already (host-harness.sh stop $name)"
   mkdir -p "$vols/docker" "$vols/sysbox"
+  # v1 controllers no hierarchy has yet: with HARNESS_CGROUPNS=host, systemd inside creates theirs
+  # (hugetlb, perf_event, net_cls,net_prio here) for the whole machine; `stop` destroys them again.
+  awk '!/^#/ && $2 == 0 {print $1}' /proc/cgroups > "/run/$name.harness-unmounted-controllers"
   t0=$(date +%s%N)
   d run -d -t --name "$name" --hostname "$name" --runtime=runc \
     --cap-add ALL --cap-drop SYS_RESOURCE \
@@ -216,6 +219,43 @@ stop() {
     [ -z "$left" ] || { echo "host-harness: $name left traces on the host:" >&2; echo "$left" >&2; rm -rf "$vols" 2>/dev/null; exit 1; }
   fi
   rm -rf "$vols"
+  drop_orphan_hierarchies "$name"
+}
+
+# v1 hierarchies the harness created (their controller had none when it started) that nothing
+# mounts any more: they outlive it, invisible, as long as a sub-cgroup (the inner dockerd's
+# /docker) is left in them. Mounted in a private mount namespace, emptied deepest first, unmounted:
+# the kernel then destroys them.
+hierarchy_exists() { awk -v c="$1" '$1 == c && $2 != 0 {f = 1} END {exit !f}' /proc/cgroups; }
+
+drop_orphan_hierarchies() {
+  local name=$1 state c p
+  state=/run/$name.harness-unmounted-controllers
+  [ -f "$state" ] || return 0
+  for c in $(cat "$state"); do
+    awk -v c="$c" '$1 == c && $2 != 0 {found = 1} END {exit !found}' /proc/cgroups || continue
+    # The hierarchy's controllers, all of them (a v1 mount must name exactly those: net_cls,net_prio).
+    c=$(awk -v c="$c" '!/^#/ {h[$1] = $2} END {for (k in h) if (h[k] == h[c]) s = s (s ? "," : "") k; print s}' /proc/cgroups)
+    # Mounted anywhere (any mount namespace)? Then it is in use: leave it.
+    for p in /proc/[0-9]*; do
+      awk -v c="${c%%,*}" '$0 ~ / - cgroup / {n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) {found = 1}} END {exit !found}' "$p/mountinfo" 2>/dev/null && continue 2
+    done
+    # Destroyed (asynchronously) at the last umount if it has no sub-cgroup left by then; rmdir
+    # itself completes asynchronously, so one more mount/umount may be needed.
+    local try i
+    for try in 1 2 3; do
+      unshare -m --propagation private sh -c '
+        d=$(mktemp -d /tmp/harness-cg.XXXXXX)
+        if mount -t cgroup -o "$1" cgroup "$d"; then
+          find "$d" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+          sleep 0.2; umount "$d"
+        fi
+        rmdir "$d"' sh "$c" || true
+      for i in $(seq 20); do hierarchy_exists "${c%%,*}" || continue 3; sleep 0.1; done
+    done
+    echo "host-harness: the $c hierarchy $name created is still there" >&2
+  done
+  rm -f "$state"
 }
 
 load_image() {
