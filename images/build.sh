@@ -7,6 +7,8 @@
 #                                                                     starts dockerd, then runs the command)
 #   images/build.sh systemd         -> sysbox/systemd:latest         (bookworm + systemd as PID 1)
 #   images/build.sh systemd-docker  -> sysbox/systemd-docker:latest  (systemd image + docker.service)
+#   images/build.sh host            -> sysbox/host:latest            (stand-in Debian host: systemd + Docker +
+#                                                                     nodejs, run under plain runc by tests)
 # The last three are made without `docker build` (its containers have no internet here): apt installs
 # the packages on the host into a chroot copy of the cached bookworm tree, which is then `docker import`ed.
 # Their tarballs are cached as $cache/NAME-HASH.tar, HASH covering the recipe (the functions below that
@@ -151,6 +153,41 @@ customize_systemd-docker() {
   in_chroot "$1" systemctl enable docker.service containerd.service
 }
 
+# A stand-in Debian host for tests that need a real systemd (package install, `systemctl restart
+# sysbox`, `dpkg --purge`): what a plain bookworm host with Docker has, nothing of Sysbox. It runs
+# under plain runc with (nearly) the host's capabilities: see test/lib/host-harness.sh and
+# images/README.md. nodejs is bookworm's own (18.x), the Node Sysbox must run on there.
+recipe_host() {
+  base=bookworm
+  packages=(systemd systemd-sysv dbus docker.io nodejs runc iptables procps iproute2 ca-certificates kmod)
+  changes=('ENV container=docker' 'CMD ["/lib/systemd/systemd"]')
+  stopsignal=SIGRTMIN+3
+}
+customize_host() {
+  local root=$1 unit
+  # Masked because the container shares the real host's kernel with the host's own privileges (not a
+  # user namespace): these would change the real machine or cannot work in a container. Each one's
+  # reason is in images/README.md.
+  local masked_units=(
+    systemd-sysctl.service                      # would write host-wide sysctls of the real machine
+    systemd-modules-load.service                # would load modules into the real kernel
+    proc-sys-fs-binfmt_misc.automount proc-sys-fs-binfmt_misc.mount systemd-binfmt.service
+                                                # binfmt_misc is host-wide
+    sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount sys-fs-fuse-connections.mount
+                                                # /sys is the real host's (rw bind): never mount over it
+    systemd-firstboot.service                   # prompts on the console at first boot: blocks the boot
+    getty@tty1.service console-getty.service    # no terminals; would fight `docker exec -it`
+  )
+  for unit in "${masked_units[@]}"; do ln -sfn /dev/null "$root/etc/systemd/system/$unit"; done
+  # The kernel log is the real host's.
+  mkdir -p "$root/etc/systemd/journald.conf.d"
+  printf '[Journal]\nReadKMsg=no\n' > "$root/etc/systemd/journald.conf.d/host-harness.conf"
+  # Each harness gets its own machine ID at boot.
+  : > "$root/etc/machine-id"
+  ln -sfn /etc/machine-id "$root/var/lib/dbus/machine-id"
+  in_chroot "$root" systemctl enable docker.service containerd.service
+}
+
 # Run a command in the chroot ROOT, in private mount and PID namespaces: /proc and the shared .deb
 # cache are mounted there, and both mounts and any process a maintainer script leaves behind are gone
 # when it returns, so the tree can be removed safely afterwards.
@@ -264,7 +301,7 @@ for image in "${@:-busybox}"; do
   case "$image" in
     busybox) build_busybox ;;
     bookworm) build_bookworm ;;
-    docker|systemd|systemd-docker) build_derived "$image" ;;
+    docker|systemd|systemd-docker|host) build_derived "$image" ;;
     *) echo "unknown image: $image" >&2; exit 2 ;;
   esac
 done

@@ -68,6 +68,7 @@ describe('systemd units', () => {
 
   it('start sysbox brings up sysbox-mgr with its socket', async () => {
     await sh('systemctl start sysbox');
+    assert.equal(await sh('test -S /run/sysbox/sysmgr.sock && test -S /run/sysbox/sysfs.sock && echo ready'), 'ready');
     await waitActive('sysbox-mgr');
     assert.equal(await sh('systemctl is-active sysbox'), 'active');
     assert.equal(await sh('stat -c %a /run/sysbox/sysmgr.sock'), '600');
@@ -83,6 +84,8 @@ describe('systemd units', () => {
     const before = await mgrPid();
     const fsBefore = await fsPid();
     await sh('systemctl restart sysbox');
+    // Ready when `systemctl restart` returns: a `docker run` right after must find both sockets.
+    assert.equal(await sh('test -S /run/sysbox/sysmgr.sock && test -S /run/sysbox/sysfs.sock && echo ready'), 'ready');
     await waitActive('sysbox-mgr');
     await waitFs();
     const after = await mgrPid();

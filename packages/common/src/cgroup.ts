@@ -2,7 +2,7 @@
 // hierarchies in mountinfo. sysbox-mgr delegates these dirs to a container's root; sysbox-fs reads
 // a container's limits and usage from them.
 import path from 'node:path';
-import type { MountInfo } from './mountinfo.js';
+import { mountVisibility, pathWithin, type MountInfo } from './mountinfo.js';
 
 export interface CgroupLine { controllers: string[]; path: string }
 
@@ -17,16 +17,26 @@ export function parseProcCgroup(text: string): CgroupLine[] {
 
 /**
  * Each hierarchy of the process that is mounted here, with its host dir (the cgroup2 line has no
- * controllers). Paths are relative to the mount's root, as in a cgroup namespace.
+ * controllers). Paths are relative to the mount's root, as in a cgroup namespace. `mounts` must be
+ * the whole of a mountinfo: only a mount that is visible (not hidden under a later one) and whose
+ * root holds the process's cgroup serves. When dockerd runs in a container started with
+ * `-v /sys:/sys`, runc's binds of that container's own cgroup (root /docker/ID) are still listed,
+ * hidden under the host's /sys/fs/cgroup; taking them gave `/sys/fs/cgroup/<inner id>` (ENOENT).
+ * A hierarchy with no such mount is left out.
  */
 export function cgroupHierarchies(procCgroup: string, mounts: readonly MountInfo[]): Array<{ controllers: string[]; dir: string }> {
   const out: Array<{ controllers: string[]; dir: string }> = [];
+  const visible = mountVisibility(mounts);
   for (const line of parseProcCgroup(procCgroup)) {
     const mount = mounts.find((m) => {
-      if (line.controllers.length === 0) return m.fsType === 'cgroup2';
-      if (m.fsType !== 'cgroup') return false;
-      const opts = m.superOptions.split(',');
-      return line.controllers.every((c) => opts.includes(c));
+      if (line.controllers.length === 0) {
+        if (m.fsType !== 'cgroup2') return false;
+      } else {
+        if (m.fsType !== 'cgroup') return false;
+        const opts = m.superOptions.split(',');
+        if (!line.controllers.every((c) => opts.includes(c))) return false;
+      }
+      return pathWithin(m.root, line.path) && visible(m);
     });
     if (mount) out.push({ controllers: line.controllers, dir: path.join(mount.mountPoint, path.relative(mount.root, line.path)) });
   }

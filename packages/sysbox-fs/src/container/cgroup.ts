@@ -4,14 +4,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cgroupHierarchies } from '@sysbox/common/cgroup';
-import { parseMountInfo, type MountInfo } from '@sysbox/common/mountinfo';
+import { mountVisibility, parseMountInfo, type MountInfo } from '@sysbox/common/mountinfo';
 import { readKept } from './kept-files.js';
 
-/** The cgroup hierarchies mounted here, from our own mountinfo (read once per thread). */
+/**
+ * The cgroup hierarchies mounted here, from our own mountinfo (read once per thread): the visible
+ * ones only (a mount hidden under a later one, e.g. runc's cgroup binds under a `-v /sys:/sys`, is
+ * not where the hierarchy is seen).
+ */
 let cgroupMounts: MountInfo[] | undefined;
 
 function mounts(): MountInfo[] {
-  cgroupMounts ??= parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2');
+  if (!cgroupMounts) {
+    const all = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    const visible = mountVisibility(all);
+    cgroupMounts = all.filter((m) => (m.fsType === 'cgroup' || m.fsType === 'cgroup2') && visible(m));
+  }
   return cgroupMounts;
 }
 
