@@ -39,6 +39,12 @@ describe('daemon.json runtime entry', () => {
     assert.ok(isEmptyObject(removeRuntime(fromNothing.text, 'sysbox-runc').text));
   });
 
+  it('can keep an emptied "runtimes" (what makes a running dockerd forget the runtime on reload)', () => {
+    const added = addRuntime('{\n  "debug": true\n}\n', 'sysbox-runc', P).text;
+    assert.deepEqual(JSON.parse(removeRuntime(added, 'sysbox-runc', true).text), { debug: true, runtimes: {} });
+    assert.equal(removeRuntime(added, 'sysbox-runc').text, '{\n  "debug": true\n}\n');
+  });
+
   it('removes an entry that comes first, keeping the runtimes after it', () => {
     const text = '{\n  "runtimes": {\n    "sysbox-runc": {"path": "/x"},\n    "crun": {"path": "/usr/bin/crun"}\n  }\n}\n';
     assert.equal(removeRuntime(text, 'sysbox-runc').text, '{\n  "runtimes": {\n    "crun": {"path": "/usr/bin/crun"}\n  }\n}\n');

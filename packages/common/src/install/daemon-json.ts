@@ -145,8 +145,12 @@ export function addRuntime(original: string, name: string, path: string): Edit {
   return { text: insertMember(text, obj, renderMember(name, entry, style, 2), style, 2), changed: true };
 }
 
-/** Unregisters runtime `name`; "runtimes" goes too when nothing else is left in it. */
-export function removeRuntime(original: string, name: string): Edit {
+/**
+ * Unregisters runtime `name`; "runtimes" goes too when nothing else is left in it, unless
+ * keepEmpty (then `"runtimes": {}` stays: dockerd's reload only replaces its runtimes when the file
+ * names the key, so this is the text that makes a running dockerd forget the runtime).
+ */
+export function removeRuntime(original: string, name: string, keepEmpty = false): Edit {
   if (original.trim() === '') return { text: original, changed: false };
   const { scanner, top } = parseObject(original);
   const r = top.members.findIndex((m) => m.key === 'runtimes');
@@ -156,7 +160,7 @@ export function removeRuntime(original: string, name: string): Edit {
   const obj = scanner.object(runtimes.valueStart);
   const k = obj.members.findIndex((m) => m.key === name);
   if (k < 0) return { text: original, changed: false };
-  if (obj.members.length === 1) return { text: deleteMember(original, top, r), changed: true };
+  if (obj.members.length === 1 && !keepEmpty) return { text: deleteMember(original, top, r), changed: true };
   return { text: deleteMember(original, obj, k), changed: true };
 }
 

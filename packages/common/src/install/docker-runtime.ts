@@ -4,6 +4,7 @@
 // restarted, so running containers are not touched.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import yargs from 'yargs';
 import { addRuntime, DaemonJsonError, removeRuntime, type Edit } from './daemon-json.js';
@@ -62,7 +63,46 @@ function reloadDocker(pidfiles: string[]): string {
   return 'dockerd is not running; it reads the runtime when it starts';
 }
 
-function main(): void {
+/** The runtimes a running dockerd lists (GET /info on its API socket), or undefined if it does not answer. */
+function dockerRuntimes(socketPath: string): Promise<string[] | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath, path: '/info', timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => {
+        try {
+          resolve(Object.keys((JSON.parse(body) as { Runtimes?: Record<string, unknown> }).Runtimes ?? {}));
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => { req.destroy(); resolve(undefined); });
+  });
+}
+
+/** Waits (up to 5 s) until dockerd no longer lists the runtime: its reload runs after the signal is sent. */
+async function waitRuntimeGone(socketPath: string, name: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const names = await dockerRuntimes(socketPath);
+    if (names === undefined) {
+      // No API to ask: give the reload a moment.
+      await new Promise((r) => setTimeout(r, 1000));
+      return;
+    }
+    if (!names.includes(name)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function dockerSocket(): string {
+  const host = process.env.DOCKER_HOST;
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/run/docker.sock';
+}
+
+async function main(): Promise<void> {
   const argv = yargs(process.argv.slice(2))
     .scriptName('sysbox-docker-runtime')
     .usage('$0 add|remove [options]\n\nRegisters sysbox-runc as a Docker runtime in daemon.json (other keys and formatting kept) and reloads dockerd.')
@@ -93,9 +133,16 @@ function main(): void {
     process.stdout.write(`${config}: runtime ${argv.name} ${op === 'add' ? 'already registered' : 'not registered'}; nothing to do\n`);
     return;
   }
+  if (op === 'remove' && argv.reload && !('runtimes' in (JSON.parse(edit.text) as Record<string, unknown>))) {
+    // The whole "runtimes" key goes, and dockerd's reload keeps the runtimes of a file that does
+    // not name the key: first make it reload an empty set, then put the operator's text back.
+    writeAtomically(config, removeRuntime(before, argv.name, true).text);
+    reloadDocker(argv.pidfile);
+    await waitRuntimeGone(dockerSocket(), argv.name);
+  }
   writeAtomically(config, edit.text);
   const did = op === 'add' ? `added runtime ${argv.name} (${argv.path})` : `removed runtime ${argv.name}`;
   process.stdout.write(`${config}: ${did}; ${argv.reload ? reloadDocker(argv.pidfile) : 'dockerd not reloaded (--no-reload)'}\n`);
 }
 
-main();
+main().catch((err: unknown) => fail((err as Error).message));
