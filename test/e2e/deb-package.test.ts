@@ -248,7 +248,8 @@ describe('Debian package on a systemd host', { timeout: 1_500_000 }, () => {
     assert.equal(await onHostOk('cat /etc/docker/daemon.json'), daemonJson.trim());
     // `systemctl reload docker` returns before dockerd has read the file again.
     assert.equal(await onHostOk(`for i in $(seq 50); do docker info --format '{{range $k, $v := .Runtimes}}{{$k}} {{end}}' | grep -q sysbox-runc || { echo gone; exit 0; }; sleep 0.1; done; echo still-there`), 'gone');
-    assert.equal(await onHostOk('systemctl list-units --all --no-legend "sysbox*" | wc -l'), '0');
+    // Only a dangling enablement link is left (debhelper keeps it until purge): loaded, nothing.
+    assert.equal(await onHostOk('systemctl list-units --all --no-legend "sysbox*" | grep -v "not-found inactive dead" | wc -l'), '0');
     assert.match(await onHostOk('getent passwd sysbox; ls /var/lib/sysbox'), /^sysbox:/, 'remove keeps the user and state');
     await onHostOk('docker rm parked');
   });
@@ -260,6 +261,7 @@ describe('Debian package on a systemd host', { timeout: 1_500_000 }, () => {
     // (/var/lib/sysbox itself is the stand-in host's state volume: emptied, not removed.)
     assert.equal(await onHostOk("awk '$5 ~ /sysbox/ && $5 != \"/var/lib/sysbox\"' /proc/self/mountinfo"), '');
     assert.equal(await onHostOk('ls -A /var/lib/sysbox'), '', 'the state volume is empty');
+    assert.equal(await onHostOk('systemctl daemon-reload && systemctl list-units --all --no-legend "sysbox*"'), '', 'systemd knows no sysbox unit');
     assert.equal(await onHostOk('grep -c ^alice:165536:65536$ /etc/subuid'), '1', "alice's range is still there");
     const after = await onHostOk(SNAPSHOT);
     const a = snapshot0.split('\n'); const b = after.split('\n');
