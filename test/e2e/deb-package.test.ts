@@ -191,20 +191,27 @@ describe('Debian package on a systemd host', { timeout: 1_500_000 }, () => {
     assert.equal((await readStats(await nowMs() - 60_000)).fails, 0, 'the running containers never saw a failed read');
   });
 
-  it('takes a log level set in drop-ins: debug lines in the journal and in a --log file', async () => {
+  it('takes a log level set by sed on the unit (sysbox-mgr, with --log) and by a drop-in (sysbox-fs)', async () => {
     await onHostOk([
-      'mkdir -p /etc/systemd/system/sysbox-fs.service.d /etc/systemd/system/sysbox-mgr.service.d',
+      // The edit operators make to the unit itself: ExecStart then carries --log-level twice.
+      "sed -i '/^ExecStart/ s|$| --log-level debug --log /var/log/sysbox-mgr.log|' /lib/systemd/system/sysbox-mgr.service",
+      'mkdir -p /etc/systemd/system/sysbox-fs.service.d',
       'printf "[Service]\\nExecStart=\\nExecStart=/usr/bin/sysbox-fs --log-level debug\\n" > /etc/systemd/system/sysbox-fs.service.d/override.conf',
-      'printf "[Service]\\nExecStart=\\nExecStart=/usr/bin/sysbox-mgr --log-level debug --log /var/log/sysbox-mgr.log\\n" > /etc/systemd/system/sysbox-mgr.service.d/override.conf',
       'systemctl daemon-reload',
     ].join(' && '));
     const since = await onHostOk('date "+%Y-%m-%d %H:%M:%S"');
     await onHostOk('systemctl restart sysbox');
     await onHostOk(`docker run --runtime=sysbox-runc --rm ${BUSYBOX} cat /proc/uptime`);
-    assert.match(await onHostOk(`journalctl -u sysbox-fs --since "${since}" --no-pager -o cat`), /level=debug/);
+    assert.match(await onHostOk(`tr '\\0' ' ' < /proc/${await mainPid('sysbox-mgr')}/cmdline`), /--log-level info --log-level debug --log \/var\/log\/sysbox-mgr\.log/);
     assert.match(await onHostOk('cat /var/log/sysbox-mgr.log'), /level=debug/);
-    await onHostOk('rm -rf /etc/systemd/system/sysbox-fs.service.d /etc/systemd/system/sysbox-mgr.service.d /var/log/sysbox-mgr.log && systemctl daemon-reload && systemctl restart sysbox');
+    assert.match(await onHostOk(`journalctl -u sysbox-fs --since "${since}" --no-pager -o cat`), /level=debug/);
+    await onHostOk([
+      "sed -i 's| --log-level debug --log /var/log/sysbox-mgr.log$||' /lib/systemd/system/sysbox-mgr.service",
+      'rm -rf /etc/systemd/system/sysbox-fs.service.d /var/log/sysbox-mgr.log',
+      'systemctl daemon-reload && systemctl restart sysbox',
+    ].join(' && '));
     assert.doesNotMatch(await onHostOk(`tr '\\0' ' ' < /proc/${await mainPid('sysbox-fs')}/cmdline`), /debug/);
+    assert.doesNotMatch(await onHostOk(`tr '\\0' ' ' < /proc/${await mainPid('sysbox-mgr')}/cmdline`), /debug/);
   });
 
   it('kill -9 of each daemon: systemd restarts it, the containers keep reading', async (t) => {

@@ -26,6 +26,9 @@ async function main(): Promise<void> {
     .option('subgid-file', { type: 'string', default: '/etc/subgid' })
     .option('pidfile', { type: 'string', describe: 'write the daemon pid here' })
     .version(`sysbox-mgr ${VERSION}`)
+    // A flag given twice takes its last value, as with the original's Go flags: the documented
+    // `sed -i '/^ExecStart/ s/$/ --log-level debug/'` on a unit leaves `--log-level info --log-level debug`.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .strict()
     .fail((msg, err) => {
       process.stderr.write(`level=error msg=${JSON.stringify(msg ?? err?.message ?? 'bad arguments')}\n`);
