@@ -202,7 +202,9 @@ export class MgrService {
     rec.initStartTime = start;
     rec.state = 'running';
     this.save(rec);
-    if (rec.allocated) {
+    // Also with a mapping from the spec (Docker's userns-remap): runc leaves the cgroups to host
+    // root either way, and without them an inner Docker or systemd cannot make sub-cgroups.
+    if (rec.size > 0) {
       const t0 = process.hrtime.bigint();
       const dirs = delegateCgroups(pid, rec.uid, rec.gid);
       this.log.debug(`container ${rec.id}: cgroups delegated to ${rec.uid} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms: ${dirs.join(' ')}`);
