@@ -202,18 +202,34 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     assert.equal(fuse, '1');
   });
 
-  it('runs Docker inside: docker info, and an inner container', async () => {
+  it('runs Docker inside: docker info, overlay2 on a backed /var/lib/docker, an inner container', async () => {
     const c = uniqueName('remap-dind');
     names.push(c);
-    const info = await remappedOk('run', '--rm', '--runtime=sysbox-runc', DOCKER_IMAGE, 'docker', 'info', '-f', '{{.ServerVersion}}');
-    assert.match(info, /^\d+\.\d+/);
+    const info = await remappedOk('run', '--rm', '--runtime=sysbox-runc', DOCKER_IMAGE, 'docker', 'info', '-f', '{{.ServerVersion}} {{.Driver}}');
+    // Not vfs: /var/lib/docker is a host dir of sysbox-mgr's, owned by the container's root.
+    assert.match(info, /^\d+\.\d+\S* overlay2$/);
     await remappedOk('run', '-d', '--runtime=sysbox-runc', '--name', c, DOCKER_IMAGE, 'sleep', '600');
     const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${host}" save ${BUSYBOX} | "${DOCKER}" -H "${host}" exec -i ${c} docker load`]);
     assert.equal(load.status, 0, load.stderr);
+    // Needs the container's cgroups delegated to its root (START), as without remap.
     const inner = await remappedOk('exec', c, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c', 'cat /proc/self/uid_map; echo inner-ok');
     const lines = inner.split('\n');
     assert.equal(lines.at(-1), 'inner-ok');
     // Inner plain runc adds no user namespace: the inner container is in the outer one's.
     assert.deepEqual(mapping(lines[0]!), [0, START, SIZE]);
+  });
+
+  it('inner images travel with docker commit, archived into the remapped rootfs as root-owned', async () => {
+    const c = uniqueName('remap-dind-commit');
+    const image = `${uniqueName('sysbox-remap-dind')}:test`;
+    names.push(c);
+    images.push(image);
+    await remappedOk('run', '-d', '--runtime=sysbox-runc', '--name', c, DOCKER_IMAGE, 'sleep', '600');
+    const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${host}" save ${BUSYBOX} | "${DOCKER}" -H "${host}" exec -i ${c} docker load`]);
+    assert.equal(load.status, 0, load.stderr);
+    await remappedOk('commit', c, image);
+    const out = await remappedOk('run', '--rm', '--runtime=sysbox-runc', image, 'sh', '-c',
+      `stat -c %u:%g /var/lib/sysbox-preload/docker.tar; docker image inspect -f '{{.Id}}' ${BUSYBOX} >/dev/null && echo image-there`);
+    assert.deepEqual(out.split('\n'), ['0:0', 'image-there']);
   });
 });
