@@ -4,6 +4,8 @@
 #   test/lib/dockerd.sh start NAME RUNTIME_PATH [RUNTIME_ARG...]
 #   test/lib/dockerd.sh stop NAME
 # The socket is unix:///run/NAME.sock; the runtime is registered as "sysbox-runc".
+# DOCKERD_EXTRA_ARGS, if set, is word-split and appended to dockerd's command line
+# (e.g. "--userns-remap=USER").
 # Containers get Docker's bridge networking on a bridge of this daemon's own (NAMEbr, no NAT rules:
 # iptables chains are shared with any other dockerd). Never --bridge=none: dockerd then deletes the
 # host's docker0, breaking another dockerd's networking.
@@ -30,7 +32,7 @@ start)
   "$dockerd_bin" --config-file "$dir/daemon.json" \
     --data-root "/var/lib/$name" --exec-root "$dir/exec" -H "unix://$sock" --pidfile "$pidfile" \
     --bridge="$bridge" --iptables=false --ip6tables=false --storage-driver overlay2 \
-    >"$dir/dockerd.log" 2>&1 &
+    ${DOCKERD_EXTRA_ARGS:-} >"$dir/dockerd.log" 2>&1 &
   for _ in $(seq 1 150); do
     if /usr/bin/docker -H "unix://$sock" version >/dev/null 2>&1; then exit 0; fi
     sleep 0.2

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { findMount, type MountInfo } from './mountinfo.js';
 
 export const PRELOAD_DIR = '/var/lib/sysbox-preload';
 
@@ -47,6 +48,16 @@ export function saveSpecialDir(hostDir: string, rootfs: string, specialDest: str
     fs.rmSync(path.dirname(map), { recursive: true, force: true });
     if (gmap !== map) fs.rmSync(path.dirname(gmap), { recursive: true, force: true });
   }
+}
+
+/**
+ * Whether the archive can go into the rootfs now. sysbox-mgr's own shifted rootfs stays mounted
+ * until it releases the container; Docker's rootfs used as is (userns-remap) is unmounted by Docker
+ * once the container stops, maybe before sysbox-mgr releases it, and the archive would then land in
+ * the bare mount point dir instead of the container.
+ */
+export function canArchiveInto(rootfs: string, ownRootfs: boolean, mounts: MountInfo[]): boolean {
+  return ownRootfs || findMount(mounts, rootfs) !== undefined;
 }
 
 function shiftTree(dir: string, uid: number, gid: number): void {

@@ -11,7 +11,8 @@ import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
 import { delegateCgroups } from './cgroup-delegation.js';
 import { processStartTime } from '@sysbox/common/proc';
 import { isSameProcessAlive, watchInit } from './init-watch.js';
-import { restoreSpecialDir, saveSpecialDir } from './preload.js';
+import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js';
+import { parseMountInfo } from './mountinfo.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { idmapBind, mountsUnder, openMappingUserns, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
@@ -149,7 +150,7 @@ export class MgrService {
     rec.specialDirs.push({ dest, hostDir: special.hostDir });
     rec.mounts.push(special.mountPoint);
     this.save(rec);
-    if (rec.allocated && restoreSpecialDir(rec.rootfs, dest, special.hostDir, rec.uid, rec.gid)) {
+    if (restoreSpecialDir(rec.rootfs, dest, special.hostDir, rec.uid, rec.gid)) {
       this.log.info(`container ${rec.id}: ${dest} preloaded from the image`);
     }
     return special.mountPoint;
@@ -202,7 +203,9 @@ export class MgrService {
     rec.initStartTime = start;
     rec.state = 'running';
     this.save(rec);
-    if (rec.allocated) {
+    // Also with a mapping from the spec (Docker's userns-remap): runc leaves the cgroups to host
+    // root either way, and without them an inner Docker or systemd cannot make sub-cgroups.
+    if (rec.size > 0) {
       const t0 = process.hrtime.bigint();
       const dirs = delegateCgroups(pid, rec.uid, rec.gid);
       this.log.debug(`container ${rec.id}: cgroups delegated to ${rec.uid} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms: ${dirs.join(' ')}`);
@@ -234,7 +237,11 @@ export class MgrService {
 
   /** On pause (docker commit pauses) and stop: inner data into the rootfs, so a commit carries it. */
   private saveSpecialDirs(rec: ContainerRecord): void {
-    if (!rec.allocated) return;
+    if (rec.specialDirs.length === 0) return;
+    if (!canArchiveInto(rec.rootfs, rec.allocated, parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')))) {
+      this.log.warn(`container ${rec.id}: rootfs ${rec.rootfs} is no longer mounted; inner data not archived`);
+      return;
+    }
     for (const { dest, hostDir } of rec.specialDirs) {
       const t0 = Date.now();
       try {

@@ -74,8 +74,9 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     if (refused) throw new RefusedError(refused);
     const linux = spec.linux!;
     const preMapped = (linux.uidMappings?.length ?? 0) > 0;
-    // With mappings from the spec nothing is shifted or backed: Docker's userns-remap owns that.
-    const specialDirs = preMapped ? [] : wantedSpecialDirs(SPECIAL_DIRS, (spec.mounts ?? []).map((m) => m.destination));
+    // With mappings from the spec (Docker's userns-remap) nothing is shifted: Docker already chowned
+    // its layers. /var/lib/docker and friends are still backed, or an inner Docker falls back to vfs.
+    const specialDirs = wantedSpecialDirs(SPECIAL_DIRS, (spec.mounts ?? []).map((m) => m.destination));
     log('debug', `registering ${id}`);
     // Both at once: neither needs the other's answer (sysbox-fs gets the ids at Register).
     const [mgrReg, fsPre] = await Promise.allSettled([
