@@ -44,6 +44,8 @@ export interface CoveredDir {
   host: 'procfs' | 'sysfs';
   /** Below dir, the container's own entries put back on top. */
   originals: readonly string[];
+  /** Covered only on hosts that lack this tree path (the reason to cover it is to add it). */
+  onlyWithout?: string;
 }
 
 export const COVERED: readonly CoveredDir[] = [
@@ -51,6 +53,9 @@ export const COVERED: readonly CoveredDir[] = [
   { dir: 'sys/kernel', host: 'sysfs', originals: [] },
   // The network devices are the network namespace's (sysfs tags them per namespace).
   { dir: 'sys/devices/virtual', host: 'sysfs', originals: ['net'] },
+  // Only to add class/dmi (a link to devices/virtual/dmi/id, which is ours) where the host has no
+  // DMI; class/net is the network namespace's, like devices/virtual/net.
+  { dir: 'sys/class', host: 'sysfs', originals: ['net'], onlyWithout: 'sys/class/dmi' },
 ];
 
 export const NEIGH = 'proc/sys/net/ipv4/neigh';

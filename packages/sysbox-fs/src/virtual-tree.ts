@@ -67,9 +67,29 @@ const NODES: ReadonlyArray<[string, NodeFactory]> = [
   ['sys/devices/virtual/dmi/id/product_uuid', productUuid],
 ];
 
-/** What this host gets bound (virtual files and directories): those whose host path exists. */
+/**
+ * Served even where the host lacks them (no DMI: many VMs, arm64, micro-VMs), since software keys
+ * machines on them (kubeadm reads /sys/class/dmi/id/product_uuid). Both sit inside a covered
+ * directory, so they need no bind target of the host's.
+ */
+const HOSTLESS: ReadonlySet<string> = new Set(['sys/devices/virtual/dmi/id/product_uuid', 'sys/class/dmi/id']);
+
+/** What /sys/class/dmi/id is on a host with DMI: the kernel's link into the devices tree. */
+export const CLASS_DMI_LINK = '../../devices/virtual/dmi/id';
+
+/**
+ * What this host gets bound (virtual files and directories): those whose host path exists, covered
+ * directories only where the host lacks what they add, and the HOSTLESS nodes of covered directories
+ * laid here.
+ */
 export function virtualPaths(exists: (p: string) => boolean = fs.existsSync): string[] {
-  return [...VIRTUAL_DIRS, ...NODES.map(([p]) => p)].filter((p) => exists(`/${p}`));
+  const dirs = VIRTUAL_DIRS.filter((p) => {
+    const c = COVERED.find((d) => d.dir === p);
+    return exists(`/${p}`) && !(c?.onlyWithout !== undefined && exists(`/${c.onlyWithout}`));
+  });
+  const inDirs = (p: string): boolean => dirs.some((d) => p.startsWith(`${d}/`));
+  const nodes = [...NODES.map(([p]) => p), 'sys/class/dmi/id'].filter((p) => (HOSTLESS.has(p) ? inDirs(p) : exists(`/${p}`)));
+  return [...dirs, ...nodes.filter((p) => !dirs.includes(p))];
 }
 
 /** The node at the slash-separated path below root, if any. */
@@ -110,7 +130,8 @@ export function layCovered(root: VirtualDir, hosts: Record<CoveredDir['host'], P
     const base = c.dir.slice(c.dir.indexOf('/') + 1);
     const mark = (d: VirtualDir, rel: string): void => {
       if (c.originals.includes(rel)) return;
-      d.passthrough = { source: hosts[c.host], rel: rel === '' ? base : `${base}/${rel}` };
+      // A directory of ours the host lacks (dmi on a host without DMI) has only our entries.
+      if (rel === '' || kindOnHost(`/${c.dir}/${rel}`) === 'dir') d.passthrough = { source: hosts[c.host], rel: rel === '' ? base : `${base}/${rel}` };
       for (const [name, child] of Object.entries(d.entries)) if (child.kind === 'dir') mark(child, rel === '' ? name : `${rel}/${name}`);
     };
     mark(top, '');
@@ -127,6 +148,7 @@ export function createTree(config: unknown): FileTree {
   const wanted = new Set(virtualPaths());
   const root = dir({});
   for (const [p, make] of NODES) if (wanted.has(p)) place(root, p, make(ctx, values));
+  if (wanted.has('sys/class/dmi/id') && wanted.has('sys/class')) place(root, 'sys/class/dmi/id', { kind: 'symlink', target: CLASS_DMI_LINK });
   for (const p of VIRTUAL_DIRS) if (wanted.has(p) && !nodeAt(root, p)) place(root, p, dir({}));
   // A procfs and a sysfs of our own: what the host mounted below them stays out of the pass-through.
   // The procfs is writable for neigh (the container's own entries); nothing is written to the sysfs.
