@@ -58,6 +58,14 @@ export const COVERED: readonly CoveredDir[] = [
   { dir: 'sys/class', host: 'sysfs', originals: ['net'], onlyWithout: 'sys/class/dmi' },
 ];
 
+/**
+ * Host entries of covered directories a container does not see. The mount points of debugfs,
+ * tracefs and configfs: a user namespace may not mount these, so when they show, systemd's
+ * sys-kernel-{debug,tracing,config}.mount (ConditionPathExists= on each) try and fail, and a stock
+ * systemd image ends `degraded`. Absent, the units are skipped, as on a kernel without them.
+ */
+export const HIDDEN: readonly string[] = ['sys/kernel/debug', 'sys/kernel/tracing', 'sys/kernel/config'];
+
 export const NEIGH = 'proc/sys/net/ipv4/neigh';
 
 /** Virtual directories bound as a whole (tree paths); every other bind source is a file. */

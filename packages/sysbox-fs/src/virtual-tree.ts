@@ -16,12 +16,12 @@ import { meminfo } from './nodes/proc/meminfo.js';
 import { stat } from './nodes/proc/stat.js';
 import { swaps } from './nodes/proc/swaps.js';
 import { emulatedSetting } from './nodes/proc/sys/emulated-setting.js';
-import { hostPassthrough } from './nodes/host-passthrough.js';
+import { hostPassthrough, withoutEntries } from './nodes/host-passthrough.js';
 import { neighDevices } from './nodes/proc/sys/neigh.js';
 import { EMULATED_MODULE_PARAMS, EMULATED_SYSCTLS } from './nodes/proc/sys/settings.js';
 import { uptime } from './nodes/proc/uptime.js';
 import { productUuid } from './nodes/sys/product-uuid.js';
-import { COVERED, NEIGH, VIRTUAL_DIRS, type CoveredDir } from './mount-layout.js';
+import { COVERED, HIDDEN, NEIGH, VIRTUAL_DIRS, type CoveredDir } from './mount-layout.js';
 import { SlottedTree } from './slotted-tree.js';
 import { StaticTree, dir, file, type FileTree, type PassthroughSource, type VirtualDir, type VirtualFile, type VirtualNode } from './tree.js';
 
@@ -154,7 +154,9 @@ export function createTree(config: unknown): FileTree {
   // The procfs is writable for neigh (the container's own entries); nothing is written to the sysfs.
   const proc = `/proc/self/fd/${native.openPrivateMount('proc', false)}`;
   const sys = `/proc/self/fd/${native.openPrivateMount('sysfs', true)}`;
-  const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs), sysfs: hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs) };
+  // HIDDEN's paths are below the sysfs root without the leading "sys/".
+  const sysfs = withoutEntries(hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs), HIDDEN.map((p) => p.slice('sys/'.length)));
+  const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs), sysfs };
   layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`), hostKind);
   return new SlottedTree(new StaticTree(root), LOAD_SLOTS, (c) => {
     const rec = callers.resolve(c.pid).container;

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CLASS_DMI_LINK, layCovered, place, virtualPaths } from '../src/virtual-tree.js';
+import { HIDDEN } from '../src/mount-layout.js';
+import { withoutEntries } from '../src/nodes/host-passthrough.js';
 import { dir, file, ROOT_INODE, StaticTree, type Caller, type PassthroughSource } from '../src/tree.js';
 
 const caller: Caller = { pid: 1, uid: 0, gid: 0 };
@@ -103,5 +105,27 @@ describe('a host without DMI', () => {
     assert.deepEqual(walk(t, 'sys/class/dmi/id')?.node, { kind: 'symlink', target: '../../devices/virtual/dmi/id' });
     assert.equal(read(t, 'sys/class/net/eth0'), '(none)', 'class/net is the container\'s own');
     assert.equal(read(t, 'sys/class/tty/uevent'), 'sysfs:class/tty/uevent', 'the rest of /sys/class is the host\'s');
+  });
+});
+
+describe('withoutEntries', () => {
+  // What the host's /sys/kernel has; HIDDEN takes the debugfs/tracefs/configfs mount points away.
+  const host: PassthroughSource = {
+    name: 'sysfs',
+    ttl: 1,
+    list: (_c, rel) => (rel === 'kernel' ? ['debug', 'tracing', 'config', 'mm'] : ['x']).map((name) => ({ name, kind: 'dir' as const, perm: 0o555 })),
+    stat: (_c, rel) => ({ name: rel.split('/').pop()!, kind: 'dir', perm: 0o555 }),
+    read: (_c, rel) => rel,
+  };
+  const src = withoutEntries(host, HIDDEN.map((p) => p.slice('sys/'.length)));
+
+  it('leaves /sys/kernel/{debug,tracing,config} out of listings and lookups, so systemd skips their mount units', () => {
+    assert.deepEqual(src.list(caller, 'kernel').map((e) => e.name), ['mm']);
+    for (const n of ['debug', 'tracing', 'config']) {
+      assert.equal(src.stat(caller, `kernel/${n}`), undefined, n);
+      assert.equal(src.stat(caller, `kernel/${n}/x`), undefined, `below ${n}`);
+    }
+    assert.equal(src.stat(caller, 'kernel/mm')?.kind, 'dir');
+    assert.deepEqual(src.list(caller, 'kernel/mm').map((e) => e.name), ['x']);
   });
 });

@@ -51,3 +51,21 @@ export function hostPassthrough(name: string, root: string, ttl: number): Passth
     read: (_caller, rel) => fs.readFileSync(at(rel)),
   };
 }
+
+/** source without the entries at rels (none of them listed, looked up or read). */
+export function withoutEntries(source: PassthroughSource, rels: readonly string[]): PassthroughSource {
+  const hidden = new Set(rels);
+  const join = (rel: string, name: string): string => (rel === '' ? name : `${rel}/${name}`);
+  const isHidden = (rel: string): boolean => [...hidden].some((h) => rel === h || rel.startsWith(`${h}/`));
+  return {
+    name: source.name,
+    ttl: source.ttl,
+    list: (caller, rel) => source.list(caller, rel).filter((e) => !hidden.has(join(rel, e.name))),
+    stat: (caller, rel) => (isHidden(rel) ? undefined : source.stat(caller, rel)),
+    read: (caller, rel) => {
+      if (isHidden(rel)) throw Object.assign(new Error(`${rel}: hidden`), { code: 'ENOENT', errno: -2 });
+      return source.read(caller, rel);
+    },
+    ...(source.write ? { write: (caller: Parameters<NonNullable<PassthroughSource['write']>>[0], rel: string, data: Buffer) => (isHidden(rel) ? 2 : source.write!(caller, rel, data)) } : {}),
+  };
+}
