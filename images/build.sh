@@ -7,6 +7,8 @@
 #                                                                     starts dockerd, then runs the command)
 #   images/build.sh systemd         -> sysbox/systemd:latest         (bookworm + systemd as PID 1)
 #   images/build.sh systemd-docker  -> sysbox/systemd-docker:latest  (systemd image + docker.service)
+#   images/build.sh systemd-stock   -> sysbox/systemd-stock:latest   (bookworm + systemd as a plain
+#                                                                     Dockerfile user makes it: nothing masked)
 #   images/build.sh host            -> sysbox/host:latest            (stand-in Debian host: systemd + Docker +
 #                                                                     nodejs, run under plain runc by tests)
 # The last three are made without `docker build` (its containers have no internet here): apt installs
@@ -141,6 +143,16 @@ customize_systemd() {
   # Every container gets its own machine ID: an empty file makes systemd generate one at boot.
   : > "$root/etc/machine-id"
   ln -sfn /etc/machine-id "$root/var/lib/dbus/machine-id"
+}
+
+# What a Docker user writes without knowing Sysbox: the packages, /sbin/init, `ENV container=docker`
+# (Docker itself does not set it; systemd's container interface asks the manager to, and the usual
+# Dockerfiles do) and nothing masked or customized: the system container must boot it to `running`.
+recipe_systemd-stock() {
+  base=bookworm
+  packages=(systemd systemd-sysv dbus udev)
+  changes=('ENV container=docker' 'CMD ["/sbin/init"]')
+  stopsignal=SIGRTMIN+3
 }
 
 recipe_systemd-docker() {
@@ -301,7 +313,7 @@ for image in "${@:-busybox}"; do
   case "$image" in
     busybox) build_busybox ;;
     bookworm) build_bookworm ;;
-    docker|systemd|systemd-docker|host) build_derived "$image" ;;
+    docker|systemd|systemd-docker|systemd-stock|host) build_derived "$image" ;;
     *) echo "unknown image: $image" >&2; exit 2 ;;
   esac
 done
