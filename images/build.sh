@@ -7,6 +7,9 @@
 #                                                                     starts dockerd, then runs the command)
 #   images/build.sh systemd         -> sysbox/systemd:latest         (bookworm + systemd as PID 1)
 #   images/build.sh systemd-docker  -> sysbox/systemd-docker:latest  (systemd image + docker.service)
+#   images/build.sh systemd-stock   -> sysbox/systemd-stock:latest   (bookworm + systemd as a plain
+#                                                                     Dockerfile user makes it: nothing masked)
+#   images/build.sh systemd-stock-trixie -> sysbox/systemd-stock-trixie:latest (the same on trixie, systemd 257)
 #   images/build.sh host            -> sysbox/host:latest            (stand-in Debian host: systemd + Docker +
 #                                                                     nodejs, run under plain runc by tests)
 # The last three are made without `docker build` (its containers have no internet here): apt installs
@@ -143,6 +146,44 @@ customize_systemd() {
   ln -sfn /etc/machine-id "$root/var/lib/dbus/machine-id"
 }
 
+# What a Docker user writes without knowing Sysbox: the packages, /sbin/init, `ENV container=docker`
+# (Docker itself does not set it; systemd's container interface asks the manager to, and the usual
+# Dockerfiles do) and nothing masked or customized: the system container must boot it to `running`.
+recipe_systemd-stock() {
+  base=bookworm
+  packages=(systemd systemd-sysv dbus udev)
+  changes=('ENV container=docker' 'CMD ["/sbin/init"]')
+  stopsignal=SIGRTMIN+3
+}
+
+# The same on Debian trixie (systemd 257). Its tree is made by debootstrap itself (minbase plus the
+# same four packages, Depends only like APT::Install-Recommends=false), not by the bookworm chroot
+# recipe: tarball_NAME takes the place of make_tarball, and its key covers only these functions.
+recipe_systemd-stock-trixie() {
+  base=none
+  packages=(systemd systemd-sysv dbus udev)
+  changes=('ENV container=docker' 'CMD ["/sbin/init"]')
+  stopsignal=SIGRTMIN+3
+}
+tarball_systemd-stock-trixie() {
+  local key=$1 tarball="$cache/systemd-stock-trixie-$1.tar" root lock
+  exec {lock}>"$cache/.systemd-stock-trixie.lock"
+  flock "$lock"
+  if [ ! -s "$tarball" ]; then
+    echo "building $tarball (log: $cache/systemd-stock-trixie.log)" >&2
+    root=$(mktemp -d "$cache/.root-systemd-stock-trixie.XXXXXX")
+    debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" trixie "$root" \
+        http://deb.debian.org/debian >"$cache/systemd-stock-trixie.log" 2>&1 \
+      || { echo "debootstrap failed; see $cache/systemd-stock-trixie.log" >&2; rm -rf "$root"; exit 1; }
+    rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+    tar -C "$root" --numeric-owner -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    rm -rf "$root"
+    find "$cache" -maxdepth 1 -name "systemd-stock-trixie-????????????.tar" ! -name "systemd-stock-trixie-$key.tar" -delete
+  fi
+  exec {lock}>&-
+  echo "$tarball"
+}
+
 recipe_systemd-docker() {
   base=systemd
   packages=(docker.io iptables busybox xz-utils)
@@ -274,12 +315,16 @@ make_tarball() {
 build_derived() {
   local name=$1 image=sysbox/$1:latest base packages changes stopsignal key tarball change args=()
   "recipe_$name"
-  key=$(recipe_key "$name")
+  if declare -F "tarball_$name" >/dev/null; then
+    key=$(declare -f "recipe_$name" "tarball_$name" | sha256sum | cut -c1-12)
+  else
+    key=$(recipe_key "$name")
+  fi
   if [ -z "${REBUILD:-}" ] && [ "$("$docker_bin" image inspect -f '{{index .Config.Labels "org.sysbox.recipe"}}' \
         "$image" 2>/dev/null)" = "$key" ]; then
     return 0
   fi
-  tarball=$(make_tarball "$name")
+  if declare -F "tarball_$name" >/dev/null; then tarball=$("tarball_$name" "$key"); else tarball=$(make_tarball "$name"); fi
   local old; old=$("$docker_bin" image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
   for change in "${changes[@]}" "LABEL org.sysbox.recipe=$key"; do args+=(-c "$change"); done
   if [ -z "${stopsignal:-}" ]; then
@@ -301,7 +346,7 @@ for image in "${@:-busybox}"; do
   case "$image" in
     busybox) build_busybox ;;
     bookworm) build_bookworm ;;
-    docker|systemd|systemd-docker|host) build_derived "$image" ;;
+    docker|systemd|systemd-docker|systemd-stock|systemd-stock-trixie|host) build_derived "$image" ;;
     *) echo "unknown image: $image" >&2; exit 2 ;;
   esac
 done

@@ -63,7 +63,7 @@ for _ in $(seq 1 50); do [ -S "$SYSBOX_TEST_FS_SOCKET" ] && break; sleep 0.1; do
 [ -S "$SYSBOX_TEST_FS_SOCKET" ] || { echo "sysbox-fs did not start" >&2; cat "$SYSBOX_TEST_FS_STATE_DIR.log" >&2; exit 1; }
 
 test/lib/dockerd.sh start "$name" "$PWD/out/bin/sysbox-runc" "--sysbox-mgr-socket=$SYSBOX_TEST_MGR_SOCKET" "--sysbox-fs-socket=$SYSBOX_TEST_FS_SOCKET"
-DOCKER="/usr/bin/docker" images/build.sh busybox bookworm docker systemd systemd-docker
+DOCKER="/usr/bin/docker" images/build.sh busybox bookworm docker systemd systemd-docker systemd-stock systemd-stock-trixie
 
 files=(packages/*/dist/test/*.test.js test/dist/e2e/*.test.js)
 if [ -n "${SYSBOX_TEST_FILTER:-}" ]; then mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E "$SYSBOX_TEST_FILTER"); fi

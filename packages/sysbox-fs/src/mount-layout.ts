@@ -44,6 +44,8 @@ export interface CoveredDir {
   host: 'procfs' | 'sysfs';
   /** Below dir, the container's own entries put back on top. */
   originals: readonly string[];
+  /** Covered only on hosts that lack this tree path (the reason to cover it is to add it). */
+  onlyWithout?: string;
 }
 
 export const COVERED: readonly CoveredDir[] = [
@@ -51,7 +53,18 @@ export const COVERED: readonly CoveredDir[] = [
   { dir: 'sys/kernel', host: 'sysfs', originals: [] },
   // The network devices are the network namespace's (sysfs tags them per namespace).
   { dir: 'sys/devices/virtual', host: 'sysfs', originals: ['net'] },
+  // Only to add class/dmi (a link to devices/virtual/dmi/id, which is ours) where the host has no
+  // DMI; class/net is the network namespace's, like devices/virtual/net.
+  { dir: 'sys/class', host: 'sysfs', originals: ['net'], onlyWithout: 'sys/class/dmi' },
 ];
+
+/**
+ * Host entries of covered directories a container does not see. The mount points of debugfs,
+ * tracefs and configfs: a user namespace may not mount these, so when they show, systemd's
+ * sys-kernel-{debug,tracing,config}.mount (ConditionPathExists= on each) try and fail, and a stock
+ * systemd image ends `degraded`. Absent, the units are skipped, as on a kernel without them.
+ */
+export const HIDDEN: readonly string[] = ['sys/kernel/debug', 'sys/kernel/tracing', 'sys/kernel/config'];
 
 export const NEIGH = 'proc/sys/net/ipv4/neigh';
 

@@ -16,12 +16,12 @@ import { meminfo } from './nodes/proc/meminfo.js';
 import { stat } from './nodes/proc/stat.js';
 import { swaps } from './nodes/proc/swaps.js';
 import { emulatedSetting } from './nodes/proc/sys/emulated-setting.js';
-import { hostPassthrough } from './nodes/host-passthrough.js';
+import { hostPassthrough, withoutEntries } from './nodes/host-passthrough.js';
 import { neighDevices } from './nodes/proc/sys/neigh.js';
 import { EMULATED_MODULE_PARAMS, EMULATED_SYSCTLS } from './nodes/proc/sys/settings.js';
 import { uptime } from './nodes/proc/uptime.js';
 import { productUuid } from './nodes/sys/product-uuid.js';
-import { COVERED, NEIGH, VIRTUAL_DIRS, type CoveredDir } from './mount-layout.js';
+import { COVERED, HIDDEN, NEIGH, VIRTUAL_DIRS, type CoveredDir } from './mount-layout.js';
 import { SlottedTree } from './slotted-tree.js';
 import { StaticTree, dir, file, type FileTree, type PassthroughSource, type VirtualDir, type VirtualFile, type VirtualNode } from './tree.js';
 
@@ -67,9 +67,29 @@ const NODES: ReadonlyArray<[string, NodeFactory]> = [
   ['sys/devices/virtual/dmi/id/product_uuid', productUuid],
 ];
 
-/** What this host gets bound (virtual files and directories): those whose host path exists. */
+/**
+ * Served even where the host lacks them (no DMI: many VMs, arm64, micro-VMs), since software keys
+ * machines on them (kubeadm reads /sys/class/dmi/id/product_uuid). Both sit inside a covered
+ * directory, so they need no bind target of the host's.
+ */
+const HOSTLESS: ReadonlySet<string> = new Set(['sys/devices/virtual/dmi/id/product_uuid', 'sys/class/dmi/id']);
+
+/** What /sys/class/dmi/id is on a host with DMI: the kernel's link into the devices tree. */
+export const CLASS_DMI_LINK = '../../devices/virtual/dmi/id';
+
+/**
+ * What this host gets bound (virtual files and directories): those whose host path exists, covered
+ * directories only where the host lacks what they add, and the HOSTLESS nodes of covered directories
+ * laid here.
+ */
 export function virtualPaths(exists: (p: string) => boolean = fs.existsSync): string[] {
-  return [...VIRTUAL_DIRS, ...NODES.map(([p]) => p)].filter((p) => exists(`/${p}`));
+  const dirs = VIRTUAL_DIRS.filter((p) => {
+    const c = COVERED.find((d) => d.dir === p);
+    return exists(`/${p}`) && !(c?.onlyWithout !== undefined && exists(`/${c.onlyWithout}`));
+  });
+  const inDirs = (p: string): boolean => dirs.some((d) => p.startsWith(`${d}/`));
+  const nodes = [...NODES.map(([p]) => p), 'sys/class/dmi/id'].filter((p) => (HOSTLESS.has(p) ? inDirs(p) : exists(`/${p}`)));
+  return [...dirs, ...nodes.filter((p) => !dirs.includes(p))];
 }
 
 /** The node at the slash-separated path below root, if any. */
@@ -110,7 +130,8 @@ export function layCovered(root: VirtualDir, hosts: Record<CoveredDir['host'], P
     const base = c.dir.slice(c.dir.indexOf('/') + 1);
     const mark = (d: VirtualDir, rel: string): void => {
       if (c.originals.includes(rel)) return;
-      d.passthrough = { source: hosts[c.host], rel: rel === '' ? base : `${base}/${rel}` };
+      // A directory of ours the host lacks (dmi on a host without DMI) has only our entries.
+      if (rel === '' || kindOnHost(`/${c.dir}/${rel}`) === 'dir') d.passthrough = { source: hosts[c.host], rel: rel === '' ? base : `${base}/${rel}` };
       for (const [name, child] of Object.entries(d.entries)) if (child.kind === 'dir') mark(child, rel === '' ? name : `${rel}/${name}`);
     };
     mark(top, '');
@@ -127,12 +148,15 @@ export function createTree(config: unknown): FileTree {
   const wanted = new Set(virtualPaths());
   const root = dir({});
   for (const [p, make] of NODES) if (wanted.has(p)) place(root, p, make(ctx, values));
+  if (wanted.has('sys/class/dmi/id') && wanted.has('sys/class')) place(root, 'sys/class/dmi/id', { kind: 'symlink', target: CLASS_DMI_LINK });
   for (const p of VIRTUAL_DIRS) if (wanted.has(p) && !nodeAt(root, p)) place(root, p, dir({}));
   // A procfs and a sysfs of our own: what the host mounted below them stays out of the pass-through.
   // The procfs is writable for neigh (the container's own entries); nothing is written to the sysfs.
   const proc = `/proc/self/fd/${native.openPrivateMount('proc', false)}`;
   const sys = `/proc/self/fd/${native.openPrivateMount('sysfs', true)}`;
-  const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs), sysfs: hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs) };
+  // HIDDEN's paths are below the sysfs root without the leading "sys/".
+  const sysfs = withoutEntries(hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs), HIDDEN.map((p) => p.slice('sys/'.length)));
+  const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs), sysfs };
   layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`), hostKind);
   return new SlottedTree(new StaticTree(root), LOAD_SLOTS, (c) => {
     const rec = callers.resolve(c.pid).container;

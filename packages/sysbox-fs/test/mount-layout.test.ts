@@ -43,6 +43,14 @@ describe('virtualBinds', () => {
     assert.deepEqual(proc[1], { original: true, target: 'sys/net' });
   });
 
+  it('covers /sys/class where it is laid (a host without DMI), its net put back', () => {
+    const binds = virtualBinds([...PATHS, 'sys/class', 'sys/class/dmi/id'], 'sys', (p) => `/${p}`);
+    const i = binds.findIndex((b) => 'source' in b && b.source === 'sys/class');
+    assert.ok(i >= 0);
+    assert.deepEqual(binds[i + 1], { original: true, target: '/sys/class/net' });
+    assert.ok(!binds.some((b) => 'source' in b && b.source === 'sys/class/dmi/id'), 'the link is served inside the covered /sys/class');
+  });
+
   it('without a covered directory, every file is bound on its own', () => {
     const binds = virtualBinds(PATHS.filter((p) => p !== 'proc/sys'), 'proc', (p) => `/${p}`);
     assert.ok(binds.some((b) => 'source' in b && b.source === 'proc/sys/kernel/panic'));

@@ -8,7 +8,7 @@
 // listed or crossed. What a namespace owns never comes here: the container's own entries are put
 // back over those (mount-layout.ts).
 import fs from 'node:fs';
-import type { PassthroughEntry, PassthroughSource } from '../tree.js';
+import type { Caller, PassthroughEntry, PassthroughSource } from '../tree.js';
 
 /** What a non-host root may do with an entry of this mode, shown as everyone's permission. */
 export function containerPerm(mode: number, isDir: boolean): number {
@@ -49,5 +49,24 @@ export function hostPassthrough(name: string, root: string, ttl: number): Passth
       }
     },
     read: (_caller, rel) => fs.readFileSync(at(rel)),
+  };
+}
+
+const ENOENT = 2;
+
+/** source without the entries at rels (none of them listed, looked up or read). */
+export function withoutEntries(source: PassthroughSource, rels: readonly string[]): PassthroughSource {
+  const join = (rel: string, name: string): string => (rel === '' ? name : `${rel}/${name}`);
+  const isHidden = (rel: string): boolean => rels.some((h) => rel === h || rel.startsWith(`${h}/`));
+  return {
+    name: source.name,
+    ttl: source.ttl,
+    list: (caller, rel) => source.list(caller, rel).filter((e) => !isHidden(join(rel, e.name))),
+    stat: (caller, rel) => (isHidden(rel) ? undefined : source.stat(caller, rel)),
+    read: (caller, rel) => {
+      if (isHidden(rel)) throw Object.assign(new Error(`${rel}: hidden`), { code: 'ENOENT', errno: -ENOENT });
+      return source.read(caller, rel);
+    },
+    ...(source.write ? { write: (caller: Caller, rel: string, data: Buffer) => (isHidden(rel) ? ENOENT : source.write!(caller, rel, data)) } : {}),
   };
 }
