@@ -111,6 +111,14 @@ describe('docker cp with a sysbox-runc container', () => {
     assert.equal(fs.readFileSync(dest, 'utf8'), 'out\n');
   });
 
+  it('docker export of a running container carries the owners inside', async () => {
+    const c = await running();
+    await dockerOk('exec', c, 'sh', '-c', WRITE_OUT('/out'));
+    const r = await run('bash', ['-c', `set -o pipefail; docker -H "$DOCKER_HOST" export "$1" | tar -tv --numeric-owner -f - | awk '{print $2, $6}' | grep -E ' (out/|bin/busybox$)'`, 'bash', c]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').sort(), ['0/0 bin/busybox', '0/0 out/', '0/0 out/by-root', '1000/1000 out/by-user']);
+  });
+
   it('copies in and out of a stopped container, with the same owners once it runs again', async () => {
     const c = await running();
     await dockerOk('exec', c, 'sh', '-c', WRITE_OUT('/out'));

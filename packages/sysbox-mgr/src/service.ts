@@ -204,8 +204,11 @@ export class MgrService {
     if (!rec.replacedRootfs) return;
     const mapping = { uid: rec.uid, gid: rec.gid, size: rec.size };
     const t0 = process.hrtime.bigint();
-    rec.rootfsView = startRootfsView(rec.replacedRootfs, rec.rootfs, mapping, rec.specialDirs, path.join(rec.runDir, 'rootfs-view.log'));
+    // Recorded first: after a crash half-way, release must still unmount it, or Docker's overlay
+    // would not be put back there.
     rec.mounts.push(rec.replacedRootfs);
+    this.save(rec);
+    rec.rootfsView = startRootfsView(rec.replacedRootfs, rec.rootfs, mapping, rec.specialDirs, path.join(rec.runDir, 'rootfs-view.log'));
     this.save(rec);
     this.log.debug(`container ${rec.id}: rootfs view at ${rec.replacedRootfs} (pid ${rec.rootfsView.pid}) in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
   }

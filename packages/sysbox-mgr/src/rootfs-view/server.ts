@@ -49,7 +49,8 @@ export class RootfsView {
   private nextDir = 1;
   readonly view: w.IdView;
 
-  constructor(private readonly ids_: ViewIds, private readonly maxWrite: number) {
+  /** `root`: where the paths the kernel names live ('/' once pivoted; a temp dir in unit tests). */
+  constructor(private readonly ids_: ViewIds, private readonly maxWrite: number, private readonly root = '/') {
     this.view = (id, isGid) => {
       const base = isGid ? ids_.gid : ids_.uid;
       return id >= base && id < base + ids_.size ? id - base : OVERFLOW_ID;
@@ -62,6 +63,10 @@ export class RootfsView {
     return (isGid ? this.ids_.gid : this.ids_.uid) + id;
   }
 
+  private real(p: string): string {
+    return this.root === '/' ? p : this.root + p;
+  }
+
   private pathOf(nodeid: bigint): string {
     const n = this.paths.get(nodeid);
     if (!n) throw new FsError(E.ENOENT);
@@ -69,7 +74,7 @@ export class RootfsView {
   }
 
   private entry(path: string): Buffer {
-    const st = fs.lstatSync(path, { bigint: true });
+    const st = fs.lstatSync(this.real(path), { bigint: true });
     let id = this.ids.get(path);
     if (id === undefined) {
       id = this.nextId++;
@@ -106,12 +111,13 @@ export class RootfsView {
     }
   }
 
-  /** A new inode is the caller's, as on any file system (setgid dirs keep their group). */
+  /** A new inode is the caller's, as on any file system (setgid dirs give their group). */
   private ownNew(path: string, parent: string, req: w.Request): void {
     const uid = this.host(req.uid, false);
-    const pst = fs.statSync(parent);
-    const gid = pst.mode & S_ISGID ? -1 : this.host(req.gid, true);
-    if (uid !== this.ids_.uid || (gid !== -1 && gid !== this.ids_.gid)) fs.lchownSync(path, uid, gid === -1 ? pst.gid : gid);
+    const pst = fs.statSync(this.real(parent));
+    const gid = pst.mode & S_ISGID ? pst.gid : this.host(req.gid, true);
+    const st = fs.lstatSync(this.real(path));
+    if (st.uid !== uid || st.gid !== gid) fs.lchownSync(this.real(path), uid, gid);
   }
 
   /** Answers one request; undefined for those that take no reply. */
@@ -137,34 +143,34 @@ export class RootfsView {
         return null;
       }
       case w.Op.INTERRUPT: return null;
-      case w.Op.GETATTR: return w.attrOut(fs.lstatSync(this.pathOf(req.nodeid), { bigint: true }), this.view);
+      case w.Op.GETATTR: return w.attrOut(fs.lstatSync(this.real(this.pathOf(req.nodeid)), { bigint: true }), this.view);
       case w.Op.SETATTR: return this.setattr(this.pathOf(req.nodeid), b);
-      case w.Op.READLINK: return fs.readlinkSync(this.pathOf(req.nodeid), { encoding: 'buffer' });
+      case w.Op.READLINK: return fs.readlinkSync(this.real(this.pathOf(req.nodeid)), { encoding: 'buffer' });
       case w.Op.SYMLINK: {
         const [name, target] = w.names(b, 0, 2);
         const parent = this.pathOf(req.nodeid);
         const p = join(parent, name!);
-        fs.symlinkSync(target!, p);
+        fs.symlinkSync(target!, this.real(p));
         this.ownNew(p, parent, req);
         return this.entry(p);
       }
       case w.Op.MKNOD: {
         const parent = this.pathOf(req.nodeid);
         const p = join(parent, w.names(b, 16, 1)[0]!);
-        native.mknod(p, b.readUInt32LE(0), b.readUInt32LE(4));
+        native.mknod(this.real(p), b.readUInt32LE(0), b.readUInt32LE(4));
         this.ownNew(p, parent, req);
         return this.entry(p);
       }
       case w.Op.MKDIR: {
         const parent = this.pathOf(req.nodeid);
         const p = join(parent, w.names(b, 8, 1)[0]!);
-        fs.mkdirSync(p, { mode: b.readUInt32LE(0) & 0o7777 });
+        fs.mkdirSync(this.real(p), { mode: b.readUInt32LE(0) & 0o7777 });
         this.ownNew(p, parent, req);
         return this.entry(p);
       }
       case w.Op.UNLINK: case w.Op.RMDIR: {
         const p = join(this.pathOf(req.nodeid), w.names(b, 0, 1)[0]!);
-        if (req.opcode === w.Op.UNLINK) fs.unlinkSync(p); else fs.rmdirSync(p);
+        if (req.opcode === w.Op.UNLINK) fs.unlinkSync(this.real(p)); else fs.rmdirSync(this.real(p));
         this.unlinkName(p);
         return undefined;
       }
@@ -174,23 +180,23 @@ export class RootfsView {
         const [from, to] = w.names(b, at, 2);
         const src = join(this.pathOf(req.nodeid), from!);
         const dst = join(this.pathOf(b.readBigUInt64LE(0)), to!);
-        fs.renameSync(src, dst);
+        fs.renameSync(this.real(src), this.real(dst));
         this.renamed(src, dst);
         return undefined;
       }
       case w.Op.LINK: {
         const p = join(this.pathOf(req.nodeid), w.names(b, 8, 1)[0]!);
-        fs.linkSync(this.pathOf(b.readBigUInt64LE(0)), p);
+        fs.linkSync(this.real(this.pathOf(b.readBigUInt64LE(0))), this.real(p));
         return this.entry(p);
       }
       case w.Op.OPEN: {
-        const fd = fs.openSync(this.pathOf(req.nodeid), (b.readUInt32LE(0) & ~O_CREAT) | O_NOFOLLOW);
+        const fd = fs.openSync(this.real(this.pathOf(req.nodeid)), (b.readUInt32LE(0) & ~O_CREAT) | O_NOFOLLOW);
         return w.openOut(fd, w.FOPEN_DIRECT_IO);
       }
       case w.Op.CREATE: {
         const parent = this.pathOf(req.nodeid);
         const p = join(parent, w.names(b, 16, 1)[0]!);
-        const fd = fs.openSync(p, b.readUInt32LE(0) | O_CREAT | O_NOFOLLOW, b.readUInt32LE(4) & 0o7777);
+        const fd = fs.openSync(this.real(p), b.readUInt32LE(0) | O_CREAT | O_NOFOLLOW, b.readUInt32LE(4) & 0o7777);
         try {
           this.ownNew(p, parent, req);
           return Buffer.concat([this.entry(p), w.openOut(fd, w.FOPEN_DIRECT_IO)]);
@@ -213,13 +219,13 @@ export class RootfsView {
       case w.Op.RELEASE: fs.closeSync(Number(b.readBigUInt64LE(0))); return undefined;
       case w.Op.FSYNC: fs.fsyncSync(Number(b.readBigUInt64LE(0))); return undefined;
       case w.Op.FLUSH: case w.Op.FSYNCDIR: case w.Op.ACCESS: return undefined;
-      case w.Op.STATFS: return w.statfsOut(fs.statfsSync('/'));
+      case w.Op.STATFS: return w.statfsOut(fs.statfsSync(this.root));
       case w.Op.OPENDIR: {
         const dir = this.pathOf(req.nodeid);
         const entries: w.Dirent[] = [];
-        for (const name of ['.', '..', ...fs.readdirSync(dir)]) {
+        for (const name of ['.', '..', ...fs.readdirSync(this.real(dir))]) {
           try {
-            const st = fs.lstatSync(name === '.' || name === '..' ? `${dir}/${name}` : join(dir, name), { bigint: true });
+            const st = fs.lstatSync(this.real(name === '.' || name === '..' ? `${dir}/${name}` : join(dir, name)), { bigint: true });
             // Go's directory reader skips entries whose inode number is 0: always a real one.
             entries.push({ ino: st.ino, name, type: direntType(Number(st.mode)) });
           } catch {
@@ -242,7 +248,8 @@ export class RootfsView {
     }
   }
 
-  private setattr(p: string, b: Buffer): Buffer {
+  private setattr(path: string, b: Buffer): Buffer {
+    const p = this.real(path);
     const valid = b.readUInt32LE(0);
     if (valid & (w.FATTR.UID | w.FATTR.GID)) {
       const uid = valid & w.FATTR.UID ? this.host(b.readUInt32LE(76), false) : -1;
