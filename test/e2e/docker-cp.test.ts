@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX, dockerOk, removeContainers, run, uniqueName } from '../lib/env.js';
+import { BUSYBOX, containerIdOf, dockerOk, leftoversOf, MOUNT_ROOT, processesMentioning, removeContainers, run, uniqueName } from '../lib/env.js';
 
 /** A host dir tree: tree/ (0:0), tree/root-file (0:0), tree/user/ and tree/user/file (1000:1000). */
 function makeTree(base: string): string {
@@ -128,6 +128,19 @@ describe('docker cp with a sysbox-runc container', () => {
     assert.ok(outs.includes('0:0 out/by-root') && outs.includes('1000:1000 out/by-user'), outs.join('\n'));
     await dockerOk('start', c);
     await expectCopiedIn(c, '/copied');
+  });
+
+  it('serves the running container from one view process, gone once it stops; docker rm leaves nothing', async () => {
+    const c = await running();
+    const id = await containerIdOf(c);
+    const merged = await dockerOk('inspect', '-f', '{{.GraphDriver.Data.MergedDir}}', c);
+    assert.equal(processesMentioning(`${MOUNT_ROOT}/${id}/`).length, 1);
+    const r = await run('findmnt', ['-n', '-o', 'FSTYPE', merged]);
+    assert.equal(r.stdout.trim(), 'fuse.sysbox-rootfs');
+    await dockerOk('stop', '-t', '1', c);
+    assert.deepEqual(processesMentioning(`${MOUNT_ROOT}/${id}/`), []);
+    await dockerOk('rm', c);
+    assert.deepEqual(leftoversOf(id), []);
   });
 
   it('copies into and out of /var/lib/docker (a special dir) of a running container', async () => {
