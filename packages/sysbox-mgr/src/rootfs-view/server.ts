@@ -50,17 +50,17 @@ export class RootfsView {
   readonly view: w.IdView;
 
   /** `root`: where the paths the kernel names live ('/' once pivoted; a temp dir in unit tests). */
-  constructor(private readonly ids_: ViewIds, private readonly maxWrite: number, private readonly root = '/') {
+  constructor(private readonly range: ViewIds, private readonly maxWrite: number, private readonly root = '/') {
     this.view = (id, isGid) => {
-      const base = isGid ? ids_.gid : ids_.uid;
-      return id >= base && id < base + ids_.size ? id - base : OVERFLOW_ID;
+      const base = isGid ? range.gid : range.uid;
+      return id >= base && id < base + range.size ? id - base : OVERFLOW_ID;
     };
   }
 
   /** The host id behind an id as the view shows it (a host caller's uid, a chown's argument). */
   private host(id: number, isGid: boolean): number {
-    if (id >= this.ids_.size) throw new FsError(E.EOVERFLOW);
-    return (isGid ? this.ids_.gid : this.ids_.uid) + id;
+    if (id >= this.range.size) throw new FsError(E.EOVERFLOW);
+    return (isGid ? this.range.gid : this.range.uid) + id;
   }
 
   private real(p: string): string {
