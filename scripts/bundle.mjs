@@ -19,6 +19,8 @@ const binaries = {
   'sysbox-fs-worker.js': 'packages/sysbox-fs/dist/src/fuse/worker.js',
   'sysbox-fs-tree.js': 'packages/sysbox-fs/dist/src/virtual-tree.js',
   'sysbox-fs-seccomp.js': 'packages/sysbox-fs/dist/src/seccomp/worker.js',
+  // sysbox-mgr starts one per running container (node <this>), by path (next to sysbox-mgr).
+  'sysbox-mgr-rootfs-view.js': 'packages/sysbox-mgr/dist/src/rootfs-view/main.js',
   // Registers the runtime in Docker's daemon.json (the package's maintainer scripts call it).
   'sysbox-docker-runtime': 'packages/common/dist/src/install/docker-runtime.js',
 };

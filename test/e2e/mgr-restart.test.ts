@@ -46,6 +46,15 @@ describe('sysbox-mgr restart with system containers running', () => {
       const out = await dockerOk('exec', a, 'sh', '-c', 'id -u; echo hello > /tmp/f && cat /tmp/f');
       assert.deepEqual(out.split('\n'), ['0', 'hello']);
       assert.equal(await hostRootId(a), ca.hostId);
+      // Its rootfs view (Docker's merged dir) outlived sysbox-mgr: docker cp still works.
+      const file = `/tmp/${uniqueName('restart-cp')}`;
+      fs.writeFileSync(file, 'copied\n');
+      try {
+        await dockerOk('cp', file, `${a}:/copied`);
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+      assert.equal(await dockerOk('exec', a, 'stat', '-c', '%u:%g %s', '/copied'), '0:0 7');
 
       // Its range is still taken: a new container gets another one.
       const b = uniqueName('restart-b');

@@ -166,14 +166,29 @@ export function mgrRecordFile(id: string, dataRoot = MGR_DATA_ROOT): string {
   return path.join(dataRoot, 'mgr', 'containers', `${id}.json`);
 }
 
+/** Processes whose command line mentions text (e.g. a container's rootfs view), as "pid args". */
+export function processesMentioning(text: string): string[] {
+  const out: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      if (args.includes(text) && Number(pid) !== process.pid) out.push(`${pid} ${args}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 /**
- * What Sysbox still holds for a container id: its run dir, host mounts naming it, and its
- * sysbox-mgr record. Empty when everything was released.
+ * What Sysbox still holds for a container id: its run dir, host mounts naming it, processes
+ * serving it (its rootfs view), and its sysbox-mgr record. Empty when everything was released.
  */
 export function leftoversOf(id: string, dataRoot = MGR_DATA_ROOT): string[] {
   const out: string[] = [];
   const runDir = path.join(MOUNT_ROOT, id);
   if (fs.existsSync(runDir)) out.push(`run dir ${runDir}`);
+  for (const p of processesMentioning(`${runDir}/`)) out.push(`process ${p}`);
   for (const m of hostMountsMatching(id)) out.push(`mount: ${m}`);
   if (fs.existsSync(mgrRecordFile(id, dataRoot))) out.push(`record ${mgrRecordFile(id, dataRoot)}`);
   for (const f of fsRecordFiles(id)) if (fs.existsSync(f)) out.push(`sysbox-fs state ${f}`);

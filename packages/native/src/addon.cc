@@ -28,6 +28,9 @@ Napi::Value WriteInNetns(const Napi::CallbackInfo& info);
 Napi::Value ListInNetns(const Napi::CallbackInfo& info);
 Napi::Value OpenPrivateMount(const Napi::CallbackInfo& info);
 Napi::Value SdNotify(const Napi::CallbackInfo& info);
+Napi::Value SetFsIdsKeepCaps(const Napi::CallbackInfo& info);
+Napi::Value PivotRootHere(const Napi::CallbackInfo& info);
+Napi::Value Mknod(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -56,6 +59,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listInNetns", Napi::Function::New(env, ListInNetns));
   exports.Set("openPrivateMount", Napi::Function::New(env, OpenPrivateMount));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
+  exports.Set("setFsIdsKeepCaps", Napi::Function::New(env, SetFsIdsKeepCaps));
+  exports.Set("pivotRootHere", Napi::Function::New(env, PivotRootHere));
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

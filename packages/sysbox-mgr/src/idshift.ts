@@ -30,7 +30,7 @@ function idmappedClone(source: string, usernsFd: number): number {
 export interface ShiftResult {
   /** Mount points created, in order (release in reverse). */
   mounts: string[];
-  /** Docker's overlay that was taken down, '' if none, and its mount options. */
+  /** Docker's overlay that was taken down (its mount point now empty), '' if none, and its mount options. */
   replaced: string;
   replacedOptions: string;
 }
@@ -38,8 +38,9 @@ export interface ShiftResult {
 /**
  * Makes an ID-shifted view of `rootfs` at `target` (an existing empty dir).
  * Docker's overlay rootfs is rebuilt over ID-mapped layer clones, mounted with the container root's
- * fsuid so the kernel keeps it writable, then bound back over Docker's mount point so `docker cp`
- * and friends still see it. A plain directory gets an ID-mapped bind.
+ * fsuid so the kernel keeps it writable. Docker's mount point is left empty: the caller puts the
+ * rootfs view there (rootfs-view/), through which `docker cp` sees the container's files with the
+ * owners Docker expects. A plain directory gets an ID-mapped bind.
  * `onMount` is told of every mount point as soon as it exists, so a crash leaves a record.
  */
 export function shiftRootfs(rootfs: string, target: string, m: Mapping, usernsFd: number, onMount: (p: string) => void): ShiftResult {
@@ -85,9 +86,7 @@ export function shiftRootfs(rootfs: string, target: string, m: Mapping, usernsFd
       throw err;
     }
     onMount(target);
-    native.mount(target, rootfs, '', MS_BIND);
-    onMount(rootfs);
-    return { mounts: [target, rootfs], replaced: rootfs, replacedOptions: own!.superOptions };
+    return { mounts: [target], replaced: rootfs, replacedOptions: own!.superOptions };
   } finally {
     for (const fd of fds) fs.closeSync(fd);
   }

@@ -15,6 +15,7 @@ import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js'
 import { parseMountInfo } from './mountinfo.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { idmapBind, mountsUnder, openMappingUserns, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
+import { startRootfsView, stopRootfsView } from './rootfs-view/process.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import type { ContainerRecord, StateStore } from './state-store.js';
 
@@ -111,6 +112,7 @@ export class MgrService {
       this.allocateIds(rec, req);
       const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => b.source ?? ''));
       const specialDirSources = (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest));
+      this.startRootfsView(rec);
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
       return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources };
     } catch (err) {
@@ -194,6 +196,24 @@ export class MgrService {
     }
   }
 
+  /**
+   * Where Docker's overlay was, a view of the shifted rootfs as Docker expects it (owners as inside,
+   * host root creating as the container's root): `docker cp` and `docker export` work there. The
+   * special dirs show in it where the container sees them.
+   */
+  private startRootfsView(rec: ContainerRecord): void {
+    if (!rec.replacedRootfs) return;
+    const mapping = { uid: rec.uid, gid: rec.gid, size: rec.size };
+    const t0 = process.hrtime.bigint();
+    // Recorded first: after a crash half-way, release must still unmount it, or Docker's overlay
+    // would not be put back there.
+    rec.mounts.push(rec.replacedRootfs);
+    this.save(rec);
+    rec.rootfsView = startRootfsView(rec.replacedRootfs, rec.rootfs, mapping, rec.specialDirs, path.join(rec.runDir, 'rootfs-view.log'));
+    this.save(rec);
+    this.log.debug(`container ${rec.id}: rootfs view at ${rec.replacedRootfs} (pid ${rec.rootfsView.pid}) in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
+  }
+
   created(req: CreatedRequest): Empty {
     const rec = this.get(req.id);
     const pid = req.initPid ?? 0;
@@ -268,6 +288,8 @@ export class MgrService {
     if (rec.initPid > 0) this.saveSpecialDirs(rec);
     for (const m of [...rec.mounts].reverse()) releaseMount(m);
     for (const m of mountsUnder(rec.runDir)) releaseMount(m);
+    // Its chroot holds the shifted overlay: gone before Docker's overlay comes back on that upper dir.
+    if (rec.rootfsView) stopRootfsView(rec.rootfsView);
     if (mountsUnder(rec.runDir).length > 0) {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }

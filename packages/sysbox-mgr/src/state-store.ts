@@ -27,6 +27,8 @@ export interface ContainerRecord {
   /** Docker's overlay we replaced (put back on release) and its mount options. */
   replacedRootfs: string;
   replacedOptions: string;
+  /** The process serving the rootfs view at replacedRootfs (rootfs-view/), if one was started. */
+  rootfsView?: { pid: number; startTime: number };
 }
 
 export class StateStore {
