@@ -2,6 +2,9 @@
 // writer with CAP_SYS_RESOURCE may write anything and pins oom_score_adj_min to it; any other writer
 // may only write values >= oom_score_adj_min (EACCES otherwise) and leaves the floor alone.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { applyOomScore, OomScoreError, takeOomScore, type OomScoreHost } from '../src/lifecycle/oom-score.js';
 import { applyTransforms } from '../src/spec/transforms/index.js';
@@ -90,5 +93,28 @@ describe('applyOomScore', () => {
     });
     assert.equal(k.min, -20);
     assert.equal(k.value, 1, 'the own score is written back after probing the floor');
+  });
+});
+
+/** Runs `code` in a fresh Node with `m` bound to lifecycle/oom-score; its stdout. */
+function inChild(code: string): string {
+  const mod = path.join(__dirname, '..', 'src', 'lifecycle', 'oom-score.js');
+  const r = spawnSync(process.execPath, ['-e', `const fs = require('fs'); const m = require(${JSON.stringify(mod)}); ${code}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+describe('procSelf (the real /proc/self/oom_score_adj, in a child process)', () => {
+  it('writes without privilege through a file opened before seteuid, then is root with its capabilities again', () => {
+    const out = inChild(`const caps = () => /CapEff:\\s*(\\S+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1];
+      const before = caps(); const h = m.procSelf(); h.write(7, true);
+      console.log(JSON.stringify({ value: h.read(), euid: process.geteuid(), same: caps() === before }));`);
+    assert.deepEqual(JSON.parse(out), { value: 7, euid: 0, same: true });
+  });
+  it('tells from the capability sets why a floor cannot be lowered', () => {
+    const bnd = /CapBnd:\s*([0-9a-f]+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]!;
+    const why = inChild('console.log(m.procSelf().missingPrivilege())');
+    if ((BigInt(`0x${bnd}`) >> 24n) % 2n === 1n) assert.doesNotMatch(why, /bounding set/);
+    else assert.match(why, /not in the capability bounding set/);
   });
 });
