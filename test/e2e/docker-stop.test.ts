@@ -29,9 +29,10 @@ async function timedStop(c: string, ...flags: string[]): Promise<number> {
 }
 
 /** Runs a systemd container with the marking unit started; returns the host dir bound at /mark. */
-async function runSystemdWithMark(c: string, image: string): Promise<string> {
+async function runSystemdWithMark(c: string, image: string, entrypoint: string[] = []): Promise<string> {
   const mark = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-stop-mark-'));
-  await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, '-v', `${mark}:/mark`, image);
+  const [ep, ...cmd] = entrypoint;
+  await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, '-v', `${mark}:/mark`, ...(ep ? ['--entrypoint', ep] : []), image, ...cmd);
   assert.match(await waitForSystemd(c), /^(running|degraded)$/);
   await dockerOk('exec', c, 'sh', '-c',
     `printf '%s' "$0" > /etc/systemd/system/stop-mark.service && systemctl daemon-reload && systemctl start stop-mark`, STOP_MARK_UNIT);
@@ -62,6 +63,17 @@ describe('docker stop of system containers', () => {
     assert.ok(secs < 5, `docker stop took ${secs} s: systemd was killed after the timeout, not halted`);
     assert.equal(fs.readFileSync(path.join(mark, 'stopped'), 'utf8'), 'stopped\n', 'ExecStop ran');
     assert.equal(await dockerOk('inspect', '-f', '{{.State.ExitCode}}', c), '0', 'systemd exited by itself, not by SIGKILL (137)');
+  });
+
+  it('does the same when an entrypoint script execs systemd (the init is systemd only once running)', async () => {
+    const c = uniqueName('stop-systemd-script');
+    names.push(c);
+    const mark = await runSystemdWithMark(c, SIGTERM_IMAGE, ['/bin/sh', '-c', 'exec /sbin/init']);
+    dirs.push(mark);
+    assert.equal(await dockerOk('inspect', '-f', '{{.Path}}', c), '/bin/sh', 'create saw a shell, not systemd');
+    const secs = await timedStop(c);
+    assert.ok(secs < 5, `docker stop took ${secs} s`);
+    assert.equal(fs.readFileSync(path.join(mark, 'stopped'), 'utf8'), 'stopped\n');
   });
 
   it('stops systemd cleanly within 5 s with STOPSIGNAL SIGRTMIN+3 (sysbox/systemd)', async () => {

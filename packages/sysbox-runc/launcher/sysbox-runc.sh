@@ -28,9 +28,11 @@ for a in "$@"; do
   esac
 done
 
-# systemd as PID 1 re-executes itself on SIGTERM; its halt request is SIGRTMIN+3 (37). create marks
-# such containers (lifecycle/systemd-init.ts), so that `docker stop` (SIGTERM unless the image sets
-# STOPSIGNAL) shuts systemd down cleanly instead of waiting for the SIGKILL. One file test, no fork.
+# systemd as PID 1 re-executes itself on SIGTERM; its halt request is SIGRTMIN+3 (37). For SIGTERM
+# to a container whose init is systemd (create's marker, or the init's comm by now: see
+# lifecycle/systemd-init.ts) send 37, so that `docker stop` (SIGTERM unless the image sets
+# STOPSIGNAL) shuts systemd down cleanly instead of waiting for the SIGKILL. File tests and shell
+# builtins only: no fork, and nothing at all for other signals.
 term_as=
 case "$cmd" in
   start|state|list|ps|events|update|features|spec) ;;
@@ -44,7 +46,13 @@ case "$cmd" in
     done
     case "${sig:-TERM}" in
       15|[Tt][Ee][Rr][Mm]|[Ss][Ii][Gg][Tt][Ee][Rr][Mm])
-        [ "$all" = 0 ] && [ -n "$id" ] && [ -e "$mount_root/$id/init-is-systemd" ] && term_as=37 ;;
+        dir=$mount_root/$id
+        if [ "$all" = 0 ] && [ -n "$id" ] && [ -d "$dir" ]; then
+          if [ -e "$dir/init-is-systemd" ]; then term_as=37
+          elif [ -r "$dir/init-pid" ] && read -r pid < "$dir/init-pid" && [ -r "/proc/$pid/comm" ] &&
+            read -r comm < "/proc/$pid/comm" && [ "$comm" = systemd ]; then term_as=37
+          fi
+        fi ;;
     esac
     ;;
   delete)

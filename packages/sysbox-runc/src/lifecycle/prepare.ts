@@ -17,7 +17,7 @@ import type { GlobalContext } from '../context.js';
 import { connectFs, explainFsError } from './fs.js';
 import { connectMgr, explainMgrError, isNotFound } from './mgr.js';
 import { applyOomScore, recordOomScore, takeOomScore } from './oom-score.js';
-import { initIsSystemd, markSystemdInit } from './systemd-init.js';
+import { initIsSystemd, markSystemdInit, recordInitPid } from './systemd-init.js';
 
 export interface PreparedContainer {
   /** Bundle dir to hand runc (holds the rewritten config.json). */
@@ -114,6 +114,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
     applyOomScore(oomScore);
     const created = async (initPid: number): Promise<void> => {
+      recordInitPid(runDir, initPid);
       await Promise.all([
         call(async () => { await mgr.created({ id, initPid }); }),
         fsCall(async () => {

@@ -1,13 +1,18 @@
 // systemd as a container's PID 1 treats SIGTERM as "re-execute yourself", not "halt": `docker stop`
 // (SIGTERM unless the image sets STOPSIGNAL) then waits out its timeout and SIGKILLs the whole
-// system, skipping every unit's ExecStop. Its halt request is SIGRTMIN+3. create leaves a marker in
-// the container's run dir when the init is systemd; `kill` (the launcher's fast path, and kill.ts)
-// sends SIGRTMIN+3 in place of SIGTERM to such a container's init.
+// system, skipping every unit's ExecStop. Its halt request is SIGRTMIN+3. `kill` (the launcher's
+// fast path, and kill.ts) sends SIGRTMIN+3 in place of SIGTERM when the container's init is systemd:
+// either create saw that the init it execs is systemd (a marker in the run dir), or the init process
+// is systemd by now (its comm; an entrypoint script that ends in `exec /sbin/init`), read through
+// the init pid create records in the run dir.
 import fs from 'node:fs';
 import path from 'node:path';
 
 /** File in the container's run dir (/run/sysbox-containers/<id>) whose presence marks a systemd init. */
 export const SYSTEMD_INIT_MARKER = 'init-is-systemd';
+
+/** File in the run dir holding the container's init pid (host pid namespace). */
+export const INIT_PID_FILE = 'init-pid';
 
 /** SIGRTMIN+3 as the kernel numbers it (glibc's SIGRTMIN is 34): systemd's "halt". */
 export const SYSTEMD_HALT_SIGNAL = 37;
@@ -71,6 +76,21 @@ export function markSystemdInit(runDir: string, systemd: boolean): void {
   const marker = path.join(runDir, SYSTEMD_INIT_MARKER);
   if (systemd) fs.writeFileSync(marker, '', { mode: 0o644 });
   else fs.rmSync(marker, { force: true });
+}
+
+export function recordInitPid(runDir: string, pid: number): void {
+  fs.writeFileSync(path.join(runDir, INIT_PID_FILE), `${pid}\n`, { mode: 0o644 });
+}
+
+/** True when the container's init is systemd: marked so by create, or running as systemd now. */
+export function containerInitIsSystemd(runDir: string): boolean {
+  if (fs.existsSync(path.join(runDir, SYSTEMD_INIT_MARKER))) return true;
+  try {
+    const pid = Number(fs.readFileSync(path.join(runDir, INIT_PID_FILE), 'utf8').trim());
+    return pid > 0 && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'systemd';
+  } catch {
+    return false;
+  }
 }
 
 /**
