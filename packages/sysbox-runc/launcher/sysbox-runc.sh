@@ -28,8 +28,33 @@ for a in "$@"; do
   esac
 done
 
+# systemd as PID 1 re-executes itself on SIGTERM; its halt request is SIGRTMIN+3 (37). For SIGTERM
+# to a container whose init is systemd (create's marker, or the init's comm by now: see
+# lifecycle/systemd-init.ts) send 37, so that `docker stop` (SIGTERM unless the image sets
+# STOPSIGNAL) shuts systemd down cleanly instead of waiting for the SIGKILL. File tests and shell
+# builtins only: no fork, and nothing at all for other signals.
+term_as=
 case "$cmd" in
-  start|state|kill|list|ps|events|update|features|spec) ;;
+  start|state|list|ps|events|update|features|spec) ;;
+  kill)
+    seen=0; id=; sig=; all=0
+    for a in "$@"; do
+      if [ "$seen" = 1 ]; then
+        case "$a" in -a|--all|-all|--all=true|-all=true) all=1 ;; -*) ;; *) if [ -z "$id" ]; then id=$a; else sig=$a; fi ;; esac
+      elif [ "$a" = kill ]; then seen=1
+      fi
+    done
+    case "${sig:-TERM}" in
+      15|[Tt][Ee][Rr][Mm]|[Ss][Ii][Gg][Tt][Ee][Rr][Mm])
+        dir=$mount_root/$id
+        if [ "$all" = 0 ] && [ -n "$id" ] && [ -d "$dir" ]; then
+          if [ -e "$dir/init-is-systemd" ]; then term_as=37
+          elif [ -r "$dir/init-pid" ] && read -r pid < "$dir/init-pid" && [ -r "/proc/$pid/comm" ] &&
+            read -r comm < "/proc/$pid/comm" && [ "$comm" = systemd ]; then term_as=37
+          fi
+        fi ;;
+    esac
+    ;;
   delete)
     # The container's first positional after `delete` and its flags.
     seen=0; id=
@@ -44,9 +69,11 @@ case "$cmd" in
   *) node_runtime "$@" ;;
 esac
 
-# Straight to runc, without our own flag.
+# Straight to runc, without our own flag (and, for kill, with the signal swapped as decided above).
 n=$#
 drop=0
+seen=0
+for_kill=0
 while [ "$n" -gt 0 ]; do
   a=$1; shift; n=$((n - 1))
   if [ "$drop" = 1 ]; then drop=0; continue; fi
@@ -54,6 +81,15 @@ while [ "$n" -gt 0 ]; do
     --sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) drop=1; continue ;;
     --sysbox-mgr-socket=*|-sysbox-mgr-socket=*|--sysbox-fs-socket=*|-sysbox-fs-socket=*) continue ;;
   esac
+  if [ -n "$term_as" ]; then
+    # Positionals after `kill`: 1 is the id, 2 the signal.
+    if [ "$seen" = 0 ]; then [ "$a" = kill ] && seen=1
+    else
+      case "$a" in -*) ;; *) for_kill=$((for_kill + 1)); [ "$for_kill" = 2 ] && a=$term_as ;; esac
+    fi
+  fi
   set -- "$@" "$a"
 done
+# `kill <id>` with no signal means SIGTERM.
+[ -n "$term_as" ] && [ "$for_kill" = 1 ] && set -- "$@" "$term_as"
 exec "$runc" "$@"

@@ -18,7 +18,7 @@ describe('spec transforms', () => {
   it('are applied in a fixed, documented order', () => {
     assert.deepEqual(TRANSFORMS.map((t) => t.name), [
       'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'writable-sys',
-      'capabilities', 'seccomp', 'proc-paths', 'sysctl', 'apparmor',
+      'capabilities', 'seccomp', 'proc-paths', 'sysctl', 'apparmor', 'oom-score-adj',
     ]);
   });
 

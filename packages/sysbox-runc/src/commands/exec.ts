@@ -1,11 +1,13 @@
 // `sysbox-runc exec`: a process spec given with --process (Docker's way) gets the same capability
-// treatment as the container's init (root holds all capabilities inside its user namespace).
+// treatment as the container's init (root holds all capabilities inside its user namespace), and
+// the process the container's OOM score and floor (lifecycle/oom-score.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { MOUNT_ROOT } from '@sysbox/common/paths';
 import { flagSet, flagTokens, flagValue } from '../cli/flags.js';
 import type { GlobalContext } from '../context.js';
 import { runcForeground, runcSync } from '../executor.js';
+import { applyOomScore, recordedOomScore } from '../lifecycle/oom-score.js';
 import type { Process } from '../spec/oci.js';
 import { systemCapabilities } from '../spec/transforms/capabilities.js';
 import { containerId, parseCommand } from './common.js';
@@ -29,6 +31,10 @@ export async function command(ctx: GlobalContext, argv: readonly string[]): Prom
   const runDir = path.join(MOUNT_ROOT, id);
   const procFile = flagValue(parsed, 'process');
   const rewritten = procFile && fs.existsSync(runDir) ? rewriteProcess(procFile, runDir) : undefined;
+  // runc no longer knows the container's score (create took it out of the spec): the new process
+  // inherits ours, so ours becomes the container's, over the same floor.
+  const oomScore = recordedOomScore(runDir);
+  if (oomScore !== undefined) applyOomScore(oomScore);
   const args = [...ctx.runcGlobals, 'exec', ...flagTokens(parsed, rewritten ? { process: rewritten } : {}), ...parsed.rest];
   const extraFds = Number(flagValue(parsed, 'preserve-fds') ?? 0);
   try {

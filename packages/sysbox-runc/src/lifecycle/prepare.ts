@@ -1,7 +1,8 @@
 // Turns a bundle into a system-container bundle: refuse what cannot work, have sysbox-mgr register
 // the container (id range, ID-shifted rootfs, ID-mapped bind sources, all or nothing) while sysbox-fs
 // pre-registers it (and names its seccomp listener), apply the transform list, write the new
-// config.json into the container's run dir. If anything fails, each daemon that took the container
+// config.json into the container's run dir, and give this process the container's OOM score (runc
+// inherits it) and leave the marker of a systemd init. If anything fails, each daemon that took the container
 // releases it before the error propagates.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,8 @@ import { log } from '../log.js';
 import type { GlobalContext } from '../context.js';
 import { connectFs, explainFsError } from './fs.js';
 import { connectMgr, explainMgrError, isNotFound } from './mgr.js';
+import { applyOomScore, recordOomScore, takeOomScore } from './oom-score.js';
+import { initIsSystemd, markSystemdInit, recordInitPid } from './systemd-init.js';
 
 export interface PreparedContainer {
   /** Bundle dir to hand runc (holds the rewritten config.json). */
@@ -104,9 +107,15 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       rootfs: reg.rootfs ?? '', bindSources: reg.bindSources ?? [],
       specialDirs, specialDirSources: reg.specialDirSources ?? [],
     });
+    const oomScore = takeOomScore(spec);
     const runDir = reg.runDir ?? '';
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
+    recordOomScore(runDir, oomScore);
+    markSystemdInit(runDir, initIsSystemd(rootfsPath(bundle, spec), spec.process?.args, spec.process?.env));
+    // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
+    applyOomScore(oomScore);
     const created = async (initPid: number): Promise<void> => {
+      recordInitPid(runDir, initPid);
       await Promise.all([
         call(async () => { await mgr.created({ id, initPid }); }),
         fsCall(async () => {

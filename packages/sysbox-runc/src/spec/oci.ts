@@ -15,6 +15,7 @@ export interface Process {
   cwd: string;
   capabilities?: Capabilities;
   apparmorProfile?: string;
+  oomScoreAdj?: number;
   [k: string]: unknown;
 }
 export interface SeccompArg { index: number; value: number; valueTwo?: number; op: string }

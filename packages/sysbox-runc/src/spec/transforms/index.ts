@@ -6,6 +6,7 @@ import { apparmor } from './apparmor.js';
 import { capabilities } from './capabilities.js';
 import { cgroupNamespace } from './cgroup-namespace.js';
 import { idmappedBinds } from './idmapped-binds.js';
+import { oomScoreAdj } from './oom-score-adj.js';
 import { procPaths } from './proc-paths.js';
 import { seccomp } from './seccomp.js';
 import { shiftedRootfs } from './shifted-rootfs.js';
@@ -26,6 +27,7 @@ export const TRANSFORMS: readonly Transform[] = [
   procPaths, // /proc/sys writable where the namespace owns it
   sysctl, // sysctls valid inside a user namespace
   apparmor, // no docker-default profile
+  oomScoreAdj, // OOM score within the user namespace's range (-999..1000); applied by lifecycle/oom-score.ts
 ];
 
 export function applyTransforms(spec: Spec, ctx: TransformContext): Spec {
