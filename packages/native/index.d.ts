@@ -21,6 +21,8 @@ export function umount(target: string, flags: number): void;
 export function setFsIdsKeepCaps(uid: number, gid: number): void;
 /** In a private mount namespace: path (a mount point) becomes the root; the old root and all under it are detached. */
 export function pivotRootHere(path: string): void;
+/** unshare(CLONE_NEWNS) for the calling thread, then every mount made private. */
+export function unshareMountNs(): void;
 /** mknod(2); rdev encoded as FUSE (and the kernel's new_encode_dev) pass it. */
 export function mknod(path: string, mode: number, rdev: number): void;
 

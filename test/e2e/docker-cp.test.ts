@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX, containerIdOf, dockerOk, leftoversOf, MOUNT_ROOT, processesMentioning, removeContainers, run, uniqueName } from '../lib/env.js';
+import { BUSYBOX, containerIdOf, dockerOk, leftoversOf, MGR_SOCKET, MOUNT_ROOT, processesMentioning, removeContainers, run, uniqueName } from '../lib/env.js';
 
 /** A host dir tree: tree/ (0:0), tree/root-file (0:0), tree/user/ and tree/user/file (1000:1000). */
 function makeTree(base: string): string {
@@ -141,6 +141,15 @@ describe('docker cp with a sysbox-runc container', () => {
     assert.deepEqual(processesMentioning(`${MOUNT_ROOT}/${id}/`), []);
     await dockerOk('rm', c);
     assert.deepEqual(leftoversOf(id), []);
+  });
+
+  it('keeps exactly one spare view process waiting for the next container', async () => {
+    await running();
+    // The next spare starts shortly after a view is handed over (not during the container's start).
+    await new Promise((r) => setTimeout(r, 1500));
+    const spares = processesMentioning(`${path.dirname(MGR_SOCKET)}/rootfs-view-spare-`);
+    assert.equal(spares.length, 1, spares.join('\n'));
+    assert.match(spares[0]!, /--spare /);
   });
 
   it('copies into and out of /var/lib/docker (a special dir) of a running container', async () => {

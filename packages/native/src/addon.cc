@@ -31,6 +31,7 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info);
 Napi::Value SetFsIdsKeepCaps(const Napi::CallbackInfo& info);
 Napi::Value PivotRootHere(const Napi::CallbackInfo& info);
 Napi::Value Mknod(const Napi::CallbackInfo& info);
+Napi::Value UnshareMountNs(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -62,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setFsIdsKeepCaps", Napi::Function::New(env, SetFsIdsKeepCaps));
   exports.Set("pivotRootHere", Napi::Function::New(env, PivotRootHere));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("unshareMountNs", Napi::Function::New(env, UnshareMountNs));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

@@ -4,6 +4,7 @@
 #include "args.h"
 #include "errors.h"
 #include <linux/securebits.h>
+#include <sched.h>
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -49,5 +50,16 @@ Napi::Value PivotRootHere(const Napi::CallbackInfo& info) {
   if (syscall(SYS_pivot_root, ".", ".") < 0) throw SyscallError(env, "pivot_root", errno, path);
   if (umount2(".", MNT_DETACH) < 0) throw SyscallError(env, "umount2", errno, "old root");
   if (chdir("/") < 0) throw SyscallError(env, "chdir", errno, "/");
+  return env.Undefined();
+}
+
+// unshareMountNs(): void — a private mount namespace for the calling thread alone (CLONE_NEWNS
+// implies CLONE_FS, which a thread may unshare even in a multithreaded process), with every mount
+// made private so nothing done in it propagates back. A spare rootfs view, already started, takes
+// its container this way instead of being started anew under unshare(1).
+Napi::Value UnshareMountNs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (unshare(CLONE_NEWNS) < 0) throw SyscallError(env, "unshare", errno, "CLONE_NEWNS");
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) throw SyscallError(env, "mount", errno, "/ (make-rprivate)");
   return env.Undefined();
 }

@@ -7,6 +7,7 @@ import { descriptor, SysboxMgrService } from '@sysbox/common/generated/sysboxmgr
 import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { serve } from '@sysbox/common/daemon/server';
+import { startRootfsViewSpares, stopRootfsViewSpares } from './rootfs-view/process.js';
 import { MgrService } from './service.js';
 import { StateStore } from './state-store.js';
 import { ensureSubidEntry } from './subid-config.js';
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
       listContainers: () => svc.list(),
     },
   });
+  // Only once the socket is ours: a second instance, refused above, must not touch the first's spare.
+  startRootfsViewSpares(path.dirname(argv.socket));
   if (argv.pidfile) {
     fs.mkdirSync(path.dirname(argv.pidfile), { recursive: true });
     fs.writeFileSync(argv.pidfile, `${process.pid}\n`);
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
   const stop = (sig: string): void => {
     log.info(`${sig}: shutting down; container state stays in ${argv['data-root']}`);
     server.forceShutdown();
+    stopRootfsViewSpares();
     if (argv.pidfile) fs.rmSync(argv.pidfile, { force: true });
     fs.rmSync(argv.socket, { force: true });
     process.exit(0);

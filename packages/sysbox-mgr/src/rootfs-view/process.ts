@@ -8,8 +8,25 @@ import * as native from '@sysbox/native';
 
 export const VIEW_FSTYPE = 'fuse.sysbox-rootfs';
 const UNSHARE = '/usr/bin/unshare';
+const S_IFIFO = 0o010000;
+/** A fifo write of at most PIPE_BUF bytes is whole or nothing, even without blocking. */
+const PIPE_BUF = 4096;
+/**
+ * Room in a spare's command line for the title it takes once assigned (`sysbox-mgr-rootfs-view
+ * <rootfs>`): a process title can only be as long as the arguments it started with, and the title
+ * is how `ps` (and the tests) tell which container a view serves.
+ */
+const TITLE_ROOM = `--title-room=${'.'.repeat(160)}`;
 
 export interface ViewProcess { pid: number; startTime: number }
+interface Spare extends ViewProcess { fifo: string }
+/** How long after handing a spare over the next one is started. */
+const SPARE_DELAY_MS = 400;
+
+/** The one view process started ahead of time, and where its fifo and pid file live. */
+let spare: Spare | undefined;
+let spareDir: string | undefined;
+let spareCount = 0;
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -39,6 +56,91 @@ function logText(logFile: string): string {
   }
 }
 
+function sparePidfile(dir: string): string {
+  return path.join(dir, 'rootfs-view-spare.pid');
+}
+
+/** Starts a spare view (Node boots while sysbox-mgr goes on) unless spares are off. */
+function startSpare(): void {
+  if (!spareDir) return;
+  const fifo = path.join(spareDir, `rootfs-view-spare-${process.pid}-${spareCount++}.fifo`);
+  fs.rmSync(fifo, { force: true });
+  native.mknod(fifo, S_IFIFO | 0o600, 0);
+  const log = fs.openSync(path.join(spareDir, 'rootfs-view-spare.log'), 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [script(), '--spare', fifo, TITLE_ROOM], { detached: true, stdio: ['ignore', log, log] });
+    child.unref();
+    spare = { pid: child.pid ?? 0, startTime: processStartTime(child.pid ?? 0) ?? 0, fifo };
+    fs.writeFileSync(sparePidfile(spareDir), `${spare.pid} ${spare.startTime}\n`);
+  } finally {
+    fs.closeSync(log);
+  }
+}
+
+/**
+ * Keeps one view process started ahead of time in dir (sysbox-mgr's run dir), so that a container's
+ * view costs a hand-over rather than a Node start-up (~50 ms of every `docker run`). A spare left by
+ * a sysbox-mgr that died is ended first.
+ */
+export function startRootfsViewSpares(dir: string): void {
+  spareDir = dir;
+  try {
+    const [pid, startTime] = fs.readFileSync(sparePidfile(dir), 'utf8').trim().split(' ').map(Number);
+    if (pid && startTime !== undefined) stopRootfsView({ pid, startTime });
+  } catch {
+    // none was left
+  }
+  for (const f of fs.readdirSync(dir)) if (/^rootfs-view-spare-.*\.fifo$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+  startSpare();
+}
+
+/** Ends the spare (sysbox-mgr stopping): it serves no container, nothing should outlive us for it. */
+export function stopRootfsViewSpares(): void {
+  if (spare) {
+    stopRootfsView(spare);
+    fs.rmSync(spare.fifo, { force: true });
+  }
+  if (spareDir) fs.rmSync(sparePidfile(spareDir), { force: true });
+  spare = undefined;
+  spareDir = undefined;
+}
+
+/**
+ * Gives the spare its container: the FUSE connection's fd number in this process (it copies the fd
+ * with pidfd_getfd), the log to report to, and the view's arguments. Undefined when there is no
+ * live spare to take it; the caller then starts a view the slow way.
+ */
+function handToSpare(fuseFd: number, args: string[], logFile: string): ViewProcess | undefined {
+  const s = spare;
+  spare = undefined;
+  if (!s) return undefined;
+  const job = JSON.stringify({ mgrPid: process.pid, fuseFd, logFile, args });
+  let w: number | undefined;
+  if (Buffer.byteLength(job) <= PIPE_BUF) {
+    // ENXIO until the spare has opened its end (it may still be starting).
+    for (let waited = 0; waited < 10_000 && !exited(s); waited += 2) {
+      try {
+        w = fs.openSync(s.fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENXIO') break;
+        sleep(2);
+      }
+    }
+  }
+  if (w === undefined) {
+    stopRootfsView(s);
+    fs.rmSync(s.fifo, { force: true });
+    return undefined;
+  }
+  try {
+    fs.writeSync(w, job);
+  } finally {
+    fs.closeSync(w);
+  }
+  return { pid: s.pid, startTime: s.startTime };
+}
+
 /**
  * Mounts a view of rootfs at mountpoint (an empty dir) and starts its server; returns once it
  * serves. `binds` are host dirs to show at paths inside (special dirs). Errors carry its log and
@@ -54,13 +156,19 @@ export function startRootfsView(mountpoint: string, rootfs: string, ids: { uid: 
     native.mount('sysbox-rootfs', mountpoint, VIEW_FSTYPE, native.constants.MS_NOSUID | native.constants.MS_NODEV,
       `fd=${fd},rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other`);
     mounted = true;
+    const args = [rootfs, String(ids.uid), String(ids.gid), String(ids.size), ...binds.map((b) => `${b.hostDir}=${b.dest}`)];
     const log = fs.openSync(logFile, 'w', 0o600);
     try {
-      const child = spawn(UNSHARE, ['--mount', '--propagation', 'private', '--', process.execPath, script(), rootfs,
-        String(ids.uid), String(ids.gid), String(ids.size), ...binds.map((b) => `${b.hostDir}=${b.dest}`)],
-      { detached: true, stdio: ['ignore', log, log, fd] });
-      child.unref();
-      view = { pid: child.pid ?? 0, startTime: processStartTime(child.pid ?? 0) ?? 0 };
+      view = handToSpare(fd, args, logFile);
+      if (view) {
+        // Not now: its Node start-up would take a core from the container being started.
+        setTimeout(() => { if (!spare) startSpare(); }, SPARE_DELAY_MS).unref();
+      } else {
+        const child = spawn(UNSHARE, ['--mount', '--propagation', 'private', '--', process.execPath, script(), ...args],
+          { detached: true, stdio: ['ignore', log, log, fd] });
+        child.unref();
+        view = { pid: child.pid ?? 0, startTime: processStartTime(child.pid ?? 0) ?? 0 };
+      }
     } finally {
       fs.closeSync(log);
     }
