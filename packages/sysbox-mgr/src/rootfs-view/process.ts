@@ -86,7 +86,10 @@ export function startRootfsViewSpares(dir: string): void {
   spareDir = dir;
   try {
     const [pid, startTime] = fs.readFileSync(sparePidfile(dir), 'utf8').trim().split(' ').map(Number);
-    if (pid && startTime !== undefined) stopRootfsView({ pid, startTime });
+    // Only while it is still waiting: one that took a container has its title instead of --spare.
+    if (pid && startTime !== undefined && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--spare')) {
+      stopRootfsView({ pid, startTime });
+    }
   } catch {
     // none was left
   }
@@ -138,6 +141,8 @@ function handToSpare(fuseFd: number, args: string[], logFile: string): ViewProce
   } finally {
     fs.closeSync(w);
   }
+  // It serves a container now (recorded there): the next sysbox-mgr must not end it as a stale spare.
+  if (spareDir) fs.rmSync(sparePidfile(spareDir), { force: true });
   return { pid: s.pid, startTime: s.startTime };
 }
 
