@@ -3,9 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
-import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, GrpcStatus, RUN_DIR, SECCOMP_SOCKET, VERSION } from '@sysbox/common';
+import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, RUN_DIR, SECCOMP_SOCKET, VERSION } from '@sysbox/common';
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { createLogger, type LogFormat, type Logger } from '@sysbox/common/daemon/logger';
+import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
 import { serve } from '@sysbox/common/daemon/server';
 import { descriptor, SysboxFsService } from '@sysbox/common/generated/sysboxfs';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
@@ -153,8 +154,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
     descriptor,
     service: SysboxFsService,
     onError: (method, err) => {
-      const code = (err as { code?: unknown }).code;
-      log.log(code === GrpcStatus.NOT_FOUND ? 'debug' : 'error', `${method}: ${(err as Error).message}`);
+      log.log(handlerErrorLevel(err), `${method}: ${(err as Error).message}`);
     },
     handlers: {
       status: () => ({ version: VERSION, pid: process.pid, containers: registry.size, mountpoint }),

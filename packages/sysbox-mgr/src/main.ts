@@ -2,10 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
-import { DATA_ROOT, GrpcStatus, MGR_SOCKET, MOUNT_ROOT, VERSION } from '@sysbox/common';
+import { DATA_ROOT, MGR_SOCKET, MOUNT_ROOT, VERSION } from '@sysbox/common';
 import { descriptor, SysboxMgrService } from '@sysbox/common/generated/sysboxmgr';
 import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
+import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
 import { serve } from '@sysbox/common/daemon/server';
 import { startRootfsViewSpares, stopRootfsViewSpares } from './rootfs-view/process.js';
 import { MgrService } from './service.js';
@@ -53,9 +54,7 @@ async function main(): Promise<void> {
     descriptor,
     service: SysboxMgrService,
     onError: (method, err) => {
-      const code = (err as { code?: unknown }).code;
-      const level = code === GrpcStatus.NOT_FOUND || code === GrpcStatus.ALREADY_EXISTS ? 'debug' : 'error';
-      log.log(level, `${method}: ${(err as Error).message}`);
+      log.log(handlerErrorLevel(err), `${method}: ${(err as Error).message}`);
     },
     handlers: {
       status: () => svc.status(),

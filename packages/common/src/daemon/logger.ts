@@ -5,9 +5,11 @@ export type Logger = winston.Logger;
 export type LogFormat = 'text' | 'json';
 
 const quote = (v: unknown): string => JSON.stringify(String(v));
+/** logrus' name for winston's `warn`, so alert rules written for the original match these logs. */
+const logrusLevel = (level: string): string => (level === 'warn' ? 'warning' : level);
 
 export function createLogger(opts: { level: string; format: LogFormat; file?: string }): Logger {
-  const text = winston.format.printf((info) => `time="${String(info.timestamp)}" level=${info.level} msg=${quote(info.message)}`);
+  const text = winston.format.printf((info) => `time="${String(info.timestamp)}" level=${logrusLevel(info.level)} msg=${quote(info.message)}`);
   return winston.createLogger({
     level: opts.level,
     format: winston.format.combine(
