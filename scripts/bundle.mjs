@@ -3,7 +3,9 @@
 // The shebang drops NODE_EXTRA_CA_CERTS and NODE_OPTIONS, which dockerd may pass on and which
 // cost Node ~100 ms at start-up (shared notes, "Node start-up on the hot path").
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -25,6 +27,22 @@ const binaries = {
   'sysbox-docker-runtime': 'packages/common/dist/src/install/docker-runtime.js',
 };
 
+// What `--version` reports (packages/common/src/version.ts). SOURCE_DATE_EPOCH keeps package builds
+// reproducible; a tree without git (a source package) has no commit to tell.
+function gitCommit() {
+  try {
+    return execFileSync('git', ['-C', root, 'rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+const epoch = process.env.SOURCE_DATE_EPOCH;
+const buildInfo = {
+  commit: gitCommit(),
+  builtAt: (epoch ? new Date(Number(epoch) * 1000) : new Date()).toUTCString(),
+  builtBy: process.env.USER || os.userInfo().username,
+};
+
 for (const [name, entry] of Object.entries(binaries)) {
   await build({
     entryPoints: [path.join(root, entry)],
@@ -39,6 +57,7 @@ for (const [name, entry] of Object.entries(binaries)) {
     // the sysbox-runc launcher's `node sysbox-runc.js`).
     banner: { js: name.endsWith('.js') ? '' : '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS /usr/bin/node' },
     logLevel: 'warning',
+    define: { SYSBOX_BUILD_INFO: JSON.stringify(buildInfo) },
   });
   fs.chmodSync(path.join(out, name), name.endsWith('.js') ? 0o644 : 0o755);
 }

@@ -7,6 +7,7 @@ import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, RUN_DIR, SECCOMP_SOCKET, VERSIO
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { createLogger, type LogFormat, type Logger } from '@sysbox/common/daemon/logger';
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
+import { versionText } from '@sysbox/common/version';
 import { serve } from '@sysbox/common/daemon/server';
 import { descriptor, SysboxFsService } from '@sysbox/common/generated/sysboxfs';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     .option('max-staleness-ms', { type: 'number', default: 10, describe: 'a virtual /proc file is rendered at most once per this period per container and worker (0: every read)' })
     .option('pidfile', { type: 'string', describe: 'write the daemon pid here' })
     .option('keeper', { type: 'boolean', default: false, hidden: true })
-    .version(`sysbox-fs ${VERSION}`)
+    .version(versionText('sysbox-fs').trimEnd())
     // A flag given twice takes its last value, as with the original's Go flags: the documented
     // `sed -i '/^ExecStart/ s/$/ --log-level debug/'` on a unit leaves `--log-level info --log-level debug`.
     .parserConfiguration({ 'duplicate-arguments-array': false })

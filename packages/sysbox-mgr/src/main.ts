@@ -7,6 +7,7 @@ import { descriptor, SysboxMgrService } from '@sysbox/common/generated/sysboxmgr
 import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
+import { versionText } from '@sysbox/common/version';
 import { serve } from '@sysbox/common/daemon/server';
 import { startRootfsViewSpares, stopRootfsViewSpares } from './rootfs-view/process.js';
 import { MgrService } from './service.js';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     .option('subuid-file', { type: 'string', default: '/etc/subuid' })
     .option('subgid-file', { type: 'string', default: '/etc/subgid' })
     .option('pidfile', { type: 'string', describe: 'write the daemon pid here' })
-    .version(`sysbox-mgr ${VERSION}`)
+    .version(versionText('sysbox-mgr').trimEnd())
     // A flag given twice takes its last value, as with the original's Go flags: the documented
     // `sed -i '/^ExecStart/ s/$/ --log-level debug/'` on a unit leaves `--log-level info --log-level debug`.
     .parserConfiguration({ 'duplicate-arguments-array': false })

@@ -2,8 +2,9 @@
 # sysbox-runc launcher. Docker calls the runtime 4+ times per `docker run`; only `create` (and
 # run, exec, pause, resume, and delete of a container sysbox-mgr still holds) need the TypeScript
 # runtime. Everything else is runc's job unchanged, so it is exec'd directly: a Node start costs
-# ~30 ms, this script ~1 ms (bench/README.md). Global flags are runc's plus --sysbox-mgr-socket
-# and --sysbox-fs-socket, which runc must not see.
+# ~30 ms, this script ~1 ms (bench/README.md). Global flags are runc's plus --sysbox-mgr-socket,
+# --sysbox-fs-socket and the original Sysbox's --no-kernel-check (no effect: docs/usage.md), which
+# runc 1.1 would refuse and so must not see.
 runc=${SYSBOX_RUNC_PATH:-/usr/sbin/runc}
 mount_root=/run/sysbox-containers
 
@@ -22,7 +23,7 @@ for a in "$@"; do
   if [ "$skip" = 1 ]; then skip=0; continue; fi
   case "$a" in
     --log|-log|--log-format|-log-format|--root|-root|--criu|-criu|--rootless|-rootless|--sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) skip=1 ;;
-    --*=*|-debug|--debug|-systemd-cgroup|--systemd-cgroup) ;;
+    --*=*|-debug|--debug|-systemd-cgroup|--systemd-cgroup|-no-kernel-check|--no-kernel-check) ;;
     -*) node_runtime "$@" ;;
     *) cmd=$a; break ;;
   esac
@@ -69,7 +70,7 @@ case "$cmd" in
   *) node_runtime "$@" ;;
 esac
 
-# Straight to runc, without our own flag (and, for kill, with the signal swapped as decided above).
+# Straight to runc, without our own flags (and, for kill, with the signal swapped as decided above).
 n=$#
 drop=0
 seen=0
@@ -80,6 +81,7 @@ while [ "$n" -gt 0 ]; do
   case "$a" in
     --sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) drop=1; continue ;;
     --sysbox-mgr-socket=*|-sysbox-mgr-socket=*|--sysbox-fs-socket=*|-sysbox-fs-socket=*) continue ;;
+    --no-kernel-check|-no-kernel-check|--no-kernel-check=*|-no-kernel-check=*) continue ;;
   esac
   if [ -n "$term_as" ]; then
     # Positionals after `kill`: 1 is the id, 2 the signal.

@@ -1,6 +1,6 @@
 // What every command receives: the parsed global flags and the runc arguments they imply.
 import { FS_SOCKET, MGR_SOCKET } from '@sysbox/common/paths';
-import { flagSet, flagTokens, flagValue, type ParsedArgs } from './cli/flags.js';
+import { flagSet, flagTokens, flagValue, SYSBOX_ONLY_GLOBALS, type ParsedArgs } from './cli/flags.js';
 
 export interface GlobalContext {
   /** Global flags to hand runc, verbatim (Sysbox's own removed). */
@@ -12,7 +12,7 @@ export interface GlobalContext {
 
 export function globalContext(parsed: ParsedArgs): GlobalContext {
   return {
-    runcGlobals: flagTokens(parsed, {}, ['sysbox-mgr-socket', 'sysbox-fs-socket']),
+    runcGlobals: flagTokens(parsed, {}, SYSBOX_ONLY_GLOBALS),
     mgrSocket: flagValue(parsed, 'sysbox-mgr-socket') ?? process.env.SYSBOX_MGR_SOCKET ?? MGR_SOCKET,
     fsSocket: flagValue(parsed, 'sysbox-fs-socket') ?? process.env.SYSBOX_FS_SOCKET ?? FS_SOCKET,
     debug: flagSet(parsed, 'debug'),

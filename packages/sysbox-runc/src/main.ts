@@ -1,6 +1,6 @@
 // sysbox-runc entry point: runc's global flags, then one command module, loaded on demand so each
 // invocation pays only for what its command uses (this runs 4+ times per `docker run`).
-import { VERSION } from '@sysbox/common/paths';
+import { versionText } from '@sysbox/common/version';
 import { GLOBAL_FLAGS, flagSet, flagValue, parseFlags, UsageError } from './cli/flags.js';
 import type { Command } from './commands/common.js';
 import { globalContext } from './context.js';
@@ -40,12 +40,14 @@ function usage(): string {
     '   --systemd-cgroup     enable systemd cgroup support\n   --rootless value     ignore cgroup permission errors (\'true\', \'false\', or \'auto\')\n' +
     '   --sysbox-mgr-socket value  sysbox-mgr gRPC socket (default: "/run/sysbox/sysmgr.sock")\n' +
     '   --sysbox-fs-socket value   sysbox-fs gRPC socket (default: "/run/sysbox/sysfs.sock")\n' +
+    '   --no-kernel-check    accepted for the original Sysbox\'s command lines; no effect (no kernel check to skip)\n' +
     '   --help, -h           show help\n   --version, -v        print the version\n';
 }
 
+/** The original's fields, then the runc this runtime drives and that runc's own `--version`. */
 function version(): string {
   const executor = runcCapture(['--version']).stdout.trim().split('\n');
-  return `sysbox-runc version ${VERSION}\nspec: 1.0.2-dev\nexecutor: ${runcPath}\n${executor.map((l) => `  ${l}`).join('\n')}\n`;
+  return versionText('sysbox-runc', [['oci-specs', '1.0.2-dev'], ['executor', runcPath]], executor.map((l) => `\t\t${l}`));
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -20,7 +20,13 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   // Sysbox's own: which sysbox-mgr and sysbox-fs to use (tests run private ones).
   f('sysbox-mgr-socket', true),
   f('sysbox-fs-socket', true),
+  // The original's, accepted so its command lines keep working. It has no effect: there is no kernel
+  // version check to skip (a feature the kernel lacks fails create with its own error instead).
+  f('no-kernel-check'),
 ];
+
+/** Global flags runc 1.1 does not know (it would refuse them): never passed to it. */
+export const SYSBOX_ONLY_GLOBALS: readonly string[] = ['sysbox-mgr-socket', 'sysbox-fs-socket', 'no-kernel-check'];
 
 const CONSOLE = f('console-socket', true);
 const PID_FILE = f('pid-file', true);
