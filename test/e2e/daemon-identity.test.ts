@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
   FS_KEEPER_SOCKET, FS_MOUNTPOINT, FS_PIDFILE, FS_SECCOMP_SOCKET, FS_SOCKET, FS_STATE_DIR, fsPid, MGR_DATA_ROOT, MGR_PIDFILE,
-  MGR_SOCKET, MGR_SUBID_FILE, mgrPid, processAlive, readPidfile, run, SYSBOX_FS, SYSBOX_MGR, waitForExit,
+  MGR_SOCKET, MGR_SUBID_FILE, mgrPid, processAlive, processesMentioning, readPidfile, run, SYSBOX_FS, SYSBOX_MGR, waitForExit,
 } from '../lib/env.js';
 
 /** Pids a command prints (pidof: one line, pgrep: one per line). */
@@ -92,12 +92,12 @@ describe('sysbox-mgr without --pidfile', () => {
   const logFile = path.join(dir, 'mgr.log');
   let pid: number | undefined;
   after(async () => {
-    if (pid !== undefined && processAlive(pid)) {
-      process.kill(pid, 'SIGKILL');
-      await waitForExit(pid);
-      // A killed sysbox-mgr leaves its spare rootfs view waiting; a clean stop ends it.
-      const spare = readPidfile(path.join(dir, 'run', 'rootfs-view-spare.pid'));
-      if (spare !== undefined && processAlive(spare)) process.kill(spare, 'SIGKILL');
+    // Found by the temp dir in their command lines, not by the pid file: a build that writes none
+    // (or a killed daemon's spare rootfs view) must not outlive the test either.
+    for (const line of processesMentioning(dir)) {
+      const p = Number(line.split(' ')[0]);
+      process.kill(p, 'SIGKILL');
+      await waitForExit(p);
     }
     fs.rmSync(dir, { recursive: true, force: true });
   });
