@@ -25,22 +25,27 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall "./$deb"
 have_systemd() { [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; }
 
 step "sysbox-mgr and sysbox-fs"
-# Without systemd: (re)start a daemon by hand on the new binary, by its pidfile.
+# Without systemd: (re)start a daemon by hand on the new binary, by its pid file. The daemons write
+# the original's /run/sysbox/sysmgr.pid and sysfs.pid by default; /run/sysbox/sysbox-*.pid is what
+# an older quickstart passed with --pidfile.
 start_daemon() {
-  local bin=$1 pidfile=/run/sysbox/$1.pid
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    echo "$bin already running (pid $(cat "$pidfile")); restarting it on the new binary"
-    kill "$(cat "$pidfile")"; sleep 0.5
-  fi
-  setsid "/usr/bin/$bin" --log "/var/log/$bin.log" --pidfile "$pidfile" </dev/null >/dev/null 2>&1 &
+  local bin=$1 pidfile
+  for pidfile in "/run/sysbox/$2.pid" "/run/sysbox/$bin.pid"; do
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      echo "$bin already running (pid $(cat "$pidfile")); restarting it on the new binary"
+      kill "$(cat "$pidfile")"; sleep 0.5
+    fi
+  done
+  rm -f "/run/sysbox/$bin.pid"
+  setsid "/usr/bin/$bin" --log "/var/log/$bin.log" </dev/null >/dev/null 2>&1 &
 }
 if have_systemd; then
   # The package enabled and (re)started sysbox.service; say how it is.
   systemctl list-units -t service --all --no-legend 'sysbox*'
 else
   mkdir -p /run/sysbox && chmod 700 /run/sysbox
-  start_daemon sysbox-mgr
-  start_daemon sysbox-fs
+  start_daemon sysbox-mgr sysmgr
+  start_daemon sysbox-fs sysfs
 fi
 for sock in sysmgr sysfs; do
   for _ in $(seq 1 50); do [ -S /run/sysbox/$sock.sock ] && break; sleep 0.1; done

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, RUN_DIR, SECCOMP_SOCKET, VERSION } from '@sysbox/common';
+import { defaultPidfile, nameProcess, refuseSecondInstance, writePidfile } from '@sysbox/common/daemon/identity';
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { createLogger, type LogFormat, type Logger } from '@sysbox/common/daemon/logger';
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
@@ -15,7 +16,7 @@ import * as native from '@sysbox/native';
 import { LoadTable } from './container/load-table.js';
 import { Generation } from './container/record.js';
 import { Keeper } from './daemon/keeper-client.js';
-import { runKeeper } from './daemon/keeper-process.js';
+import { KEEPER_NAME, runKeeper } from './daemon/keeper-process.js';
 import { startSampler } from './daemon/load-sampler.js';
 import { Registry } from './daemon/registry.js';
 import { SeccompListener } from './seccomp/listener.js';
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
     .option('keeper-socket', { type: 'string', default: `${RUN_DIR}/fs-keeper.sock`, describe: 'control socket of the fd keeper process' })
     .option('workers', { type: 'number', default: 2, describe: 'FUSE worker threads: one waits for requests, the others take over while it is stuck on a slow one' })
     .option('max-staleness-ms', { type: 'number', default: 10, describe: 'a virtual /proc file is rendered at most once per this period per container and worker (0: every read)' })
-    .option('pidfile', { type: 'string', describe: 'write the daemon pid here' })
+    .option('pidfile', { type: 'string', describe: 'write the daemon pid here (default: sysfs.pid in the socket\'s directory)' })
     .option('keeper', { type: 'boolean', default: false, hidden: true })
     .version(versionText('sysbox-fs').trimEnd())
     // A flag given twice takes its last value, as with the original's Go flags: the documented
@@ -100,6 +101,10 @@ async function main(): Promise<void> {
     .parseSync();
 
   if (argv.keeper) return runKeeper(argv['keeper-socket']);
+  nameProcess('sysbox-fs', process.argv.slice(2));
+  const pidfile = argv.pidfile ?? defaultPidfile(argv.socket, 'sysfs.pid');
+  // Before the keeper: a second instance would take the first one's kept fds back.
+  await refuseSecondInstance('sysbox-fs', argv.socket, pidfile);
   const notifySocket = takeNotifySocket();
 
   const log = createLogger({ level: argv['log-level'], format: argv['log-format'] as LogFormat, file: argv.log });
@@ -109,10 +114,10 @@ async function main(): Promise<void> {
   for (const s of [argv.socket, argv['seccomp-socket'], argv['keeper-socket']]) fs.mkdirSync(path.dirname(s), { recursive: true, mode: 0o700 });
 
   const keeper = (await Keeper.connect(argv['keeper-socket']))
-    ?? (await Keeper.start(argv['keeper-socket'], [process.argv[1], '--keeper', '--keeper-socket', argv['keeper-socket']]));
+    ?? (await Keeper.start(argv['keeper-socket'], [process.argv[1], '--keeper', '--keeper-socket', argv['keeper-socket']], KEEPER_NAME));
   const kept = await keeper.takeBack();
   try {
-    await serveWith(argv, log, keeper, kept, stateDir, mountpoint, notifySocket);
+    await serveWith({ ...argv, pidfile }, log, keeper, kept, stateDir, mountpoint, notifySocket);
   } catch (e) {
     // A first start that failed: nothing depends on the mount or the keeper; neither may outlive us.
     if (kept.size === 0) {
@@ -125,7 +130,7 @@ async function main(): Promise<void> {
   }
 }
 
-type Argv = { socket: string; 'seccomp-socket': string; 'keeper-socket': string; workers: number; 'max-staleness-ms': number; pidfile?: string };
+type Argv = { socket: string; 'seccomp-socket': string; 'keeper-socket': string; workers: number; 'max-staleness-ms': number; pidfile: string };
 
 /** Everything after the keeper: the FUSE session, the registry, the seccomp listener, the gRPC server. */
 async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<string, number>, stateDir: string, mountpoint: string, notifySocket: string | undefined): Promise<void> {
@@ -170,10 +175,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
       },
     },
   });
-  if (argv.pidfile) {
-    fs.mkdirSync(path.dirname(argv.pidfile), { recursive: true });
-    fs.writeFileSync(argv.pidfile, `${process.pid}\n`);
-  }
+  writePidfile(argv.pidfile);
   log.info(`sysbox-fs ${VERSION} listening on ${argv.socket}; FUSE on ${mountpoint} (${session.workerCount} workers, ${virtualFiles.length} virtual files), ${registry.size} containers restored`);
   announceReady(log, notifySocket, `serving ${registry.size} containers`);
 
@@ -181,7 +183,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
     server.forceShutdown();
     seccomp.stop();
     fs.rmSync(argv.socket, { force: true });
-    if (argv.pidfile) fs.rmSync(argv.pidfile, { force: true });
+    fs.rmSync(argv.pidfile, { force: true });
     if (registry.size === 0) {
       // Nothing depends on the mount: leave the host as we found it.
       log.info(`${sig}: no containers; unmounting ${mountpoint} and stopping the fd keeper`);
@@ -201,7 +203,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`level=error msg=${JSON.stringify((err as Error).message ?? String(err))}\n`);
+  process.stderr.write(`level=fatal msg=${JSON.stringify((err as Error).message ?? String(err))}\n`);
   // Not process.exit(): it would wait for the FUSE worker sleeping in poll on /dev/fuse.
   native.exitNow(1);
 });

@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { DATA_ROOT, MGR_SOCKET, MOUNT_ROOT, VERSION } from '@sysbox/common';
 import { descriptor, SysboxMgrService } from '@sysbox/common/generated/sysboxmgr';
 import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
+import { defaultPidfile, nameProcess, refuseSecondInstance, writePidfile } from '@sysbox/common/daemon/identity';
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
 import { versionText } from '@sysbox/common/version';
@@ -15,6 +16,7 @@ import { StateStore } from './state-store.js';
 import { ensureSubidEntry } from './subid-config.js';
 
 async function main(): Promise<void> {
+  nameProcess('sysbox-mgr', process.argv.slice(2));
   const notifySocket = takeNotifySocket();
   const argv = yargs(process.argv.slice(2))
     .scriptName('sysbox-mgr')
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
     .option('mount-root', { type: 'string', default: MOUNT_ROOT, describe: 'per-container mount points (must be traversable by container ids)' })
     .option('subuid-file', { type: 'string', default: '/etc/subuid' })
     .option('subgid-file', { type: 'string', default: '/etc/subgid' })
-    .option('pidfile', { type: 'string', describe: 'write the daemon pid here' })
+    .option('pidfile', { type: 'string', describe: 'write the daemon pid here (default: sysmgr.pid in the socket\'s directory)' })
     .version(versionText('sysbox-mgr').trimEnd())
     // A flag given twice takes its last value, as with the original's Go flags: the documented
     // `sed -i '/^ExecStart/ s/$/ --log-level debug/'` on a unit leaves `--log-level info --log-level debug`.
@@ -38,6 +40,9 @@ async function main(): Promise<void> {
       process.exit(2);
     })
     .parseSync();
+
+  const pidfile = argv.pidfile ?? defaultPidfile(argv.socket, 'sysmgr.pid');
+  await refuseSecondInstance('sysbox-mgr', argv.socket, pidfile);
 
   const log = createLogger({ level: argv['log-level'], format: argv['log-format'] as LogFormat, file: argv.log });
   const isDefaultFiles = argv['subuid-file'] === '/etc/subuid' && argv['subgid-file'] === '/etc/subgid';
@@ -69,10 +74,7 @@ async function main(): Promise<void> {
   });
   // Only once the socket is ours: a second instance, refused above, must not touch the first's spare.
   startRootfsViewSpares(path.dirname(argv.socket));
-  if (argv.pidfile) {
-    fs.mkdirSync(path.dirname(argv.pidfile), { recursive: true });
-    fs.writeFileSync(argv.pidfile, `${process.pid}\n`);
-  }
+  writePidfile(pidfile);
   log.info(`sysbox-mgr ${VERSION} listening on ${argv.socket} (pool ${uidEntry.start}:${uidEntry.count}, data root ${argv['data-root']})`);
   announceReady(log, notifySocket, `pool ${uidEntry.start}:${uidEntry.count}`);
 
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
     log.info(`${sig}: shutting down; container state stays in ${argv['data-root']}`);
     server.forceShutdown();
     stopRootfsViewSpares();
-    if (argv.pidfile) fs.rmSync(argv.pidfile, { force: true });
+    fs.rmSync(pidfile, { force: true });
     fs.rmSync(argv.socket, { force: true });
     process.exit(0);
   };

@@ -28,10 +28,13 @@ export class Keeper {
     return k;
   }
 
-  /** Starts a keeper (detached: its own session, surviving us) and connects to it. */
-  static async start(socket: string, argv: readonly string[]): Promise<Keeper> {
+  /**
+   * Starts a keeper (detached: its own session, surviving us) and connects to it. Its argv[0] is
+   * `name`, so `pidof` finds it by that name while its flags stay separate words in its cmdline.
+   */
+  static async start(socket: string, argv: readonly string[], name: string): Promise<Keeper> {
     fs.rmSync(socket, { force: true });
-    const child = spawn(process.execPath, [...argv], { detached: true, stdio: 'ignore' });
+    const child = spawn(process.execPath, [...argv], { argv0: name, detached: true, stdio: 'ignore' });
     child.unref();
     for (let i = 0; i < 100; i++) {
       const k = await Keeper.connect(socket);

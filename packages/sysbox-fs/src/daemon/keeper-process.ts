@@ -7,10 +7,15 @@
 //   take PID FD NAME → "ok KEPTFD"   drop NAME → "ok"   list → "NAME FD"... "end"   quit → "ok", exit
 import fs from 'node:fs';
 import net from 'node:net';
+import { setComm } from '@sysbox/common/daemon/identity';
 import * as native from '@sysbox/native';
 import { onLines } from './lines.js';
 
+/** The keeper's process name (argv[0]; its comm is the first 15 bytes, `sysbox-fs-keepe`). */
+export const KEEPER_NAME = 'sysbox-fs-keeper';
+
 export function runKeeper(socket: string): void {
+  setComm(KEEPER_NAME);
   const fds = new Map<string, number>();
   const close = (name: string): void => {
     const fd = fds.get(name);
