@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { BUSYBOX, docker, dockerOk, fsPid, FS_PIDFILE, processAlive, readPidfile, removeContainers, startFs, uniqueName, waitForExit } from '../lib/env.js';
+import { BUSYBOX, docker, dockerOk, fsPid, removeContainers, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const READ = 'cat /sys/devices/virtual/dmi/id/product_uuid /sys/class/dmi/id/product_uuid';
@@ -14,8 +14,7 @@ describe('product_uuid in a system container', () => {
   const names: string[] = [];
   after(async () => {
     await removeContainers(...names);
-    const pid = readPidfile(FS_PIDFILE);
-    if (pid === undefined || !processAlive(pid)) startFs();
+    startFsIfGone();
   });
 
   const start = async (prefix: string): Promise<string> => {

@@ -5,14 +5,13 @@
 // containers work.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { BUSYBOX, docker, dockerOk, fsPid, FS_PIDFILE, processAlive, readPidfile, removeContainers, startFs, uniqueName, waitForExit } from '../lib/env.js';
+import { BUSYBOX, docker, dockerOk, fsPid, removeContainers, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
 
 describe('sysbox-fs restart with system containers running', () => {
   const names: string[] = [];
   after(async () => {
     await removeContainers(...names);
-    const pid = readPidfile(FS_PIDFILE);
-    if (pid === undefined || !processAlive(pid)) startFs();
+    startFsIfGone();
   });
 
   for (const signal of ['SIGKILL', 'SIGTERM'] as const) {

@@ -128,6 +128,12 @@ export function startMgr(extra: string[] = [], socket = MGR_SOCKET, pidfile = MG
 }
 
 /** Starts the private sysbox-fs again with the flags test/run.sh used; waits for its new pid. */
+/** Starts the test sysbox-fs again if a test left it dead (after() of the tests that kill it). */
+export function startFsIfGone(): void {
+  const pid = readPidfile(FS_PIDFILE);
+  if (pid === undefined || !processAlive(pid)) startFs();
+}
+
 export function startFs(): void {
   startDaemon(SYSBOX_FS, FS_SOCKET, FS_PIDFILE, `${FS_STATE_DIR}.log`, ['--mountpoint', FS_MOUNTPOINT, '--state-dir', FS_STATE_DIR,
     '--seccomp-socket', FS_SECCOMP_SOCKET, '--keeper-socket', FS_KEEPER_SOCKET, '--log-level', 'debug']);

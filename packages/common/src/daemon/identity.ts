@@ -34,7 +34,8 @@ export function defaultPidfile(socket: string, file: string): string {
   return path.join(path.dirname(socket), file);
 }
 
-function socketAnswers(socket: string): Promise<boolean> {
+/** True when something accepts connections on the unix socket (a live server, not a stale file). */
+export function socketAnswers(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = net.connect(socket);
     c.once('connect', () => { c.destroy(); resolve(true); });

@@ -1,9 +1,9 @@
 // grpc-js server on a unix socket: mode 0600 inside a 0700 dir, refuses to start over a live peer.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { socketAnswers } from './identity.js';
 
 export type Handler = (request: Record<string, unknown>) => unknown;
 
@@ -12,14 +12,6 @@ function toStatus(err: unknown): grpc.ServiceError {
   const e = err as Error & { code?: unknown };
   const code = typeof e.code === 'number' ? e.code : grpc.status.INTERNAL;
   return Object.assign(new Error(e.message), { code, details: e.message, metadata: new grpc.Metadata() }) as grpc.ServiceError;
-}
-
-function socketIsLive(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(socket);
-    c.once('connect', () => { c.destroy(); resolve(true); });
-    c.once('error', () => resolve(false));
-  });
 }
 
 export async function serve(opts: {
@@ -32,7 +24,7 @@ export async function serve(opts: {
   const dir = path.dirname(opts.socket);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.chmodSync(dir, 0o700);
-  if (await socketIsLive(opts.socket)) throw new Error(`another server is already listening on ${opts.socket}`);
+  if (await socketAnswers(opts.socket)) throw new Error(`another server is already listening on ${opts.socket}`);
   fs.rmSync(opts.socket, { force: true });
 
   const def = protoLoader.fromJSON(opts.descriptor, { longs: Number, enums: String, defaults: true, oneofs: true });
