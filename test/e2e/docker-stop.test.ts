@@ -39,6 +39,13 @@ async function runSystemdWithMark(c: string, image: string, entrypoint: string[]
   return mark;
 }
 
+/** `docker stop` halts the container's systemd within 5 s, and its units' ExecStop ran. */
+async function assertHaltsCleanly(c: string, mark: string): Promise<void> {
+  const secs = await timedStop(c);
+  assert.ok(secs < 5, `docker stop took ${secs} s: systemd was killed after the timeout, not halted`);
+  assert.equal(fs.readFileSync(path.join(mark, 'stopped'), 'utf8'), 'stopped\n', 'ExecStop ran');
+}
+
 describe('docker stop of system containers', () => {
   const names: string[] = [];
   const dirs: string[] = [];
@@ -59,9 +66,7 @@ describe('docker stop of system containers', () => {
     names.push(c);
     const mark = await runSystemdWithMark(c, SIGTERM_IMAGE);
     dirs.push(mark);
-    const secs = await timedStop(c);
-    assert.ok(secs < 5, `docker stop took ${secs} s: systemd was killed after the timeout, not halted`);
-    assert.equal(fs.readFileSync(path.join(mark, 'stopped'), 'utf8'), 'stopped\n', 'ExecStop ran');
+    await assertHaltsCleanly(c, mark);
     assert.equal(await dockerOk('inspect', '-f', '{{.State.ExitCode}}', c), '0', 'systemd exited by itself, not by SIGKILL (137)');
   });
 
@@ -71,9 +76,7 @@ describe('docker stop of system containers', () => {
     const mark = await runSystemdWithMark(c, SIGTERM_IMAGE, ['/bin/sh', '-c', 'exec /sbin/init']);
     dirs.push(mark);
     assert.equal(await dockerOk('inspect', '-f', '{{.Path}}', c), '/bin/sh', 'create saw a shell, not systemd');
-    const secs = await timedStop(c);
-    assert.ok(secs < 5, `docker stop took ${secs} s`);
-    assert.equal(fs.readFileSync(path.join(mark, 'stopped'), 'utf8'), 'stopped\n');
+    await assertHaltsCleanly(c, mark);
   });
 
   it('stops systemd cleanly within 5 s with STOPSIGNAL SIGRTMIN+3 (sysbox/systemd)', async () => {
@@ -81,9 +84,7 @@ describe('docker stop of system containers', () => {
     names.push(c);
     const mark = await runSystemdWithMark(c, 'sysbox/systemd:latest');
     dirs.push(mark);
-    const secs = await timedStop(c);
-    assert.ok(secs < 5, `docker stop took ${secs} s`);
-    assert.equal(fs.readFileSync(path.join(mark, 'stopped'), 'utf8'), 'stopped\n');
+    await assertHaltsCleanly(c, mark);
   });
 
   it('leaves SIGTERM alone for a shell init: it is ignored and the stop waits out its timeout', async () => {
