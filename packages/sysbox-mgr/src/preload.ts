@@ -56,8 +56,9 @@ export function saveSpecialDir(hostDir: string, rootfs: string, specialDest: str
  * once the container stops, maybe before sysbox-mgr releases it, and the archive would then land in
  * the bare mount point dir instead of the container.
  */
-export function canArchiveInto(rootfs: string, ownRootfs: boolean, mounts: MountInfo[]): boolean {
-  return ownRootfs || findMount(mounts, rootfs) !== undefined;
+export function canArchiveInto(rootfs: string, ownRootfs: boolean, mounts: () => MountInfo[]): boolean {
+  // mountinfo is read only when it matters: it grows with every container on the host.
+  return ownRootfs || findMount(mounts(), rootfs) !== undefined;
 }
 
 function shiftTree(dir: string, uid: number, gid: number): void {

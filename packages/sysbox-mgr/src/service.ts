@@ -258,7 +258,7 @@ export class MgrService {
   /** On pause (docker commit pauses) and stop: inner data into the rootfs, so a commit carries it. */
   private saveSpecialDirs(rec: ContainerRecord): void {
     if (rec.specialDirs.length === 0) return;
-    if (!canArchiveInto(rec.rootfs, rec.allocated, parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')))) {
+    if (!canArchiveInto(rec.rootfs, rec.allocated, () => parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')))) {
       this.log.warn(`container ${rec.id}: rootfs ${rec.rootfs} is no longer mounted; inner data not archived`);
       return;
     }

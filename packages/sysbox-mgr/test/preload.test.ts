@@ -12,13 +12,13 @@ const UNMOUNTED = parseMountInfo('22 1 254:0 / / rw,relatime shared:1 - ext4 /de
 
 describe('canArchiveInto', () => {
   it("takes Docker's rootfs (userns-remap) only while it is still mounted", () => {
-    assert.equal(canArchiveInto(MERGED, false, MOUNTED), true);
+    assert.equal(canArchiveInto(MERGED, false, () => MOUNTED), true);
     // Docker unmounted it after the stop: the bare dir must not receive the archive.
-    assert.equal(canArchiveInto(MERGED, false, UNMOUNTED), false);
-    assert.equal(canArchiveInto(`${MERGED}/`, false, UNMOUNTED), false);
+    assert.equal(canArchiveInto(MERGED, false, () => UNMOUNTED), false);
+    assert.equal(canArchiveInto(`${MERGED}/`, false, () => UNMOUNTED), false);
   });
 
   it("always takes sysbox-mgr's own shifted rootfs (held until the container is released)", () => {
-    assert.equal(canArchiveInto('/run/sysbox-containers/abc/rootfs', true, UNMOUNTED), true);
+    assert.equal(canArchiveInto('/run/sysbox-containers/abc/rootfs', true, () => UNMOUNTED), true);
   });
 });
