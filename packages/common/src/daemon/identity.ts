@@ -43,7 +43,8 @@ export function socketAnswers(socket: string): Promise<boolean> {
   });
 }
 
-function pidIn(pidfile: string): number | undefined {
+/** The pid a pid file holds, if it holds one. */
+export function pidIn(pidfile: string): number | undefined {
   try {
     const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

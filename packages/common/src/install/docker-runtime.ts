@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import yargs from 'yargs';
+import { pidIn } from '../daemon/identity.js';
 import { addRuntime, DaemonJsonError, removeRuntime, type Edit } from './daemon-json.js';
 
 const DOCKER_PIDFILES = ['/run/docker.pid', '/var/run/docker.pid'];
@@ -37,9 +38,9 @@ function systemdManagesDocker(): boolean {
 }
 
 function livePid(pidfile: string): number | undefined {
+  const pid = pidIn(pidfile);
+  if (pid === undefined || pid <= 1) return undefined;
   try {
-    const pid = Number(fs.readFileSync(pidfile, 'utf8').trim());
-    if (!Number.isSafeInteger(pid) || pid <= 1) return undefined;
     process.kill(pid, 0);
     return pid;
   } catch {
