@@ -13,7 +13,7 @@ describe('grpc-lite wire codec', () => {
   it('encodes what protobufjs decodes to the same message', () => {
     const msg = {
       id: 'c1', bundle: '/b', rootfs: '/b/rootfs', binds: [{ source: '/etc/hosts', destination: '/etc/hosts' }],
-      uidMappings: [{ containerId: 0, hostId: 165536, size: 65536 }], gidMappings: [], specialDirs: ['/var/lib/docker'],
+      uidMappings: [{ containerId: 0, hostId: 165536, size: 65536 }], gidMappings: [], specialDirs: ['/var/lib/docker'], configEnv: ['SYSBOX_HONOR_CAPS=TRUE'],
     };
     const t = T('RegisterRequest');
     const back = t.toObject(t.decode(encode(schemas, 'RegisterRequest', msg)), { defaults: true, arrays: true });

@@ -17,6 +17,8 @@ import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { idmapBind, mountsUnder, openMappingUserns, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import { startRootfsView, stopRootfsView } from './rootfs-view/process.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
+import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
+import type { MgrFeatures } from './flags.js';
 import type { ContainerRecord, StateStore } from './state-store.js';
 
 export class ServiceError extends Error {
@@ -30,6 +32,9 @@ export interface MgrOptions {
   pool: Pool;
   mountRoot: string;
   dataRoot: string;
+  /** From the daemon's flags; a container's SYSBOX_* variables override them. */
+  containerDefaults: ContainerConfig;
+  features: MgrFeatures;
 }
 
 export class MgrService {
@@ -100,12 +105,19 @@ export class MgrService {
           `${b.source} is already mounted at ${b.destination} in container ${holder.id}: two Docker (or containerd/kubelet) instances cannot share one data root`);
       }
     }
+    let config: ContainerConfig;
+    try {
+      config = mergeConfig(this.opts.containerDefaults, parseKnobs(req.configEnv));
+    } catch (err) {
+      if (err instanceof KnobError) throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, err.message);
+      throw err;
+    }
     const runDir = path.join(this.opts.mountRoot, id);
     fs.mkdirSync(runDir, { recursive: true, mode: 0o711 });
     const rec: ContainerRecord = {
       id, bundle: req.bundle ?? '', runDir, uid: 0, gid: 0, size: 0, allocated: false,
       state: 'registered', rootfs, mounts: [], replacedRootfs: '', replacedOptions: '', initPid: 0, initStartTime: 0,
-      specialDirs: [], exclusiveSources: exclusive.map((b) => path.resolve(b.source ?? '')),
+      specialDirs: [], exclusiveSources: exclusive.map((b) => path.resolve(b.source ?? '')), config,
     };
     this.containers.set(id, rec);
     try {
@@ -114,7 +126,7 @@ export class MgrService {
       const specialDirSources = (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest));
       this.startRootfsView(rec);
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
-      return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources };
+      return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources, config };
     } catch (err) {
       this.release(rec);
       throw err;

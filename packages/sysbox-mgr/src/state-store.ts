@@ -2,6 +2,7 @@
 // atomically (temp file + rename) so a kill -9 never leaves a half record behind.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ContainerConfig } from '@sysbox/common/container-config';
 
 export interface ContainerRecord {
   id: string;
@@ -29,6 +30,8 @@ export interface ContainerRecord {
   replacedOptions: string;
   /** The process serving the rootfs view at replacedRootfs (rootfs-view/), if one was started. */
   rootfsView?: { pid: number; startTime: number };
+  /** Effective config (flags + SYSBOX_* overrides); absent in records written before it existed. */
+  config?: ContainerConfig;
 }
 
 export class StateStore {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { applyOomScore, OomScoreError, takeOomScore, type OomScoreHost } from '../src/lifecycle/oom-score.js';
 import { applyTransforms } from '../src/spec/transforms/index.js';
+import { DEFAULT_CONTAINER_CONFIG } from '@sysbox/common/container-config';
 import { clampOomScore, oomScoreAdj } from '../src/spec/transforms/oom-score-adj.js';
 import type { TransformContext } from '../src/spec/transform.js';
 import { dockerLikeSpec } from './fixtures.js';
@@ -28,7 +29,7 @@ class KernelModel implements OomScoreHost {
 
 const ctx: TransformContext = {
   uid: 231072, gid: 231072, size: 65536, preMapped: false, rootfs: '/r', bindSources: ['/b0', '/b1'],
-  specialDirs: [], specialDirSources: [], seccompListener: '/s',
+  specialDirs: [], specialDirSources: [], seccompListener: '/s', config: { ...DEFAULT_CONTAINER_CONFIG },
 };
 
 describe('oom-score-adj transform', () => {

@@ -5,19 +5,20 @@ import { ALL_CAPABILITIES, systemCapabilities } from '../src/spec/transforms/cap
 import { SYSTEM_SYSCALLS, TRAPPED_SYSCALLS } from '../src/spec/transforms/seccomp.js';
 import { wantedSpecialDirs } from '../src/spec/transforms/special-dirs.js';
 import type { TransformContext } from '../src/spec/transform.js';
+import { DEFAULT_CONTAINER_CONFIG } from '@sysbox/common/container-config';
 import { dockerLikeSpec } from './fixtures.js';
 
 const ctx: TransformContext = {
   uid: 231072, gid: 231072, size: 65536, preMapped: false,
   rootfs: '/run/sysbox-containers/abc/rootfs', bindSources: ['/run/sysbox-containers/abc/binds/0', '/run/sysbox-containers/abc/binds/1'],
   specialDirs: ['/var/lib/docker'], specialDirSources: ['/run/sysbox-containers/abc/special/docker'],
-  seccompListener: '/run/sysbox/seccomp.sock',
+  seccompListener: '/run/sysbox/seccomp.sock', config: { ...DEFAULT_CONTAINER_CONFIG },
 };
 
 describe('spec transforms', () => {
   it('are applied in a fixed, documented order', () => {
     assert.deepEqual(TRANSFORMS.map((t) => t.name), [
-      'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'writable-sys',
+      'sysbox-env', 'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'writable-sys',
       'capabilities', 'seccomp', 'proc-paths', 'sysctl', 'apparmor', 'oom-score-adj',
     ]);
   });

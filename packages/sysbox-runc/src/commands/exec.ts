@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MOUNT_ROOT } from '@sysbox/common/paths';
+import { stripKnobs } from '@sysbox/common/container-config';
 import { flagSet, flagTokens, flagValue } from '../cli/flags.js';
 import type { GlobalContext } from '../context.js';
 import { runcForeground, runcSync } from '../executor.js';
@@ -20,6 +21,7 @@ function rewriteProcess(file: string, runDir: string): string {
     throw new Error(`failed to parse process spec ${file}: ${(err as Error).message}`);
   }
   proc.capabilities = systemCapabilities(proc.user?.uid ?? 0, proc.capabilities);
+  if (proc.env) proc.env = stripKnobs(proc.env);
   const out = path.join(runDir, `exec-${process.pid}.json`);
   fs.writeFileSync(out, JSON.stringify(proc), { mode: 0o600 });
   return out;

@@ -11,11 +11,13 @@ import { loadSpec, rootfsPath } from '../spec/load.js';
 import { applyTransforms } from '../spec/transforms/index.js';
 import { wantedSpecialDirs } from '../spec/transforms/special-dirs.js';
 import { SPECIAL_DIRS } from '@sysbox/common/paths';
+import { DEFAULT_CONTAINER_CONFIG, KnobError, knobEntries, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import { RefusedError, refusal } from '../spec/validate.js';
 import { log } from '../log.js';
 import type { GlobalContext } from '../context.js';
 import { connectFs, explainFsError } from './fs.js';
 import { connectMgr, explainMgrError, isNotFound } from './mgr.js';
+import { configFromReply, recordConfig } from './container-config.js';
 import { applyOomScore, recordOomScore, takeOomScore } from './oom-score.js';
 import { initIsSystemd, markSystemdInit, recordInitPid } from './systemd-init.js';
 
@@ -75,6 +77,14 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     const spec = loadSpec(bundle);
     const refused = refusal(spec);
     if (refused) throw new RefusedError(refused);
+    const configEnv = knobEntries(spec.process?.env);
+    let overrides: Partial<ContainerConfig>;
+    try {
+      overrides = parseKnobs(configEnv);
+    } catch (err) {
+      if (err instanceof KnobError) throw new RefusedError(err.message);
+      throw err;
+    }
     const linux = spec.linux!;
     const preMapped = (linux.uidMappings?.length ?? 0) > 0;
     // With mappings from the spec (Docker's userns-remap) nothing is shifted: Docker already chowned
@@ -91,6 +101,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
         uidMappings: preMapped ? linux.uidMappings!.map(toMgr) : [],
         gidMappings: preMapped ? (linux.gidMappings ?? []).map(toMgr) : [],
         specialDirs,
+        configEnv,
       })),
       fsCall(() => fsd.preRegister({ id })),
     ]);
@@ -101,7 +112,10 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     const reg = mgrReg.value;
     const fsReg = fsPre.value;
     log('debug', `registered ${id}: ids ${reg.uid}+${reg.size}, rootfs ${reg.rootfs}`);
+    // A manager that predates the config answers none: its defaults were the original's.
+    const config = reg.config ? configFromReply(reg.config) : mergeConfig(DEFAULT_CONTAINER_CONFIG, overrides);
     applyTransforms(spec, {
+      config,
       seccompListener: fsReg.seccompListener ?? '',
       uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0, preMapped,
       rootfs: reg.rootfs ?? '', bindSources: reg.bindSources ?? [],
@@ -111,6 +125,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     const runDir = reg.runDir ?? '';
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
     recordOomScore(runDir, oomScore);
+    recordConfig(runDir, config);
     markSystemdInit(runDir, initIsSystemd(rootfsPath(bundle, spec), spec.process?.args, spec.process?.env));
     // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
     applyOomScore(oomScore);
@@ -119,7 +134,10 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       await Promise.all([
         call(async () => { await mgr.created({ id, initPid }); }),
         fsCall(async () => {
-          const r = await fsd.register({ id, initPid, uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0 });
+          const r = await fsd.register({
+            id, initPid, uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0,
+            ignoreSysfsChown: config.ignoreSysfsChown, allowTrustedXattr: config.allowTrustedXattr,
+          });
           log('debug', `sysbox-fs serves ${id}: ${(r.virtualPaths ?? []).join(' ')}`);
         }),
       ]);

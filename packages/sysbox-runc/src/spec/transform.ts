@@ -1,4 +1,5 @@
 // A spec transform: one named, documented change that turns an OCI bundle into a system container.
+import type { ContainerConfig } from '@sysbox/common/container-config';
 import type { Spec } from './oci.js';
 
 export interface TransformContext {
@@ -17,6 +18,8 @@ export interface TransformContext {
   specialDirSources: string[];
   /** sysbox-fs's OCI seccomp listener socket (mount trapping). */
   seccompListener: string;
+  /** sysbox-mgr's flags with the container's SYSBOX_* overrides (@sysbox/common/container-config). */
+  config: ContainerConfig;
 }
 
 export interface Transform {

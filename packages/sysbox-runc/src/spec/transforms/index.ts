@@ -11,11 +11,13 @@ import { procPaths } from './proc-paths.js';
 import { seccomp } from './seccomp.js';
 import { shiftedRootfs } from './shifted-rootfs.js';
 import { specialDirs } from './special-dirs.js';
+import { sysboxEnv } from './sysbox-env.js';
 import { sysctl } from './sysctl.js';
 import { userNamespace } from './user-namespace.js';
 import { writableSys } from './writable-sys.js';
 
 export const TRANSFORMS: readonly Transform[] = [
+  sysboxEnv, // SYSBOX_* knobs configure the runtime, not the processes inside
   userNamespace, // own user namespace on an exclusive id range
   cgroupNamespace, // host cgroup paths hidden
   shiftedRootfs, // rootfs: ID-shifted view, reachable by the container's root

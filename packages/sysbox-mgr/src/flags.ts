@@ -1,0 +1,114 @@
+// sysbox-mgr's command line: the original's flags, names and defaults (nestybox/sysbox-mgr main.go),
+// plus the paths this implementation lets tests move. The container flags are the defaults of every
+// container's config (@sysbox/common/container-config), which SYSBOX_* variables override.
+import yargs from 'yargs';
+import { DATA_ROOT, MGR_SOCKET, MOUNT_ROOT } from '@sysbox/common';
+import type { ContainerConfig } from '@sysbox/common/container-config';
+import { versionText } from '@sysbox/common/version';
+
+/** What the manager itself does differently; fixed for the daemon's lifetime. */
+export interface MgrFeatures {
+  /** Do not archive inner images into the rootfs on pause/stop (no preload via docker commit). */
+  disableInnerImagePreload: boolean;
+  /** No ID-mapped mounts: the rootfs is chowned (cloned first unless disabled), binds show nobody. */
+  disableIdmappedMount: boolean;
+  /** Chown the rootfs in place instead of a copy-on-write clone. */
+  disableRootfsCloning: boolean;
+  /** Do not ID-map the overlay rootfs itself (kernel 5.19+ feature): map its layers or chown. */
+  disableOvfsOnIdmappedMount: boolean;
+  /** Fail the container when uid-mapping of its files fails, instead of starting it with nobody-owned files. */
+  fsuidMapFailOnError: boolean;
+  /** Replace a localhost DNS server (Docker's 127.0.0.11 on user-defined networks) with an alias inner containers can reach. */
+  aliasDns: boolean;
+}
+
+export interface MgrArgs {
+  log?: string;
+  logLevel: string;
+  logFormat: 'text' | 'json';
+  dataRoot: string;
+  socket: string;
+  mountRoot: string;
+  subuidFile: string;
+  subgidFile: string;
+  pidfile?: string;
+  /** Flags accepted for compatibility that cannot act on this kernel, with the reason (logged once). */
+  inert: { flag: string; reason: string }[];
+  containerDefaults: ContainerConfig;
+  features: MgrFeatures;
+}
+
+const SHIFTFS_ABSENT = 'shiftfs does not exist on this kernel; Sysbox uses ID-mapped mounts';
+
+export function parseMgrArgs(args: string[]): MgrArgs {
+  const argv = yargs(args)
+    .scriptName('sysbox-mgr')
+    .usage('$0 [options]\n\nSysbox manager daemon: id ranges, ID-shifted mounts, per-container host dirs, container state.\nContainer flags set the default of every container; SYSBOX_* variables in a container\'s environment override them (docs/usage.md).')
+    .option('log', { alias: 'l', type: 'string', describe: 'log file (default: stderr)' })
+    .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warning', 'warn', 'info', 'debug'] })
+    .option('log-format', { type: 'string', default: 'text', choices: ['text', 'json'] })
+    .option('data-root', { type: 'string', default: DATA_ROOT, describe: 'root directory for the sysbox data store' })
+    .option('socket', { type: 'string', default: MGR_SOCKET, describe: 'gRPC unix socket' })
+    .option('mount-root', { type: 'string', default: MOUNT_ROOT, describe: 'per-container mount points (must be traversable by container ids)' })
+    .option('subuid-file', { type: 'string', default: '/etc/subuid' })
+    .option('subgid-file', { type: 'string', default: '/etc/subgid' })
+    .option('pidfile', { type: 'string', describe: 'write the daemon pid here (default: sysmgr.pid in the socket\'s directory)' })
+    .group(['honor-caps', 'syscont-mode', 'ignore-sysfs-chown', 'allow-trusted-xattr', 'relaxed-read-only'], 'Container defaults:')
+    .option('honor-caps', { type: 'boolean', default: false, describe: 'keep the capabilities the container manager passes (SYSBOX_HONOR_CAPS); otherwise root gets all, others none' })
+    .option('syscont-mode', { type: 'boolean', default: true, describe: 'system-container mode; false: set up strictly per the spec, plus user and cgroup namespaces (SYSBOX_SYSCONT_MODE)' })
+    .option('ignore-sysfs-chown', { type: 'boolean', default: false, describe: 'chown of /sys inside succeeds without effect; traps chown syscalls (SYSBOX_IGNORE_SYSFS_CHOWN)' })
+    .option('allow-trusted-xattr', { type: 'boolean', default: false, describe: 'allow trusted.overlay.* xattrs inside; traps *xattr syscalls (SYSBOX_ALLOW_TRUSTED_XATTR)' })
+    .option('relaxed-read-only', { type: 'boolean', default: false, describe: 'with --read-only, keep sysbox-fs mounts and special dirs (/var/lib/docker ...) writable' })
+    .group(['alias-dns', 'disable-inner-image-preload', 'disable-idmapped-mount', 'disable-rootfs-cloning', 'disable-ovfs-on-idmapped-mount', 'fsuid-map-fail-on-error', 'disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck'], 'Manager:')
+    .option('alias-dns', { type: 'boolean', default: true, describe: 'give the container a DNS address that is not localhost (needed on user-defined Docker networks for inner containers)' })
+    .option('disable-inner-image-preload', { type: 'boolean', default: false, describe: 'do not carry inner images into docker commit/build; makes container stop faster' })
+    .option('disable-idmapped-mount', { type: 'boolean', default: false, describe: 'do not use ID-mapped mounts; the rootfs is chowned and bind mounts show nobody:nogroup (testing)' })
+    .option('disable-rootfs-cloning', { type: 'boolean', default: false, describe: 'chown the rootfs without cloning it first (slower start when it must be chowned)' })
+    .option('disable-ovfs-on-idmapped-mount', { type: 'boolean', default: false, describe: 'do not ID-map the overlay rootfs itself; chown it instead (testing)' })
+    .option('fsuid-map-fail-on-error', { type: 'boolean', default: false, describe: 'fail the container when its files cannot be uid-mapped, instead of starting it with nobody-owned files' })
+    .option('disable-shiftfs', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })
+    .option('disable-shiftfs-on-fuse', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })
+    .option('disable-shiftfs-precheck', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })
+    .version(versionText('sysbox-mgr').trimEnd())
+    // A flag given twice takes its last value, as with the original's Go flags: the documented
+    // `sed -i '/^ExecStart/ s/$/ --log-level debug/'` on a unit leaves `--log-level info --log-level debug`.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
+    .strict()
+    .fail((msg, err) => {
+      process.stderr.write(`level=error msg=${JSON.stringify(msg ?? err?.message ?? 'bad arguments')}\n`);
+      process.exit(2);
+    })
+    .parseSync();
+
+  const inert = ['disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck']
+    .filter((f) => argv[f] === true)
+    .map((flag) => ({ flag, reason: SHIFTFS_ABSENT }));
+  return {
+    log: argv.log,
+    logLevel: argv['log-level'] === 'warning' ? 'warn' : argv['log-level'] === 'fatal' ? 'error' : argv['log-level'],
+    logFormat: argv['log-format'] as 'text' | 'json',
+    dataRoot: argv['data-root'],
+    socket: argv.socket,
+    mountRoot: argv['mount-root'],
+    subuidFile: argv['subuid-file'],
+    subgidFile: argv['subgid-file'],
+    pidfile: argv.pidfile,
+    inert,
+    containerDefaults: {
+      honorCaps: argv['honor-caps'],
+      syscontMode: argv['syscont-mode'],
+      ignoreSysfsChown: argv['ignore-sysfs-chown'],
+      allowTrustedXattr: argv['allow-trusted-xattr'],
+      relaxedReadOnly: argv['relaxed-read-only'],
+      skipUidShift: [],
+    },
+    features: {
+      disableInnerImagePreload: argv['disable-inner-image-preload'],
+      disableIdmappedMount: argv['disable-idmapped-mount'],
+      disableRootfsCloning: argv['disable-rootfs-cloning'],
+      disableOvfsOnIdmappedMount: argv['disable-ovfs-on-idmapped-mount'],
+      fsuidMapFailOnError: argv['fsuid-map-fail-on-error'],
+      aliasDns: argv['alias-dns'],
+    },
+  };
+}

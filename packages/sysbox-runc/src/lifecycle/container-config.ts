@@ -1,0 +1,33 @@
+// The container's effective config (sysbox-mgr's answer at Register), kept in its run dir so that
+// exec applies the same capability rules as create did.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_CONTAINER_CONFIG, type ContainerConfig } from '@sysbox/common/container-config';
+import type { ContainerConfig as WireConfig } from '@sysbox/common/generated/sysboxmgr';
+
+const CONFIG_FILE = 'sysbox-config.json';
+
+/** proto3 leaves false and empty fields out of the wire: absent means false or empty. */
+export function configFromReply(c: WireConfig): ContainerConfig {
+  return {
+    honorCaps: c.honorCaps ?? false,
+    syscontMode: c.syscontMode ?? false,
+    ignoreSysfsChown: c.ignoreSysfsChown ?? false,
+    allowTrustedXattr: c.allowTrustedXattr ?? false,
+    relaxedReadOnly: c.relaxedReadOnly ?? false,
+    skipUidShift: c.skipUidShift ?? [],
+  };
+}
+
+export function recordConfig(runDir: string, config: ContainerConfig): void {
+  fs.writeFileSync(path.join(runDir, CONFIG_FILE), JSON.stringify(config), { mode: 0o644 });
+}
+
+/** The recorded config, or the defaults for a container created before configs were recorded. */
+export function recordedConfig(runDir: string): ContainerConfig {
+  try {
+    return { ...DEFAULT_CONTAINER_CONFIG, ...(JSON.parse(fs.readFileSync(path.join(runDir, CONFIG_FILE), 'utf8')) as Partial<ContainerConfig>) };
+  } catch {
+    return { ...DEFAULT_CONTAINER_CONFIG };
+  }
+}
