@@ -134,9 +134,29 @@ export function startFsIfGone(): void {
   if (pid === undefined || !processAlive(pid)) startFs();
 }
 
-export function startFs(): void {
+export function startFs(extra: string[] = []): void {
   startDaemon(SYSBOX_FS, FS_SOCKET, FS_PIDFILE, `${FS_STATE_DIR}.log`, ['--mountpoint', FS_MOUNTPOINT, '--state-dir', FS_STATE_DIR,
-    '--seccomp-socket', FS_SECCOMP_SOCKET, '--keeper-socket', FS_KEEPER_SOCKET, '--log-level', 'debug']);
+    '--seccomp-socket', FS_SECCOMP_SOCKET, '--keeper-socket', FS_KEEPER_SOCKET, '--log-level', 'debug', ...extra]);
+}
+
+/**
+ * Restarts the test sysbox-mgr with extra flags (none: test/run.sh's own), as an operator's
+ * `systemctl restart sysbox` after editing ExecStart. Tests that pass flags call it again with none
+ * in after(), so later files see the defaults.
+ */
+export async function restartMgr(extra: string[] = []): Promise<void> {
+  const pid = mgrPid();
+  process.kill(pid, 'SIGTERM');
+  if (!(await waitForExit(pid))) throw new Error(`sysbox-mgr ${pid} did not exit on SIGTERM`);
+  startMgr(extra);
+}
+
+/** Same for the test sysbox-fs (its fd keeper keeps running containers served across the restart). */
+export async function restartFs(extra: string[] = []): Promise<void> {
+  const pid = fsPid();
+  process.kill(pid, 'SIGTERM');
+  if (!(await waitForExit(pid))) throw new Error(`sysbox-fs ${pid} did not exit on SIGTERM`);
+  startFs(extra);
 }
 
 /** Starts a daemon in its own session, logging to logFile; returns once a new pid serves the socket. */
