@@ -17,6 +17,12 @@ export interface ContainerConfig {
   relaxedReadOnly: boolean;
   /** Bind-mount destinations whose sources are not ID-mapped (SYSBOX_SKIP_UID_SHIFT). */
   skipUidShift: string[];
+  /**
+   * Give the container a DNS server address that is not localhost when Docker's embedded DNS
+   * (127.0.0.11) serves it, so an inner Docker can hand it to inner containers (sysbox-mgr
+   * `--alias-dns`; no SYSBOX_* variable, as in the original).
+   */
+  aliasDns: boolean;
 }
 
 /** The original's defaults (v0.6.3+: trusted xattrs off, since Docker >= 20.10.9 uses user.* ones). */
@@ -27,6 +33,7 @@ export const DEFAULT_CONTAINER_CONFIG: Readonly<ContainerConfig> = Object.freeze
   allowTrustedXattr: false,
   relaxedReadOnly: false,
   skipUidShift: [],
+  aliasDns: true,
 });
 
 type BoolKey = { [K in keyof ContainerConfig]: ContainerConfig[K] extends boolean ? K : never }[keyof ContainerConfig];

@@ -18,8 +18,6 @@ export interface MgrFeatures {
   disableOvfsOnIdmappedMount: boolean;
   /** Fail the container when uid-mapping of its files fails, instead of starting it with nobody-owned files. */
   fsuidMapFailOnError: boolean;
-  /** Replace a localhost DNS server (Docker's 127.0.0.11 on user-defined networks) with an alias inner containers can reach. */
-  aliasDns: boolean;
 }
 
 export interface MgrArgs {
@@ -101,6 +99,8 @@ export function parseMgrArgs(args: string[]): MgrArgs {
       allowTrustedXattr: argv['allow-trusted-xattr'],
       relaxedReadOnly: argv['relaxed-read-only'],
       skipUidShift: [],
+      // Every container's, answered in Register: sysbox-runc does the aliasing (lifecycle/alias-dns.ts).
+      aliasDns: argv['alias-dns'],
     },
     features: {
       disableInnerImagePreload: argv['disable-inner-image-preload'],
@@ -108,7 +108,6 @@ export function parseMgrArgs(args: string[]): MgrArgs {
       disableRootfsCloning: argv['disable-rootfs-cloning'],
       disableOvfsOnIdmappedMount: argv['disable-ovfs-on-idmapped-mount'],
       fsuidMapFailOnError: argv['fsuid-map-fail-on-error'],
-      aliasDns: argv['alias-dns'],
     },
   };
 }

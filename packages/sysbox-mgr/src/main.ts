@@ -24,6 +24,8 @@ async function main(): Promise<void> {
 
   const log = createLogger({ level: argv.logLevel, format: argv.logFormat as LogFormat, file: argv.log });
   for (const { flag, reason } of argv.inert) log.info(`--${flag} has no effect: ${reason}`);
+  // The original's start-up line, so an operator sees the flag took.
+  if (!argv.containerDefaults.aliasDns) log.info('Sys container DNS aliasing disabled.');
   const isDefaultFiles = argv.subuidFile === '/etc/subuid' && argv.subgidFile === '/etc/subgid';
   const uidEntry = ensureSubidEntry(argv.subuidFile, isDefaultFiles);
   const gidEntry = ensureSubidEntry(argv.subgidFile, isDefaultFiles);

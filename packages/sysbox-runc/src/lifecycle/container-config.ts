@@ -16,6 +16,7 @@ export function configFromReply(c: WireConfig): ContainerConfig {
     allowTrustedXattr: c.allowTrustedXattr ?? false,
     relaxedReadOnly: c.relaxedReadOnly ?? false,
     skipUidShift: c.skipUidShift ?? [],
+    aliasDns: c.aliasDns ?? false,
   };
 }
 
