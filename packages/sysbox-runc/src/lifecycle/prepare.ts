@@ -20,6 +20,7 @@ import { connectMgr, explainMgrError, isNotFound } from './mgr.js';
 import { configFromReply, recordConfig } from './container-config.js';
 import { applyOomScore, recordOomScore, takeOomScore } from './oom-score.js';
 import { initIsSystemd, markSystemdInit, recordInitPid } from './systemd-init.js';
+import { aliasDns } from './alias-dns.js';
 
 export interface PreparedContainer {
   /** Bundle dir to hand runc (holds the rewritten config.json). */
@@ -89,6 +90,8 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     const preMapped = (linux.uidMappings?.length ?? 0) > 0;
     // With mappings from the spec (Docker's userns-remap) nothing is shifted: Docker already chowned
     // its layers. /var/lib/docker and friends are still backed, or an inner Docker falls back to vfs.
+    // Docker's own file, before the transforms swap bind sources for ID-mapped views of them.
+    const resolvConf = (spec.mounts ?? []).find((m) => m.destination === '/etc/resolv.conf' && isBindMount(m))?.source;
     const specialDirs = wantedSpecialDirs(SPECIAL_DIRS, (spec.mounts ?? []).map((m) => m.destination));
     log('debug', `registering ${id}`);
     // Both at once: neither needs the other's answer (sysbox-fs gets the ids at Register).
@@ -131,6 +134,10 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     applyOomScore(oomScore);
     const created = async (initPid: number): Promise<void> => {
       recordInitPid(runDir, initPid);
+      if (config.aliasDns && resolvConf) {
+        // Inner containers without DNS is no reason to refuse the container: say so and go on.
+        try { aliasDns(initPid, resolvConf); } catch (err) { log('warning', `DNS of ${id} not aliased: ${(err as Error).message}`); }
+      }
       await Promise.all([
         call(async () => { await mgr.created({ id, initPid }); }),
         fsCall(async () => {
