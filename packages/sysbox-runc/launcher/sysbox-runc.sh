@@ -3,8 +3,9 @@
 # run, exec, pause, resume, and delete of a container sysbox-mgr still holds) need the TypeScript
 # runtime. Everything else is runc's job unchanged, so it is exec'd directly: a Node start costs
 # ~30 ms, this script ~1 ms (bench/README.md). Global flags are runc's plus --sysbox-mgr-socket,
-# --sysbox-fs-socket and the original Sysbox's --no-kernel-check (no effect: docs/usage.md), which
-# runc 1.1 would refuse and so must not see.
+# --sysbox-fs-socket and the original Sysbox's --no-kernel-check (no effect: docs/usage.md),
+# --no-sysbox-fs and --no-sysbox-mgr (refused by create and run), which runc 1.1 would refuse and
+# so must not see. A command's -h/--help goes to the Node runtime, which names it as ours.
 runc=${SYSBOX_RUNC_PATH:-/usr/sbin/runc}
 mount_root=/run/sysbox-containers
 
@@ -23,7 +24,7 @@ for a in "$@"; do
   if [ "$skip" = 1 ]; then skip=0; continue; fi
   case "$a" in
     --log|-log|--log-format|-log-format|--root|-root|--criu|-criu|--rootless|-rootless|--sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) skip=1 ;;
-    --*=*|-debug|--debug|-systemd-cgroup|--systemd-cgroup|-no-kernel-check|--no-kernel-check) ;;
+    --*=*|-debug|--debug|-systemd-cgroup|--systemd-cgroup|-no-kernel-check|--no-kernel-check|-no-sysbox-fs|--no-sysbox-fs|-no-sysbox-mgr|--no-sysbox-mgr) ;;
     -*) node_runtime "$@" ;;
     *) cmd=$a; break ;;
   esac
@@ -34,6 +35,10 @@ done
 # lifecycle/systemd-init.ts) send 37, so that `docker stop` (SIGTERM unless the image sets
 # STOPSIGNAL) shuts systemd down cleanly instead of waiting for the SIGKILL. File tests and shell
 # builtins only: no fork, and nothing at all for other signals.
+for a in "$@"; do
+  case "$a" in -h|--help|-help|-h=*|--help=*|-help=*) node_runtime "$@" ;; esac
+done
+
 term_as=
 case "$cmd" in
   start|state|list|ps|events|update|features|spec) ;;
@@ -82,6 +87,7 @@ while [ "$n" -gt 0 ]; do
     --sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) drop=1; continue ;;
     --sysbox-mgr-socket=*|-sysbox-mgr-socket=*|--sysbox-fs-socket=*|-sysbox-fs-socket=*) continue ;;
     --no-kernel-check|-no-kernel-check|--no-kernel-check=*|-no-kernel-check=*) continue ;;
+    --no-sysbox-fs|-no-sysbox-fs|--no-sysbox-fs=*|-no-sysbox-fs=*|--no-sysbox-mgr|-no-sysbox-mgr|--no-sysbox-mgr=*|-no-sysbox-mgr=*) continue ;;
   esac
   if [ -n "$term_as" ]; then
     # Positionals after `kill`: 1 is the id, 2 the signal.

@@ -8,6 +8,8 @@ export interface GlobalContext {
   mgrSocket: string;
   fsSocket: string;
   debug: boolean;
+  /** The original's --no-sysbox-fs / --no-sysbox-mgr given (as flag names): create and run refuse them. */
+  withoutDaemons: string[];
 }
 
 export function globalContext(parsed: ParsedArgs): GlobalContext {
@@ -16,6 +18,7 @@ export function globalContext(parsed: ParsedArgs): GlobalContext {
     mgrSocket: flagValue(parsed, 'sysbox-mgr-socket') ?? process.env.SYSBOX_MGR_SOCKET ?? MGR_SOCKET,
     fsSocket: flagValue(parsed, 'sysbox-fs-socket') ?? process.env.SYSBOX_FS_SOCKET ?? FS_SOCKET,
     debug: flagSet(parsed, 'debug'),
+    withoutDaemons: ['no-sysbox-fs', 'no-sysbox-mgr'].filter((n) => flagSet(parsed, n)),
   };
 }
 

@@ -1,7 +1,7 @@
 // sysbox-runc entry point: runc's global flags, then one command module, loaded on demand so each
 // invocation pays only for what its command uses (this runs 4+ times per `docker run`).
 import { versionText } from '@sysbox/common/version';
-import { GLOBAL_FLAGS, flagSet, flagValue, parseFlags, UsageError } from './cli/flags.js';
+import { asksHelp, GLOBAL_FLAGS, flagSet, flagValue, parseFlags, UsageError } from './cli/flags.js';
 import type { Command } from './commands/common.js';
 import { globalContext } from './context.js';
 import { runcCapture, runcPath } from './executor.js';
@@ -29,21 +29,6 @@ const COMMANDS: Record<string, { load: Loader; usage: string }> = {
   update: { load: () => import('./commands/update.js'), usage: 'update container resource constraints' },
 };
 
-function usage(): string {
-  const cmds = Object.entries(COMMANDS).map(([n, c]) => `   ${n.padEnd(12)}${c.usage}`).join('\n');
-  return `NAME:\n   sysbox-runc - system container runtime (runc-compatible; executor: ${runcPath})\n\n` +
-    `USAGE:\n   sysbox-runc [global options] command [command options] [arguments...]\n\nCOMMANDS:\n${cmds}\n\n` +
-    'GLOBAL OPTIONS:\n   --debug              enable debug logging\n   --log value          set the log file to write sysbox-runc logs to (default is stderr)\n' +
-    '   --log-format value   set the log format (\'text\' (default), or \'json\') (default: "text")\n' +
-    '   --root value         root directory for storage of container state (default: "/run/runc")\n' +
-    '   --criu value         path to the criu binary used for checkpoint and restore\n' +
-    '   --systemd-cgroup     enable systemd cgroup support\n   --rootless value     ignore cgroup permission errors (\'true\', \'false\', or \'auto\')\n' +
-    '   --sysbox-mgr-socket value  sysbox-mgr gRPC socket (default: "/run/sysbox/sysmgr.sock")\n' +
-    '   --sysbox-fs-socket value   sysbox-fs gRPC socket (default: "/run/sysbox/sysfs.sock")\n' +
-    '   --no-kernel-check    accepted for the original Sysbox\'s command lines; no effect (no kernel check to skip)\n' +
-    '   --help, -h           show help\n   --version, -v        print the version\n';
-}
-
 /** The original's fields, then the runc this runtime drives and that runc's own `--version`. */
 function version(): string {
   const executor = runcCapture(['--version']).stdout.trim().split('\n');
@@ -57,9 +42,24 @@ async function main(argv: readonly string[]): Promise<number> {
   configureLog({ file: flagValue(globals, 'log'), format, debug: flagSet(globals, 'debug') });
   if (flagSet(globals, 'version')) { process.stdout.write(version()); return 0; }
   const [name, ...rest] = globals.rest;
-  if (flagSet(globals, 'help') || name === undefined || name === 'help') { process.stdout.write(usage()); return 0; }
+  const helpCmd = name === 'help' || name === 'h';
+  if (flagSet(globals, 'help') || name === undefined || helpCmd) {
+    const topic = helpCmd && !flagSet(globals, 'help') ? rest[0] : undefined;
+    const help = await import('./cli/help.js');
+    if (topic === undefined) {
+      process.stdout.write(help.globalHelp(Object.fromEntries(Object.entries(COMMANDS).map(([n, c]) => [n, c.usage])), runcPath));
+      return 0;
+    }
+    if (!COMMANDS[topic]) throw new UsageError(`No help topic for '${topic}'`);
+    process.stdout.write(help.commandHelp(topic, COMMANDS[topic]!.usage));
+    return 0;
+  }
   const cmd = COMMANDS[name];
   if (!cmd) throw new UsageError(`No help topic for '${name}'`);
+  if (asksHelp(name, rest)) {
+    process.stdout.write((await import('./cli/help.js')).commandHelp(name, cmd.usage));
+    return 0;
+  }
   const { command: run } = await cmd.load();
   return run(globalContext(globals), rest);
 }

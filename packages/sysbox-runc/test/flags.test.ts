@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COMMAND_FLAGS, GLOBAL_FLAGS, flagSet, flagTokens, flagValue, parseFlags, UsageError } from '../src/cli/flags.js';
+import { asksHelp, COMMAND_FLAGS, GLOBAL_FLAGS, flagSet, flagTokens, flagValue, parseFlags, UsageError } from '../src/cli/flags.js';
 
 describe('runc command line', () => {
   it('parses containerd-style global flags and stops at the command', () => {
@@ -35,5 +35,21 @@ describe('runc command line', () => {
     assert.deepEqual(p.flags.filter((f) => f.name === 'env').map((f) => f.value), ['A=1', 'B=2']);
     assert.deepEqual(p.rest, ['id', 'sh']);
     assert.deepEqual(parseFlags(['id', '-ef'], COMMAND_FLAGS.ps!).rest, ['id', '-ef']);
+  });
+
+  it("finds a command's -h/--help among its flags only, not in the process arguments after the id", () => {
+    assert.equal(asksHelp('create', ['--help']), true);
+    assert.equal(asksHelp('create', ['--bundle', '/b', '-h']), true);
+    assert.equal(asksHelp('create', ['--bundle', '--help', 'id']), false, 'the value of --bundle');
+    assert.equal(asksHelp('exec', ['id', 'sh', '--help']), false);
+    assert.equal(asksHelp('exec', ['--env', 'A=1', 'id', '--help']), false);
+    assert.equal(asksHelp('ps', ['id', '--', '--help']), false);
+  });
+
+  it('accepts the original\'s --no-sysbox-fs and --no-sysbox-mgr and keeps them from runc', () => {
+    const p = parseFlags(['--no-sysbox-fs', '--no-sysbox-mgr=true', '--root', '/r', 'list'], GLOBAL_FLAGS);
+    assert.equal(flagSet(p, 'no-sysbox-fs'), true);
+    assert.equal(flagSet(p, 'no-sysbox-mgr'), true);
+    assert.deepEqual(flagTokens(p, {}, ['no-sysbox-fs', 'no-sysbox-mgr']), ['--root', '/r']);
   });
 });

@@ -23,10 +23,14 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   // The original's, accepted so its command lines keep working. It has no effect: there is no kernel
   // version check to skip (a feature the kernel lacks fails create with its own error instead).
   f('no-kernel-check'),
+  // The original's testing switches for running without sysbox-fs or sysbox-mgr. Accepted so its
+  // command lines parse; create and run refuse them (a system container here needs both daemons),
+  // and nothing else talks to the daemons in a way they could skip.
+  f('no-sysbox-fs'), f('no-sysbox-mgr'),
 ];
 
 /** Global flags runc 1.1 does not know (it would refuse them): never passed to it. */
-export const SYSBOX_ONLY_GLOBALS: readonly string[] = ['sysbox-mgr-socket', 'sysbox-fs-socket', 'no-kernel-check'];
+export const SYSBOX_ONLY_GLOBALS: readonly string[] = ['sysbox-mgr-socket', 'sysbox-fs-socket', 'no-kernel-check', 'no-sysbox-fs', 'no-sysbox-mgr'];
 
 const CONSOLE = f('console-socket', true);
 const PID_FILE = f('pid-file', true);
@@ -67,6 +71,23 @@ export const COMMAND_FLAGS: Readonly<Record<string, readonly FlagSpec[]>> = {
 };
 
 export class UsageError extends Error {}
+
+/**
+ * Whether a command's flags (those before its first positional: what follows `exec <id>` is the
+ * process's own) ask for its help, as urfave/cli's -h/--help do.
+ */
+export function asksHelp(name: string, tokens: readonly string[]): boolean {
+  const specs = COMMAND_FLAGS[name] ?? [];
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i]!;
+    if (tok === '--' || tok === '-' || !tok.startsWith('-')) return false;
+    const body = tok.replace(/^--?/, '');
+    const key = body.split('=')[0]!;
+    if (key === 'help' || key === 'h') return true;
+    if (!body.includes('=') && specs.find((s) => s.names.includes(key))?.takesValue) i++;
+  }
+  return false;
+}
 
 export interface ParsedFlag {
   name: string;

@@ -22,4 +22,17 @@ export function passthrough(name: string, ctx: GlobalContext, argv: readonly str
   return runcSync([...ctx.runcGlobals, name, ...flagTokens(parsed), ...parsed.rest]);
 }
 
+/**
+ * create and run: the original could run a container without sysbox-fs or sysbox-mgr for its own
+ * tests; here id ranges, the shifted rootfs and the virtual /proc and /sys come only from them.
+ */
+export function refuseWithoutDaemons(ctx: GlobalContext): void {
+  const provides: Record<string, string> = {
+    'no-sysbox-mgr': 'sysbox-mgr (its id range and ID-shifted rootfs)',
+    'no-sysbox-fs': 'sysbox-fs (its virtual /proc and /sys, mount trapping)',
+  };
+  const [flag] = ctx.withoutDaemons;
+  if (flag !== undefined) throw new UsageError(`--${flag} is not supported: a system container needs ${provides[flag] ?? flag}`);
+}
+
 export type Command = (ctx: GlobalContext, argv: readonly string[]) => Promise<number> | number;

@@ -7,12 +7,13 @@ import type { GlobalContext } from '../context.js';
 import { runcSync } from '../executor.js';
 import { initPid } from '../lifecycle/init-pid.js';
 import { prepareSystemContainer } from '../lifecycle/prepare.js';
-import { containerId, parseCommand } from './common.js';
+import { containerId, parseCommand, refuseWithoutDaemons } from './common.js';
 
 export async function command(ctx: GlobalContext, argv: readonly string[]): Promise<number> {
   const parsed = parseCommand('create', argv);
   const id = containerId('create', parsed);
   const bundle = path.resolve(flagValue(parsed, 'bundle') ?? '.');
+  refuseWithoutDaemons(ctx);
   const prepared = await prepareSystemContainer(ctx, id, bundle);
   try {
     const status = runcSync(

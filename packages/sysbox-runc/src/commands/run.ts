@@ -8,12 +8,13 @@ import { runcForeground } from '../executor.js';
 import { log } from '../log.js';
 import { initPid } from '../lifecycle/init-pid.js';
 import { prepareSystemContainer } from '../lifecycle/prepare.js';
-import { containerId, parseCommand } from './common.js';
+import { containerId, parseCommand, refuseWithoutDaemons } from './common.js';
 
 export async function command(ctx: GlobalContext, argv: readonly string[]): Promise<number> {
   const parsed = parseCommand('run', argv);
   const id = containerId('run', parsed);
   const bundle = path.resolve(flagValue(parsed, 'bundle') ?? '.');
+  refuseWithoutDaemons(ctx);
   const detach = flagSet(parsed, 'detach');
   const prepared = await prepareSystemContainer(ctx, id, bundle);
   let status = 1;
