@@ -81,12 +81,23 @@ function inNetns(pid: number, cmd: string[], input?: string): string {
   return r.stdout;
 }
 
-/** The first iptables backend whose nat table serves `dns`, with the batch that moves it. */
-function findRules(pid: number, dns: string, alias: string): { restore: string; batch: string } | undefined {
+/**
+ * The first iptables backend whose nat table serves `dns`, with the batch that moves it. A backend
+ * that cannot list its nat table (not installed, module absent) just holds no rules; its error is
+ * kept to explain why nothing was found.
+ */
+function findRules(pid: number, dns: string, alias: string, errors: string[]): { restore: string; batch: string } | undefined {
   for (const v of IPTABLES_VARIANTS) {
     const save = `${SBIN}/${v}-save`;
     if (!fs.existsSync(save)) continue;
-    const batch = aliasBatch(inNetns(pid, [save, '-t', 'nat']), dns, alias);
+    let rules: string;
+    try {
+      rules = inNetns(pid, [save, '-t', 'nat']);
+    } catch (err) {
+      errors.push((err as Error).message);
+      continue;
+    }
+    const batch = aliasBatch(rules, dns, alias);
     if (batch) return { restore: `${SBIN}/${v}-restore`, batch };
   }
   return undefined;
@@ -110,8 +121,9 @@ export function aliasDns(pid: number, resolvConf: string): void {
     log('info', `DNS not aliased: resolv.conf names ${localhost.join(', ')} but the container has no default gateway to use instead`);
     return;
   }
+  const errors: string[] = [];
   for (const dns of localhost) {
-    const found = findRules(pid, dns, gateway);
+    const found = findRules(pid, dns, gateway, errors);
     if (!found) continue;
     inNetns(pid, [found.restore, '--noflush'], found.batch);
     inNetns(pid, [SYSCTL, '-q', '-w', 'net.ipv4.conf.default.route_localnet=1']);
@@ -120,5 +132,6 @@ export function aliasDns(pid: number, resolvConf: string): void {
     log('debug', `DNS aliased: ${dns} -> ${gateway} (resolv.conf and NAT rules of the container's network namespace)`);
     return;
   }
-  log('info', `DNS not aliased: resolv.conf names ${localhost.join(', ')} but no NAT rule in the container's network namespace leads there`);
+  const why = errors.length > 0 ? ` (${[...new Set(errors)].join('; ')})` : '';
+  log('info', `DNS not aliased: resolv.conf names ${localhost.join(', ')} but no NAT rule in the container's network namespace leads there${why}`);
 }
