@@ -24,5 +24,10 @@ export interface TransformContext {
 
 export interface Transform {
   name: string;
+  /**
+   * Part of what makes a *system* container: skipped when the container's config has syscontMode
+   * off (SYSBOX_SYSCONT_MODE=FALSE), which keeps only the user and cgroup namespaces and ID shifting.
+   */
+  systemOnly?: boolean;
   apply(spec: Spec, ctx: TransformContext): void;
 }
