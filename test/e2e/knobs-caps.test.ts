@@ -148,6 +148,17 @@ describe('syscont-mode=false', () => {
     assert.deepEqual(leftoversOf(id), []);
   });
 
+  it('with CAP_SYS_ADMIN and no seccomp profile, mount is still trapped: the virtual files stay', async () => {
+    const r = await dockerOk('run', '--rm', '--runtime=sysbox-runc', '-e', 'SYSBOX_SYSCONT_MODE=FALSE', '--cap-add', 'SYS_ADMIN',
+      '--security-opt', 'seccomp=unconfined', BUSYBOX, 'sh', '-c', [
+        'grep CapEff /proc/self/status',
+        'mkdir -p /mnt/p && mount -t proc proc /mnt/p && grep -c " /mnt/p/uptime .* fuse.sysboxfs " /proc/self/mountinfo',
+        'umount /proc/uptime 2>/dev/null && echo unmounted || echo kept',
+      ].join('; '));
+    // Docker's default set plus SYS_ADMIN; the new procfs got sysbox-fs's uptime; the old one kept it
+    assert.deepEqual(r.split('\n').map((l) => l.trim().split(/\s+/).join(' ')), ['CapEff: 00000000a82425fb', '1', 'kept']);
+  });
+
   it('a system container next to it keeps the system setup', async () => {
     const name = await sleeper('scm-on', ['-e', 'SYSBOX_SYSCONT_MODE=TRUE']);
     assert.deepEqual(capSets(await dockerOk('exec', name, 'grep', '^Cap', '/proc/1/status')), ROOT_ALL);

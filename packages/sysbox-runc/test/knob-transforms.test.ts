@@ -8,6 +8,7 @@ import type { Spec } from '../src/spec/oci.js';
 import type { TransformContext } from '../src/spec/transform.js';
 import { ALL_CAPABILITIES, honorsCaps, systemCapabilities } from '../src/spec/transforms/capabilities.js';
 import { applyTransforms } from '../src/spec/transforms/index.js';
+import { trapMounts } from '../src/spec/transforms/mount-traps.js';
 import { dockerLikeSpec } from './fixtures.js';
 
 const DOCKER_CAPS = { bounding: ['CAP_CHOWN', 'CAP_KILL'], effective: ['CAP_CHOWN', 'CAP_KILL'], permitted: ['CAP_CHOWN', 'CAP_KILL'] };
@@ -117,6 +118,30 @@ describe('syscont-mode=false', () => {
     assert.deepEqual(s.linux!.maskedPaths, original.linux!.maskedPaths);
     assert.deepEqual(mountAt(s, '/sys')!.options, mountAt(original, '/sys')!.options);
     assert.deepEqual(mountAt(s, '/sys/fs/cgroup')!.options, mountAt(original, '/sys/fs/cgroup')!.options);
+  });
+
+  it('keeps mount trapped by sysbox-fs wherever the spec\'s profile lets it through', () => {
+    const L = '/run/sysbox/seccomp.sock';
+    // no profile (seccomp=unconfined): everything allowed, mount and umount go to sysbox-fs
+    const unconfined = dockerLikeSpec();
+    delete unconfined.linux!.seccomp;
+    const u = applyTransforms(unconfined, off).linux!.seccomp!;
+    assert.deepEqual(u, { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount', 'umount2', 'umount'], action: 'SCMP_ACT_NOTIFY' }], listenerPath: L });
+    // Docker's profile with --cap-add SYS_ADMIN allows mount among others: that part becomes a trap
+    const withAdmin = trapMounts({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'mount', 'umount2'], action: 'SCMP_ACT_ALLOW' }] }, L);
+    assert.deepEqual(withAdmin.syscalls, [
+      { names: ['read'], action: 'SCMP_ACT_ALLOW' }, { names: ['mount', 'umount2'], action: 'SCMP_ACT_NOTIFY' },
+    ]);
+    // a conditional allow keeps its conditions; a denial is left alone
+    const arg = [{ index: 3, value: 0, op: 'SCMP_CMP_EQ' }];
+    const cond = trapMounts({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_ALLOW', args: arg }, { names: ['umount2'], action: 'SCMP_ACT_ERRNO' }] }, L);
+    assert.deepEqual(cond.syscalls, [
+      { names: ['mount'], action: 'SCMP_ACT_NOTIFY', args: arg }, { names: ['umount2'], action: 'SCMP_ACT_ERRNO' }, { names: ['umount'], action: 'SCMP_ACT_NOTIFY' },
+    ]);
+    // a profile that denies them (Docker's default without SYS_ADMIN) is not touched at all
+    const docker = applyTransforms(dockerLikeSpec(), off).linux!.seccomp!;
+    assert.deepEqual(docker, dockerLikeSpec().linux!.seccomp);
+    assert.equal(applyTransforms(dockerLikeSpec(), context()).linux!.seccomp!.listenerPath, L, 'system mode: the seccomp transform traps');
   });
 
   it('adds no special dirs and no read-only tmpfs', () => {

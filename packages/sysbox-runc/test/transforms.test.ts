@@ -19,7 +19,7 @@ describe('spec transforms', () => {
   it('are applied in a fixed, documented order', () => {
     assert.deepEqual(TRANSFORMS.map((t) => t.name), [
       'sysbox-env', 'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'read-only', 'writable-sys',
-      'capabilities', 'seccomp', 'proc-paths', 'sysctl', 'apparmor', 'oom-score-adj',
+      'capabilities', 'seccomp', 'mount-traps', 'proc-paths', 'sysctl', 'apparmor', 'oom-score-adj',
     ]);
   });
 

@@ -25,9 +25,10 @@ export interface TransformContext {
 export interface Transform {
   name: string;
   /**
-   * Part of what makes a *system* container: skipped when the container's config has syscontMode
-   * off (SYSBOX_SYSCONT_MODE=FALSE), which keeps only the user and cgroup namespaces and ID shifting.
+   * Applied only in that mode of the container's config (absent: in both). 'system': part of what
+   * makes a *system* container, skipped with syscontMode off (SYSBOX_SYSCONT_MODE=FALSE), which keeps
+   * the user and cgroup namespaces and ID shifting; 'spec': what such a container still needs.
    */
-  systemOnly?: boolean;
+  mode?: 'system' | 'spec';
   apply(spec: Spec, ctx: TransformContext): void;
 }

@@ -1,14 +1,15 @@
 // The ordered list of transforms applied to every bundle on create/run. Read top to bottom, this
 // is what makes a system container out of an ordinary OCI bundle. Those wrapped in system() are
 // skipped outside system-container mode (SYSBOX_SYSCONT_MODE=FALSE, sysbox-mgr --syscont-mode=false):
-// such a container is set up strictly per its spec but for the user and cgroup namespaces and ID
-// shifting, as with the original.
+// such a container is set up strictly per its spec but for the user and cgroup namespaces, ID
+// shifting and sysbox-fs, as with the original; those wrapped in specMode() apply only there.
 import type { Spec } from '../oci.js';
 import type { Transform, TransformContext } from '../transform.js';
 import { apparmor } from './apparmor.js';
 import { capabilities } from './capabilities.js';
 import { cgroupNamespace } from './cgroup-namespace.js';
 import { idmappedBinds } from './idmapped-binds.js';
+import { mountTraps } from './mount-traps.js';
 import { oomScoreAdj } from './oom-score-adj.js';
 import { procPaths } from './proc-paths.js';
 import { readOnlyRootfs } from './read-only.js';
@@ -20,7 +21,8 @@ import { sysctl } from './sysctl.js';
 import { userNamespace } from './user-namespace.js';
 import { writableSys } from './writable-sys.js';
 
-const system = (t: Transform): Transform => ({ ...t, systemOnly: true });
+const system = (t: Transform): Transform => ({ ...t, mode: 'system' });
+const specMode = (t: Transform): Transform => ({ ...t, mode: 'spec' });
 
 export const TRANSFORMS: readonly Transform[] = [
   sysboxEnv, // SYSBOX_* knobs configure the runtime, not the processes inside
@@ -33,6 +35,7 @@ export const TRANSFORMS: readonly Transform[] = [
   system(writableSys), // sysfs and cgroupfs writable where the container owns them
   system(capabilities), // full capability set for root, inside the user namespace (unless honor-caps)
   system(seccomp), // syscalls system software needs, mount trapping
+  specMode(mountTraps), // the spec's own seccomp profile, but mount trapping where it allows mount
   system(procPaths), // /proc/sys writable where the namespace owns it
   sysctl, // sysctls valid inside a user namespace
   system(apparmor), // no docker-default profile
@@ -41,7 +44,7 @@ export const TRANSFORMS: readonly Transform[] = [
 
 export function applyTransforms(spec: Spec, ctx: TransformContext): Spec {
   for (const t of TRANSFORMS) {
-    if (t.systemOnly && !ctx.config.syscontMode) continue;
+    if (t.mode !== undefined && t.mode !== (ctx.config.syscontMode ? 'system' : 'spec')) continue;
     try {
       t.apply(spec, ctx);
     } catch (err) {
