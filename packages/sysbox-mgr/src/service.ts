@@ -123,7 +123,8 @@ export class MgrService {
     try {
       this.allocateIds(rec, req);
       const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => b.source ?? ''));
-      const specialDirSources = (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest));
+      // Outside system-container mode the container gets only what its spec asks for.
+      const specialDirSources = config.syscontMode ? (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest)) : [];
       this.startRootfsView(rec);
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
       return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources, config };

@@ -18,8 +18,8 @@ const ctx: TransformContext = {
 describe('spec transforms', () => {
   it('are applied in a fixed, documented order', () => {
     assert.deepEqual(TRANSFORMS.map((t) => t.name), [
-      'sysbox-env', 'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'writable-sys',
-      'capabilities', 'seccomp', 'proc-paths', 'sysctl', 'apparmor', 'oom-score-adj',
+      'sysbox-env', 'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'read-only', 'writable-sys',
+      'capabilities', 'seccomp', 'mount-traps', 'proc-paths', 'sysctl', 'apparmor', 'oom-score-adj',
     ]);
   });
 
@@ -68,12 +68,12 @@ describe('spec transforms', () => {
     assert.deepEqual(s.mounts!.find((m) => m.destination === '/data')!.options, ['rbind', 'ro']);
   });
 
-  it('give root every capability and keep non-root sets but a full bounding set', () => {
+  it('give root every capability and non-root none but a full bounding set', () => {
     const s = applyTransforms(dockerLikeSpec(), ctx);
     assert.deepEqual(s.process!.capabilities!.effective, [...ALL_CAPABILITIES]);
     assert.equal(ALL_CAPABILITIES.length, 41);
-    const user = systemCapabilities(1000, { effective: ['CAP_KILL'], bounding: [] });
-    assert.deepEqual(user.effective, ['CAP_KILL']);
+    const user = systemCapabilities(1000);
+    assert.deepEqual(user.effective, []);
     assert.equal(user.bounding!.length, 41);
   });
 

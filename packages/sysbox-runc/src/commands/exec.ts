@@ -1,16 +1,20 @@
 // `sysbox-runc exec`: a process spec given with --process (Docker's way) gets the same capability
-// treatment as the container's init (root holds all capabilities inside its user namespace), and
-// the process the container's OOM score and floor (lifecycle/oom-score.ts).
+// treatment as the container's init under the config recorded at create (root holds all
+// capabilities inside its user namespace, unless caps are honoured; the exec's own
+// SYSBOX_HONOR_CAPS may decide for this process), and the process the container's OOM score and
+// floor (lifecycle/oom-score.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { MOUNT_ROOT } from '@sysbox/common/paths';
-import { stripKnobs } from '@sysbox/common/container-config';
+import { KnobError, stripKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import { flagSet, flagTokens, flagValue } from '../cli/flags.js';
 import type { GlobalContext } from '../context.js';
 import { runcForeground, runcSync } from '../executor.js';
 import { applyOomScore, recordedOomScore } from '../lifecycle/oom-score.js';
 import type { Process } from '../spec/oci.js';
-import { systemCapabilities } from '../spec/transforms/capabilities.js';
+import { execConfig, recordedConfig } from '../lifecycle/container-config.js';
+import { honorsCaps, systemCapabilities } from '../spec/transforms/capabilities.js';
+import { RefusedError } from '../spec/validate.js';
 import { containerId, parseCommand } from './common.js';
 
 function rewriteProcess(file: string, runDir: string): string {
@@ -20,7 +24,14 @@ function rewriteProcess(file: string, runDir: string): string {
   } catch (err) {
     throw new Error(`failed to parse process spec ${file}: ${(err as Error).message}`);
   }
-  proc.capabilities = systemCapabilities(proc.user?.uid ?? 0, proc.capabilities);
+  let config: ContainerConfig;
+  try {
+    config = execConfig(recordedConfig(runDir), proc.env);
+  } catch (err) {
+    if (err instanceof KnobError) throw new RefusedError(err.message);
+    throw err;
+  }
+  if (!honorsCaps(config)) proc.capabilities = systemCapabilities(proc.user?.uid ?? 0);
   if (proc.env) proc.env = stripKnobs(proc.env);
   const out = path.join(runDir, `exec-${process.pid}.json`);
   fs.writeFileSync(out, JSON.stringify(proc), { mode: 0o600 });

@@ -2,7 +2,7 @@
 // exec applies the same capability rules as create did.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CONTAINER_CONFIG, type ContainerConfig } from '@sysbox/common/container-config';
+import { BOOLEAN_KNOBS, DEFAULT_CONTAINER_CONFIG, SKIP_UID_SHIFT, knobEntries, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import type { ContainerConfig as WireConfig } from '@sysbox/common/generated/sysboxmgr';
 
 const CONFIG_FILE = 'sysbox-config.json';
@@ -31,4 +31,22 @@ export function recordedConfig(runDir: string): ContainerConfig {
   } catch {
     return { ...DEFAULT_CONTAINER_CONFIG };
   }
+}
+
+/** The one knob a `docker exec -e` may set for its own process, as in the original. */
+const PER_PROCESS_KNOBS: ReadonlySet<string> = new Set(['SYSBOX_HONOR_CAPS']);
+
+/**
+ * The config an exec'd process runs under: the container's, with SYSBOX_HONOR_CAPS from the exec's
+ * env if given. The other knobs are fixed when the container is created and ignored here; an unknown
+ * SYSBOX_* or a bad value throws KnobError, as on create.
+ */
+export function execConfig(container: ContainerConfig, env: readonly string[] | undefined): ContainerConfig {
+  const containerOnly = new Set(Object.keys(BOOLEAN_KNOBS).filter((k) => !PER_PROCESS_KNOBS.has(k)));
+  const entries = knobEntries(env).filter((e) => {
+    const name = e.split('=', 1)[0]!;
+    return !containerOnly.has(name) && name !== SKIP_UID_SHIFT;
+  });
+  const { honorCaps } = parseKnobs(entries);
+  return honorCaps === undefined ? container : { ...container, honorCaps };
 }

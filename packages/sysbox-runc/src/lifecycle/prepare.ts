@@ -122,7 +122,8 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       seccompListener: fsReg.seccompListener ?? '',
       uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0, preMapped,
       rootfs: reg.rootfs ?? '', bindSources: reg.bindSources ?? [],
-      specialDirs, specialDirSources: reg.specialDirSources ?? [],
+      // sysbox-mgr backs none outside system-container mode (it knows the effective config first).
+      specialDirs: config.syscontMode ? specialDirs : [], specialDirSources: reg.specialDirSources ?? [],
     });
     const oomScore = takeOomScore(spec);
     const runDir = reg.runDir ?? '';

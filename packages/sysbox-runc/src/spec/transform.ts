@@ -24,5 +24,11 @@ export interface TransformContext {
 
 export interface Transform {
   name: string;
+  /**
+   * Applied only in that mode of the container's config (absent: in both). 'system': part of what
+   * makes a *system* container, skipped with syscontMode off (SYSBOX_SYSCONT_MODE=FALSE), which keeps
+   * the user and cgroup namespaces and ID shifting; 'spec': what such a container still needs.
+   */
+  mode?: 'system' | 'spec';
   apply(spec: Spec, ctx: TransformContext): void;
 }

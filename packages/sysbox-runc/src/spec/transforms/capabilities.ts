@@ -1,6 +1,8 @@
-// Root inside a system container holds every capability, as on a real host; they are
-// capabilities of the container's user namespace only, so they confer nothing on the host.
-// Non-root processes keep their sets, but the bounding set is full so setuid programs work.
+// By default root inside a system container holds every capability, as on a real host, and other
+// users none but a full bounding set (setuid programs work); they are capabilities of the
+// container's user namespace only, so they confer nothing on the host. With honor-caps (or outside
+// system-container mode) the process keeps exactly what the container manager gave it, as with runc.
+import type { ContainerConfig } from '@sysbox/common/container-config';
 import type { Capabilities } from '../oci.js';
 import type { Transform } from '../transform.js';
 
@@ -14,17 +16,27 @@ export const ALL_CAPABILITIES = [
   'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ] as const;
 
-/** Shared with exec, whose process spec arrives separately. */
-export function systemCapabilities(uid: number, caps: Capabilities | undefined): Capabilities {
+/** True when the spec's capabilities are used as given (create, and exec with the same config). */
+export function honorsCaps(config: Pick<ContainerConfig, 'honorCaps' | 'syscontMode'>): boolean {
+  return config.honorCaps || !config.syscontMode;
+}
+
+/**
+ * The system-container sets for a process of this uid, as the original gives them: root all five
+ * sets full (ambient too, so a root process keeps them across exec of any binary), others empty
+ * sets under a full bounding set. Shared with exec, whose process spec arrives separately.
+ */
+export function systemCapabilities(uid: number): Capabilities {
   const all = [...ALL_CAPABILITIES];
-  if (uid === 0) return { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
-  return { ...caps, bounding: all };
+  if (uid === 0) return { bounding: all, effective: [...all], permitted: [...all], inheritable: [...all], ambient: [...all] };
+  return { bounding: all, effective: [], permitted: [], inheritable: [], ambient: [] };
 }
 
 export const capabilities: Transform = {
   name: 'capabilities',
-  apply(spec) {
+  apply(spec, ctx) {
+    if (honorsCaps(ctx.config)) return;
     const p = spec.process!;
-    p.capabilities = systemCapabilities(p.user.uid, p.capabilities);
+    p.capabilities = systemCapabilities(p.user.uid);
   },
 };

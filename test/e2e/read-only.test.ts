@@ -1,0 +1,100 @@
+// Read-only system containers (`docker run --read-only`, issue 11 item 7): the rootfs is read-only,
+// /run and /tmp are writable tmpfs, and what Sysbox adds (special dirs such as /var/lib/docker,
+// writable /sys and cgroups) is read-only too, unless sysbox-mgr runs with --relaxed-read-only, which
+// leaves those writable so that an inner Docker can run (the original's "docker --read-only" bats tests).
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import {
+  BUSYBOX, containerIdOf, docker, dockerOk, leftoversOf, loadImageInto, removeContainers, restartMgr, uniqueName, waitForSystemd,
+} from '../lib/env.js';
+
+const DOCKER_IMAGE = 'sysbox/docker:latest';
+const SYSTEMD_IMAGE = 'sysbox/systemd:latest';
+
+/** Writes a file at each path; answers "path ok" or "path <error>" per line. */
+const WRITE_EACH = 'for p in "$@"; do if err=$(touch "$p" 2>&1); then echo "$p ok"; else echo "$p ${err##*: }"; fi; done';
+
+async function writes(name: string, ...paths: string[]): Promise<Record<string, string>> {
+  const out = await dockerOk('exec', name, 'sh', '-c', WRITE_EACH, 'sh', ...paths);
+  return Object.fromEntries(out.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+}
+
+/** Per-mount options (mountinfo field 6) of the topmost mount at target, undefined if none. */
+async function mountOptions(name: string, target: string): Promise<string | undefined> {
+  const info = await dockerOk('exec', name, 'cat', '/proc/self/mountinfo');
+  return info.split('\n').reverse().find((l) => l.split(' ')[4] === target)?.split(' ')[5];
+}
+
+describe('docker run --read-only', () => {
+  const names: string[] = [];
+  after(async () => {
+    await removeContainers(...names);
+    await restartMgr();
+  });
+
+  async function start(prefix: string, opts: string[], image = BUSYBOX, cmd = ['sleep', '300']): Promise<string> {
+    const name = uniqueName(prefix);
+    names.push(name);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--read-only', '--name', name, ...opts, image, ...cmd);
+    return name;
+  }
+
+  it('keeps the rootfs, special dirs, /sys and cgroups read-only; /run and /tmp are writable tmpfs', async () => {
+    const name = await start('ro-busybox', []);
+    const id = await containerIdOf(name);
+    assert.deepEqual(await writes(name, '/x', '/etc/x', '/tmp/x', '/run/x', '/var/lib/docker/x'), {
+      '/x': 'Read-only file system', '/etc/x': 'Read-only file system', '/tmp/x': 'ok', '/run/x': 'ok',
+      '/var/lib/docker/x': 'Read-only file system',
+    });
+    assert.match((await mountOptions(name, '/'))!, /^ro,/);
+    assert.match((await mountOptions(name, '/sys'))!, /^ro,/);
+    assert.match((await mountOptions(name, '/sys/fs/cgroup/pids'))!, /^ro,/);
+    assert.match((await mountOptions(name, '/var/lib/docker'))!, /^ro,/);
+    // /tmp usable by every user
+    assert.equal(await dockerOk('exec', '-u', '1000:1000', name, 'sh', '-c', 'echo hi > /tmp/mine && cat /tmp/mine'), 'hi');
+    assert.equal(await dockerOk('exec', name, 'stat', '-c', '%a', '/tmp'), '1777');
+    await dockerOk('rm', '-f', name);
+    assert.deepEqual(leftoversOf(id), []);
+  });
+
+  it('keeps a tmpfs or volume the user put on /tmp', async () => {
+    const name = await start('ro-owntmp', ['--tmpfs', '/tmp:size=1m']);
+    assert.match(await dockerOk('exec', name, 'df', '-k', '/tmp'), /\s1024\s/);
+  });
+
+  it('boots systemd (with its state dir on a tmpfs of the user\'s)', async () => {
+    const name = await start('ro-systemd', ['--tmpfs', '/var/lib/systemd'], SYSTEMD_IMAGE, []);
+    assert.equal(await waitForSystemd(name), 'running');
+    assert.deepEqual(await writes(name, '/etc/x', '/run/x', '/tmp/x'), { '/etc/x': 'Read-only file system', '/run/x': 'ok', '/tmp/x': 'ok' });
+  });
+
+  it('an inner dockerd cannot use the read-only /var/lib/docker', async () => {
+    const name = await start('ro-dind', ['--tmpfs', '/etc/docker', '--entrypoint', 'dockerd'], DOCKER_IMAGE, []);
+    assert.equal(await dockerOk('wait', name), '1');
+    assert.match((await docker('logs', name)).stderr, /\/var\/lib\/docker: read-only file system/);
+  });
+
+  it('with sysbox-mgr --relaxed-read-only, special dirs, /sys and cgroups stay writable and an inner Docker runs', async () => {
+    await restartMgr(['--relaxed-read-only']);
+    const plain = await start('ro-relaxed', []);
+    assert.deepEqual(await writes(plain, '/x', '/tmp/x', '/run/x', '/var/lib/docker/x'), {
+      '/x': 'Read-only file system', '/tmp/x': 'ok', '/run/x': 'ok', '/var/lib/docker/x': 'ok',
+    });
+    assert.match((await mountOptions(plain, '/'))!, /^ro,/);
+    assert.match((await mountOptions(plain, '/sys'))!, /^rw,/);
+    assert.match((await mountOptions(plain, '/sys/fs/cgroup/pids'))!, /^rw,/);
+
+    // dockerd 20.10 writes its key to /etc/docker: a read-only container gives it a tmpfs there.
+    const dind = await start('ro-relaxed-dind', ['--tmpfs', '/etc/docker', '--entrypoint', 'dockerd'], DOCKER_IMAGE, []);
+    let info = '';
+    for (let i = 0; i < 60 && info === ''; i++) {
+      const r = await docker('exec', dind, 'docker', 'info', '--format', '{{.Driver}}');
+      if (r.status === 0) info = r.stdout.trim();
+      else await new Promise((res) => setTimeout(res, 500));
+    }
+    assert.equal(info, 'overlay2', `inner dockerd did not come up: ${(await docker('logs', dind)).stderr.slice(-2000)}`);
+    await loadImageInto(dind, BUSYBOX);
+    assert.equal(await dockerOk('exec', dind, 'docker', 'run', '--rm', BUSYBOX, 'echo', 'inner ok'), 'inner ok');
+    assert.deepEqual(await writes(dind, '/etc/passwd'), { '/etc/passwd': 'Read-only file system' });
+  });
+});
