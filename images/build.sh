@@ -83,13 +83,13 @@ customize_docker() {
 #!/bin/sh
 # sysbox/docker entrypoint: start dockerd in the background (log: /var/log/dockerd.log), wait up to
 # 30 s until `docker info` answers, then exec the command given (default: bash).
-#   SYSBOX_DOCKERD=0        do not start dockerd
+#   START_DOCKERD=0        do not start dockerd
 #   DOCKERD_ARGS="..."      extra dockerd arguments (word-split), e.g. "--debug --storage-driver vfs"
 # dockerd runs in a session of its own, so ^C in the shell does not reach it. If it does not come up,
 # the command runs anyway, after a warning on stderr.
 [ $# -gt 0 ] || set -- bash
 case "$1" in dockerd|/usr/sbin/dockerd) exec "$@";; esac   # the user starts dockerd in the foreground
-if [ "${SYSBOX_DOCKERD:-1}" != 0 ] && ! docker info >/dev/null 2>&1; then
+if [ "${START_DOCKERD:-1}" != 0 ] && ! docker info >/dev/null 2>&1; then
   mkdir -p /var/log
   # A container made from a commit of a running one carries its pid files: nothing runs yet, so
   # they are stale (dockerd refuses to start over them).
