@@ -126,6 +126,8 @@ Napi::Value AcceptFd(const Napi::CallbackInfo& info) {
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
   int pid = static_cast<int>(ArgInt(info, 0, "pid"));
   std::string path = ArgStr(info, 1, "path");
+  // Optional third argument: true to open a trailing symlink itself (the l*xattr calls).
+  bool nofollow = info.Length() > 2 && info[2].ToBoolean();
   std::string proc = "/proc/" + std::to_string(pid);
   for (const char* prefix : {"/proc/self/fd/", "/proc/thread-self/fd/"}) {
     if (path.rfind(prefix, 0) == 0) {
@@ -141,7 +143,7 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
   int dir = open((proc + (absolute ? "/root" : "/cwd")).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) throw SyscallError(info.Env(), "open", errno, proc);
   open_how how = {};
-  how.flags = O_PATH | O_CLOEXEC;
+  how.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
   how.resolve = RESOLVE_IN_ROOT;
   int fd = static_cast<int>(syscall(SYS_openat2, dir, absolute ? path.c_str() + 1 : path.c_str(), &how, sizeof(how)));
   int err = errno;
