@@ -99,7 +99,11 @@ Napi::Value AcceptFd(const Napi::CallbackInfo& info) {
     msg.msg_iovlen = 1;
     msg.msg_control = ctrl;
     msg.msg_controllen = sizeof(ctrl);
-    ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+    // runc and crun send the state and the fd in one sendmsg and keep the connection open until
+    // their init has gone on: once the fd is here, take only what is queued. Waiting for their
+    // close instead stalls an init whose next syscall is trapped (runc fchowns its stdio right
+    // after the hand-over) until the receive timeout.
+    ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | (passed >= 0 ? MSG_DONTWAIT : 0));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
