@@ -66,8 +66,10 @@ const UNSHARED = [
   '305 300 0:70 / /mnt/scratch ro - tmpfs tmpfs rw',
 ].join('\n');
 const CHROOTED = '401 400 8:1 /vols/myvol /myvol ro,relatime - ext4 /dev/sda1 rw';
-// pivot_root(".", ".") leaves the old root stacked on the new one at "/".
+// pivot_root(".", ".") leaves the old root stacked on the new one at "/": an inner container's
+// rootfs, or (systemd's unit sandboxing) a bind of the container's own root, listed last or first.
 const PIVOTED = ['500 499 0:80 / / rw - overlay overlay rw', '501 500 0:60 / / rw - overlay overlay rw'].join('\n');
+const PIVOTED_SELF = ['601 600 0:60 / / rw - overlay overlay rw', '600 599 0:60 / / rw - overlay overlay rw'].join('\n');
 
 describe('initial mount immutability', () => {
   const im = (allowRemounts: boolean, allowUnmounts: boolean): Immutability => ({ initial: initialMounts(INITIAL), allowRemounts, allowUnmounts });
@@ -98,6 +100,7 @@ describe('initial mount immutability', () => {
   it('the root is never unmounted, but the old root pivot_root stacked is', () => {
     assert.equal(umount(UNSHARED, '/', im(true, true)), 'fail');
     assert.equal(umount(PIVOTED, '/', im(true, false)), 'continue');
+    assert.equal(umount(PIVOTED_SELF, '/', im(true, true)), 'continue', 'the stacked old root, whatever the order');
   });
 
   it('protects nothing when the initial mounts are unknown', () => {

@@ -52,6 +52,16 @@ export interface Immutability {
 
 const MUTABLE: Immutability = { initial: [], allowRemounts: true, allowUnmounts: true };
 
+/**
+ * The mount an unmount or remount of target acts on: of the mounts at target, the one no other is
+ * stacked on (mountinfo's order does not say; after pivot_root(".", ".") the new root may be
+ * listed after the old one stacked on it).
+ */
+function topMount(mounts: MountInfo[], target: string): MountInfo | undefined {
+  const at = mounts.filter((m) => m.mountPoint === target);
+  return at.filter((m) => !at.some((o) => o.parent === m.id && o !== m)).at(-1) ?? at.at(-1);
+}
+
 /** The initial mount `top` is a copy or view of, unless it is stacked on a mount at its own mount point. */
 function initialOf(top: MountInfo, mounts: MountInfo[], initial: readonly InitialMount[]): InitialMount | undefined {
   if (mounts.some((m) => m.id === top.parent && m.mountPoint === top.mountPoint)) return undefined;
@@ -85,7 +95,7 @@ export interface MountCall {
 
 function umountRefused(target: string, mounts: MountInfo[], initialNs: boolean, ourDevice: string, im: Immutability): boolean {
   if (isProtected(target, mounts, initialNs, ourDevice)) return true;
-  const top = findMount(mounts, target);
+  const top = topMount(mounts, target);
   const initial = top && initialOf(top, mounts, im.initial);
   if (!initial) return false;
   // The root: a lazy unmount would leave the container without one (the original never allows it).
@@ -95,7 +105,7 @@ function umountRefused(target: string, mounts: MountInfo[], initialNs: boolean, 
 function remountRwRefused(target: string, mounts: MountInfo[], initialNs: boolean, ourDevice: string, im: Immutability): boolean {
   if (isProtected(target, mounts, initialNs, ourDevice)) return true;
   if (im.allowRemounts) return false;
-  const top = findMount(mounts, target);
+  const top = topMount(mounts, target);
   return (top && initialOf(top, mounts, im.initial)?.ro) === true;
 }
 
