@@ -56,9 +56,10 @@ describe('SYSBOX_ALLOW_TRUSTED_XATTR', () => {
   // setfattr/getfattr are not in the images; perl-base's syscall() makes the same calls.
   const nr = process.arch === 'arm64' ? { set: 5, get: 8, remove: 14 } : { set: 188, get: 191, remove: 197 };
   // perl's syscall() wants variables, not literals, for string arguments.
-  const perl = (code: string): string => `perl -e 'my ($p, $n, $v) = ("/data/d", "trusted.overlay.opaque", "y"); ${code}'`;
+  const perl = (code: string, file = '/data/d'): string => `perl -e 'my ($p, $n, $v) = ("${file}", "trusted.overlay.opaque", "y"); ${code}'`;
   const setOpaque = perl(`syscall(${nr.set}, $p, $n, $v, 1, 0) == 0 or die "setxattr: $!\\n"`);
   const getOpaque = perl(`my $b = "\\0" x 16; my $r = syscall(${nr.get}, $p, $n, $b, 16); $r >= 0 or die "getxattr: $!\\n"; print substr($b, 0, $r)`);
+  const getOpaqueFrom = (cwd: string, file: string): string => `cd ${cwd} && ${perl(`my $b = "\\0" x 16; my $r = syscall(${nr.get}, $p, $n, $b, 16); $r >= 0 or die "getxattr: $!\\n"; print substr($b, 0, $r)`, file)}`;
   const removeOpaque = perl(`syscall(${nr.remove}, $p, $n) == 0 or die "removexattr: $!\\n"`);
 
   it('TRUE: trusted.overlay.opaque is set, read back and removed inside', async () => {
@@ -66,6 +67,8 @@ describe('SYSBOX_ALLOW_TRUSTED_XATTR', () => {
     await dockerOk('exec', c, 'mkdir', '/data/d');
     await dockerOk('exec', c, 'sh', '-c', setOpaque);
     assert.equal(await dockerOk('exec', c, 'sh', '-c', getOpaque), 'y');
+    assert.equal(await dockerOk('exec', c, 'sh', '-c', getOpaqueFrom('/data', 'd')), 'y', 'relative to the cwd');
+    assert.equal(await dockerOk('exec', c, 'sh', '-c', `mkdir -p /data/e && ${getOpaqueFrom('/data/e', '../d')}`), 'y', 'above the cwd');
     await dockerOk('exec', c, 'sh', '-c', removeOpaque);
     const r = await sh(c, getOpaque);
     assert.match(r.stderr, /No data available/);

@@ -11,7 +11,7 @@ import * as native from '@sysbox/native';
 import type { SeccompNotif } from '@sysbox/native';
 import { CONTINUE, errnoOf, fail, ok, type Answer } from './answer.js';
 import type { TrappedCall } from './syscalls.js';
-import { hasSysAdmin, intArg, stringArg } from './tracee.js';
+import { hasSysAdmin, intArg, resolvePath, stringArg } from './tracee.js';
 
 /** The trusted.* names the original lets a container set (nestybox/sysbox-fs seccomp/xattr.go). */
 export const ALLOWED_XATTRS: ReadonlySet<string> = new Set(['trusted.overlay.opaque']);
@@ -66,7 +66,9 @@ export function handleXattr(call: TrappedCall, n: SeccompNotif, stillValid: () =
     if (size > XATTR_SIZE_MAX) return fail(E2BIG);
     value = native.readMemory(n.pid, valueAddr, size);
   }
-  const where = target === 'fd' ? `/proc/self/fd/${intArg(n.args[0])}` : stringArg(n.pid, n.args[0]);
+  // A relative path is made absolute from the caller's cwd here: resolved from the cwd as root,
+  // ".." could not climb above it.
+  const where = target === 'fd' ? `/proc/self/fd/${intArg(n.args[0])}` : resolvePath(n.pid, stringArg(n.pid, n.args[0]));
   if (!stillValid()) return fail(EPERM);
   let fd = -1;
   try {
