@@ -80,8 +80,20 @@ export function readString(pid: number, addr: bigint, max: number): string | nul
  * not run.
  */
 export function mountInNs(pid: number, fs: { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string } | null, binds: Array<{ fd: number; target: string } | { keep: string; target: string }>): number[];
-/** An O_PATH fd of path as process pid sees it (its root, its cwd, its /proc/self/fd/N). */
-export function openInRoot(pid: number, path: string): number;
+/** An O_PATH fd of path as process pid sees it (its root, its cwd, its /proc/self/fd/N); nofollow opens a trailing symlink itself. */
+export function openInRoot(pid: number, path: string, nofollow?: boolean): number;
+/** setxattr(2) on the file an O_PATH fd (openInRoot) refers to. */
+export function xattrSet(fd: number, name: string, value: Buffer, flags: number): void;
+/** getxattr(2) on an O_PATH fd's file: the value (at most size bytes; ERANGE if larger), or its length when size is 0. */
+export function xattrGet(fd: number, name: string, size: number): Buffer | number;
+/** listxattr(2) on an O_PATH fd's file: every name, NUL-terminated. */
+export function xattrList(fd: number): Buffer;
+/** removexattr(2) on an O_PATH fd's file. */
+export function xattrRemove(fd: number, name: string): void;
+/** Exactly length bytes of another process's memory (process_vm_readv). */
+export function readMemory(pid: number, addr: bigint, length: number): Buffer;
+/** Writes data into another process's memory (process_vm_writev). */
+export function writeMemory(pid: number, addr: bigint, data: Buffer): void;
 
 /** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
 export function exitNow(code: number): never;

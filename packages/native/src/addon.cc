@@ -32,6 +32,12 @@ Napi::Value SetFsIdsKeepCaps(const Napi::CallbackInfo& info);
 Napi::Value PivotRootHere(const Napi::CallbackInfo& info);
 Napi::Value Mknod(const Napi::CallbackInfo& info);
 Napi::Value UnshareMountNs(const Napi::CallbackInfo& info);
+Napi::Value XattrSet(const Napi::CallbackInfo& info);
+Napi::Value XattrGet(const Napi::CallbackInfo& info);
+Napi::Value XattrList(const Napi::CallbackInfo& info);
+Napi::Value XattrRemove(const Napi::CallbackInfo& info);
+Napi::Value ReadMemory(const Napi::CallbackInfo& info);
+Napi::Value WriteMemory(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -64,6 +70,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pivotRootHere", Napi::Function::New(env, PivotRootHere));
   exports.Set("mknod", Napi::Function::New(env, Mknod));
   exports.Set("unshareMountNs", Napi::Function::New(env, UnshareMountNs));
+  exports.Set("xattrSet", Napi::Function::New(env, XattrSet));
+  exports.Set("xattrGet", Napi::Function::New(env, XattrGet));
+  exports.Set("xattrList", Napi::Function::New(env, XattrList));
+  exports.Set("xattrRemove", Napi::Function::New(env, XattrRemove));
+  exports.Set("readMemory", Napi::Function::New(env, ReadMemory));
+  exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

@@ -99,7 +99,11 @@ Napi::Value AcceptFd(const Napi::CallbackInfo& info) {
     msg.msg_iovlen = 1;
     msg.msg_control = ctrl;
     msg.msg_controllen = sizeof(ctrl);
-    ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+    // runc and crun send the state and the fd in one sendmsg and keep the connection open until
+    // their init has gone on: once the fd is here, take only what is queued. Waiting for their
+    // close instead stalls an init whose next syscall is trapped (runc fchowns its stdio right
+    // after the hand-over) until the receive timeout.
+    ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC | (passed >= 0 ? MSG_DONTWAIT : 0));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -126,6 +130,8 @@ Napi::Value AcceptFd(const Napi::CallbackInfo& info) {
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
   int pid = static_cast<int>(ArgInt(info, 0, "pid"));
   std::string path = ArgStr(info, 1, "path");
+  // Optional third argument: true to open a trailing symlink itself (the l*xattr calls).
+  bool nofollow = info.Length() > 2 && info[2].ToBoolean();
   std::string proc = "/proc/" + std::to_string(pid);
   for (const char* prefix : {"/proc/self/fd/", "/proc/thread-self/fd/"}) {
     if (path.rfind(prefix, 0) == 0) {
@@ -141,7 +147,7 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
   int dir = open((proc + (absolute ? "/root" : "/cwd")).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) throw SyscallError(info.Env(), "open", errno, proc);
   open_how how = {};
-  how.flags = O_PATH | O_CLOEXEC;
+  how.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
   how.resolve = RESOLVE_IN_ROOT;
   int fd = static_cast<int>(syscall(SYS_openat2, dir, absolute ? path.c_str() + 1 : path.c_str(), &how, sizeof(how)));
   int err = errno;

@@ -2,13 +2,11 @@
 // restart), the container registry, the seccomp listener, then the gRPC server until a signal.
 import fs from 'node:fs';
 import path from 'node:path';
-import yargs from 'yargs';
-import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, RUN_DIR, SECCOMP_SOCKET, VERSION } from '@sysbox/common';
+import { VERSION } from '@sysbox/common';
 import { defaultPidfile, nameProcess, refuseSecondInstance, writePidfile } from '@sysbox/common/daemon/identity';
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { createLogger, type LogFormat, type Logger } from '@sysbox/common/daemon/logger';
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
-import { versionText } from '@sysbox/common/version';
 import { serve } from '@sysbox/common/daemon/server';
 import { descriptor, SysboxFsService } from '@sysbox/common/generated/sysboxfs';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
@@ -21,6 +19,7 @@ import { startSampler } from './daemon/load-sampler.js';
 import { Registry } from './daemon/registry.js';
 import { SeccompListener } from './seccomp/listener.js';
 import { FuseSession } from './fuse/session.js';
+import { parseFsArgs, type FsArgs } from './flags.js';
 import { virtualPaths } from './virtual-tree.js';
 
 /**
@@ -74,47 +73,25 @@ async function openSession(opts: { mods: ModulePaths; mountpoint: string; keeper
 }
 
 async function main(): Promise<void> {
-  const argv = yargs(process.argv.slice(2))
-    .scriptName('sysbox-fs')
-    .usage('$0 [options]\n\nSysbox file-system daemon: per-container virtual /proc and /sys files over FUSE, mount trapping.')
-    .option('log', { type: 'string', describe: 'log file (default: stderr)' })
-    .option('log-level', { type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'] })
-    .option('log-format', { type: 'string', default: 'text', choices: ['text', 'json'] })
-    .option('socket', { type: 'string', default: FS_SOCKET, describe: 'gRPC unix socket' })
-    .option('mountpoint', { type: 'string', default: FS_MOUNTPOINT, describe: 'where the FUSE file system is mounted' })
-    .option('state-dir', { type: 'string', default: FS_STATE_DIR, describe: 'persistent state (container records, emulated sysctls)' })
-    .option('seccomp-socket', { type: 'string', default: SECCOMP_SOCKET, describe: 'OCI seccomp listener socket (mount trapping)' })
-    .option('keeper-socket', { type: 'string', default: `${RUN_DIR}/fs-keeper.sock`, describe: 'control socket of the fd keeper process' })
-    .option('workers', { type: 'number', default: 2, describe: 'FUSE worker threads: one waits for requests, the others take over while it is stuck on a slow one' })
-    .option('max-staleness-ms', { type: 'number', default: 10, describe: 'a virtual /proc file is rendered at most once per this period per container and worker (0: every read)' })
-    .option('pidfile', { type: 'string', describe: 'write the daemon pid here (default: sysfs.pid in the socket\'s directory)' })
-    .option('keeper', { type: 'boolean', default: false, hidden: true })
-    .version(versionText('sysbox-fs').trimEnd())
-    // A flag given twice takes its last value, as with the original's Go flags: the documented
-    // `sed -i '/^ExecStart/ s/$/ --log-level debug/'` on a unit leaves `--log-level info --log-level debug`.
-    .parserConfiguration({ 'duplicate-arguments-array': false })
-    .strict()
-    .fail((msg, err) => {
-      process.stderr.write(`level=error msg=${JSON.stringify(msg ?? err?.message ?? 'bad arguments')}\n`);
-      process.exit(2);
-    })
-    .parseSync();
-
-  if (argv.keeper) return runKeeper(argv['keeper-socket']);
+  const argv = parseFsArgs(process.argv.slice(2));
+  if (argv.keeper) return runKeeper(argv.keeperSocket);
   nameProcess('sysbox-fs', process.argv.slice(2));
   const pidfile = argv.pidfile ?? defaultPidfile(argv.socket, 'sysfs.pid');
   // Before the keeper: a second instance would take the first one's kept fds back.
   await refuseSecondInstance('sysbox-fs', argv.socket, pidfile);
   const notifySocket = takeNotifySocket();
 
-  const log = createLogger({ level: argv['log-level'], format: argv['log-format'] as LogFormat, file: argv.log });
-  const stateDir = argv['state-dir'];
+  const log = createLogger({ level: argv.logLevel, format: argv.logFormat as LogFormat, file: argv.log });
+  // --log-level fatal: the original logs nothing but the fatal error main() writes on the way out.
+  if (argv.silent) log.silent = true;
+  logKnobs(log, argv);
+  const stateDir = argv.stateDir;
   const mountpoint = path.resolve(argv.mountpoint);
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  for (const s of [argv.socket, argv['seccomp-socket'], argv['keeper-socket']]) fs.mkdirSync(path.dirname(s), { recursive: true, mode: 0o700 });
+  for (const s of [argv.socket, argv.seccompSocket, argv.keeperSocket]) fs.mkdirSync(path.dirname(s), { recursive: true, mode: 0o700 });
 
-  const keeper = (await Keeper.connect(argv['keeper-socket']))
-    ?? (await Keeper.start(argv['keeper-socket'], [process.argv[1], '--keeper', '--keeper-socket', argv['keeper-socket']], KEEPER_NAME));
+  const keeper = (await Keeper.connect(argv.keeperSocket))
+    ?? (await Keeper.start(argv.keeperSocket, [process.argv[1], '--keeper', '--keeper-socket', argv.keeperSocket], KEEPER_NAME));
   const kept = await keeper.takeBack();
   try {
     await serveWith({ ...argv, pidfile }, log, keeper, kept, stateDir, mountpoint, notifySocket);
@@ -130,14 +107,21 @@ async function main(): Promise<void> {
   }
 }
 
-type Argv = { socket: string; 'seccomp-socket': string; 'keeper-socket': string; workers: number; 'max-staleness-ms': number; pidfile: string };
+type Argv = FsArgs & { pidfile: string };
+
+/** The trap knobs as the original prints them at start-up. */
+function logKnobs(log: Logger, argv: FsArgs): void {
+  const t = argv.traps;
+  log.info(`allow-immutable-remounts ${t.allowImmutableRemounts ? 'enabled' : 'disabled (default)'}; allow-immutable-unmounts ${t.allowImmutableUnmounts ? 'enabled (default)' : 'disabled'}; seccomp-fd-release ${t.seccompFdRelease}`);
+  if (argv.ignoreHandlerErrors) log.info('ignore-handler-errors enabled: failed writes through to host files are ignored (testing)');
+}
 
 /** Everything after the keeper: the FUSE session, the registry, the seccomp listener, the gRPC server. */
 async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<string, number>, stateDir: string, mountpoint: string, notifySocket: string | undefined): Promise<void> {
   const mods = modulePaths();
   const generation = new Generation();
   const load = new LoadTable();
-  const treeConfig = { stateDir, maxStalenessMs: argv['max-staleness-ms'], generation: generation.buffer, load: load.buffer };
+  const treeConfig = { stateDir, maxStalenessMs: argv.maxStalenessMs, ignoreHandlerErrors: argv.ignoreHandlerErrors, generation: generation.buffer, load: load.buffer };
   const session = await openSession({ mods, mountpoint, keeper, kept, workers: argv.workers, treeConfig, log });
   const virtualFiles = virtualPaths();
   const registry = new Registry({ stateDir, mountpoint, virtualPaths: virtualFiles, generation, load, log });
@@ -145,7 +129,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
   startSampler(load, () => registry.running());
 
   const seccomp = await SeccompListener.start({
-    socket: argv['seccomp-socket'],
+    socket: argv.seccompSocket,
     workerScript: mods.seccompWorker,
     mountpoint,
     stateDir,
@@ -153,6 +137,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
     kept: new Map([...kept].filter(([n]) => n.startsWith('seccomp:'))),
     keeper,
     log,
+    traps: argv.traps,
   });
 
   const server = await serve({
@@ -166,7 +151,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
       status: () => ({ version: VERSION, pid: process.pid, containers: registry.size, mountpoint }),
       preRegister: (r) => {
         registry.preRegister(r);
-        return { seccompListener: argv['seccomp-socket'] };
+        return { seccompListener: argv.seccompSocket };
       },
       register: (r) => ({ virtualPaths: registry.register(r) }),
       unregister: (r) => {
@@ -189,7 +174,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
       log.info(`${sig}: no containers; unmounting ${mountpoint} and stopping the fd keeper`);
       session.unmount();
       await keeper.quit().catch(() => {});
-      fs.rmSync(argv['seccomp-socket'], { force: true });
+      fs.rmSync(argv.seccompSocket, { force: true });
     } else {
       log.info(`${sig}: ${registry.size} containers still use sysbox-fs; the fd keeper holds their connections for the next start`);
     }

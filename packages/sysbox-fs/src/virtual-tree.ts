@@ -28,6 +28,8 @@ import { StaticTree, dir, file, type FileTree, type PassthroughSource, type Virt
 export interface TreeConfig {
   stateDir: string;
   maxStalenessMs: number;
+  /** sysbox-fs --ignore-handler-errors. */
+  ignoreHandlerErrors?: boolean;
   generation: SharedArrayBuffer;
   load: SharedArrayBuffer;
 }
@@ -143,7 +145,7 @@ export function layCovered(root: VirtualDir, hosts: Record<CoveredDir['host'], P
 export function createTree(config: unknown): FileTree {
   if (!isTreeConfig(config)) throw new Error('sysbox-fs tree needs { stateDir, generation, load }');
   const callers = new CallerResolver(config.stateDir, new Generation(config.generation));
-  const ctx: NodeContext = { callers, load: new LoadTable(config.load), stateDir: config.stateDir, readHost: readHostFile, maxStalenessMs: config.maxStalenessMs };
+  const ctx: NodeContext = { callers, load: new LoadTable(config.load), stateDir: config.stateDir, readHost: readHostFile, maxStalenessMs: config.maxStalenessMs, ignoreHandlerErrors: config.ignoreHandlerErrors === true };
   const values = new EmulatedValues(ctx.stateDir);
   const wanted = new Set(virtualPaths());
   const root = dir({});

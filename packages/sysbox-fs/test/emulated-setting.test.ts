@@ -61,6 +61,18 @@ describe('an emulated setting', () => {
     assert.equal(fs.readFileSync(hostFile, 'utf8').trim(), '4096', 'raised');
     assert.equal(write(gc, 20, '-1\n'), 22);
   });
+
+  it('a failed host write fails the container\'s write, unless --ignore-handler-errors', () => {
+    // The host file cannot be written (no such directory); its value reads as 100.
+    const hostFile = path.join(dir, 'missing', 'hashsize');
+    hostFiles.set(hostFile, '100\n');
+    const strict = emulatedSetting(ctx, values, hostFile, 'module.nf_conntrack.parameters.hashsize', EMULATED_SYSCTLS['net/netfilter/nf_conntrack_max']);
+    assert.throws(() => write(strict, 10, '200\n'), { code: 'ENOENT' });
+    assert.equal(read(strict, 10), '100\n', 'nothing stored');
+    const lenient = emulatedSetting({ ...ctx, ignoreHandlerErrors: true }, values, hostFile, 'module.nf_conntrack.parameters.hashsize', EMULATED_SYSCTLS['net/netfilter/nf_conntrack_max']);
+    assert.equal(write(lenient, 10, '200\n'), undefined);
+    assert.equal(read(lenient, 10).trim(), '200', 'the container keeps its value');
+  });
 });
 
 describe('product_uuid', () => {

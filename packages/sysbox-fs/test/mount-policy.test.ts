@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMountInfo } from '@sysbox/common/mountinfo';
-import { cleanFlags, decide, MS_BIND, MS_RDONLY, MS_REMOUNT } from '../src/seccomp/mount-policy.js';
+import { cleanFlags, decide, initialMounts, MS_BIND, MS_RDONLY, MS_REMOUNT, type Immutability } from '../src/seccomp/mount-policy.js';
 
 const MOUNTINFO = [
   '100 99 0:50 / / rw,relatime - overlay overlay rw',
@@ -45,5 +45,65 @@ describe('mount policy', () => {
     assert.equal(decide({ kind: 'mount', target: '/proc/bus', flags: MS_REMOUNT, fstype: '' }, mounts, true, '0:40').action, 'fail');
     assert.equal(decide({ kind: 'mount', target: '/proc/bus', flags: MS_REMOUNT | MS_BIND | MS_RDONLY, fstype: '' }, mounts, true, '0:40').action, 'continue');
     assert.equal(decide({ kind: 'mount', target: '/', flags: MS_REMOUNT, fstype: '' }, mounts, true, '0:40').action, 'continue');
+  });
+
+});
+
+// The container as runc left it: a read-only volume, a resolv.conf bind, a tmpfs.
+const INITIAL = parseMountInfo([
+  '200 199 0:60 / / rw,relatime - overlay overlay rw',
+  '201 200 8:1 /vols/myvol /mnt/myvol ro,relatime - ext4 /dev/sda1 rw',
+  '202 200 8:1 /containers/abc/resolv.conf /etc/resolv.conf rw,relatime - ext4 /dev/sda1 rw',
+  '203 200 0:61 / /run rw - tmpfs tmpfs rw',
+  '204 200 0:40 /3/proc/uptime /proc/uptime rw - fuse.sysboxfs sysboxfs rw',
+].join('\n'));
+// The same mounts in another mount namespace (unshare -m: new ids), a chroot's view, a new mount.
+const UNSHARED = [
+  '300 299 0:60 / / rw,relatime - overlay overlay rw',
+  '301 300 8:1 /vols/myvol /mnt/myvol ro,relatime - ext4 /dev/sda1 rw',
+  '302 300 8:1 /containers/abc/resolv.conf /etc/resolv.conf rw,relatime - ext4 /dev/sda1 rw',
+  '303 300 0:61 / /run rw - tmpfs tmpfs rw',
+  '305 300 0:70 / /mnt/scratch ro - tmpfs tmpfs rw',
+].join('\n');
+const CHROOTED = '401 400 8:1 /vols/myvol /myvol ro,relatime - ext4 /dev/sda1 rw';
+// pivot_root(".", ".") leaves the old root stacked on the new one at "/": an inner container's
+// rootfs, or (systemd's unit sandboxing) a bind of the container's own root, listed last or first.
+const PIVOTED = ['500 499 0:80 / / rw - overlay overlay rw', '501 500 0:60 / / rw - overlay overlay rw'].join('\n');
+const PIVOTED_SELF = ['601 600 0:60 / / rw - overlay overlay rw', '600 599 0:60 / / rw - overlay overlay rw'].join('\n');
+
+describe('initial mount immutability', () => {
+  const im = (allowRemounts: boolean, allowUnmounts: boolean): Immutability => ({ initial: initialMounts(INITIAL), allowRemounts, allowUnmounts });
+  const umount = (text: string, target: string, i: Immutability) => decide({ kind: 'umount', target, flags: 0 }, () => parseMountInfo(text), false, '0:40', i).action;
+  const remountRw = (text: string, target: string, i: Immutability) => decide({ kind: 'mount', target, flags: MS_REMOUNT | MS_BIND, fstype: '' }, () => parseMountInfo(text), false, '0:40', i).action;
+
+  it('records the initial mounts without the virtual files', () => {
+    assert.deepEqual(initialMounts(INITIAL).map((m) => m.mountPoint), ['/', '/mnt/myvol', '/etc/resolv.conf', '/run']);
+    assert.equal(initialMounts(INITIAL)[1].ro, true);
+  });
+
+  it('an initial read-only mount cannot be remounted read-write, unless allowed; others can', () => {
+    assert.equal(remountRw(UNSHARED, '/mnt/myvol', im(false, true)), 'fail');
+    assert.equal(remountRw(CHROOTED, '/myvol', im(false, true)), 'fail', 'a chroot shows it elsewhere');
+    assert.equal(remountRw(UNSHARED, '/mnt/myvol', im(true, true)), 'continue', '--allow-immutable-remounts');
+    assert.equal(remountRw(UNSHARED, '/run', im(false, true)), 'continue', 'initially read-write');
+    assert.equal(remountRw(UNSHARED, '/mnt/scratch', im(false, true)), 'continue', 'not an initial mount');
+    assert.equal(decide({ kind: 'mount', target: '/mnt/myvol', flags: MS_REMOUNT | MS_BIND | MS_RDONLY, fstype: '' }, () => parseMountInfo(UNSHARED), false, '0:40', im(false, false)).action, 'continue', 'read-only stays allowed');
+  });
+
+  it('initial mounts can be unmounted by default, not with --allow-immutable-unmounts=false', () => {
+    assert.equal(umount(UNSHARED, '/etc/resolv.conf', im(false, true)), 'continue');
+    assert.equal(umount(UNSHARED, '/etc/resolv.conf', im(false, false)), 'fail');
+    assert.equal(umount(CHROOTED, '/myvol', im(false, false)), 'fail');
+    assert.equal(umount(UNSHARED, '/mnt/scratch', im(false, false)), 'continue', 'a mount made inside');
+  });
+
+  it('the root is never unmounted, but the old root pivot_root stacked is', () => {
+    assert.equal(umount(UNSHARED, '/', im(true, true)), 'fail');
+    assert.equal(umount(PIVOTED, '/', im(true, false)), 'continue');
+    assert.equal(umount(PIVOTED_SELF, '/', im(true, true)), 'continue', 'the stacked old root, whatever the order');
+  });
+
+  it('protects nothing when the initial mounts are unknown', () => {
+    assert.equal(umount(UNSHARED, '/etc/resolv.conf', { initial: [], allowRemounts: false, allowUnmounts: false }), 'continue');
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyTransforms, TRANSFORMS } from '../src/spec/transforms/index.js';
 import { ALL_CAPABILITIES, systemCapabilities } from '../src/spec/transforms/capabilities.js';
-import { SYSTEM_SYSCALLS, TRAPPED_SYSCALLS } from '../src/spec/transforms/seccomp.js';
+import { CHOWN_SYSCALLS, SYSTEM_SYSCALLS, TRAPPED_SYSCALLS, XATTR_SYSCALLS } from '../src/spec/transforms/seccomp.js';
 import { wantedSpecialDirs } from '../src/spec/transforms/special-dirs.js';
 import type { TransformContext } from '../src/spec/transform.js';
 import { DEFAULT_CONTAINER_CONFIG } from '@sysbox/common/container-config';
@@ -93,6 +93,22 @@ describe('spec transforms', () => {
     assert.equal(sc.listenerPath, '/run/sysbox/seccomp.sock');
     assert.deepEqual(sc.syscalls!.at(-1), { names: [...TRAPPED_SYSCALLS], action: 'SCMP_ACT_NOTIFY' });
     assert.equal(sc.syscalls!.filter((r) => r.names.includes('mount')).length, 1, 'mount must be in exactly one rule');
+  });
+
+  it('trap the chown family only with ignoreSysfsChown, the *xattr family only with allowTrustedXattr', () => {
+    const trappedBy = (config: Partial<typeof ctx.config>): string[] => {
+      const spec = dockerLikeSpec();
+      spec.linux!.seccomp!.syscalls!.push({ names: ['chown', 'fchownat', 'setxattr', 'read'], action: 'SCMP_ACT_ALLOW' });
+      const rules = applyTransforms(spec, { ...ctx, config: { ...ctx.config, ...config } }).linux!.seccomp!.syscalls!;
+      const notify = rules.filter((r) => r.action === 'SCMP_ACT_NOTIFY');
+      assert.equal(notify.length, 1);
+      for (const n of notify[0]!.names) assert.equal(rules.filter((r) => r.names.includes(n)).length, 1, `${n} must be in exactly one rule`);
+      return notify[0]!.names;
+    };
+    assert.deepEqual(trappedBy({}), [...TRAPPED_SYSCALLS]);
+    assert.deepEqual(trappedBy({ ignoreSysfsChown: true }), [...TRAPPED_SYSCALLS, ...CHOWN_SYSCALLS]);
+    assert.deepEqual(trappedBy({ allowTrustedXattr: true }), [...TRAPPED_SYSCALLS, ...XATTR_SYSCALLS]);
+    assert.deepEqual(trappedBy({ ignoreSysfsChown: true, allowTrustedXattr: true }), [...TRAPPED_SYSCALLS, ...CHOWN_SYSCALLS, ...XATTR_SYSCALLS]);
   });
 
   it('give a spec without a seccomp profile one that traps mounts and allows the rest', () => {

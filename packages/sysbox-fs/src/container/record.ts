@@ -3,6 +3,7 @@
 // threads the set changed.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { InitialMount } from '../seccomp/mount-policy.js';
 
 export interface ContainerRecord {
   id: string;
@@ -20,6 +21,12 @@ export interface ContainerRecord {
   slot: number;
   /** Per-container DMI product UUID. */
   uuid: string;
+  /** The container's mounts as runc left them (Register): immutable from inside (mount-policy.ts). */
+  initialMounts?: InitialMount[];
+  /** SYSBOX_IGNORE_SYSFS_CHOWN: chown of /sys succeeds without effect (seccomp/chown.ts). */
+  ignoreSysfsChown?: boolean;
+  /** SYSBOX_ALLOW_TRUSTED_XATTR: trusted.overlay.opaque done at host level (seccomp/xattr.ts). */
+  allowTrustedXattr?: boolean;
 }
 
 export function containersDir(stateDir: string): string {

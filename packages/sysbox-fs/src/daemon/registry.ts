@@ -3,7 +3,10 @@
 // container to its init (pid namespace, start time) and its root's host ids, mounts the virtual
 // files into it and follows the init: when it exits, the container is forgotten even if nobody
 // calls Unregister.
+import fs from 'node:fs';
 import * as native from '@sysbox/native';
+import { parseMountInfo } from '@sysbox/common/mountinfo';
+import { initialMounts } from '../seccomp/mount-policy.js';
 import { GrpcStatus } from '@sysbox/common';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { LOAD_SLOTS, LoadTable } from '../container/load-table.js';
@@ -74,7 +77,7 @@ export class Registry {
     this.recs.set(id, rec);
   }
 
-  register(req: { id?: unknown; initPid?: unknown; uid?: unknown; gid?: unknown; size?: unknown }): string[] {
+  register(req: { id?: unknown; initPid?: unknown; uid?: unknown; gid?: unknown; size?: unknown; ignoreSysfsChown?: unknown; allowTrustedXattr?: unknown }): string[] {
     const id = checkId(req.id);
     const pid = Number(req.initPid);
     const [uid, gid, size] = [req.uid, req.gid, req.size].map(Number);
@@ -95,7 +98,12 @@ export class Registry {
         throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: ${(e as Error).message}`);
       }
     })();
-    const rec: ContainerRecord = { ...pre, uid, gid, size, initPid: pid, initStart, pidns, slot };
+    const rec: ContainerRecord = {
+      ...pre, uid, gid, size, initPid: pid, initStart, pidns, slot,
+      initialMounts: initialMounts(parseMountInfo(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'))),
+      ignoreSysfsChown: req.ignoreSysfsChown === true,
+      allowTrustedXattr: req.allowTrustedXattr === true,
+    };
     this.o.load.set(rec.slot, { load1: 0, load5: 0, load15: 0, running: 0, total: 0, lastPid: 0 });
     sampleOnce(this.o.load, [rec]);
     writeRecord(this.o.stateDir, rec);

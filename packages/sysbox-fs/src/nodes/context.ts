@@ -16,6 +16,11 @@ export interface NodeContext {
   stateDir: string;
   /** Reads a host file (sysbox-fs runs in the host's namespaces). */
   readHost(path: string): string;
+  /**
+   * sysbox-fs --ignore-handler-errors (the original's test mode): a write through to a host file
+   * that fails does not fail the container's write.
+   */
+  ignoreHandlerErrors?: boolean;
 }
 
 export const readHostFile = readKept;

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import type { Keeper } from '../daemon/keeper-client.js';
+import type { TrapPolicy } from '../flags.js';
 import type { SeccompWorkerConfig, SeccompWorkerMessage } from './worker-config.js';
 
 export interface ListenerOptions {
@@ -17,6 +18,7 @@ export interface ListenerOptions {
   kept: Map<string, number>;
   keeper: Keeper;
   log: Logger;
+  traps: TrapPolicy;
 }
 
 export class SeccompListener {
@@ -25,7 +27,7 @@ export class SeccompListener {
   static async start(o: ListenerOptions): Promise<SeccompListener> {
     const listenFd = native.unixListen(o.socket);
     const stop = new SharedArrayBuffer(4);
-    const cfg: SeccompWorkerConfig = { listenFd, notifyFds: [...o.kept], mountpoint: o.mountpoint, stateDir: o.stateDir, virtualPaths: o.virtualPaths, stop };
+    const cfg: SeccompWorkerConfig = { listenFd, notifyFds: [...o.kept], mountpoint: o.mountpoint, stateDir: o.stateDir, virtualPaths: o.virtualPaths, traps: o.traps, stop };
     const worker = new Worker(o.workerScript, { workerData: cfg });
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: SeccompWorkerMessage) => {

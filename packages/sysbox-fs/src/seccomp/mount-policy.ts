@@ -4,7 +4,16 @@
 //  - unmounting, or remounting read-write, a protected mount: EPERM. Protected are the virtual
 //    files anywhere (mounts of our FUSE connection, told apart by its device number), and in the
 //    container's initial mount namespace the read-only and masking mounts below /proc and /sys
-//    that runc set up (removing them would expose the host's files).
+//    that runc set up (removing them would expose the host's files);
+//  - the container's initial mounts (as runc left them, recorded by Register) are immutable, as in
+//    the original (docs/user-guide/security.md, "Initial Mount Immutability"): an initial read-only
+//    mount cannot be remounted read-write unless --allow-immutable-remounts, and no initial mount
+//    can be unmounted with --allow-immutable-unmounts=false; the container's root never. Mount ids
+//    differ in another mount namespace (unshare -m) and a chroot shows other paths, so a mount is
+//    told initial by what it mounts: its file system (device) and the path within it (root), which
+//    every copy and every view of it keep. A mount stacked on another at the same mount point is
+//    not protected: it is how pivot_root(".", ".") leaves the old root, which the pivoting
+//    process (an inner runc) unmounts next.
 import { findMount, type MountInfo } from '@sysbox/common/mountinfo';
 
 export const MS_RDONLY = 0x1;
@@ -24,6 +33,44 @@ export type Decision =
 /** Mount flags without the legacy magic number old callers put in the high bits. */
 export function cleanFlags(flags: number): number {
   return (flags & MS_MGC_MSK) >>> 0 === MS_MGC_VAL ? flags & ~MS_MGC_MSK : flags;
+}
+
+/** A mount of the container as runc left it. */
+export interface InitialMount {
+  device: string;
+  root: string;
+  mountPoint: string;
+  ro: boolean;
+}
+
+export interface Immutability {
+  /** Empty when unknown (a container registered by an older sysbox-fs): nothing is protected then. */
+  initial: readonly InitialMount[];
+  allowRemounts: boolean;
+  allowUnmounts: boolean;
+}
+
+const MUTABLE: Immutability = { initial: [], allowRemounts: true, allowUnmounts: true };
+
+/**
+ * The mount an unmount or remount of target acts on: of the mounts at target, the one no other is
+ * stacked on (mountinfo's order does not say; after pivot_root(".", ".") the new root may be
+ * listed after the old one stacked on it).
+ */
+function topMount(mounts: MountInfo[], target: string): MountInfo | undefined {
+  const at = mounts.filter((m) => m.mountPoint === target);
+  return at.filter((m) => !at.some((o) => o.parent === m.id && o !== m)).at(-1) ?? at.at(-1);
+}
+
+/** The initial mount `top` is a copy or view of, unless it is stacked on a mount at its own mount point. */
+function initialOf(top: MountInfo, mounts: MountInfo[], initial: readonly InitialMount[]): InitialMount | undefined {
+  if (mounts.some((m) => m.id === top.parent && m.mountPoint === top.mountPoint)) return undefined;
+  return initial.find((i) => i.device === top.device && i.root === top.root);
+}
+
+/** The initial mounts of a container from its init's mountinfo (the virtual files excluded: always protected). */
+export function initialMounts(mounts: MountInfo[]): InitialMount[] {
+  return mounts.filter((m) => m.fsType !== 'fuse.sysboxfs').map((m) => ({ device: m.device, root: m.root, mountPoint: m.mountPoint, ro: m.options.includes('ro') }));
 }
 
 function isProtected(target: string, mounts: MountInfo[], initialNs: boolean, ourDevice: string): boolean {
@@ -46,11 +93,27 @@ export interface MountCall {
   data?: string;
 }
 
-export function decide(call: MountCall, mounts: () => MountInfo[], initialNs: boolean, ourDevice: string): Decision {
-  if (call.kind === 'umount') return isProtected(call.target, mounts(), initialNs, ourDevice) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
+function umountRefused(target: string, mounts: MountInfo[], initialNs: boolean, ourDevice: string, im: Immutability): boolean {
+  if (isProtected(target, mounts, initialNs, ourDevice)) return true;
+  const top = topMount(mounts, target);
+  const initial = top && initialOf(top, mounts, im.initial);
+  if (!initial) return false;
+  // The root: a lazy unmount would leave the container without one (the original never allows it).
+  return initial.mountPoint === '/' || !im.allowUnmounts;
+}
+
+function remountRwRefused(target: string, mounts: MountInfo[], initialNs: boolean, ourDevice: string, im: Immutability): boolean {
+  if (isProtected(target, mounts, initialNs, ourDevice)) return true;
+  if (im.allowRemounts) return false;
+  const top = topMount(mounts, target);
+  return (top && initialOf(top, mounts, im.initial)?.ro) === true;
+}
+
+export function decide(call: MountCall, mounts: () => MountInfo[], initialNs: boolean, ourDevice: string, im: Immutability = MUTABLE): Decision {
+  if (call.kind === 'umount') return umountRefused(call.target, mounts(), initialNs, ourDevice, im) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
   const flags = cleanFlags(call.flags);
   if (flags & MS_REMOUNT) {
-    return !(flags & MS_RDONLY) && isProtected(call.target, mounts(), initialNs, ourDevice) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
+    return !(flags & MS_RDONLY) && remountRwRefused(call.target, mounts(), initialNs, ourDevice, im) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
   }
   if (flags & (MS_BIND | MS_MOVE | MS_PROPAGATION)) return { action: 'continue' };
   if (call.fstype === 'proc' || call.fstype === 'sysfs') {

@@ -1,4 +1,6 @@
 // What the seccomp worker thread gets, and what it tells the daemon.
+import type { TrapPolicy } from '../flags.js';
+
 export interface SeccompWorkerConfig {
   listenFd: number;
   /** Notify fds taken back from the fd keeper after a restart, by keeper name. */
@@ -6,6 +8,7 @@ export interface SeccompWorkerConfig {
   mountpoint: string;
   stateDir: string;
   virtualPaths: string[];
+  traps: TrapPolicy;
   /** Int32 cell: non-zero asks the worker to stop. */
   stop: SharedArrayBuffer;
 }

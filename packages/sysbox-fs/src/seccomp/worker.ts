@@ -1,25 +1,27 @@
 // The seccomp-notify server, on a thread of its own: poll the listener socket and every notify
 // fd, accept runc's hand-over of new notify fds (one per container create and per exec), answer
-// trapped mount/umount2 calls per mount-policy.ts. Blocking calls are fine here: this thread does
+// trapped mount/umount2 calls per mount-policy.ts, and the chown (chown.ts) and *xattr (xattr.ts)
+// families a container's knobs trap; close the fds per --seccomp-fd-release. Blocking calls are fine here: this thread does
 // nothing else, and the daemon's event loop and the FUSE workers are untouched by it.
 import fs from 'node:fs';
-import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { bindVirtualFiles } from '../daemon/container-mounts.js';
 import { inSlot, virtualBinds } from '../mount-layout.js';
-import { readRecords } from '../container/record.js';
+import { readRecords, type ContainerRecord } from '../container/record.js';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
+import type { Answer } from './answer.js';
+import { handleChown } from './chown.js';
 import { decide, type MountCall } from './mount-policy.js';
+import { trappedCall } from './syscalls.js';
+import { resolvePath } from './tracee.js';
+import { handleXattr } from './xattr.js';
 import type { SeccompWorkerConfig, SeccompWorkerMessage } from './worker-config.js';
 
 const POLLIN = 0x1;
-const SYSCALLS: Record<string, { mount: number; umount2: number }> = {
-  x64: { mount: 165, umount2: 166 },
-  arm64: { mount: 40, umount2: 39 },
-};
-const NR = SYSCALLS[process.arch];
 const PATH_MAX = 4096;
+/** How often parked notify fds (--seccomp-fd-release cont-exit) are checked for a dead init. */
+const PARK_CHECK_MS = 2000;
 
 interface Listener {
   name: string;
@@ -27,6 +29,8 @@ interface Listener {
   id: string;
   /** Host pid of the container's init (0 if unknown), whose mount ns is the initial one. */
   initPid: number;
+  /** Host pid of the process runc handed this filter for (its init, or an exec'd process; 0 if unknown). */
+  pid: number;
 }
 
 const post = (m: SeccompWorkerMessage): void => parentPort?.postMessage(m);
@@ -40,13 +44,20 @@ function readlink(p: string): string | undefined {
   }
 }
 
-/** The path as the tracee sees it: relative paths joined to its cwd, both seen from its root. */
-function resolveTarget(pid: number, target: string): string {
-  if (target.startsWith('/')) return path.posix.normalize(target);
-  const root = readlink(`/proc/${pid}/root`) ?? '/';
-  const cwd = readlink(`/proc/${pid}/cwd`) ?? '/';
-  const inside = root === '/' ? cwd : cwd.startsWith(root) ? cwd.slice(root.length) || '/' : '/';
-  return path.posix.join(inside, target);
+/** Each container's record (its knobs and initial mounts), read from disk once per init. */
+const records = new Map<string, ContainerRecord>();
+
+function recordOf(cfg: SeccompWorkerConfig, who: Listener): ContainerRecord | undefined {
+  const cached = records.get(who.id);
+  if (cached && cached.initPid === who.initPid) return cached;
+  const rec = readRecords(cfg.stateDir).find((r) => r.id === who.id);
+  if (rec && rec.initPid > 0) records.set(who.id, rec);
+  return rec;
+}
+
+function answer(fd: number, id: bigint, a: Answer): void {
+  if (a.kind === 'continue') native.seccompNotifRespond(fd, id, 0, 0, true);
+  else native.seccompNotifRespond(fd, id, a.errno, a.val, false);
 }
 
 function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
@@ -54,21 +65,33 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
   if (!n) return;
   const respond = (errno: number, cont: boolean): void => { native.seccompNotifRespond(fd, n.id, errno, 0, cont); };
   try {
+    const trapped = trappedCall(n.nr);
+    if (trapped === undefined) return respond(0, true);
+    if (trapped !== 'mount' && trapped !== 'umount2') {
+      const rec = recordOf(cfg, who);
+      if (trapped.includes('chown')) {
+        if (rec?.ignoreSysfsChown !== true || handleChown(trapped, n) === 'continue') return respond(0, true);
+        if (!native.seccompNotifIdValid(fd, n.id)) return;
+        log('debug', `${who.name}: pid ${n.pid} ${trapped} of /sys: ignored`);
+        return respond(0, false);
+      }
+      if (rec?.allowTrustedXattr !== true) return respond(0, true);
+      return answer(fd, n.id, handleXattr(trapped, n, () => native.seccompNotifIdValid(fd, n.id)));
+    }
     let call: MountCall;
     let rawTarget = '';
-    if (n.nr === NR.mount) {
+    if (trapped === 'mount') {
       const str = (i: number): string | undefined => native.readString(n.pid, n.args[i], PATH_MAX) ?? undefined;
       rawTarget = str(1) ?? '';
-      call = { kind: 'mount', source: str(0), target: resolveTarget(n.pid, rawTarget), fstype: str(2), flags: Number(n.args[3] & 0xffffffffn), data: str(4) };
-    } else if (n.nr === NR.umount2) {
-      call = { kind: 'umount', target: resolveTarget(n.pid, native.readString(n.pid, n.args[0], PATH_MAX) ?? ''), flags: Number(n.args[1]) };
+      call = { kind: 'mount', source: str(0), target: resolvePath(n.pid, rawTarget), fstype: str(2), flags: Number(n.args[3] & 0xffffffffn), data: str(4) };
     } else {
-      return respond(0, true);
+      call = { kind: 'umount', target: resolvePath(n.pid, native.readString(n.pid, n.args[0], PATH_MAX) ?? ''), flags: Number(n.args[1]) };
     }
     // The strings were read from a pid that could have died and been reused meanwhile.
     if (!native.seccompNotifIdValid(fd, n.id)) return;
     const initialNs = who.initPid > 0 && readlink(`/proc/${n.pid}/ns/mnt`) === readlink(`/proc/${who.initPid}/ns/mnt`);
-    const d = decide(call, () => parseMountInfo(fs.readFileSync(`/proc/${n.pid}/mountinfo`, 'utf8')), initialNs, ourDevice);
+    const immutability = { initial: recordOf(cfg, who)?.initialMounts ?? [], allowRemounts: cfg.traps.allowImmutableRemounts, allowUnmounts: cfg.traps.allowImmutableUnmounts };
+    const d = decide(call, () => parseMountInfo(fs.readFileSync(`/proc/${n.pid}/mountinfo`, 'utf8')), initialNs, ourDevice, immutability);
     if (d.action === 'continue') return respond(0, true);
     if (d.action === 'fail') {
       log('debug', `${who.name}: pid ${n.pid} ${call.kind} ${call.target}: refused (errno ${d.errno})`);
@@ -76,7 +99,7 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
     }
     const fsRoot = d.fstype === 'proc' ? 'proc' : 'sys';
     // The container's own copy of the tree (slotted-tree.ts); inner containers share it.
-    const slot = readRecords(cfg.stateDir).find((r) => r.id === who.id)?.slot ?? 0;
+    const slot = recordOf(cfg, who)?.slot ?? 0;
     const binds = inSlot(virtualBinds(cfg.virtualPaths, fsRoot, (p) => p.slice(fsRoot.length + 1)), slot);
     let targetFd = -1;
     try {
@@ -100,11 +123,60 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
 /** "major:minor" of our FUSE mount, as mountinfo shows it. */
 let ourDevice = '';
 
+/** Parses a keeper name back: seccomp:<id>:<stamp>:<initPid>[:<pid>]. */
+function listenerOf(name: string): Listener {
+  const [, id = '', , initPid = '0', pid = '0'] = name.split(':');
+  return { name, id, initPid: Number(initPid), pid: Number(pid) };
+}
+
+/**
+ * --seccomp-fd-release: with proc-exit (the default) a notify fd is closed once every process using
+ * its filter is gone; with cont-exit an exec'd process's fd is parked instead, and the container's
+ * fds are closed together when its init's filter goes (or its init is found dead).
+ */
+class FdRelease {
+  private readonly parked = new Map<string, Array<{ fd: number; who: Listener }>>();
+  private checkedAt = Date.now();
+
+  constructor(private readonly contExit: boolean) {}
+
+  /** The fd's processes are all gone (POLLHUP). */
+  hangup(fd: number, who: Listener): void {
+    const initAlive = who.initPid > 0 && fs.existsSync(`/proc/${who.initPid}`);
+    if (this.contExit && who.pid !== who.initPid && initAlive) {
+      const list = this.parked.get(who.id) ?? [];
+      list.push({ fd, who });
+      this.parked.set(who.id, list);
+      return;
+    }
+    release(fd, who);
+    this.releaseAll(who.id);
+  }
+
+  /** Now and then: the containers whose init exited without its filter's hangup reaching us. */
+  sweep(): void {
+    if (this.parked.size === 0 || Date.now() - this.checkedAt < PARK_CHECK_MS) return;
+    this.checkedAt = Date.now();
+    for (const [id, list] of this.parked) if (!fs.existsSync(`/proc/${list[0].who.initPid}`)) this.releaseAll(id);
+  }
+
+  private releaseAll(id: string): void {
+    for (const { fd, who } of this.parked.get(id) ?? []) release(fd, who);
+    this.parked.delete(id);
+  }
+}
+
+function release(fd: number, who: Listener): void {
+  fs.closeSync(fd);
+  post({ type: 'closed', name: who.name });
+}
+
 function serve(cfg: SeccompWorkerConfig): void {
   ourDevice = findMount(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')), cfg.mountpoint)?.device ?? '';
   const stop = new Int32Array(cfg.stop);
   const listeners = new Map<number, Listener>();
-  for (const [name, fd] of cfg.notifyFds) listeners.set(fd, { name, id: name.split(':')[1] ?? '', initPid: Number(name.split(':')[3] ?? 0) });
+  const fdRelease = new FdRelease(cfg.traps.seccompFdRelease === 'cont-exit');
+  for (const [name, fd] of cfg.notifyFds) listeners.set(fd, listenerOf(name));
   let seq = 0;
   post({ type: 'ready' });
   while (Atomics.load(stop, 0) === 0) {
@@ -118,8 +190,8 @@ function serve(cfg: SeccompWorkerConfig): void {
         try { msg = JSON.parse(conn.data) as typeof msg; } catch { /* no state: still serve the fd */ }
         const id = String(msg.state?.id ?? 'unknown').replace(/[^A-Za-z0-9_.-]/g, '_');
         const initPid = msg.state?.pid || msg.pid || 0;
-        const name = `seccomp:${id}:${Date.now()}-${seq++}:${initPid}`;
-        listeners.set(conn.fd, { name, id, initPid });
+        const name = `seccomp:${id}:${Date.now()}-${seq++}:${initPid}:${msg.pid ?? 0}`;
+        listeners.set(conn.fd, listenerOf(name));
         post({ type: 'keep', name, fd: conn.fd });
         continue;
       }
@@ -129,10 +201,10 @@ function serve(cfg: SeccompWorkerConfig): void {
       else {
         // POLLHUP: every process using this filter is gone.
         listeners.delete(fd);
-        fs.closeSync(fd);
-        post({ type: 'closed', name: who.name });
+        fdRelease.hangup(fd, who);
       }
     }
+    fdRelease.sweep();
   }
 }
 

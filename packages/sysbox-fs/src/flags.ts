@@ -1,0 +1,95 @@
+// sysbox-fs's command line: the original's flags, names and defaults (nestybox/sysbox-fs
+// cmd/sysbox-fs/main.go), plus the paths this implementation lets tests move.
+import yargs from 'yargs';
+import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, RUN_DIR, SECCOMP_SOCKET } from '@sysbox/common';
+import { versionText } from '@sysbox/common/version';
+
+/** When a seccomp notify fd is closed (the original's --seccomp-fd-release). */
+export type SeccompFdRelease = 'proc-exit' | 'cont-exit';
+
+/** What the syscall traps enforce; fixed for the daemon's lifetime. */
+export interface TrapPolicy {
+  /** An initial read-only mount may be remounted read-write from inside. */
+  allowImmutableRemounts: boolean;
+  /** An initial mount may be unmounted from inside. */
+  allowImmutableUnmounts: boolean;
+  seccompFdRelease: SeccompFdRelease;
+}
+
+export interface FsArgs {
+  log?: string;
+  /** A winston level; 'fatal' is logged as nothing but the fatal exit line (see silent). */
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** --log-level fatal: only the line main() writes on a fatal error. */
+  silent: boolean;
+  logFormat: 'text' | 'json';
+  socket: string;
+  mountpoint: string;
+  stateDir: string;
+  seccompSocket: string;
+  keeperSocket: string;
+  workers: number;
+  maxStalenessMs: number;
+  pidfile?: string;
+  keeper: boolean;
+  /** A failed write through to a host file (raising a host limit) is ignored, not returned (testing). */
+  ignoreHandlerErrors: boolean;
+  traps: TrapPolicy;
+}
+
+const LEVELS = { debug: 'debug', info: 'info', warning: 'warn', warn: 'warn', error: 'error', fatal: 'error' } as const;
+
+export function parseFsArgs(args: string[]): FsArgs {
+  const argv = yargs(args)
+    .scriptName('sysbox-fs')
+    .usage('$0 [options]\n\nSysbox file-system daemon: per-container virtual /proc and /sys files over FUSE, syscall trapping (mount, umount2; chown and *xattr for containers that ask).')
+    .option('log', { type: 'string', describe: 'log file path (default: stderr)' })
+    .option('log-level', { type: 'string', default: 'info', choices: Object.keys(LEVELS), describe: 'log categories to include' })
+    .option('log-format', { type: 'string', default: 'text', choices: ['text', 'json'], describe: 'log format' })
+    .option('mountpoint', { type: 'string', default: FS_MOUNTPOINT, describe: 'where the FUSE file system is mounted' })
+    .option('allow-immutable-remounts', { type: 'boolean', default: false, describe: 'a container\'s initial mounts are immutable; this lets an initial read-only mount be remounted read-write from inside' })
+    .option('allow-immutable-unmounts', { type: 'boolean', default: true, describe: 'a container\'s initial mounts are immutable; this lets them be unmounted from inside (false: umount of an initial mount fails EPERM)' })
+    .option('seccomp-fd-release', { type: 'string', default: 'proc-exit', choices: ['proc-exit', 'cont-exit'], describe: 'when a syscall-interception fd is closed: when its processes exit (proc-exit), or only when the container exits (cont-exit)' })
+    .option('ignore-handler-errors', { type: 'boolean', default: false, describe: 'testing: a failed write through to a host file (e.g. raising nf_conntrack hashsize) is ignored and the container\'s write succeeds' })
+    .option('socket', { type: 'string', default: FS_SOCKET, describe: 'gRPC unix socket' })
+    .option('state-dir', { type: 'string', default: FS_STATE_DIR, describe: 'persistent state (container records, emulated sysctls)' })
+    .option('seccomp-socket', { type: 'string', default: SECCOMP_SOCKET, describe: 'OCI seccomp listener socket (syscall trapping)' })
+    .option('keeper-socket', { type: 'string', default: `${RUN_DIR}/fs-keeper.sock`, describe: 'control socket of the fd keeper process' })
+    .option('workers', { type: 'number', default: 2, describe: 'FUSE worker threads: one waits for requests, the others take over while it is stuck on a slow one' })
+    .option('max-staleness-ms', { type: 'number', default: 10, describe: 'a virtual /proc file is rendered at most once per this period per container and worker (0: every read)' })
+    .option('pidfile', { type: 'string', describe: 'write the daemon pid here (default: sysfs.pid in the socket\'s directory)' })
+    .option('keeper', { type: 'boolean', default: false, hidden: true })
+    .version(versionText('sysbox-fs').trimEnd())
+    // A flag given twice takes its last value, as with the original's Go flags: the documented
+    // `sed -i '/^ExecStart/ s/$/ --log-level debug/'` on a unit leaves `--log-level info --log-level debug`.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
+    .strict()
+    .fail((msg, err) => {
+      process.stderr.write(`level=error msg=${JSON.stringify(msg ?? err?.message ?? 'bad arguments')}\n`);
+      process.exit(2);
+    })
+    .parseSync();
+
+  const level = argv['log-level'] as keyof typeof LEVELS;
+  return {
+    log: argv.log,
+    logLevel: LEVELS[level],
+    silent: level === 'fatal',
+    logFormat: argv['log-format'] as 'text' | 'json',
+    socket: argv.socket,
+    mountpoint: argv.mountpoint,
+    stateDir: argv['state-dir'],
+    seccompSocket: argv['seccomp-socket'],
+    keeperSocket: argv['keeper-socket'],
+    workers: argv.workers,
+    maxStalenessMs: argv['max-staleness-ms'],
+    pidfile: argv.pidfile,
+    keeper: argv.keeper,
+    ignoreHandlerErrors: argv['ignore-handler-errors'],
+    traps: {
+      allowImmutableRemounts: argv['allow-immutable-remounts'],
+      allowImmutableUnmounts: argv['allow-immutable-unmounts'],
+      seccompFdRelease: argv['seccomp-fd-release'] as SeccompFdRelease,
+    },
+  };
+}
