@@ -22,6 +22,17 @@ export interface MgrFeatures {
   aliasDns: boolean;
 }
 
+/** One start-up line per manager feature that differs from the default, as the original logs them. */
+export function featureLines(f: MgrFeatures): string[] {
+  const out: string[] = [];
+  if (f.disableInnerImagePreload) out.push('inner image preload disabled: inner images are not archived into the rootfs on pause/stop (images already in an image are still restored)');
+  if (f.disableIdmappedMount) out.push('use of ID-mapped mounts disabled: rootfs owners shifted with chown, bind mounts not ID-mapped');
+  else if (f.disableOvfsOnIdmappedMount) out.push('overlayfs on ID-mapped layers disabled: overlay rootfs owners shifted with chown (bind mounts still ID-mapped)');
+  if (f.disableRootfsCloning) out.push('rootfs cloning disabled: a rootfs that must be chowned is chowned in place');
+  if (f.fsuidMapFailOnError) out.push('fsuid-map-fail-on-error: a container whose bind sources cannot be ID-mapped is refused');
+  return out;
+}
+
 export interface MgrArgs {
   log?: string;
   logLevel: string;

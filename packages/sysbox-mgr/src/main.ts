@@ -9,7 +9,7 @@ import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
 import { serve } from '@sysbox/common/daemon/server';
 import { startRootfsViewSpares, stopRootfsViewSpares } from './rootfs-view/process.js';
-import { parseMgrArgs } from './flags.js';
+import { featureLines, parseMgrArgs } from './flags.js';
 import { MgrService } from './service.js';
 import { StateStore } from './state-store.js';
 import { ensureSubidEntry } from './subid-config.js';
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
 
   const log = createLogger({ level: argv.logLevel, format: argv.logFormat as LogFormat, file: argv.log });
   for (const { flag, reason } of argv.inert) log.info(`--${flag} has no effect: ${reason}`);
+  for (const line of featureLines(argv.features)) log.info(line);
   const isDefaultFiles = argv.subuidFile === '/etc/subuid' && argv.subgidFile === '/etc/subgid';
   const uidEntry = ensureSubidEntry(argv.subuidFile, isDefaultFiles);
   const gidEntry = ensureSubidEntry(argv.subgidFile, isDefaultFiles);

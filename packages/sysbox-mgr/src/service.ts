@@ -14,12 +14,30 @@ import { isSameProcessAlive, watchInit } from './init-watch.js';
 import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js';
 import { parseMountInfo } from './mountinfo.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
-import { idmapBind, mountsUnder, openMappingUserns, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
+import { IdmapUnsupportedError, idmapBind, isOverlayMount, mountsUnder, openMappingUserns, plainBind, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
+import { chownRootfs, unchownRootfs } from './rootfs-chown.js';
 import { startRootfsView, stopRootfsView } from './rootfs-view/process.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import type { MgrFeatures } from './flags.js';
 import type { ContainerRecord, StateStore } from './state-store.js';
+
+/** A destination as SYSBOX_SKIP_UID_SHIFT names it (no trailing slash). */
+function normalDestination(p: string): string {
+  return path.posix.normalize(p).replace(/\/+$/, '') || '/';
+}
+
+/** Which SYSBOX_SKIP_UID_SHIFT paths name bind-mount destinations, and which name none (ignored, as in the original). */
+export function skippedDestinations(paths: readonly string[], destinations: readonly string[]): { skipped: Set<string>; unmatched: string[] } {
+  const dests = new Set(destinations.map(normalDestination));
+  const skipped = new Set<string>();
+  const unmatched: string[] = [];
+  for (const p of paths.map(normalDestination)) {
+    if (dests.has(p)) skipped.add(p);
+    else unmatched.push(p);
+  }
+  return { skipped, unmatched };
+}
 
 export class ServiceError extends Error {
   constructor(readonly code: number, message: string) { super(message); }
@@ -122,7 +140,7 @@ export class MgrService {
     this.containers.set(id, rec);
     try {
       this.allocateIds(rec, req);
-      const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => b.source ?? ''));
+      const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => ({ source: b.source ?? '', destination: b.destination ?? '' })));
       const specialDirSources = (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest));
       this.startRootfsView(rec);
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
@@ -170,38 +188,81 @@ export class MgrService {
     return special.mountPoint;
   }
 
+  /**
+   * Whether the rootfs is shifted with chown: without ID-mapped mounts at all, or without an
+   * overlay over ID-mapped layers (the original's "overlayfs on ID-mapped mounts"; the overlay
+   * itself cannot be ID-mapped on any kernel here). A plain dir keeps its ID-mapped bind then.
+   */
+  private chownsRootfs(rootfs: string): boolean {
+    const f = this.opts.features;
+    return f.disableIdmappedMount || (f.disableOvfsOnIdmappedMount && isOverlayMount(rootfs));
+  }
+
   /** Shifted rootfs and ID-mapped bind sources; with mappings from the spec, files are used as they are. */
-  private prepareMounts(rec: ContainerRecord, binds: string[]): string[] {
-    for (const source of binds) {
+  private prepareMounts(rec: ContainerRecord, binds: { source: string; destination: string }[]): string[] {
+    for (const { source } of binds) {
       if (!path.isAbsolute(source) || !fs.existsSync(source)) {
         throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `bind mount source ${source} does not exist`);
       }
     }
-    if (!rec.allocated) return binds;
+    if (!rec.allocated) return binds.map((b) => b.source);
     const note = (p: string): void => {
       rec.mounts.push(p);
       this.save(rec);
     };
+    const f = this.opts.features;
+    const skip = skippedDestinations(rec.config?.skipUidShift ?? [], binds.map((b) => b.destination));
+    for (const p of skip.unmatched) this.log.info(`container ${rec.id}: SYSBOX_SKIP_UID_SHIFT names ${p}, which is not a bind-mount destination; nothing to skip there`);
     const mapping = { uid: rec.uid, gid: rec.gid, size: rec.size };
     const userns = openMappingUserns(mapping);
     try {
       const target = path.join(rec.runDir, 'rootfs');
       fs.mkdirSync(target, { recursive: true, mode: 0o755 });
-      const shifted = shiftRootfs(rec.rootfs, target, mapping, userns, note);
-      rec.replacedRootfs = shifted.replaced;
-      rec.replacedOptions = shifted.replacedOptions;
+      let how: string;
+      if (this.chownsRootfs(rec.rootfs)) {
+        const t0 = process.hrtime.bigint();
+        const clone = !f.disableRootfsCloning;
+        const dir = path.join(this.opts.dataRoot, 'rootfs', rec.id);
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        // Recorded before anything is chowned: release reverts whatever part was done.
+        rec.chowned = { mode: clone ? 'clone' : 'in-place', orig: path.join(dir, 'orig'), target, dir };
+        this.save(rec);
+        chownRootfs(rec.rootfs, target, dir, mapping, clone, note);
+        how = `chowned${clone ? ' (cloned)' : ' in place'} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`;
+      } else {
+        const shifted = shiftRootfs(rec.rootfs, target, mapping, userns, note);
+        rec.replacedRootfs = shifted.replaced;
+        rec.replacedOptions = shifted.replacedOptions;
+        how = 'ID-mapped';
+      }
+      const source = rec.rootfs;
       rec.rootfs = target;
       this.save(rec);
       const bindDir = path.join(rec.runDir, 'binds');
       fs.mkdirSync(bindDir, { recursive: true, mode: 0o711 });
-      const bindSources = binds.map((source, i) => {
+      let mapped = 0;
+      const bindSources = binds.map(({ source: src, destination }, i) => {
         const dest = path.join(bindDir, String(i));
-        const { idmapped } = idmapBind(source, dest, userns);
+        if (f.disableIdmappedMount || skip.skipped.has(normalDestination(destination))) {
+          plainBind(src, dest);
+          note(dest);
+          return dest;
+        }
+        let idmapped: boolean;
+        try {
+          ({ idmapped } = idmapBind(src, dest, userns, !f.fsuidMapFailOnError));
+        } catch (err) {
+          if (err instanceof IdmapUnsupportedError) {
+            throw new ServiceError(GrpcStatus.FAILED_PRECONDITION, `bind mount ${src} at ${destination}: ${err.message}; refused because of --fsuid-map-fail-on-error`);
+          }
+          throw err;
+        }
         note(dest);
-        if (!idmapped) this.log.warn(`container ${rec.id}: ${source} cannot be ID-mapped; bound as is`);
+        if (idmapped) mapped++;
+        else this.log.warn(`container ${rec.id}: ${src} cannot be ID-mapped; bound as is (owners show as nobody inside)`);
         return dest;
       });
-      this.log.info(`container ${rec.id}: rootfs ${shifted.replaced || target} shifted at ${target}; ${bindSources.length} binds ID-mapped`);
+      this.log.info(`container ${rec.id}: rootfs ${rec.replacedRootfs || source} ${how} at ${target}; ${mapped} of ${bindSources.length} binds ID-mapped`);
       return bindSources;
     } finally {
       fs.closeSync(userns);
@@ -270,6 +331,10 @@ export class MgrService {
   /** On pause (docker commit pauses) and stop: inner data into the rootfs, so a commit carries it. */
   private saveSpecialDirs(rec: ContainerRecord): void {
     if (rec.specialDirs.length === 0) return;
+    if (this.opts.features.disableInnerImagePreload) {
+      this.log.debug(`container ${rec.id}: inner data not archived into its rootfs (--disable-inner-image-preload)`);
+      return;
+    }
     if (!canArchiveInto(rec.rootfs, rec.allocated, () => parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')))) {
       this.log.warn(`container ${rec.id}: rootfs ${rec.rootfs} is no longer mounted; inner data not archived`);
       return;
@@ -298,6 +363,7 @@ export class MgrService {
     // A container that ran keeps its inner images in its rootfs: a commit of the stopped container
     // (docker build steps are exactly that) carries them, and so does its next start.
     if (rec.initPid > 0) this.saveSpecialDirs(rec);
+    if (rec.chowned) this.unchownRootfs(rec, rec.chowned);
     for (const m of [...rec.mounts].reverse()) releaseMount(m);
     for (const m of mountsUnder(rec.runDir)) releaseMount(m);
     // Its chroot holds the shifted overlay: gone before Docker's overlay comes back on that upper dir.
@@ -318,6 +384,20 @@ export class MgrService {
     this.containers.delete(rec.id);
     this.store.remove(rec.id);
     this.log.info(`container ${rec.id}: released${rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}` : ''}`);
+  }
+
+  private unchownRootfs(rec: ContainerRecord, chowned: NonNullable<ContainerRecord['chowned']>): void {
+    const t0 = process.hrtime.bigint();
+    try {
+      unchownRootfs(chowned, { uid: rec.uid, gid: rec.gid, size: rec.size });
+      this.log.info(`container ${rec.id}: rootfs chowned back${chowned.mode === 'clone' ? ', changes written back, clone removed' : ''} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`);
+    } catch (err) {
+      this.log.error(`container ${rec.id}: reverting the chowned rootfs failed: ${(err as Error).message}`);
+      for (const p of [chowned.target, chowned.orig]) releaseMount(p);
+      if (mountsUnder(chowned.dir).length === 0) fs.rmSync(chowned.dir, { recursive: true, force: true });
+    }
+    rec.chowned = undefined;
+    this.save(rec);
   }
 
   list(): ListContainersReply {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerConfig } from '@sysbox/common/container-config';
+import type { ChownedRootfs } from './rootfs-chown.js';
 
 export interface ContainerRecord {
   id: string;
@@ -28,6 +29,8 @@ export interface ContainerRecord {
   /** Docker's overlay we replaced (put back on release) and its mount options. */
   replacedRootfs: string;
   replacedOptions: string;
+  /** A rootfs shifted with chown instead of ID-mapped layers (recorded before the chown starts). */
+  chowned?: ChownedRootfs;
   /** The process serving the rootfs view at replacedRootfs (rootfs-view/), if one was started. */
   rootfsView?: { pid: number; startTime: number };
   /** Effective config (flags + SYSBOX_* overrides); absent in records written before it existed. */
