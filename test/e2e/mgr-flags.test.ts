@@ -190,6 +190,20 @@ describe('sysbox-mgr manager flags', () => {
       images.push(stopped);
       await dockerOk('commit', src, stopped);
       assert.notEqual((await docker('run', '--rm', '--entrypoint', 'ls', stopped, '/var/lib/sysbox-preload')).status, 0);
+      // As in the original, the inner images are kept across a stop (not in the rootfs: beside it)...
+      const id = await containerIdOf(src);
+      const kept = path.join(MGR_DATA_ROOT, 'docker', id);
+      assert.ok(fs.readdirSync(kept).length > 0, `inner data kept in ${kept}`);
+      await dockerOk('start', src);
+      await waitForInnerDocker(src);
+      const inner = (await dockerOk('exec', src, 'docker', 'images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n');
+      assert.ok(inner.includes(BUSYBOX), `inner images after a restart: ${inner.join(' ')}`);
+      // ...until the container is removed.
+      await dockerOk('rm', '-f', src);
+      assert.deepEqual(await leftoversAfterRelease(id), []);
+      for (let i = 0; i < 50 && fs.existsSync(kept); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(fs.existsSync(kept), false, `${kept} must go with the container`);
+      assert.equal(fs.existsSync(path.join(MGR_DATA_ROOT, 'mgr', 'kept', `${id}.json`)), false);
     });
 
     it('an image that already holds inner images still gets them', async () => {

@@ -16,6 +16,7 @@ import { parseMountInfo } from './mountinfo.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { IdmapUnsupportedError, idmapBind, isOverlayMount, mountsUnder, openMappingUserns, plainBind, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import { chownRootfs, unchownRootfs } from './rootfs-chown.js';
+import { KeptSpecialDirs, type KeptDirs } from './kept-special-dirs.js';
 import { startRootfsView, stopRootfsView } from './rootfs-view/process.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
@@ -58,9 +59,11 @@ export interface MgrOptions {
 export class MgrService {
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly allocator: RangeAllocator;
+  private readonly kept: KeptSpecialDirs;
 
   constructor(private readonly opts: MgrOptions, private readonly store: StateStore, private readonly log: Logger) {
     this.allocator = new RangeAllocator(opts.pool, ID_RANGE_SIZE);
+    this.kept = new KeptSpecialDirs(path.join(opts.dataRoot, 'mgr', 'kept'), log);
     fs.mkdirSync(opts.mountRoot, { recursive: true, mode: 0o711 });
     fs.chmodSync(opts.mountRoot, 0o711);
     for (const rec of store.loadAll()) {
@@ -140,8 +143,15 @@ export class MgrService {
     this.containers.set(id, rec);
     try {
       this.allocateIds(rec, req);
+      // Only a rootfs its manager removes with the container (Docker's overlay, in a layer dir
+      // removed on `docker rm`) can tell when kept data may go.
+      if (this.opts.features.disableInnerImagePreload && (req.specialDirs ?? []).length > 0 && isOverlayMount(rootfs)) rec.keepFor = path.dirname(rootfs);
+      const kept = this.kept.take(id, rec.uid, rec.gid, rec.size);
       const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => ({ source: b.source ?? '', destination: b.destination ?? '' })));
-      const specialDirSources = (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest));
+      const specialDirSources = (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest, kept));
+      for (const d of kept?.dirs ?? []) {
+        if (!rec.specialDirs.some((s) => s.hostDir === d.hostDir)) fs.rmSync(d.hostDir, { recursive: true, force: true });
+      }
       this.startRootfsView(rec);
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
       return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources, config };
@@ -172,7 +182,7 @@ export class MgrService {
     this.log.info(`container ${rec.id}: ids ${rec.uid}-${rec.uid + rec.size - 1}${rec.allocated ? '' : ' (from spec)'}`);
   }
 
-  private prepareSpecialDir(rec: ContainerRecord, dest: string): string {
+  private prepareSpecialDir(rec: ContainerRecord, dest: string, kept: KeptDirs | undefined): string {
     let special: SpecialDir;
     try {
       special = prepareSpecialDir(this.opts.dataRoot, rec.runDir, rec.id, dest, rec.uid, rec.gid);
@@ -182,7 +192,9 @@ export class MgrService {
     rec.specialDirs.push({ dest, hostDir: special.hostDir });
     rec.mounts.push(special.mountPoint);
     this.save(rec);
-    if (restoreSpecialDir(rec.rootfs, dest, special.hostDir, rec.uid, rec.gid)) {
+    if (kept?.dirs.some((d) => d.hostDir === special.hostDir)) {
+      this.log.info(`container ${rec.id}: ${dest} as it was when the container stopped`);
+    } else if (restoreSpecialDir(rec.rootfs, dest, special.hostDir, rec.uid, rec.gid)) {
       this.log.info(`container ${rec.id}: ${dest} preloaded from the image`);
     }
     return special.mountPoint;
@@ -372,7 +384,12 @@ export class MgrService {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }
     fs.rmSync(rec.runDir, { recursive: true, force: true });
-    for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
+    if (rec.keepFor && rec.initPid > 0 && fs.existsSync(rec.keepFor)) {
+      // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
+      this.kept.keep({ id: rec.id, until: rec.keepFor, uid: rec.uid, gid: rec.gid, size: rec.size, dirs: rec.specialDirs });
+    } else {
+      for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
+    }
     if (rec.replacedRootfs && fs.existsSync(rec.replacedRootfs)) {
       try {
         remountOverlay(rec.replacedOptions, rec.replacedRootfs);

@@ -29,6 +29,8 @@ export interface ContainerRecord {
   /** Docker's overlay we replaced (put back on release) and its mount options. */
   replacedRootfs: string;
   replacedOptions: string;
+  /** With --disable-inner-image-preload: the dir (of the manager's rootfs) whose removal ends the life of the special dirs kept across stops. */
+  keepFor?: string;
   /** A rootfs shifted with chown instead of ID-mapped layers (recorded before the chown starts). */
   chowned?: ChownedRootfs;
   /** The process serving the rootfs view at replacedRootfs (rootfs-view/), if one was started. */
