@@ -25,7 +25,7 @@ export interface MgrFeatures {
 /** One start-up line per manager feature that differs from the default, as the original logs them. */
 export function featureLines(f: MgrFeatures): string[] {
   const out: string[] = [];
-  if (f.disableInnerImagePreload) out.push('inner image preload disabled: inner images are not archived into the rootfs on pause/stop (images already in an image are still restored)');
+  if (f.disableInnerImagePreload) out.push('inner image preload disabled: inner data is not archived into the rootfs on pause/stop but kept beside it until the container is removed (images already in an image are still restored)');
   if (f.disableIdmappedMount) out.push('use of ID-mapped mounts disabled: rootfs owners shifted with chown, bind mounts not ID-mapped');
   else if (f.disableOvfsOnIdmappedMount) out.push('overlayfs on ID-mapped layers disabled: overlay rootfs owners shifted with chown (bind mounts still ID-mapped)');
   if (f.disableRootfsCloning) out.push('rootfs cloning disabled: a rootfs that must be chowned is chowned in place');
@@ -72,7 +72,7 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     .option('relaxed-read-only', { type: 'boolean', default: false, describe: 'with --read-only, keep sysbox-fs mounts and special dirs (/var/lib/docker ...) writable' })
     .group(['alias-dns', 'disable-inner-image-preload', 'disable-idmapped-mount', 'disable-rootfs-cloning', 'disable-ovfs-on-idmapped-mount', 'fsuid-map-fail-on-error', 'disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck'], 'Manager:')
     .option('alias-dns', { type: 'boolean', default: true, describe: 'give the container a DNS address that is not localhost (needed on user-defined Docker networks for inner containers)' })
-    .option('disable-inner-image-preload', { type: 'boolean', default: false, describe: 'do not carry inner images into docker commit/build; makes container stop faster' })
+    .option('disable-inner-image-preload', { type: 'boolean', default: false, describe: 'do not carry inner images into docker commit/build (kept across stop/start until docker rm); makes container stop faster' })
     .option('disable-idmapped-mount', { type: 'boolean', default: false, describe: 'do not use ID-mapped mounts; the rootfs is chowned and bind mounts show nobody:nogroup (testing)' })
     .option('disable-rootfs-cloning', { type: 'boolean', default: false, describe: 'chown the rootfs without cloning it first (slower start when it must be chowned)' })
     .option('disable-ovfs-on-idmapped-mount', { type: 'boolean', default: false, describe: 'do not ID-map the overlay rootfs itself; chown it instead (testing)' })
