@@ -14,7 +14,7 @@ export interface MgrFeatures {
   disableIdmappedMount: boolean;
   /** Chown the rootfs in place instead of a copy-on-write clone. */
   disableRootfsCloning: boolean;
-  /** Do not ID-map the overlay rootfs itself (kernel 5.19+ feature): map its layers or chown. */
+  /** Do not mount the overlay rootfs over ID-mapped layers (the original's overlayfs-on-ID-mapped-mounts): chown it. */
   disableOvfsOnIdmappedMount: boolean;
   /** Fail the container when uid-mapping of its files fails, instead of starting it with nobody-owned files. */
   fsuidMapFailOnError: boolean;
@@ -75,7 +75,7 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     .option('disable-inner-image-preload', { type: 'boolean', default: false, describe: 'do not carry inner images into docker commit/build (kept across stop/start until docker rm); makes container stop faster' })
     .option('disable-idmapped-mount', { type: 'boolean', default: false, describe: 'do not use ID-mapped mounts; the rootfs is chowned and bind mounts show nobody:nogroup (testing)' })
     .option('disable-rootfs-cloning', { type: 'boolean', default: false, describe: 'chown the rootfs without cloning it first (slower start when it must be chowned)' })
-    .option('disable-ovfs-on-idmapped-mount', { type: 'boolean', default: false, describe: 'do not ID-map the overlay rootfs itself; chown it instead (testing)' })
+    .option('disable-ovfs-on-idmapped-mount', { type: 'boolean', default: false, describe: 'do not mount the overlay rootfs over ID-mapped layers; chown it instead (testing)' })
     .option('fsuid-map-fail-on-error', { type: 'boolean', default: false, describe: 'fail the container when its files cannot be uid-mapped, instead of starting it with nobody-owned files' })
     .option('disable-shiftfs', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })
     .option('disable-shiftfs-on-fuse', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })
