@@ -228,6 +228,7 @@ describe('sysbox-mgr manager flags', () => {
     assert.equal(await sh(c, 'stat -c %u:%g /bin/ /etc/passwd /'), '0:0\n0:0\n0:0');
     assert.equal(await sh(c, 'echo written > /root/new && chown 1234:2345 /root/new && stat -c %u:%g /root/new && cat /root/new'), '1234:2345\nwritten');
     assert.equal(await sh(c, 'stat -c %u /data/file'), bindOwner);
+    await sh(c, 'rm /etc/group && mkdir -p /opt/made/deep && mv /opt/made /opt/moved && echo x > /opt/moved/deep/f');
     // Host side: the rootfs the container runs on is chowned into its range.
     const rootfs = path.join(MOUNT_ROOT, id, 'rootfs');
     assert.equal(fs.statSync(path.join(rootfs, 'etc', 'passwd')).uid, hostId);
@@ -247,10 +248,14 @@ describe('sysbox-mgr manager flags', () => {
     assert.equal(await dockerOk('run', '--rm', '--entrypoint', 'stat', image2, '-c', '%u:%g', '/bin/', '/etc/passwd', '/root/new'), '0:0\n0:0\n1234:2345');
     const diff = (await dockerOk('diff', c)).split('\n');
     assert.ok(diff.includes('A /root/new'), diff.join('\n'));
-    if (clone) assert.ok(!diff.some((l) => l.startsWith('C /etc')), `a clone leaves unchanged files alone:\n${diff.join('\n')}`);
+    assert.ok(diff.includes('D /etc/group') && diff.includes('A /opt/moved/deep/f'), diff.join('\n'));
+    // The chown touched every file of the clone; only what the container changed reaches Docker's layer.
+    if (clone) assert.ok(!diff.some((l) => /^[CA] \/(usr|bin|lib|sbin)/.test(l)), `a clone leaves unchanged files alone:\n${diff.join('\n')}`);
 
     await dockerOk('start', c);
     assert.equal(await sh(c, 'cat /root/new; stat -c %u:%g /root/new /etc/passwd'), 'written\n1234:2345\n0:0');
+    // Removals and renames came back too.
+    assert.equal(await sh(c, 'test -e /etc/group && echo there || echo gone; ls /opt; cat /opt/moved/deep/f'), 'gone\nmoved\nx');
     await dockerOk('rm', '-f', c);
     assert.deepEqual(await leftoversAfterRelease(id), []);
     assert.equal(fs.existsSync(cloneDir), false);
