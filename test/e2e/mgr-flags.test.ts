@@ -238,6 +238,15 @@ describe('sysbox-mgr manager flags', () => {
     // The bind source itself is never chowned.
     assert.equal(fs.statSync(path.join(dir, 'file')).uid, 0);
 
+    if (clone) {
+      // docker commit pauses the container: the clone's changes reach Docker's layer, owners unshifted.
+      const running = `sysbox-test/${uniqueName('chowned-running')}`;
+      images.push(running);
+      await dockerOk('commit', c, running);
+      assert.equal(await dockerOk('run', '--rm', '--entrypoint', 'sh', running, '-c', 'cat /root/new; stat -c %u:%g /root/new /etc/passwd /bin/; test -e /etc/group || echo no-group'),
+        'written\n1234:2345\n0:0\n0:0\nno-group');
+      assert.equal(await sh(c, 'stat -c %u /etc/passwd'), '0', 'still shifted for the container itself');
+    }
     await dockerOk('stop', '-t', '1', c);
     assert.deepEqual(await leftoversAfterRelease(id), [], 'released on stop');
     assert.equal(fs.existsSync(cloneDir), false);

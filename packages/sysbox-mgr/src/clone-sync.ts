@@ -35,16 +35,25 @@ function sameContent(a: fs.BigIntStats, b: fs.BigIntStats, pa: string, pb: strin
   return a.size === b.size && a.mtimeNs === b.mtimeNs;
 }
 
-function metaFix(rel: string, want: fs.BigIntStats, have: fs.BigIntStats): MetaFix | undefined {
+/** How an owner seen in the clone is written to the original (identity once shifted back). */
+export type OwnerView = (id: number, isGid: boolean) => number;
+const asIs: OwnerView = (id) => id;
+
+function metaFix(rel: string, want: fs.BigIntStats, have: fs.BigIntStats, view: OwnerView): MetaFix | undefined {
   // After lchown the mode is set again: chown clears setuid/setgid bits.
   const mode = want.isSymbolicLink() ? undefined : Number(want.mode & 0o7777n);
   const modeDiffers = mode !== undefined && mode !== Number(have.mode & 0o7777n);
-  if (want.uid === have.uid && want.gid === have.gid && !modeDiffers) return undefined;
-  return { rel, uid: Number(want.uid), gid: Number(want.gid), mode };
+  const uid = view(Number(want.uid), false);
+  const gid = view(Number(want.gid), true);
+  if (uid === Number(have.uid) && gid === Number(have.gid) && !modeDiffers) return undefined;
+  return { rel, uid, gid, mode };
 }
 
-/** Compares the clone (upper dir and merged view) with the original rootfs; reads only. */
-export function planWriteBack(upper: string, merged: string, orig: string): WriteBackPlan {
+/**
+ * Compares the clone (upper dir and merged view) with the original rootfs; reads only. `view`
+ * maps the clone's owners to the original's when they are still shifted (a running container).
+ */
+export function planWriteBack(upper: string, merged: string, orig: string, view: OwnerView = asIs): WriteBackPlan {
   const plan: WriteBackPlan = { remove: [], copy: [], meta: [] };
   const copyTree = (rel: string): void => {
     plan.copy.push(rel);
@@ -53,7 +62,7 @@ export function planWriteBack(upper: string, merged: string, orig: string): Writ
     for (const name of fs.readdirSync(path.join(merged, rel))) copyTree(path.join(rel, name));
   };
   const fixMeta = (rel: string, m: fs.BigIntStats, d: fs.BigIntStats): void => {
-    const fix = metaFix(rel, m, d);
+    const fix = metaFix(rel, m, d, view);
     if (fix) plan.meta.push(fix);
   };
   const syncDir = (rel: string): void => {
@@ -93,7 +102,6 @@ export function planWriteBack(upper: string, merged: string, orig: string): Writ
   syncDir('');
   const m = fs.lstatSync(merged, { bigint: true });
   const d = fs.lstatSync(orig, { bigint: true });
-  const fix = metaFix('.', m, d);
-  if (fix) plan.meta.push(fix);
+  fixMeta('.', m, d);
   return plan;
 }

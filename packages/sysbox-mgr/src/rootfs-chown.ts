@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as native from '@sysbox/native';
-import { shiftTreeIds, type IdRange } from './chown-shift.js';
+import { shiftedId, shiftTreeIds, type IdRange } from './chown-shift.js';
 import { planWriteBack, type WriteBackPlan } from './clone-sync.js';
 import { findMount, parseMountInfo } from './mountinfo.js';
 
@@ -69,14 +69,37 @@ function copyPaths(from: string, to: string, rel: string[]): void {
   if (r.status !== 0) throw new Error(`copying the container's changes into ${to} failed: ${r.stderr.trim()}`);
 }
 
-function applyWriteBack(plan: WriteBackPlan, merged: string, orig: string): void {
+/** Applies a plan; what it copies gets its owners shifted down (a no-op once the clone is shifted back). */
+function applyWriteBack(plan: WriteBackPlan, merged: string, orig: string, r: IdRange): void {
   for (const rel of plan.remove) fs.rmSync(path.join(orig, rel), { recursive: true, force: true });
   copyPaths(merged, orig, plan.copy);
+  for (const rel of plan.copy) {
+    const p = path.join(orig, rel);
+    const st = fs.lstatSync(p);
+    const uid = shiftedId(st.uid, r.uid, r.size, false);
+    const gid = shiftedId(st.gid, r.gid, r.size, false);
+    if (uid === undefined && gid === undefined) continue;
+    fs.lchownSync(p, uid ?? st.uid, gid ?? st.gid);
+    if (!st.isSymbolicLink() && (st.mode & 0o6000) !== 0) fs.chmodSync(p, st.mode & 0o7777);
+  }
   for (const { rel, uid, gid, mode } of plan.meta) {
     const p = path.join(orig, rel);
     fs.lchownSync(p, uid, gid);
     if (mode !== undefined) fs.chmodSync(p, mode);
   }
+}
+
+/**
+ * A running (paused) clone's changes written into the original rootfs with owners as the container
+ * sees them, so `docker commit` (which pauses) carries them. Only paths in the clone's upper dir
+ * are written, which the clone itself shows from there: the container's view does not change.
+ * Returns false when there is nothing to do (in place: the rootfs is the container's own).
+ */
+export function writeBackRunning(c: ChownedRootfs, r: IdRange): boolean {
+  if (c.mode !== 'clone') return false;
+  const down = (id: number, isGid: boolean): number => shiftedId(id, isGid ? r.gid : r.uid, r.size, false) ?? id;
+  applyWriteBack(planWriteBack(path.join(c.dir, 'upper'), c.target, c.orig, down), c.target, c.orig, r);
+  return true;
 }
 
 /**
@@ -89,7 +112,7 @@ export function unchownRootfs(c: ChownedRootfs, r: IdRange): void {
   if (mounted(c.target)) {
     shiftTreeIds(c.target, r, false);
     if (c.mode === 'clone' && mounted(c.orig)) {
-      applyWriteBack(planWriteBack(path.join(c.dir, 'upper'), c.target, c.orig), c.target, c.orig);
+      applyWriteBack(planWriteBack(path.join(c.dir, 'upper'), c.target, c.orig), c.target, c.orig, r);
     }
   } else if (c.mode === 'in-place' && mounted(c.orig)) {
     shiftTreeIds(c.orig, r, false);

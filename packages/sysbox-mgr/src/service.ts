@@ -15,7 +15,7 @@ import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js'
 import { parseMountInfo } from './mountinfo.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { IdmapUnsupportedError, idmapBind, isOverlayMount, mountsUnder, openMappingUserns, plainBind, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
-import { chownRootfs, unchownRootfs } from './rootfs-chown.js';
+import { chownRootfs, unchownRootfs, writeBackRunning } from './rootfs-chown.js';
 import { KeptSpecialDirs, type KeptDirs } from './kept-special-dirs.js';
 import { startRootfsView, stopRootfsView } from './rootfs-view/process.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
@@ -336,7 +336,10 @@ export class MgrService {
     const rec = this.get(ref.id);
     rec.state = state;
     this.save(rec);
-    if (state === 'paused') this.saveSpecialDirs(rec);
+    if (state === 'paused') {
+      this.saveSpecialDirs(rec);
+      if (rec.chowned) this.writeBackRunning(rec, rec.chowned);
+    }
     return {};
   }
 
@@ -401,6 +404,19 @@ export class MgrService {
     this.containers.delete(rec.id);
     this.store.remove(rec.id);
     this.log.info(`container ${rec.id}: released${rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}` : ''}`);
+  }
+
+  /** docker commit pauses the container: its clone's changes (special dirs' archive included) into Docker's rootfs. */
+  private writeBackRunning(rec: ContainerRecord, chowned: NonNullable<ContainerRecord['chowned']>): void {
+    const t0 = process.hrtime.bigint();
+    try {
+      if (writeBackRunning(chowned, { uid: rec.uid, gid: rec.gid, size: rec.size })) {
+        this.log.info(`container ${rec.id}: paused; changes in its rootfs clone written back in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`);
+      }
+    } catch (err) {
+      // The pause itself succeeded; a commit now just lacks the changes.
+      this.log.error(`container ${rec.id}: writing back the clone's changes failed: ${(err as Error).message}`);
+    }
   }
 
   private unchownRootfs(rec: ContainerRecord, chowned: NonNullable<ContainerRecord['chowned']>): void {
