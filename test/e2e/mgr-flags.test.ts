@@ -247,6 +247,8 @@ describe('sysbox-mgr manager flags', () => {
         'written\n1234:2345\n0:0\n0:0\nno-group');
       assert.equal(await sh(c, 'stat -c %u /etc/passwd'), '0', 'still shifted for the container itself');
     }
+    // A sysbox-mgr restarted meanwhile (here: back to its defaults) still reverts it, from its record.
+    await restartMgr();
     await dockerOk('stop', '-t', '1', c);
     assert.deepEqual(await leftoversAfterRelease(id), [], 'released on stop');
     assert.equal(fs.existsSync(cloneDir), false);
@@ -261,6 +263,7 @@ describe('sysbox-mgr manager flags', () => {
     // The chown touched every file of the clone; only what the container changed reaches Docker's layer.
     if (clone) assert.ok(!diff.some((l) => /^[CA] \/(usr|bin|lib|sbin)/.test(l)), `a clone leaves unchanged files alone:\n${diff.join('\n')}`);
 
+    await restartMgr(flags);
     await dockerOk('start', c);
     assert.equal(await sh(c, 'cat /root/new; stat -c %u:%g /root/new /etc/passwd'), 'written\n1234:2345\n0:0');
     // Removals and renames came back too.
