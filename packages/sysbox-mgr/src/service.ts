@@ -147,10 +147,19 @@ export class MgrService {
       // removed on `docker rm`) can tell when kept data may go.
       if (this.opts.features.disableInnerImagePreload && (req.specialDirs ?? []).length > 0 && isOverlayMount(rootfs)) rec.keepFor = path.dirname(rootfs);
       const kept = this.kept.take(id, rec.uid, rec.gid, rec.size);
+      if (kept) {
+        // The container's own from now on: released (kept again or deleted) with it, even if this start fails.
+        rec.specialDirs.push(...kept.dirs);
+        rec.reusesKept = true;
+        this.save(rec);
+      }
       const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => ({ source: b.source ?? '', destination: b.destination ?? '' })));
       const specialDirSources = (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest, kept));
-      for (const d of kept?.dirs ?? []) {
-        if (!rec.specialDirs.some((s) => s.hostDir === d.hostDir)) fs.rmSync(d.hostDir, { recursive: true, force: true });
+      const unused = rec.specialDirs.filter((d) => !(req.specialDirs ?? []).includes(d.dest));
+      if (unused.length > 0) {
+        rec.specialDirs = rec.specialDirs.filter((d) => !unused.includes(d));
+        this.save(rec);
+        for (const d of unused) fs.rmSync(d.hostDir, { recursive: true, force: true });
       }
       this.startRootfsView(rec);
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
@@ -189,7 +198,7 @@ export class MgrService {
     } catch (err) {
       throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, (err as Error).message);
     }
-    rec.specialDirs.push({ dest, hostDir: special.hostDir });
+    if (!rec.specialDirs.some((d) => d.hostDir === special.hostDir)) rec.specialDirs.push({ dest, hostDir: special.hostDir });
     rec.mounts.push(special.mountPoint);
     this.save(rec);
     if (kept?.dirs.some((d) => d.hostDir === special.hostDir)) {
@@ -387,7 +396,8 @@ export class MgrService {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }
     fs.rmSync(rec.runDir, { recursive: true, force: true });
-    if (rec.keepFor && rec.initPid > 0 && fs.existsSync(rec.keepFor)) {
+    // Also when a start again failed: the data it was given back is still the container's.
+    if (rec.keepFor && (rec.initPid > 0 || rec.reusesKept) && fs.existsSync(rec.keepFor)) {
       // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
       this.kept.keep({ id: rec.id, until: rec.keepFor, uid: rec.uid, gid: rec.gid, size: rec.size, dirs: rec.specialDirs });
     } else {

@@ -31,6 +31,8 @@ export interface ContainerRecord {
   replacedOptions: string;
   /** With --disable-inner-image-preload: the dir (of the manager's rootfs) whose removal ends the life of the special dirs kept across stops. */
   keepFor?: string;
+  /** Its special dirs are the ones kept at its last stop. */
+  reusesKept?: boolean;
   /** A rootfs shifted with chown instead of ID-mapped layers (recorded before the chown starts). */
   chowned?: ChownedRootfs;
   /** The process serving the rootfs view at replacedRootfs (rootfs-view/), if one was started. */
