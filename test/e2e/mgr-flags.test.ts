@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   BOOKWORM, BUSYBOX, MGR_DATA_ROOT, MOUNT_ROOT, containerIdOf, docker, dockerOk, hostRootId, leftoversOf, loadImageInto,
-  restartMgr, uniqueName, waitForInnerDocker,
+  makeBundle, restartMgr, sysboxRunc, uniqueName, waitForInnerDocker,
 } from '../lib/env.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
@@ -284,6 +284,29 @@ describe('sysbox-mgr manager flags', () => {
 
     it('--disable-idmapped-mount --disable-rootfs-cloning: rootfs chowned in place and back', async () => {
       await checkChownedRootfs(['--disable-idmapped-mount', '--disable-rootfs-cloning'], BUSYBOX, false, NOBODY);
+    });
+
+    it('an OCI bundle\'s plain-dir rootfs too (sysbox-runc without Docker), cloned or in place', async () => {
+      for (const flags of [['--disable-idmapped-mount'], ['--disable-idmapped-mount', '--disable-rootfs-cloning']]) {
+        await restartMgr(flags);
+        const dir = await makeBundle(['sh', '-c', 'stat -c %u /bin; rm /etc/passwd; echo hi > /root/x; chown 7:8 /root/x; stat -c %u:%g /root/x']);
+        dirs.push(dir);
+        // `spec` makes the rootfs read-only, as runc's does.
+        const config = path.join(dir, 'config.json');
+        const spec = JSON.parse(fs.readFileSync(config, 'utf8')) as { root: { readonly?: boolean } };
+        spec.root.readonly = false;
+        fs.writeFileSync(config, JSON.stringify(spec));
+        const id = uniqueName('bundle-chowned');
+        const r = await sysboxRunc(['run', '--bundle', dir, id]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), '0\n7:8', flags.join(' '));
+        assert.deepEqual(await leftoversAfterRelease(id), []);
+        const rootfs = path.join(dir, 'rootfs');
+        const x = fs.statSync(path.join(rootfs, 'root', 'x'));
+        assert.deepEqual([x.uid, x.gid, fs.statSync(path.join(rootfs, 'bin')).uid], [7, 8, 0], `${flags.join(' ')}: owners back, writes kept`);
+        assert.equal(fs.existsSync(path.join(rootfs, 'etc', 'passwd')), false);
+        assert.equal(fs.existsSync(path.join(MGR_DATA_ROOT, 'rootfs', id)), false);
+      }
     });
   });
 });
