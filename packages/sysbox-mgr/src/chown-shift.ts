@@ -16,7 +16,8 @@ export function shiftedId(id: number, base: number, size: number, up: boolean): 
 
 const SET_ID_BITS = 0o6000;
 
-function shiftOne(p: string, st: fs.Stats, r: IdRange, up: boolean): void {
+/** Shifts one entry's owners (st: its lstat). */
+export function shiftEntry(p: string, st: fs.Stats, r: IdRange, up: boolean): void {
   const uid = shiftedId(st.uid, r.uid, r.size, up);
   const gid = shiftedId(st.gid, r.gid, r.size, up);
   if (uid === undefined && gid === undefined) return;
@@ -35,12 +36,12 @@ export function shiftTreeIds(root: string, r: IdRange, up: boolean): number {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       const st = fs.lstatSync(p);
-      shiftOne(p, st, r, up);
+      shiftEntry(p, st, r, up);
       count++;
       if (st.isDirectory()) walk(p);
     }
   };
-  shiftOne(root, fs.lstatSync(root), r, up);
+  shiftEntry(root, fs.lstatSync(root), r, up);
   walk(root);
   return count + 1;
 }

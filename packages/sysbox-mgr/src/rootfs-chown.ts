@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as native from '@sysbox/native';
-import { shiftedId, shiftTreeIds, type IdRange } from './chown-shift.js';
+import { shiftedId, shiftEntry, shiftTreeIds, type IdRange } from './chown-shift.js';
 import { planWriteBack, type WriteBackPlan } from './clone-sync.js';
 import { findMount, parseMountInfo } from './mountinfo.js';
 
@@ -75,12 +75,7 @@ function applyWriteBack(plan: WriteBackPlan, merged: string, orig: string, r: Id
   copyPaths(merged, orig, plan.copy);
   for (const rel of plan.copy) {
     const p = path.join(orig, rel);
-    const st = fs.lstatSync(p);
-    const uid = shiftedId(st.uid, r.uid, r.size, false);
-    const gid = shiftedId(st.gid, r.gid, r.size, false);
-    if (uid === undefined && gid === undefined) continue;
-    fs.lchownSync(p, uid ?? st.uid, gid ?? st.gid);
-    if (!st.isSymbolicLink() && (st.mode & 0o6000) !== 0) fs.chmodSync(p, st.mode & 0o7777);
+    shiftEntry(p, fs.lstatSync(p), r, false);
   }
   for (const { rel, uid, gid, mode } of plan.meta) {
     const p = path.join(orig, rel);
