@@ -14,10 +14,21 @@ export interface MgrFeatures {
   disableIdmappedMount: boolean;
   /** Chown the rootfs in place instead of a copy-on-write clone. */
   disableRootfsCloning: boolean;
-  /** Do not ID-map the overlay rootfs itself (kernel 5.19+ feature): map its layers or chown. */
+  /** Do not mount the overlay rootfs over ID-mapped layers (the original's overlayfs-on-ID-mapped-mounts): chown it. */
   disableOvfsOnIdmappedMount: boolean;
   /** Fail the container when uid-mapping of its files fails, instead of starting it with nobody-owned files. */
   fsuidMapFailOnError: boolean;
+}
+
+/** One start-up line per manager feature that differs from the default, as the original logs them. */
+export function featureLines(f: MgrFeatures): string[] {
+  const out: string[] = [];
+  if (f.disableInnerImagePreload) out.push('inner image preload disabled: inner data is not archived into the rootfs on pause/stop but kept beside it until the container is removed (images already in an image are still restored)');
+  if (f.disableIdmappedMount) out.push('use of ID-mapped mounts disabled: rootfs owners shifted with chown, bind mounts not ID-mapped');
+  else if (f.disableOvfsOnIdmappedMount) out.push('overlayfs on ID-mapped layers disabled: overlay rootfs owners shifted with chown (bind mounts still ID-mapped)');
+  if (f.disableRootfsCloning) out.push('rootfs cloning disabled: a rootfs that must be chowned is chowned in place');
+  if (f.fsuidMapFailOnError) out.push('fsuid-map-fail-on-error: a container whose bind sources cannot be ID-mapped is refused');
+  return out;
 }
 
 export interface MgrArgs {
@@ -59,10 +70,10 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     .option('relaxed-read-only', { type: 'boolean', default: false, describe: 'with --read-only, keep sysbox-fs mounts and special dirs (/var/lib/docker ...) writable' })
     .group(['alias-dns', 'disable-inner-image-preload', 'disable-idmapped-mount', 'disable-rootfs-cloning', 'disable-ovfs-on-idmapped-mount', 'fsuid-map-fail-on-error', 'disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck'], 'Manager:')
     .option('alias-dns', { type: 'boolean', default: true, describe: 'give the container a DNS address that is not localhost (needed on user-defined Docker networks for inner containers)' })
-    .option('disable-inner-image-preload', { type: 'boolean', default: false, describe: 'do not carry inner images into docker commit/build; makes container stop faster' })
+    .option('disable-inner-image-preload', { type: 'boolean', default: false, describe: 'do not carry inner images into docker commit/build (kept across stop/start until docker rm); makes container stop faster' })
     .option('disable-idmapped-mount', { type: 'boolean', default: false, describe: 'do not use ID-mapped mounts; the rootfs is chowned and bind mounts show nobody:nogroup (testing)' })
     .option('disable-rootfs-cloning', { type: 'boolean', default: false, describe: 'chown the rootfs without cloning it first (slower start when it must be chowned)' })
-    .option('disable-ovfs-on-idmapped-mount', { type: 'boolean', default: false, describe: 'do not ID-map the overlay rootfs itself; chown it instead (testing)' })
+    .option('disable-ovfs-on-idmapped-mount', { type: 'boolean', default: false, describe: 'do not mount the overlay rootfs over ID-mapped layers; chown it instead (testing)' })
     .option('fsuid-map-fail-on-error', { type: 'boolean', default: false, describe: 'fail the container when its files cannot be uid-mapped, instead of starting it with nobody-owned files' })
     .option('disable-shiftfs', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })
     .option('disable-shiftfs-on-fuse', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })

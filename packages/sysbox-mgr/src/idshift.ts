@@ -105,27 +105,50 @@ export function remountOverlay(superOptions: string, rootfs: string): void {
   native.mount('overlay', rootfs, 'overlay', 0, `lowerdir=${l.lower.join(':')},upperdir=${l.upper},workdir=${l.work}`);
 }
 
+/** Creates an empty file or dir at target, matching source, to mount it on. */
+function mountPointFor(source: string, target: string): void {
+  if (fs.statSync(source).isDirectory()) fs.mkdirSync(target, { recursive: true });
+  else fs.writeFileSync(target, '', { flag: 'a' });
+}
+
+/** A plain bind of a source at `target`: reachable inside, its owners show as nobody. */
+export function plainBind(source: string, target: string): void {
+  mountPointFor(source, target);
+  native.mount(source, target, '', MS_BIND);
+}
+
+export class IdmapUnsupportedError extends Error {
+  constructor(readonly source: string, readonly code: string) {
+    super(`${source} cannot be ID-mapped (${code}: its file system does not support ID-mapped mounts)`);
+  }
+}
+
 /**
  * An ID-mapped view of a bind source at `target` (created as an empty file or dir to match).
- * Filesystems that cannot be ID-mapped get a plain bind: still reachable, owners show as nobody.
+ * A file system that cannot be ID-mapped gets a plain bind (owners show as nobody inside), or,
+ * with `fallback` false, an IdmapUnsupportedError and nothing mounted.
  */
-export function idmapBind(source: string, target: string, usernsFd: number): { idmapped: boolean } {
-  const st = fs.statSync(source);
-  if (st.isDirectory()) fs.mkdirSync(target, { recursive: true });
-  else fs.writeFileSync(target, '', { flag: 'a' });
+export function idmapBind(source: string, target: string, usernsFd: number, fallback = true): { idmapped: boolean } {
+  mountPointFor(source, target);
   let fd: number | undefined;
   try {
     fd = idmappedClone(source, usernsFd);
     native.moveMount(fd, target);
     return { idmapped: true };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code !== 'EINVAL' && code !== 'EPERM' && code !== 'EOPNOTSUPP') throw err;
+    if (!fallback) throw new IdmapUnsupportedError(source, code);
     native.mount(source, target, '', MS_BIND);
     return { idmapped: false };
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+}
+
+/** Whether `rootfs` is an overlay mount (Docker's), whose layers the default shifting ID-maps. */
+export function isOverlayMount(rootfs: string): boolean {
+  return findMount(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')), rootfs)?.fsType === 'overlay';
 }
 
 /** Lazily unmounts; a path that is no longer a mount point is fine. */

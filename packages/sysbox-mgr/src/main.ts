@@ -9,7 +9,7 @@ import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
 import { serve } from '@sysbox/common/daemon/server';
 import { startRootfsViewSpares, stopRootfsViewSpares } from './rootfs-view/process.js';
-import { parseMgrArgs } from './flags.js';
+import { featureLines, parseMgrArgs } from './flags.js';
 import { MgrService } from './service.js';
 import { StateStore } from './state-store.js';
 import { ensureSubidEntry } from './subid-config.js';
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   for (const { flag, reason } of argv.inert) log.info(`--${flag} has no effect: ${reason}`);
   // The original's start-up line, so an operator sees the flag took.
   if (!argv.containerDefaults.aliasDns) log.info('Sys container DNS aliasing disabled.');
+  for (const line of featureLines(argv.features)) log.info(line);
   const isDefaultFiles = argv.subuidFile === '/etc/subuid' && argv.subgidFile === '/etc/subgid';
   const uidEntry = ensureSubidEntry(argv.subuidFile, isDefaultFiles);
   const gidEntry = ensureSubidEntry(argv.subgidFile, isDefaultFiles);

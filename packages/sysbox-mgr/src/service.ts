@@ -14,12 +14,31 @@ import { isSameProcessAlive, watchInit } from './init-watch.js';
 import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js';
 import { parseMountInfo } from './mountinfo.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
-import { idmapBind, mountsUnder, openMappingUserns, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
+import { IdmapUnsupportedError, idmapBind, isOverlayMount, mountsUnder, openMappingUserns, plainBind, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
+import { chownRootfs, unchownRootfs, writeBackRunning } from './rootfs-chown.js';
+import { KeptSpecialDirs, type KeptDirs } from './kept-special-dirs.js';
 import { startRootfsView, stopRootfsView } from './rootfs-view/process.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import type { MgrFeatures } from './flags.js';
 import type { ContainerRecord, StateStore } from './state-store.js';
+
+/** A destination as SYSBOX_SKIP_UID_SHIFT names it (no trailing slash). */
+function normalDestination(p: string): string {
+  return path.posix.normalize(p).replace(/\/+$/, '') || '/';
+}
+
+/** Which SYSBOX_SKIP_UID_SHIFT paths name bind-mount destinations, and which name none (ignored, as in the original). */
+export function skippedDestinations(paths: readonly string[], destinations: readonly string[]): { skipped: Set<string>; unmatched: string[] } {
+  const dests = new Set(destinations.map(normalDestination));
+  const skipped = new Set<string>();
+  const unmatched: string[] = [];
+  for (const p of paths.map(normalDestination)) {
+    if (dests.has(p)) skipped.add(p);
+    else unmatched.push(p);
+  }
+  return { skipped, unmatched };
+}
 
 export class ServiceError extends Error {
   constructor(readonly code: number, message: string) { super(message); }
@@ -40,9 +59,11 @@ export interface MgrOptions {
 export class MgrService {
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly allocator: RangeAllocator;
+  private readonly kept: KeptSpecialDirs;
 
   constructor(private readonly opts: MgrOptions, private readonly store: StateStore, private readonly log: Logger) {
     this.allocator = new RangeAllocator(opts.pool, ID_RANGE_SIZE);
+    this.kept = new KeptSpecialDirs(path.join(opts.dataRoot, 'mgr', 'kept'), log);
     fs.mkdirSync(opts.mountRoot, { recursive: true, mode: 0o711 });
     fs.chmodSync(opts.mountRoot, 0o711);
     for (const rec of store.loadAll()) {
@@ -122,9 +143,26 @@ export class MgrService {
     this.containers.set(id, rec);
     try {
       this.allocateIds(rec, req);
-      const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => b.source ?? ''));
       // Outside system-container mode the container gets only what its spec asks for.
-      const specialDirSources = config.syscontMode ? (req.specialDirs ?? []).map((dest) => this.prepareSpecialDir(rec, dest)) : [];
+      const wantedDirs = config.syscontMode ? (req.specialDirs ?? []) : [];
+      // Only a rootfs its manager removes with the container (Docker's overlay, in a layer dir
+      // removed on `docker rm`) can tell when kept data may go.
+      if (this.opts.features.disableInnerImagePreload && wantedDirs.length > 0 && isOverlayMount(rootfs)) rec.keepFor = path.dirname(rootfs);
+      const kept = this.kept.take(id, rec.uid, rec.gid, rec.size);
+      if (kept) {
+        // The container's own from now on: released (kept again or deleted) with it, even if this start fails.
+        rec.specialDirs.push(...kept.dirs);
+        rec.reusesKept = true;
+        this.save(rec);
+      }
+      const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => ({ source: b.source ?? '', destination: b.destination ?? '' })));
+      const specialDirSources = wantedDirs.map((dest) => this.prepareSpecialDir(rec, dest, kept));
+      const unused = rec.specialDirs.filter((d) => !wantedDirs.includes(d.dest));
+      if (unused.length > 0) {
+        rec.specialDirs = rec.specialDirs.filter((d) => !unused.includes(d));
+        this.save(rec);
+        for (const d of unused) fs.rmSync(d.hostDir, { recursive: true, force: true });
+      }
       this.startRootfsView(rec);
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
       return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources, config };
@@ -155,54 +193,99 @@ export class MgrService {
     this.log.info(`container ${rec.id}: ids ${rec.uid}-${rec.uid + rec.size - 1}${rec.allocated ? '' : ' (from spec)'}`);
   }
 
-  private prepareSpecialDir(rec: ContainerRecord, dest: string): string {
+  private prepareSpecialDir(rec: ContainerRecord, dest: string, kept: KeptDirs | undefined): string {
     let special: SpecialDir;
     try {
       special = prepareSpecialDir(this.opts.dataRoot, rec.runDir, rec.id, dest, rec.uid, rec.gid);
     } catch (err) {
       throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, (err as Error).message);
     }
-    rec.specialDirs.push({ dest, hostDir: special.hostDir });
+    if (!rec.specialDirs.some((d) => d.hostDir === special.hostDir)) rec.specialDirs.push({ dest, hostDir: special.hostDir });
     rec.mounts.push(special.mountPoint);
     this.save(rec);
-    if (restoreSpecialDir(rec.rootfs, dest, special.hostDir, rec.uid, rec.gid)) {
+    if (kept?.dirs.some((d) => d.hostDir === special.hostDir)) {
+      this.log.info(`container ${rec.id}: ${dest} as it was when the container stopped`);
+    } else if (restoreSpecialDir(rec.rootfs, dest, special.hostDir, rec.uid, rec.gid)) {
       this.log.info(`container ${rec.id}: ${dest} preloaded from the image`);
     }
     return special.mountPoint;
   }
 
+  /**
+   * Whether the rootfs is shifted with chown: without ID-mapped mounts at all, or without an
+   * overlay over ID-mapped layers (the original's "overlayfs on ID-mapped mounts"; the overlay
+   * itself cannot be ID-mapped on any kernel here). A plain dir keeps its ID-mapped bind then.
+   */
+  private chownsRootfs(rootfs: string): boolean {
+    const f = this.opts.features;
+    return f.disableIdmappedMount || (f.disableOvfsOnIdmappedMount && isOverlayMount(rootfs));
+  }
+
   /** Shifted rootfs and ID-mapped bind sources; with mappings from the spec, files are used as they are. */
-  private prepareMounts(rec: ContainerRecord, binds: string[]): string[] {
-    for (const source of binds) {
+  private prepareMounts(rec: ContainerRecord, binds: { source: string; destination: string }[]): string[] {
+    for (const { source } of binds) {
       if (!path.isAbsolute(source) || !fs.existsSync(source)) {
         throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `bind mount source ${source} does not exist`);
       }
     }
-    if (!rec.allocated) return binds;
+    if (!rec.allocated) return binds.map((b) => b.source);
     const note = (p: string): void => {
       rec.mounts.push(p);
       this.save(rec);
     };
+    const f = this.opts.features;
+    const skip = skippedDestinations(rec.config?.skipUidShift ?? [], binds.map((b) => b.destination));
+    for (const p of skip.unmatched) this.log.info(`container ${rec.id}: SYSBOX_SKIP_UID_SHIFT names ${p}, which is not a bind-mount destination; nothing to skip there`);
     const mapping = { uid: rec.uid, gid: rec.gid, size: rec.size };
     const userns = openMappingUserns(mapping);
     try {
       const target = path.join(rec.runDir, 'rootfs');
       fs.mkdirSync(target, { recursive: true, mode: 0o755 });
-      const shifted = shiftRootfs(rec.rootfs, target, mapping, userns, note);
-      rec.replacedRootfs = shifted.replaced;
-      rec.replacedOptions = shifted.replacedOptions;
+      let how: string;
+      if (this.chownsRootfs(rec.rootfs)) {
+        const t0 = process.hrtime.bigint();
+        const clone = !f.disableRootfsCloning;
+        const dir = path.join(this.opts.dataRoot, 'rootfs', rec.id);
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        // Recorded before anything is chowned: release reverts whatever part was done.
+        rec.chowned = { mode: clone ? 'clone' : 'in-place', orig: path.join(dir, 'orig'), target, dir };
+        this.save(rec);
+        chownRootfs(rec.rootfs, target, dir, mapping, clone, note);
+        how = `chowned${clone ? ' (cloned)' : ' in place'} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`;
+      } else {
+        const shifted = shiftRootfs(rec.rootfs, target, mapping, userns, note);
+        rec.replacedRootfs = shifted.replaced;
+        rec.replacedOptions = shifted.replacedOptions;
+        how = 'ID-mapped';
+      }
+      const source = rec.rootfs;
       rec.rootfs = target;
       this.save(rec);
       const bindDir = path.join(rec.runDir, 'binds');
       fs.mkdirSync(bindDir, { recursive: true, mode: 0o711 });
-      const bindSources = binds.map((source, i) => {
+      let mapped = 0;
+      const bindSources = binds.map(({ source: src, destination }, i) => {
         const dest = path.join(bindDir, String(i));
-        const { idmapped } = idmapBind(source, dest, userns);
+        if (f.disableIdmappedMount || skip.skipped.has(normalDestination(destination))) {
+          plainBind(src, dest);
+          note(dest);
+          return dest;
+        }
+        let idmapped: boolean;
+        try {
+          ({ idmapped } = idmapBind(src, dest, userns, !f.fsuidMapFailOnError));
+        } catch (err) {
+          if (err instanceof IdmapUnsupportedError) {
+            throw new ServiceError(GrpcStatus.FAILED_PRECONDITION, `bind mount ${src} at ${destination}: ${err.message}; refused because of --fsuid-map-fail-on-error`);
+          }
+          throw err;
+        }
         note(dest);
-        if (!idmapped) this.log.warn(`container ${rec.id}: ${source} cannot be ID-mapped; bound as is`);
+        if (idmapped) mapped++;
+        else this.log.warn(`container ${rec.id}: ${src} cannot be ID-mapped; bound as is (owners show as nobody inside)`);
         return dest;
       });
-      this.log.info(`container ${rec.id}: rootfs ${shifted.replaced || target} shifted at ${target}; ${bindSources.length} binds ID-mapped`);
+      this.log.info(`container ${rec.id}: rootfs ${rec.replacedRootfs || source} ${how} at ${target}; ${mapped} of ${bindSources.length} binds ID-mapped`);
       return bindSources;
     } finally {
       fs.closeSync(userns);
@@ -264,13 +347,20 @@ export class MgrService {
     const rec = this.get(ref.id);
     rec.state = state;
     this.save(rec);
-    if (state === 'paused') this.saveSpecialDirs(rec);
+    if (state === 'paused') {
+      this.saveSpecialDirs(rec);
+      if (rec.chowned) this.writeBackRunning(rec, rec.chowned);
+    }
     return {};
   }
 
   /** On pause (docker commit pauses) and stop: inner data into the rootfs, so a commit carries it. */
   private saveSpecialDirs(rec: ContainerRecord): void {
     if (rec.specialDirs.length === 0) return;
+    if (this.opts.features.disableInnerImagePreload) {
+      this.log.debug(`container ${rec.id}: inner data not archived into its rootfs (--disable-inner-image-preload)`);
+      return;
+    }
     if (!canArchiveInto(rec.rootfs, rec.allocated, () => parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')))) {
       this.log.warn(`container ${rec.id}: rootfs ${rec.rootfs} is no longer mounted; inner data not archived`);
       return;
@@ -299,6 +389,7 @@ export class MgrService {
     // A container that ran keeps its inner images in its rootfs: a commit of the stopped container
     // (docker build steps are exactly that) carries them, and so does its next start.
     if (rec.initPid > 0) this.saveSpecialDirs(rec);
+    if (rec.chowned) this.unchownRootfs(rec, rec.chowned);
     for (const m of [...rec.mounts].reverse()) releaseMount(m);
     for (const m of mountsUnder(rec.runDir)) releaseMount(m);
     // Its chroot holds the shifted overlay: gone before Docker's overlay comes back on that upper dir.
@@ -307,7 +398,13 @@ export class MgrService {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }
     fs.rmSync(rec.runDir, { recursive: true, force: true });
-    for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
+    // Also when a start again failed: the data it was given back is still the container's.
+    if (rec.keepFor && (rec.initPid > 0 || rec.reusesKept) && fs.existsSync(rec.keepFor)) {
+      // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
+      this.kept.keep({ id: rec.id, until: rec.keepFor, uid: rec.uid, gid: rec.gid, size: rec.size, dirs: rec.specialDirs });
+    } else {
+      for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
+    }
     if (rec.replacedRootfs && fs.existsSync(rec.replacedRootfs)) {
       try {
         remountOverlay(rec.replacedOptions, rec.replacedRootfs);
@@ -319,6 +416,33 @@ export class MgrService {
     this.containers.delete(rec.id);
     this.store.remove(rec.id);
     this.log.info(`container ${rec.id}: released${rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}` : ''}`);
+  }
+
+  /** docker commit pauses the container: its clone's changes (special dirs' archive included) into Docker's rootfs. */
+  private writeBackRunning(rec: ContainerRecord, chowned: NonNullable<ContainerRecord['chowned']>): void {
+    const t0 = process.hrtime.bigint();
+    try {
+      if (writeBackRunning(chowned, { uid: rec.uid, gid: rec.gid, size: rec.size })) {
+        this.log.info(`container ${rec.id}: paused; changes in its rootfs clone written back in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`);
+      }
+    } catch (err) {
+      // The pause itself succeeded; a commit now just lacks the changes.
+      this.log.error(`container ${rec.id}: writing back the clone's changes failed: ${(err as Error).message}`);
+    }
+  }
+
+  private unchownRootfs(rec: ContainerRecord, chowned: NonNullable<ContainerRecord['chowned']>): void {
+    const t0 = process.hrtime.bigint();
+    try {
+      unchownRootfs(chowned, { uid: rec.uid, gid: rec.gid, size: rec.size });
+      this.log.info(`container ${rec.id}: rootfs chowned back${chowned.mode === 'clone' ? ', changes written back, clone removed' : ''} in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`);
+    } catch (err) {
+      this.log.error(`container ${rec.id}: reverting the chowned rootfs failed: ${(err as Error).message}`);
+      for (const p of [chowned.target, chowned.orig]) releaseMount(p);
+      if (mountsUnder(chowned.dir).length === 0) fs.rmSync(chowned.dir, { recursive: true, force: true });
+    }
+    rec.chowned = undefined;
+    this.save(rec);
   }
 
   list(): ListContainersReply {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerConfig } from '@sysbox/common/container-config';
+import type { ChownedRootfs } from './rootfs-chown.js';
 
 export interface ContainerRecord {
   id: string;
@@ -28,6 +29,12 @@ export interface ContainerRecord {
   /** Docker's overlay we replaced (put back on release) and its mount options. */
   replacedRootfs: string;
   replacedOptions: string;
+  /** With --disable-inner-image-preload: the dir (of the manager's rootfs) whose removal ends the life of the special dirs kept across stops. */
+  keepFor?: string;
+  /** Its special dirs are the ones kept at its last stop. */
+  reusesKept?: boolean;
+  /** A rootfs shifted with chown instead of ID-mapped layers (recorded before the chown starts). */
+  chowned?: ChownedRootfs;
   /** The process serving the rootfs view at replacedRootfs (rootfs-view/), if one was started. */
   rootfsView?: { pid: number; startTime: number };
   /** Effective config (flags + SYSBOX_* overrides); absent in records written before it existed. */
