@@ -124,7 +124,7 @@ export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<bool
  * existence proves nothing).
  */
 export function startMgr(extra: string[] = [], socket = MGR_SOCKET, pidfile = MGR_PIDFILE, dataRoot = MGR_DATA_ROOT, subidFile = MGR_SUBID_FILE): void {
-  startDaemon(SYSBOX_MGR, socket, pidfile, `${dataRoot}.log`, ['--data-root', dataRoot, '--subuid-file', subidFile, '--subgid-file', subidFile, ...extra]);
+  startDaemon(SYSBOX_MGR, socket, pidfile, `${dataRoot}.log`, ['--data-root', dataRoot, '--subuid-file', subidFile, '--subgid-file', subidFile, '--log-level', 'debug', ...extra]);
 }
 
 /** Starts the private sysbox-fs again with the flags test/run.sh used; waits for its new pid. */
