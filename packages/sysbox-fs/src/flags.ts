@@ -1,8 +1,7 @@
 // sysbox-fs's command line: the original's flags, names and defaults (nestybox/sysbox-fs
 // cmd/sysbox-fs/main.go), plus the paths this implementation lets tests move.
-import yargs from 'yargs';
 import { FS_MOUNTPOINT, FS_SOCKET, FS_STATE_DIR, RUN_DIR, SECCOMP_SOCKET } from '@sysbox/common';
-import { versionText } from '@sysbox/common/version';
+import { daemonCli, logArgs, type LogArgs } from '@sysbox/common/daemon/cli';
 
 /** When a seccomp notify fd is closed (the original's --seccomp-fd-release). */
 export type SeccompFdRelease = 'proc-exit' | 'cont-exit';
@@ -16,13 +15,7 @@ export interface TrapPolicy {
   seccompFdRelease: SeccompFdRelease;
 }
 
-export interface FsArgs {
-  log?: string;
-  /** A winston level; 'fatal' is logged as nothing but the fatal exit line (see silent). */
-  logLevel: 'error' | 'warn' | 'info' | 'debug';
-  /** --log-level fatal: only the line main() writes on a fatal error. */
-  silent: boolean;
-  logFormat: 'text' | 'json';
+export interface FsArgs extends LogArgs {
   socket: string;
   mountpoint: string;
   stateDir: string;
@@ -37,15 +30,8 @@ export interface FsArgs {
   traps: TrapPolicy;
 }
 
-const LEVELS = { debug: 'debug', info: 'info', warning: 'warn', warn: 'warn', error: 'error', fatal: 'error' } as const;
-
 export function parseFsArgs(args: string[]): FsArgs {
-  const argv = yargs(args)
-    .scriptName('sysbox-fs')
-    .usage('$0 [options]\n\nSysbox file-system daemon: per-container virtual /proc and /sys files over FUSE, syscall trapping (mount, umount2; chown and *xattr for containers that ask).')
-    .option('log', { type: 'string', describe: 'log file path (default: stderr)' })
-    .option('log-level', { type: 'string', default: 'info', choices: Object.keys(LEVELS), describe: 'log categories to include' })
-    .option('log-format', { type: 'string', default: 'text', choices: ['text', 'json'], describe: 'log format' })
+  const argv = daemonCli('sysbox-fs', 'Sysbox file-system daemon: per-container virtual /proc and /sys files over FUSE, syscall trapping (mount, umount2; chown and *xattr for containers that ask).', args)
     .option('mountpoint', { type: 'string', default: FS_MOUNTPOINT, describe: 'where the FUSE file system is mounted' })
     .option('allow-immutable-remounts', { type: 'boolean', default: false, describe: 'a container\'s initial mounts are immutable; this lets an initial read-only mount be remounted read-write from inside' })
     .option('allow-immutable-unmounts', { type: 'boolean', default: true, describe: 'a container\'s initial mounts are immutable; this lets them be unmounted from inside (false: umount of an initial mount fails EPERM)' })
@@ -59,23 +45,10 @@ export function parseFsArgs(args: string[]): FsArgs {
     .option('max-staleness-ms', { type: 'number', default: 10, describe: 'a virtual /proc file is rendered at most once per this period per container and worker (0: every read)' })
     .option('pidfile', { type: 'string', describe: 'write the daemon pid here (default: sysfs.pid in the socket\'s directory)' })
     .option('keeper', { type: 'boolean', default: false, hidden: true })
-    .version(versionText('sysbox-fs').trimEnd())
-    // A flag given twice takes its last value, as with the original's Go flags: the documented
-    // `sed -i '/^ExecStart/ s/$/ --log-level debug/'` on a unit leaves `--log-level info --log-level debug`.
-    .parserConfiguration({ 'duplicate-arguments-array': false })
-    .strict()
-    .fail((msg, err) => {
-      process.stderr.write(`level=error msg=${JSON.stringify(msg ?? err?.message ?? 'bad arguments')}\n`);
-      process.exit(2);
-    })
     .parseSync();
 
-  const level = argv['log-level'] as keyof typeof LEVELS;
   return {
-    log: argv.log,
-    logLevel: LEVELS[level],
-    silent: level === 'fatal',
-    logFormat: argv['log-format'] as 'text' | 'json',
+    ...logArgs(argv),
     socket: argv.socket,
     mountpoint: argv.mountpoint,
     stateDir: argv['state-dir'],

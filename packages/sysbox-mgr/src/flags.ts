@@ -1,10 +1,9 @@
 // sysbox-mgr's command line: the original's flags, names and defaults (nestybox/sysbox-mgr main.go),
 // plus the paths this implementation lets tests move. The container flags are the defaults of every
 // container's config (@sysbox/common/container-config), which SYSBOX_* variables override.
-import yargs from 'yargs';
 import { DATA_ROOT, MGR_SOCKET, MOUNT_ROOT } from '@sysbox/common';
 import type { ContainerConfig } from '@sysbox/common/container-config';
-import { versionText } from '@sysbox/common/version';
+import { daemonCli, logArgs, type LogArgs } from '@sysbox/common/daemon/cli';
 
 /** What the manager itself does differently; fixed for the daemon's lifetime. */
 export interface MgrFeatures {
@@ -31,10 +30,7 @@ export function featureLines(f: MgrFeatures): string[] {
   return out;
 }
 
-export interface MgrArgs {
-  log?: string;
-  logLevel: string;
-  logFormat: 'text' | 'json';
+export interface MgrArgs extends LogArgs {
   dataRoot: string;
   socket: string;
   mountRoot: string;
@@ -50,12 +46,7 @@ export interface MgrArgs {
 const SHIFTFS_ABSENT = 'shiftfs does not exist on this kernel; Sysbox uses ID-mapped mounts';
 
 export function parseMgrArgs(args: string[]): MgrArgs {
-  const argv = yargs(args)
-    .scriptName('sysbox-mgr')
-    .usage('$0 [options]\n\nSysbox manager daemon: id ranges, ID-shifted mounts, per-container host dirs, container state.\nContainer flags set the default of every container; SYSBOX_* variables in a container\'s environment override them (docs/usage.md).')
-    .option('log', { alias: 'l', type: 'string', describe: 'log file (default: stderr)' })
-    .option('log-level', { type: 'string', default: 'info', choices: ['fatal', 'error', 'warning', 'warn', 'info', 'debug'] })
-    .option('log-format', { type: 'string', default: 'text', choices: ['text', 'json'] })
+  const argv = daemonCli('sysbox-mgr', 'Sysbox manager daemon: id ranges, ID-shifted mounts, per-container host dirs, container state.\nContainer flags set the default of every container; SYSBOX_* variables in a container\'s environment override them (docs/usage.md).', args)
     .option('data-root', { type: 'string', default: DATA_ROOT, describe: 'root directory for the sysbox data store' })
     .option('socket', { type: 'string', default: MGR_SOCKET, describe: 'gRPC unix socket' })
     .option('mount-root', { type: 'string', default: MOUNT_ROOT, describe: 'per-container mount points (must be traversable by container ids)' })
@@ -78,24 +69,13 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     .option('disable-shiftfs', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })
     .option('disable-shiftfs-on-fuse', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })
     .option('disable-shiftfs-precheck', { type: 'boolean', default: false, describe: 'accepted for compatibility; shiftfs is never used' })
-    .version(versionText('sysbox-mgr').trimEnd())
-    // A flag given twice takes its last value, as with the original's Go flags: the documented
-    // `sed -i '/^ExecStart/ s/$/ --log-level debug/'` on a unit leaves `--log-level info --log-level debug`.
-    .parserConfiguration({ 'duplicate-arguments-array': false })
-    .strict()
-    .fail((msg, err) => {
-      process.stderr.write(`level=error msg=${JSON.stringify(msg ?? err?.message ?? 'bad arguments')}\n`);
-      process.exit(2);
-    })
     .parseSync();
 
   const inert = ['disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck']
     .filter((f) => argv[f] === true)
     .map((flag) => ({ flag, reason: SHIFTFS_ABSENT }));
   return {
-    log: argv.log,
-    logLevel: argv['log-level'] === 'warning' ? 'warn' : argv['log-level'] === 'fatal' ? 'error' : argv['log-level'],
-    logFormat: argv['log-format'] as 'text' | 'json',
+    ...logArgs(argv),
     dataRoot: argv['data-root'],
     socket: argv.socket,
     mountRoot: argv['mount-root'],

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   await refuseSecondInstance('sysbox-mgr', argv.socket, pidfile);
 
   const log = createLogger({ level: argv.logLevel, format: argv.logFormat as LogFormat, file: argv.log });
+  if (argv.silent) log.silent = true;
   for (const { flag, reason } of argv.inert) log.info(`--${flag} has no effect: ${reason}`);
   // The original's start-up line, so an operator sees the flag took.
   if (!argv.containerDefaults.aliasDns) log.info('Sys container DNS aliasing disabled.');
