@@ -12,7 +12,7 @@ import { readRecords, type ContainerRecord } from '../container/record.js';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
 import type { Answer } from './answer.js';
 import { handleChown } from './chown.js';
-import { decide, type MountCall } from './mount-policy.js';
+import { decide, MS_RDONLY, type MountCall } from './mount-policy.js';
 import { trappedCall } from './syscalls.js';
 import { resolvePath } from './tracee.js';
 import { handleXattr } from './xattr.js';
@@ -105,7 +105,9 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
     try {
       // runc names targets /proc/self/fd/N: only an fd of the tracee's own says where that is.
       targetFd = native.openInRoot(n.pid, rawTarget);
-      bindVirtualFiles(n.pid, cfg.mountpoint, binds, { fstype: d.fstype, targetFd, flags: d.flags, data: d.data });
+      // The virtual files are as writable as the procfs or sysfs they are laid over, as the kernel's own files would be.
+      const readOnly = (d.flags & MS_RDONLY) !== 0;
+      bindVirtualFiles(n.pid, cfg.mountpoint, binds, { fstype: d.fstype, targetFd, flags: d.flags, data: d.data }, () => readOnly);
       log('debug', `${who.name}: pid ${n.pid} mounted ${d.fstype} on ${call.target} with the virtual files`);
       respond(0, false);
     } catch (e) {
