@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import {
-  BUSYBOX, containerIdOf, docker, dockerOk, leftoversOf, loadImageInto, removeContainers, restartFs, restartMgr, uniqueName, waitForSystemd,
+  BOOKWORM, BUSYBOX, containerIdOf, docker, dockerOk, leftoversOf, loadImageInto, removeContainers, restartFs, restartMgr, uniqueName, waitForSystemd,
 } from '../lib/env.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
@@ -122,6 +122,25 @@ describe('docker run --read-only', () => {
     await check('at start');
     await restartFs();
     await check('after restarting sysbox-fs');
+  });
+
+  it('mount_setattr cannot clear read-only on the rootfs or the virtual files either, only on the container\'s own mounts', async () => {
+    const name = await start('ro-setattr', [], BOOKWORM);
+    // mount_setattr(AT_FDCWD, path, flags, {attr_clr: MOUNT_ATTR_RDONLY}): "cleared" or the error
+    const clear = async (target: string, flags = 0): Promise<string> =>
+      dockerOk('exec', name, 'perl', '-e', 'my $a = pack("QQQQ", 0, 1, 0, 0); my $p = "$ARGV[0]"; print syscall(442, -100, $p, $ARGV[1] + 0, $a, 32) == 0 ? "cleared" : "$!"', target, String(flags));
+    for (const t of ['/', '/proc/sys', '/proc/uptime', '/proc/sys/net']) {
+      assert.equal(await clear(t), 'Operation not permitted', t);
+      assert.match((await mountOptions(name, t))!, /^ro,/, t);
+    }
+    assert.deepEqual(await writes(name, '/x'), { '/x': 'Read-only file system' });
+    // Its own tmpfs made read-only it may make writable again; not with the rootfs bound inside (AT_RECURSIVE)
+    await dockerOk('exec', name, 'sh', '-c', 'mkdir -p /tmp/own /tmp/tree && mount -t tmpfs own /tmp/own && mount -o remount,bind,ro /tmp/own && mount -t tmpfs tree /tmp/tree && mkdir /tmp/tree/etc && mount --bind /etc /tmp/tree/etc');
+    assert.deepEqual(await writes(name, '/tmp/own/x'), { '/tmp/own/x': 'Read-only file system' });
+    assert.equal(await clear('/tmp/own'), 'cleared');
+    assert.deepEqual(await writes(name, '/tmp/own/x'), { '/tmp/own/x': 'ok' });
+    assert.equal(await clear('/tmp/tree', 0x8000), 'Operation not permitted');
+    assert.deepEqual(await writes(name, '/tmp/tree/etc/x'), { '/tmp/tree/etc/x': 'Read-only file system' });
   });
 
   it('a container that is not read-only keeps its virtual /proc/sys writable', async () => {
