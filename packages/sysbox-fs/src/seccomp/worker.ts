@@ -178,9 +178,13 @@ class FdRelease {
   }
 }
 
+/**
+ * Stops serving fd and gives it to the daemon to close: a quick exec's fd is released right after
+ * the daemon was told to keep it, and closing it here could come before the keeper copies it
+ * (EBADF), or let the number go to the next notify fd, which the keeper would copy by mistake.
+ */
 function release(fd: number, who: Listener): void {
-  fs.closeSync(fd);
-  post({ type: 'closed', name: who.name });
+  post({ type: 'released', name: who.name, fd });
 }
 
 function serve(cfg: SeccompWorkerConfig): void {
