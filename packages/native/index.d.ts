@@ -76,10 +76,10 @@ export function readString(pid: number, addr: bigint, max: number): string | nul
  * on the directory targetFd (from openInRoot), and moves each bind onto its target *inside* the new
  * mount. A bind given as { keep } instead of { fd } moves a clone of that path (resolved like the
  * targets, recursive), taken before any bind is made: what the binds are about to cover can be put
- * back on top. Returns one errno per step, [enter, fs?, ...binds]; steps after a failed enter/fs are
- * not run.
+ * back on top. A bind with readOnly is made read-only (recursively) before it is moved. Returns one
+ * errno per step, [enter, fs?, ...binds]; steps after a failed enter/fs are not run.
  */
-export function mountInNs(pid: number, fs: { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string } | null, binds: Array<{ fd: number; target: string } | { keep: string; target: string }>): number[];
+export function mountInNs(pid: number, fs: { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string } | null, binds: Array<({ fd: number } | { keep: string }) & { target: string; readOnly?: boolean }>): number[];
 /** An O_PATH fd of path as process pid sees it (its root, its cwd, its /proc/self/fd/N); nofollow opens a trailing symlink itself. */
 export function openInRoot(pid: number, path: string, nofollow?: boolean): number;
 /** setxattr(2) on the file an O_PATH fd (openInRoot) refers to. */

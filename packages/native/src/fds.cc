@@ -149,7 +149,9 @@ Napi::Value OpenInRoot(const Napi::CallbackInfo& info) {
   open_how how = {};
   how.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
   how.resolve = RESOLVE_IN_ROOT;
-  int fd = static_cast<int>(syscall(SYS_openat2, dir, absolute ? path.c_str() + 1 : path.c_str(), &how, sizeof(how)));
+  // "/" itself is the root dir: "." from it (openat2 refuses an empty name).
+  const char* name = absolute ? (path.find_first_not_of('/') == std::string::npos ? "." : path.c_str() + 1) : path.c_str();
+  int fd = static_cast<int>(syscall(SYS_openat2, dir, name, &how, sizeof(how)));
   int err = errno;
   close(dir);
   if (fd < 0) throw SyscallError(info.Env(), "openat2", err, path);

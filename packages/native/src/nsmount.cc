@@ -42,6 +42,8 @@ struct Plan {
   // any bind, so a file or directory about to be covered can be put back on top.
   std::vector<std::string> keeps;
   std::vector<std::string> targets;
+  // Per bind: made read-only (with all below it) before it is moved.
+  std::vector<char> readOnly;
   // Filled in by the keep cloner (shared memory); sized before any fork.
   std::vector<int> kept, keptErr;
   std::vector<char> keeperStack;
@@ -109,8 +111,14 @@ void Work(Plan& p, int out) {
   }
   for (size_t i = 0; i < p.fds.size(); i++) {
     int src = p.keeps[i].empty() ? p.fds[i] : p.kept[i];
-    if (src < 0) rc = p.keptErr[i];
-    else rc = syscall(SYS_move_mount, src, "", base, p.targets[i].c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
+    rc = src < 0 ? p.keptErr[i] : 0;
+    if (rc == 0 && p.readOnly[i]) {
+      // While still detached: once attached, the container could see it writable for a moment.
+      struct mount_attr attr = {};
+      attr.attr_set = MOUNT_ATTR_RDONLY;
+      if (syscall(SYS_mount_setattr, src, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0) rc = errno;
+    }
+    if (rc == 0) rc = syscall(SYS_move_mount, src, "", base, p.targets[i].c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0 ? errno : 0;
     if (write(out, &rc, sizeof(rc)) < 0) _exit(1);
   }
   _exit(0);
@@ -136,7 +144,7 @@ unsigned int MountAttrs(unsigned long flags) {
 
 }  // namespace
 
-// mountInNs(pid, fs: {fstype: 'proc'|'sysfs', targetFd, flags, data} | null, binds: ({fd, target} | {keep, target})[]): number[]
+// mountInNs(pid, fs: {fstype: 'proc'|'sysfs', targetFd, flags, data} | null, binds: ({fd, target, readOnly?} | {keep, target, readOnly?})[]): number[]
 // Returns one errno per step (0 = done): [enter, proc?, ...binds]; steps after a failed
 // enter/proc are not attempted and not reported.
 Napi::Value MountInNs(const Napi::CallbackInfo& info) {
@@ -169,6 +177,7 @@ Napi::Value MountInNs(const Napi::CallbackInfo& info) {
       p.fds.push_back(keep ? -1 : b.Get("fd").As<Napi::Number>().Int32Value());
       p.keeps.push_back(keep ? std::string(b.Get("keep").As<Napi::String>()) : "");
       p.targets.push_back(b.Get("target").As<Napi::String>());
+      p.readOnly.push_back(b.Get("readOnly").ToBoolean() ? 1 : 0);
     }
   }
   p.kept.assign(p.fds.size(), -1);

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMountInfo } from '@sysbox/common/mountinfo';
-import { cleanFlags, decide, initialMounts, MS_BIND, MS_RDONLY, MS_REMOUNT, type Immutability } from '../src/seccomp/mount-policy.js';
+import { cleanFlags, decide, decideSetattr, devicesBelow, initialMounts, MOUNT_ATTR_RDONLY, MS_BIND, MS_RDONLY, MS_REMOUNT, type Immutability, type SetattrCall } from '../src/seccomp/mount-policy.js';
+import { deviceName } from '../src/seccomp/setattr.js';
 
 const MOUNTINFO = [
   '100 99 0:50 / / rw,relatime - overlay overlay rw',
@@ -105,5 +106,53 @@ describe('initial mount immutability', () => {
 
   it('protects nothing when the initial mounts are unknown', () => {
     assert.equal(umount(UNSHARED, '/etc/resolv.conf', { initial: [], allowRemounts: false, allowUnmounts: false }), 'continue');
+  });
+});
+
+describe('mount_setattr clearing read-only', () => {
+  const initial = initialMounts(parseMountInfo([
+    '100 99 0:50 / / ro,relatime - overlay overlay rw',
+    '101 100 0:51 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw',
+    '102 101 0:51 /sys/net /proc/sys/net ro,nosuid,nodev,noexec,relatime - proc proc rw',
+    '103 100 0:60 / /tmp rw,nosuid - tmpfs tmpfs rw',
+  ].join('\n')));
+  const im: Immutability = { initial, allowRemounts: false, allowUnmounts: true };
+  const OURS = '0:40';
+  const call = (device: string, over: Partial<SetattrCall> = {}): SetattrCall => ({ clear: MOUNT_ATTR_RDONLY, device, recursive: false, ...over });
+
+  it('lets through a call that does not clear read-only', () => {
+    assert.deepEqual(decideSetattr(call(OURS, { clear: 0 }), OURS, im), { action: 'continue' });
+  });
+
+  it('refuses it on the virtual files and on the file systems of initial read-only mounts', () => {
+    assert.deepEqual(decideSetattr(call(OURS), OURS, im), { action: 'fail', errno: 1 });
+    assert.deepEqual(decideSetattr(call('0:50'), OURS, im), { action: 'fail', errno: 1 });
+    assert.deepEqual(decideSetattr(call('0:51'), OURS, im), { action: 'fail', errno: 1 });
+    assert.deepEqual(decideSetattr(call('0:60'), OURS, im), { action: 'continue' });
+  });
+
+  it('with --allow-immutable-remounts, still on the virtual files and read-only parts of /proc and /sys', () => {
+    const allow = { ...im, allowRemounts: true };
+    assert.deepEqual(decideSetattr(call(OURS), OURS, allow), { action: 'fail', errno: 1 });
+    assert.deepEqual(decideSetattr(call('0:51'), OURS, allow), { action: 'fail', errno: 1 });
+    assert.deepEqual(decideSetattr(call('0:50'), OURS, allow), { action: 'continue' });
+  });
+
+  it('recursively: refused if any mount below is, or if what is below is unknown (a detached tree)', () => {
+    const mounts = parseMountInfo([
+      '103 100 0:60 / /tmp rw,nosuid - tmpfs tmpfs rw',
+      '104 103 0:50 /etc /tmp/etc ro,relatime - overlay overlay rw',
+      '105 100 0:61 / /mnt rw,nosuid - tmpfs tmpfs rw',
+    ].join('\n'));
+    assert.deepEqual(devicesBelow(mounts, '/tmp'), ['0:50']);
+    assert.deepEqual(decideSetattr(call('0:60', { recursive: true, below: devicesBelow(mounts, '/tmp') }), OURS, im), { action: 'fail', errno: 1 });
+    assert.deepEqual(decideSetattr(call('0:61', { recursive: true, below: devicesBelow(mounts, '/mnt') }), OURS, im), { action: 'continue' });
+    assert.deepEqual(decideSetattr(call('0:61', { recursive: true }), OURS, im), { action: 'fail', errno: 1 });
+  });
+
+  it('reads st_dev as mountinfo writes it', () => {
+    assert.equal(deviceName(0x32n), '0:50');
+    assert.equal(deviceName((259n << 8n) | 3n), '259:3');
+    assert.equal(deviceName(0x100000n), '0:256');
   });
 });

@@ -122,11 +122,11 @@ describe('syscont-mode=false', () => {
 
   it('keeps mount trapped by sysbox-fs wherever the spec\'s profile lets it through', () => {
     const L = '/run/sysbox/seccomp.sock';
-    // no profile (seccomp=unconfined): everything allowed, mount and umount go to sysbox-fs
+    // no profile (seccomp=unconfined): everything allowed, mount, umount and mount_setattr go to sysbox-fs
     const unconfined = dockerLikeSpec();
     delete unconfined.linux!.seccomp;
     const u = applyTransforms(unconfined, off).linux!.seccomp!;
-    assert.deepEqual(u, { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount', 'umount2', 'umount'], action: 'SCMP_ACT_NOTIFY' }], listenerPath: L });
+    assert.deepEqual(u, { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount', 'umount2', 'umount', 'mount_setattr'], action: 'SCMP_ACT_NOTIFY' }], listenerPath: L });
     // Docker's profile with --cap-add SYS_ADMIN allows mount among others: that part becomes a trap
     const withAdmin = trapMounts({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'mount', 'umount2'], action: 'SCMP_ACT_ALLOW' }] }, L);
     assert.deepEqual(withAdmin.syscalls, [
@@ -136,7 +136,7 @@ describe('syscont-mode=false', () => {
     const arg = [{ index: 3, value: 0, op: 'SCMP_CMP_EQ' }];
     const cond = trapMounts({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_ALLOW', args: arg }, { names: ['umount2'], action: 'SCMP_ACT_ERRNO' }] }, L);
     assert.deepEqual(cond.syscalls, [
-      { names: ['mount'], action: 'SCMP_ACT_NOTIFY', args: arg }, { names: ['umount2'], action: 'SCMP_ACT_ERRNO' }, { names: ['umount'], action: 'SCMP_ACT_NOTIFY' },
+      { names: ['mount'], action: 'SCMP_ACT_NOTIFY', args: arg }, { names: ['umount2'], action: 'SCMP_ACT_ERRNO' }, { names: ['umount', 'mount_setattr'], action: 'SCMP_ACT_NOTIFY' },
     ]);
     // a profile that denies them (Docker's default without SYS_ADMIN) is not touched at all
     const docker = applyTransforms(dockerLikeSpec(), off).linux!.seccomp!;

@@ -27,6 +27,8 @@ export interface ContainerRecord {
   ignoreSysfsChown?: boolean;
   /** SYSBOX_ALLOW_TRUSTED_XATTR: trusted.overlay.opaque done at host level (seccomp/xattr.ts). */
   allowTrustedXattr?: boolean;
+  /** A read-only container: its virtual files were bound read-only (read-only-binds.ts). */
+  readOnly?: boolean;
 }
 
 export function containersDir(stateDir: string): string {

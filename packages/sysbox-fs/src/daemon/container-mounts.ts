@@ -26,17 +26,20 @@ function clones(mountpoint: string, paths: readonly string[]): number[] {
 
 export type NewFs = { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string };
 
+/** Which targets are bound read-only (read-only-binds.ts). */
+export type ReadOnly = (target: string) => boolean;
+
 /**
  * Binds virtual files into pid's mount namespace (targets as pid sees them: its root and cwd, or
  * with newFs, names inside the new procfs/sysfs mounted first). A source is relative to the
  * sysbox-fs mount ("3/proc/uptime"). Returns the targets bound; targets missing in the container
- * are skipped (ENOENT).
+ * are skipped (ENOENT). Those readOnly picks are made read-only before they are attached.
  */
-export function bindVirtualFiles(pid: number, mountpoint: string, wanted: readonly VirtualBind[], newFs: NewFs | null): string[] {
+export function bindVirtualFiles(pid: number, mountpoint: string, wanted: readonly VirtualBind[], newFs: NewFs | null, readOnly: ReadOnly = () => false): string[] {
   const fds = clones(mountpoint, wanted.flatMap((w) => ('source' in w ? [w.source] : [])));
   try {
     let next = 0;
-    const binds = wanted.map((w) => ('source' in w ? { fd: fds[next++], target: w.target } : { keep: w.target, target: w.target }));
+    const binds = wanted.map((w) => ({ ...('source' in w ? { fd: fds[next++] } : { keep: w.target }), target: w.target, readOnly: readOnly(w.target) }));
     const res = native.mountInNs(pid, newFs, binds);
     const fail = (step: string, errno: number): Error => Object.assign(new Error(`${step} in pid ${pid}'s mount namespace: ${errnoName(errno)}`), { errno });
     if (res[0] !== 0) throw fail('entering', res[0]);

@@ -14,6 +14,7 @@ import { sampleOnce } from './load-sampler.js';
 import { Generation, pidNamespace, readRecords, removeRecord, writeRecord, type ContainerRecord } from '../container/record.js';
 import { containerUuid } from '../nodes/sys/product-uuid.js';
 import { bindVirtualFiles } from './container-mounts.js';
+import { readOnlyTargets } from './read-only-binds.js';
 import { inSlot, virtualBinds } from '../mount-layout.js';
 import { processStartTime } from '@sysbox/common/proc';
 
@@ -77,7 +78,7 @@ export class Registry {
     this.recs.set(id, rec);
   }
 
-  register(req: { id?: unknown; initPid?: unknown; uid?: unknown; gid?: unknown; size?: unknown; ignoreSysfsChown?: unknown; allowTrustedXattr?: unknown }): string[] {
+  register(req: { id?: unknown; initPid?: unknown; uid?: unknown; gid?: unknown; size?: unknown; ignoreSysfsChown?: unknown; allowTrustedXattr?: unknown; readOnly?: unknown }): string[] {
     const id = checkId(req.id);
     const pid = Number(req.initPid);
     const [uid, gid, size] = [req.uid, req.gid, req.size].map(Number);
@@ -90,10 +91,13 @@ export class Registry {
     if (!pidns || initStart === undefined) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, `container ${id}: init pid ${String(req.initPid)} is not a running process`);
     if (pidns === pidNamespace('self')) throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: pid ${pid} is in the host's pid namespace, not a container's`);
     const slot = this.freeSlot();
+    const readOnly = req.readOnly === true;
     const bound = (() => {
       try {
         const binds = [...virtualBinds(this.o.virtualPaths, 'proc', (p) => `/${p}`), ...virtualBinds(this.o.virtualPaths, 'sys', (p) => `/${p}`)];
-        return bindVirtualFiles(pid, this.o.mountpoint, inSlot(binds, slot), null);
+        const before = parseMountInfo(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
+        const ro = readOnlyTargets(binds.map((b) => b.target), before, readOnly);
+        return bindVirtualFiles(pid, this.o.mountpoint, inSlot(binds, slot), null, (t) => ro.has(t));
       } catch (e) {
         throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: ${(e as Error).message}`);
       }
@@ -103,6 +107,7 @@ export class Registry {
       initialMounts: initialMounts(parseMountInfo(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'))),
       ignoreSysfsChown: req.ignoreSysfsChown === true,
       allowTrustedXattr: req.allowTrustedXattr === true,
+      readOnly,
     };
     this.o.load.set(rec.slot, { load1: 0, load5: 0, load15: 0, running: 0, total: 0, lastPid: 0 });
     sampleOnce(this.o.load, [rec]);

@@ -29,12 +29,17 @@ export class SeccompListener {
     const stop = new SharedArrayBuffer(4);
     const cfg: SeccompWorkerConfig = { listenFd, notifyFds: [...o.kept], mountpoint: o.mountpoint, stateDir: o.stateDir, virtualPaths: o.virtualPaths, traps: o.traps, stop };
     const worker = new Worker(o.workerScript, { workerData: cfg });
+    // Per fd name, the keeper's take still under way: a release waits for it, then drops and closes.
+    const taking = new Map<string, Promise<void>>();
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: SeccompWorkerMessage) => {
         if (m.type === 'ready') resolve();
-        else if (m.type === 'keep') o.keeper.keep(m.name, m.fd).catch((e: Error) => o.log.warn(`fd keeper: ${e.message}`));
-        else if (m.type === 'closed') o.keeper.drop(m.name).catch(() => {});
-        else o.log.log(m.level, m.message);
+        else if (m.type === 'keep') taking.set(m.name, o.keeper.keep(m.name, m.fd).catch((e: Error) => { o.log.warn(e.message); }));
+        else if (m.type === 'released') {
+          const taken = taking.get(m.name) ?? Promise.resolve();
+          taking.delete(m.name);
+          void taken.then(() => o.keeper.drop(m.name)).catch(() => {}).finally(() => fs.closeSync(m.fd));
+        } else o.log.log(m.level, m.message);
       });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`seccomp worker exited (${code})`)));

@@ -14,7 +14,11 @@
 //    every copy and every view of it keep. A mount stacked on another at the same mount point is
 //    not protected: it is how pivot_root(".", ".") leaves the old root, which the pivoting
 //    process (an inner runc) unmounts next.
-import { findMount, type MountInfo } from '@sysbox/common/mountinfo';
+//  - mount_setattr clearing MOUNT_ATTR_RDONLY is a read-write remount by other means: refused on
+//    the virtual files, and on a mount of a file system one of the initial read-only mounts is on
+//    (without --allow-immutable-remounts; always for those below /proc and /sys). Told by device
+//    alone (the call may name a detached mount, which no mountinfo lists), which errs on refusing.
+import { findMount, pathWithin, type MountInfo } from '@sysbox/common/mountinfo';
 
 export const MS_RDONLY = 0x1;
 export const MS_REMOUNT = 0x20;
@@ -81,6 +85,40 @@ function isProtected(target: string, mounts: MountInfo[], initialNs: boolean, ou
   if (!initialNs) return false;
   const below = /^\/(proc|sys)\/./.test(target);
   return below && (top.options.includes('ro') || top.root === '/null');
+}
+
+/** mount_setattr(2)'s MOUNT_ATTR_RDONLY. */
+export const MOUNT_ATTR_RDONLY = 0x1;
+
+export interface SetattrCall {
+  /** What attr_clr clears. */
+  clear: number;
+  /** Device ("major:minor") of the mount the call names. */
+  device: string;
+  /**
+   * With AT_RECURSIVE: the devices of every mount below it; undefined when unknown (a detached
+   * tree), which is refused when it clears read-only.
+   */
+  below?: string[];
+  recursive: boolean;
+}
+
+/** Whether clearing read-only on a mount of this device is refused. */
+function rwRefused(device: string, ourDevice: string, im: Immutability): boolean {
+  if (device === ourDevice) return true;
+  return im.initial.some((i) => i.ro && i.device === device && (!im.allowRemounts || /^\/(proc|sys)\/./.test(i.mountPoint)));
+}
+
+export function decideSetattr(call: SetattrCall, ourDevice: string, im: Immutability = MUTABLE): Decision {
+  if (!(call.clear & MOUNT_ATTR_RDONLY)) return { action: 'continue' };
+  if (call.recursive && call.below === undefined) return { action: 'fail', errno: EPERM };
+  const devices = [call.device, ...(call.recursive ? call.below ?? [] : [])];
+  return devices.some((d) => rwRefused(d, ourDevice, im)) ? { action: 'fail', errno: EPERM } : { action: 'continue' };
+}
+
+/** Devices of the mounts strictly below mountPoint (a recursive mount_setattr's reach). */
+export function devicesBelow(mounts: readonly MountInfo[], mountPoint: string): string[] {
+  return mounts.filter((m) => m.mountPoint !== mountPoint && pathWithin(mountPoint, m.mountPoint)).map((m) => m.device);
 }
 
 export interface MountCall {

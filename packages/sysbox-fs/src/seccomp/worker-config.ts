@@ -16,5 +16,6 @@ export interface SeccompWorkerConfig {
 export type SeccompWorkerMessage =
   | { type: 'ready' }
   | { type: 'keep'; name: string; fd: number }
-  | { type: 'closed'; name: string }
+  /** The worker is done with fd: the daemon closes it once the keeper has let go of its copy. */
+  | { type: 'released'; name: string; fd: number }
   | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string };

@@ -12,9 +12,10 @@ import { readRecords, type ContainerRecord } from '../container/record.js';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
 import type { Answer } from './answer.js';
 import { handleChown } from './chown.js';
-import { decide, type MountCall } from './mount-policy.js';
+import { decide, MS_RDONLY, type Immutability, type MountCall } from './mount-policy.js';
 import { trappedCall } from './syscalls.js';
 import { resolvePath } from './tracee.js';
+import { handleSetattr } from './setattr.js';
 import { handleXattr } from './xattr.js';
 import type { SeccompWorkerConfig, SeccompWorkerMessage } from './worker-config.js';
 
@@ -55,6 +56,10 @@ function recordOf(cfg: SeccompWorkerConfig, who: Listener): ContainerRecord | un
   return rec;
 }
 
+function immutability(cfg: SeccompWorkerConfig, who: Listener): Immutability {
+  return { initial: recordOf(cfg, who)?.initialMounts ?? [], allowRemounts: cfg.traps.allowImmutableRemounts, allowUnmounts: cfg.traps.allowImmutableUnmounts };
+}
+
 function answer(fd: number, id: bigint, a: Answer): void {
   if (a.kind === 'continue') native.seccompNotifRespond(fd, id, 0, 0, true);
   else native.seccompNotifRespond(fd, id, a.errno, a.val, false);
@@ -67,6 +72,12 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
   try {
     const trapped = trappedCall(n.nr);
     if (trapped === undefined) return respond(0, true);
+    if (trapped === 'mount_setattr') {
+      const a = handleSetattr(n, ourDevice, immutability(cfg, who));
+      if (!native.seccompNotifIdValid(fd, n.id)) return;
+      if (a.kind === 'reply') log('debug', `${who.name}: pid ${n.pid} mount_setattr clearing read-only: refused`);
+      return answer(fd, n.id, a);
+    }
     if (trapped !== 'mount' && trapped !== 'umount2') {
       const rec = recordOf(cfg, who);
       if (trapped.includes('chown')) {
@@ -90,8 +101,7 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
     // The strings were read from a pid that could have died and been reused meanwhile.
     if (!native.seccompNotifIdValid(fd, n.id)) return;
     const initialNs = who.initPid > 0 && readlink(`/proc/${n.pid}/ns/mnt`) === readlink(`/proc/${who.initPid}/ns/mnt`);
-    const immutability = { initial: recordOf(cfg, who)?.initialMounts ?? [], allowRemounts: cfg.traps.allowImmutableRemounts, allowUnmounts: cfg.traps.allowImmutableUnmounts };
-    const d = decide(call, () => parseMountInfo(fs.readFileSync(`/proc/${n.pid}/mountinfo`, 'utf8')), initialNs, ourDevice, immutability);
+    const d = decide(call, () => parseMountInfo(fs.readFileSync(`/proc/${n.pid}/mountinfo`, 'utf8')), initialNs, ourDevice, immutability(cfg, who));
     if (d.action === 'continue') return respond(0, true);
     if (d.action === 'fail') {
       log('debug', `${who.name}: pid ${n.pid} ${call.kind} ${call.target}: refused (errno ${d.errno})`);
@@ -105,7 +115,9 @@ function handle(cfg: SeccompWorkerConfig, fd: number, who: Listener): void {
     try {
       // runc names targets /proc/self/fd/N: only an fd of the tracee's own says where that is.
       targetFd = native.openInRoot(n.pid, rawTarget);
-      bindVirtualFiles(n.pid, cfg.mountpoint, binds, { fstype: d.fstype, targetFd, flags: d.flags, data: d.data });
+      // The virtual files are as writable as the procfs or sysfs they are laid over, as the kernel's own files would be.
+      const readOnly = (d.flags & MS_RDONLY) !== 0;
+      bindVirtualFiles(n.pid, cfg.mountpoint, binds, { fstype: d.fstype, targetFd, flags: d.flags, data: d.data }, () => readOnly);
       log('debug', `${who.name}: pid ${n.pid} mounted ${d.fstype} on ${call.target} with the virtual files`);
       respond(0, false);
     } catch (e) {
@@ -166,9 +178,13 @@ class FdRelease {
   }
 }
 
+/**
+ * Stops serving fd and gives it to the daemon to close: a quick exec's fd is released right after
+ * the daemon was told to keep it, and closing it here could come before the keeper copies it
+ * (EBADF), or let the number go to the next notify fd, which the keeper would copy by mistake.
+ */
 function release(fd: number, who: Listener): void {
-  fs.closeSync(fd);
-  post({ type: 'closed', name: who.name });
+  post({ type: 'released', name: who.name, fd });
 }
 
 function serve(cfg: SeccompWorkerConfig): void {

@@ -10,6 +10,7 @@ import { isBindMount, type IdMapping } from '../spec/oci.js';
 import { loadSpec, rootfsPath } from '../spec/load.js';
 import { applyTransforms } from '../spec/transforms/index.js';
 import { wantedSpecialDirs } from '../spec/transforms/special-dirs.js';
+import { keepAddedReadOnly } from '../spec/transforms/read-only.js';
 import { SPECIAL_DIRS } from '@sysbox/common/paths';
 import { DEFAULT_CONTAINER_CONFIG, KnobError, knobEntries, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import { RefusedError, refusal } from '../spec/validate.js';
@@ -145,6 +146,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
           const r = await fsd.register({
             id, initPid, uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0,
             ignoreSysfsChown: config.ignoreSysfsChown, allowTrustedXattr: config.allowTrustedXattr,
+            readOnly: keepAddedReadOnly(spec, config),
           });
           log('debug', `sysbox-fs serves ${id}: ${(r.virtualPaths ?? []).join(' ')}`);
         }),

@@ -1,5 +1,6 @@
 // Outside system-container mode the spec's seccomp profile decides which syscalls run, but mount
-// and umount stay trapped by sysbox-fs wherever that profile lets them through, as in the original:
+// and umount (and mount_setattr, which could clear read-only flags) stay trapped by sysbox-fs
+// wherever that profile lets them through, as in the original for mount and umount:
 // a container given CAP_SYS_ADMIN and a profile that allows mount could otherwise mount a fresh
 // procfs or unmount the virtual files and see the host's. Where the profile denies them, nothing
 // changes (the kernel never gets that far). In system-container mode the seccomp transform does this.

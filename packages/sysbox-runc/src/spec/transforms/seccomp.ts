@@ -2,7 +2,8 @@
 // profile blocks for unprivileged containers. They are allowed unconditionally; the user namespace
 // limits what they can reach. mount and umount2 go to sysbox-fs instead (seccomp user
 // notification): it mounts new procfs/sysfs with the virtual files on top and refuses to unmount
-// or expose them; every other mount it lets the kernel decide. Everything else in the profile (and
+// or expose them; every other mount it lets the kernel decide. So does mount_setattr, which could
+// otherwise clear the read-only flag of what remounting may not make writable. Everything else in the profile (and
 // its default action) is kept; a spec without a profile gets one that allows all but the trapped.
 // Two knobs trap more, each only when on (every trapped call costs a round trip to sysbox-fs):
 // SYSBOX_IGNORE_SYSFS_CHOWN the chown family (chown of /sys then succeeds without effect), and
@@ -10,7 +11,7 @@
 import type { Seccomp, SeccompRule } from '../oci.js';
 import type { Transform } from '../transform.js';
 
-export const TRAPPED_SYSCALLS = ['mount', 'umount2', 'umount'] as const;
+export const TRAPPED_SYSCALLS = ['mount', 'umount2', 'umount', 'mount_setattr'] as const;
 
 export const CHOWN_SYSCALLS = ['chown', 'fchown', 'fchownat', 'lchown'] as const;
 
@@ -22,7 +23,7 @@ export const XATTR_SYSCALLS = [
 export const SYSTEM_SYSCALLS = [
   'unshare', 'setns', 'pivot_root', 'clone', 'clone3', 'chroot',
   'keyctl', 'add_key', 'request_key', 'sethostname', 'setdomainname', 'vhangup',
-  'open_tree', 'move_mount', 'mount_setattr', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
+  'open_tree', 'move_mount', 'fsopen', 'fsconfig', 'fsmount', 'fspick',
   // Docker allows these only with CAP_SYS_PTRACE, which its profile does not know root has here:
   // debuggers, and daemons that pass fds between processes (sysbox-fs itself, nested).
   'ptrace', 'kcmp', 'pidfd_getfd', 'process_vm_readv', 'process_vm_writev', 'process_madvise',
