@@ -201,9 +201,11 @@ describe('sysbox-mgr manager flags', () => {
       // ...until the container is removed.
       await dockerOk('rm', '-f', src);
       assert.deepEqual(await leftoversAfterRelease(id), []);
-      for (let i = 0; i < 50 && fs.existsSync(kept); i++) await new Promise((r) => setTimeout(r, 100));
+      // The record goes last (after every kept dir: docker, containerd ...), so wait for it.
+      const record = path.join(MGR_DATA_ROOT, 'mgr', 'kept', `${id}.json`);
+      for (let i = 0; i < 100 && (fs.existsSync(kept) || fs.existsSync(record)); i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(fs.existsSync(kept), false, `${kept} must go with the container`);
-      assert.equal(fs.existsSync(path.join(MGR_DATA_ROOT, 'mgr', 'kept', `${id}.json`)), false);
+      assert.equal(fs.existsSync(record), false, `${record} must go with the container`);
     });
 
     it('an image that already holds inner images still gets them', async () => {
