@@ -8,7 +8,7 @@ bench_start() {
   [ -x out/bin/sysbox-runc ] || npm run --silent build
   mgr_dir=/run/$name-mgr
   mkdir -p "$mgr_dir" && chmod 700 "$mgr_dir"
-  echo "sysbox:1500000000:268435456" > "$mgr_dir/subid"
+  echo "sysbox:2500000000:268435456" > "$mgr_dir/subid"
   export BENCH_MGR_SOCKET=$mgr_dir/sysmgr.sock
   setsid out/bin/sysbox-mgr --socket "$BENCH_MGR_SOCKET" --pidfile "$mgr_dir/pid" --data-root "/var/lib/$name-mgr" \
     --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level warn >"$mgr_dir/log" 2>&1 </dev/null &
