@@ -16,6 +16,7 @@ import { containerUuid } from '../nodes/sys/product-uuid.js';
 import { bindVirtualFiles } from './container-mounts.js';
 import { inSlot, virtualBinds } from '../mount-layout.js';
 import { processStartTime } from '@sysbox/common/proc';
+import { pauseAt } from '@sysbox/common/test-pause';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/;
 
@@ -75,6 +76,7 @@ export class Registry {
     const rec: ContainerRecord = { id, uid: 0, gid: 0, size: 0, initPid: 0, initStart: 0, pidns: '', slot: -1, uuid: containerUuid(id) };
     writeRecord(this.o.stateDir, rec);
     this.recs.set(id, rec);
+    pauseAt('fs-preregister');
   }
 
   register(req: { id?: unknown; initPid?: unknown; uid?: unknown; gid?: unknown; size?: unknown; ignoreSysfsChown?: unknown; allowTrustedXattr?: unknown }): string[] {
@@ -98,6 +100,7 @@ export class Registry {
         throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: ${(e as Error).message}`);
       }
     })();
+    pauseAt('fs-register');
     const rec: ContainerRecord = {
       ...pre, uid, gid, size, initPid: pid, initStart, pidns, slot,
       initialMounts: initialMounts(parseMountInfo(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'))),
@@ -120,6 +123,7 @@ export class Registry {
   }
 
   private forget(id: string): void {
+    pauseAt('fs-forget');
     this.recs.delete(id);
     removeRecord(this.o.stateDir, id);
     this.o.generation.bump();
