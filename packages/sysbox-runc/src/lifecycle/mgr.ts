@@ -12,6 +12,9 @@ export function connectMgr(socket: string): MgrClient {
  * or sysbox-fs) and how to start it.
  */
 export function explainDaemonError(daemon: 'sysbox-mgr' | 'sysbox-fs', err: unknown, socket: string): Error {
+  if (err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE && err.lostMidCall) {
+    return new MgrUnavailableError(`${daemon} stopped before answering (${socket}: ${err.details}): it died or was stopped while handling the request; once it runs again ("systemctl start sysbox"), retry, or remove the container to release what it holds`);
+  }
   if (err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE) {
     return new MgrUnavailableError(`${daemon} is not running (cannot reach ${socket}: ${err.details}); start it with "systemctl start sysbox" or "${daemon} &"`);
   }
