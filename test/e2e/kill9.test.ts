@@ -1,0 +1,195 @@
+// kill -9 of sysbox-mgr or sysbox-fs at each step of a container's create (`docker run`) and of its
+// release (`docker rm`), held there by the daemon's test-only pause hook (SYSBOX_TEST_PAUSE_AT,
+// packages/common/src/test-pause.ts): the operation either succeeds (a working system container) or
+// fails with an error naming the daemon; once the daemon is back and the container removed, nothing
+// of it is left (run dir, mounts, records, processes, id range); and system containers running
+// meanwhile never see a failed read of their virtual files. 10 steps, one container each: ~1 min.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { mgrClient } from '@sysbox/common';
+import {
+  BUSYBOX, containerIdOf, docker, dockerOk, FS_PIDFILE, fsPid, fsRecordFiles, hostMountsMatching, hostRootId, leftoversOf, MGR_PIDFILE, MGR_SOCKET, mgrPid,
+  processAlive, processesMentioning, readPidfile, removeContainers, restartFs, restartMgr, startFs, startMgr, uniqueName, waitForExit,
+} from '../lib/env.js';
+
+type Daemon = 'sysbox-mgr' | 'sysbox-fs';
+
+/** Files the bystanders read in a loop: FUSE-served /proc files, an emulated sysctl, a /sys file. */
+const READ_LOOP = 'while true; do cat /proc/uptime /proc/meminfo /proc/stat /proc/sys/kernel/panic /sys/devices/virtual/dmi/id/product_uuid > /dev/null || echo readfail; done';
+
+const MARKER = path.join(path.dirname(MGR_SOCKET), 'kill9-paused');
+
+/** Restarts the daemon (SIGTERM, as an operator would) so that it pauses at step. */
+async function restartPausingAt(daemon: Daemon, step: string): Promise<void> {
+  fs.rmSync(MARKER, { force: true });
+  process.env.SYSBOX_TEST_PAUSE_AT = `${step}:${MARKER}`;
+  try {
+    await (daemon === 'sysbox-mgr' ? restartMgr() : restartFs());
+  } finally {
+    delete process.env.SYSBOX_TEST_PAUSE_AT;
+  }
+}
+
+async function waitFor(what: string, cond: () => boolean): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Kills the daemon with SIGKILL and starts it again (test/run.sh's flags, no pause hook). */
+async function kill9AndRestart(daemon: Daemon): Promise<void> {
+  const pid = daemon === 'sysbox-mgr' ? mgrPid() : fsPid();
+  process.kill(pid, 'SIGKILL');
+  assert.ok(await waitForExit(pid), `${daemon} must die on SIGKILL`);
+  if (daemon === 'sysbox-mgr') startMgr();
+  else startFs();
+}
+
+/** Waits until the daemon is held at its step, kills it with SIGKILL there, and starts it again. */
+async function killWhenPausedAndRestart(daemon: Daemon): Promise<void> {
+  await waitFor(`${daemon} reaches its pause step`, () => fs.existsSync(MARKER));
+  assert.equal(fs.readFileSync(MARKER, 'utf8'), String(daemon === 'sysbox-mgr' ? mgrPid() : fsPid()), `the ${daemon} of the pidfile is the one paused`);
+  await kill9AndRestart(daemon);
+  fs.rmSync(MARKER, { force: true });
+}
+
+async function freeRanges(): Promise<number> {
+  const mgr = mgrClient(MGR_SOCKET);
+  try {
+    return (await mgr.status({})).subidRangesFree ?? -1;
+  } finally {
+    mgr.close();
+  }
+}
+
+/**
+ * What the host still holds of a removed container: leftoversOf plus any mount or process naming
+ * its id. Given a few seconds: Docker's containerd-shim of the container exits after `docker rm`
+ * has returned.
+ */
+async function allLeftovers(id: string): Promise<string[]> {
+  const now = (): string[] => [...leftoversOf(id), ...hostMountsMatching(id).map((m) => `mount ${m}`), ...processesMentioning(id).map((p) => `process ${p}`)];
+  for (let i = 0; i < 50 && now().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return now();
+}
+
+/** A `docker run` that succeeded must have given a working system container. */
+async function assertWorks(c: string): Promise<void> {
+  assert.equal(await dockerOk('exec', c, 'head', '-1', '/proc/meminfo'), 'MemTotal:          65536 kB', '/proc/meminfo is virtualized');
+  assert.ok((await hostRootId(c)) >= 1_000_000_000, 'root is mapped into the private id pool');
+  assert.equal(await dockerOk('exec', c, 'sh', '-c', 'echo ok > /tmp/f && cat /tmp/f'), 'ok');
+}
+
+/** A failed operation must say which daemon it lost. */
+function assertNamesDaemon(daemon: Daemon, stderr: string): void {
+  assert.match(stderr, new RegExp(`${daemon} (stopped before answering|is not running)`), `the error names ${daemon}: ${stderr}`);
+}
+
+const CREATE_STEPS: Array<[Daemon, string]> = [
+  ['sysbox-mgr', 'mgr-register-ids'],
+  ['sysbox-mgr', 'mgr-register-rootfs'],
+  ['sysbox-mgr', 'mgr-register-binds'],
+  ['sysbox-mgr', 'mgr-register-special-dirs'],
+  ['sysbox-mgr', 'mgr-register-rootfs-view'],
+  ['sysbox-mgr', 'mgr-created'],
+  ['sysbox-fs', 'fs-preregister'],
+  ['sysbox-fs', 'fs-register'],
+];
+const RM_STEPS: Array<[Daemon, string]> = [
+  ['sysbox-mgr', 'mgr-release'],
+  ['sysbox-fs', 'fs-forget'],
+];
+
+describe('kill -9 of a daemon during docker run and docker rm', () => {
+  const bystanders = [uniqueName('kill9-reader'), uniqueName('kill9-reader')];
+  const names: string[] = [...bystanders];
+  let rangesBefore = 0;
+
+  before(async () => {
+    for (const b of bystanders) await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', b, BUSYBOX, 'sh', '-c', READ_LOOP);
+    rangesBefore = await freeRanges();
+  });
+
+  after(async () => {
+    await removeContainers(...names);
+    fs.rmSync(MARKER, { force: true });
+    // Leave both daemons as test/run.sh started them (no pause hook) for the files that follow.
+    for (const [pidfile, restart, start] of [[MGR_PIDFILE, restartMgr, startMgr], [FS_PIDFILE, restartFs, startFs]] as const) {
+      const pid = readPidfile(pidfile);
+      if (pid === undefined || !processAlive(pid)) start();
+      else if (fs.readFileSync(`/proc/${pid}/environ`, 'latin1').includes('SYSBOX_TEST_PAUSE_AT=')) await restart();
+    }
+  });
+
+  for (const [daemon, step] of CREATE_STEPS) {
+    it(`docker run survives a kill -9 of ${daemon} at ${step}: it works or fails naming ${daemon}, nothing leaks`, async (t) => {
+      const c = uniqueName(`kill9-${step}`);
+      names.push(c);
+      await restartPausingAt(daemon, step);
+      const running = docker('run', '-d', '--runtime=sysbox-runc', '--memory', '64m', '--name', c, BUSYBOX, 'sleep', '300');
+      await killWhenPausedAndRestart(daemon);
+      const r = await running;
+      t.diagnostic(r.status === 0 ? 'docker run succeeded' : `docker run failed: ${r.stderr.trim()}`);
+      if (r.status === 0) await assertWorks(c);
+      else assertNamesDaemon(daemon, r.stderr);
+      const id = await containerIdOf(c);
+      await dockerOk('rm', '-f', c);
+      assert.deepEqual(await allLeftovers(id), [], `left behind by ${c} (docker run ${r.status === 0 ? 'succeeded' : `failed: ${r.stderr.trim()}`})`);
+      assert.equal(await freeRanges(), rangesBefore, 'its id range is free again');
+    });
+  }
+
+  for (const [daemon, step] of RM_STEPS) {
+    it(`docker rm survives a kill -9 of ${daemon} at ${step}: it succeeds or fails naming ${daemon}, a retry cleans up`, async (t) => {
+      const c = uniqueName(`kill9-${step}`);
+      names.push(c);
+      await dockerOk('run', '-d', '--runtime=sysbox-runc', '--memory', '64m', '--name', c, BUSYBOX, 'sleep', '300');
+      const id = await containerIdOf(c);
+      await restartPausingAt(daemon, step);
+      const removing = docker('rm', '-f', c);
+      await killWhenPausedAndRestart(daemon);
+      const r = await removing;
+      t.diagnostic(r.status === 0 ? 'docker rm succeeded' : `docker rm failed: ${r.stderr.trim()}`);
+      if (r.status !== 0) {
+        assertNamesDaemon(daemon, r.stderr);
+        await dockerOk('rm', '-f', c);
+      }
+      assert.deepEqual(await allLeftovers(id), [], `left behind by ${c} (docker rm ${r.status === 0 ? 'succeeded' : `failed: ${r.stderr.trim()}`})`);
+      assert.equal(await freeRanges(), rangesBefore, 'its id range is free again');
+    });
+  }
+
+  it('docker run succeeds when sysbox-fs is killed and restarted between its PreRegister and Register', async () => {
+    const c = uniqueName('kill9-fs-between');
+    names.push(c);
+    // Held in sysbox-mgr's Register, which runs alongside sysbox-fs's PreRegister.
+    await restartPausingAt('sysbox-mgr', 'mgr-register-rootfs-view');
+    const running = docker('run', '-d', '--runtime=sysbox-runc', '--memory', '64m', '--name', c, BUSYBOX, 'sleep', '300');
+    await waitFor('sysbox-mgr reaches its pause step', () => fs.existsSync(MARKER));
+    // Not docker inspect: it waits for the container's lock, which the start holds.
+    const id = await dockerOk('ps', '-a', '-q', '--no-trunc', '--filter', `name=^${c}$`);
+    await waitFor('sysbox-fs has pre-registered the container', () => fs.existsSync(fsRecordFiles(id)[0]!));
+    await kill9AndRestart('sysbox-fs');
+    fs.rmSync(MARKER, { force: true });
+    const r = await running;
+    assert.equal(r.status, 0, `docker run failed: ${r.stderr}`);
+    await assertWorks(c);
+    await dockerOk('rm', '-f', c);
+    assert.deepEqual(await allLeftovers(id), [], `left behind by ${c}`);
+    assert.equal(await freeRanges(), rangesBefore, 'its id range is free again');
+    await restartMgr();
+  });
+
+  it('system containers running meanwhile never saw a failed read', async () => {
+    for (const b of bystanders) {
+      const logs = await docker('logs', b);
+      assert.equal(logs.stdout + logs.stderr, '', `failed reads in ${b}`);
+      // Still reading: a new read succeeds.
+      assert.match(await dockerOk('exec', b, 'cat', '/proc/uptime'), /^\d+\.\d+ \d+\.\d+$/);
+    }
+  });
+});
