@@ -97,6 +97,8 @@ const CREATE_STEPS: Array<[Daemon, string]> = [
   ['sysbox-mgr', 'mgr-register-rootfs-view'],
   ['sysbox-mgr', 'mgr-created'],
   ['sysbox-fs', 'fs-preregister'],
+  // runc create is running: it has just handed the container's seccomp notify fd to sysbox-fs.
+  ['sysbox-fs', 'fs-seccomp-keep'],
   ['sysbox-fs', 'fs-register'],
 ];
 const RM_STEPS: Array<[Daemon, string]> = [
@@ -163,26 +165,35 @@ describe('kill -9 of a daemon during docker run and docker rm', () => {
     });
   }
 
-  it('docker run succeeds when sysbox-fs is killed and restarted between its PreRegister and Register', async () => {
-    const c = uniqueName('kill9-fs-between');
-    names.push(c);
+  // The other daemon is killed while one is held: it was idle, so the create goes on and succeeds.
+  const IDLE_KILLS: Array<{ held: Daemon; step: string; killed: Daemon; when: string }> = [
     // Held in sysbox-mgr's Register, which runs alongside sysbox-fs's PreRegister.
-    await restartPausingAt('sysbox-mgr', 'mgr-register-rootfs-view');
-    const running = docker('run', '-d', '--runtime=sysbox-runc', '--memory', '64m', '--name', c, BUSYBOX, 'sleep', '300');
-    await waitFor('sysbox-mgr reaches its pause step', () => fs.existsSync(MARKER));
-    // Not docker inspect: it waits for the container's lock, which the start holds.
-    const id = await dockerOk('ps', '-a', '-q', '--no-trunc', '--filter', `name=^${c}$`);
-    await waitFor('sysbox-fs has pre-registered the container', () => fs.existsSync(fsRecordFiles(id)[0]!));
-    await kill9AndRestart('sysbox-fs');
-    fs.rmSync(MARKER, { force: true });
-    const r = await running;
-    assert.equal(r.status, 0, `docker run failed: ${r.stderr}`);
-    await assertWorks(c);
-    await dockerOk('rm', '-f', c);
-    assert.deepEqual(await allLeftovers(id), [], `left behind by ${c}`);
-    assert.equal(await freeRanges(), rangesBefore, 'its id range is free again');
-    await restartMgr();
-  });
+    { held: 'sysbox-mgr', step: 'mgr-register-rootfs-view', killed: 'sysbox-fs', when: 'between its PreRegister and Register' },
+    { held: 'sysbox-fs', step: 'fs-seccomp-keep', killed: 'sysbox-mgr', when: 'during runc create' },
+  ];
+  for (const { held, step, killed, when } of IDLE_KILLS) {
+    it(`docker run succeeds when ${killed} is killed with SIGKILL and restarted ${when}`, async () => {
+      const c = uniqueName(`kill9-idle-${killed}`);
+      names.push(c);
+      await restartPausingAt(held, step);
+      const running = docker('run', '-d', '--runtime=sysbox-runc', '--memory', '64m', '--name', c, BUSYBOX, 'sleep', '300');
+      await waitFor(`${held} reaches ${step}`, () => fs.existsSync(MARKER));
+      // Not docker inspect: it waits for the container's lock, which the start holds.
+      const id = await dockerOk('ps', '-a', '-q', '--no-trunc', '--filter', `name=^${c}$`);
+      if (killed === 'sysbox-fs') await waitFor('sysbox-fs has pre-registered the container', () => fs.existsSync(fsRecordFiles(id)[0]!));
+      await kill9AndRestart(killed);
+      fs.rmSync(MARKER, { force: true });
+      const r = await running;
+      assert.equal(r.status, 0, `docker run failed: ${r.stderr}`);
+      await assertWorks(c);
+      // Mounts inside are still trapped by sysbox-fs (its notify fd survived).
+      assert.equal(await dockerOk('exec', c, 'sh', '-c', 'umount /proc/uptime 2>&1; true'), "umount: can't unmount /proc/uptime: Operation not permitted");
+      await dockerOk('rm', '-f', c);
+      assert.deepEqual(await allLeftovers(id), [], `left behind by ${c}`);
+      assert.equal(await freeRanges(), rangesBefore, 'its id range is free again');
+      await (held === 'sysbox-mgr' ? restartMgr() : restartFs());
+    });
+  }
 
   it('system containers running meanwhile never saw a failed read', async () => {
     for (const b of bystanders) {
