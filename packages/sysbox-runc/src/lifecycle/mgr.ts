@@ -24,6 +24,20 @@ export function explainDaemonError(daemon: 'sysbox-mgr' | 'sysbox-fs', err: unkn
 
 export const explainMgrError = (err: unknown, socket: string): Error => explainDaemonError('sysbox-mgr', err, socket);
 
+/**
+ * For idempotent calls (Unregister): sent once more when the daemon died while handling it. The
+ * client waits for a restarting daemon to be back (RESTART_WAIT_MS), so a crash-and-restart in the
+ * middle of `docker rm` does not fail it (containerd then leaves the container's shim behind).
+ */
+export async function againIfLost<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof GrpcError && err.lostMidCall)) throw err;
+    return call();
+  }
+}
+
 export function isNotFound(err: unknown): boolean {
   return err instanceof GrpcError && err.code === GrpcStatus.NOT_FOUND;
 }
