@@ -67,6 +67,11 @@ describe('daemon restart wait', () => {
       const started = Date.now();
       await assert.rejects(client.call(status, {}), (e: unknown) => e instanceof GrpcError && e.code === GrpcStatus.UNAVAILABLE && e.lostMidCall);
       assert.ok(Date.now() - started < 1_000, 'not sent again: the request may have taken effect');
+      // Sent again by the caller, it goes over a new connection (to the server, restarted, here the same).
+      let accepted = 0;
+      server.on('connection', () => { accepted++; });
+      await assert.rejects(client.call(status, {}), (e: unknown) => e instanceof GrpcError && e.lostMidCall);
+      assert.equal(accepted, 1, 'the broken session was not reused');
     } finally {
       client.close();
       server.close();

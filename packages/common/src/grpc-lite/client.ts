@@ -26,8 +26,11 @@ export class GrpcError extends Error {
 
 export interface MethodSpec { readonly path: string; readonly request: string; readonly response: string }
 
-/** Connection errors that mean the request never reached a server: safe to send again. */
-const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED']);
+/**
+ * Connection errors that mean the request never reached a server: safe to send again. ECONNRESET
+ * while connecting: the socket's daemon is dying (killed, its listening socket not yet closed).
+ */
+const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET']);
 
 /**
  * How long a call waits for a daemon whose socket is gone while its run dir is there: the daemon is
@@ -72,7 +75,7 @@ export class UnaryClient {
       try {
         return await this.callOnce(method, request);
       } catch (err) {
-        const restarting = err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE
+        const restarting = err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE && !err.lostMidCall
           && NOT_LISTENING.has(this.connectError ?? '') && fs.existsSync(path.dirname(this.socketPath));
         if (!restarting) throw err;
         if (Date.now() >= deadline) {
@@ -121,7 +124,15 @@ export class UnaryClient {
       stream.on('response', takeStatus);
       stream.on('trailers', takeStatus);
       stream.on('data', (c: Buffer) => chunks.push(c));
-      const unavailable = (details: string): GrpcError => new GrpcError(GrpcStatus.UNAVAILABLE, details, method.path, this.connected);
+      const unavailable = (details: string): GrpcError => {
+        const lost = this.connected;
+        // A broken session is not reused: a call made again connects anew (to a restarted server).
+        if (this.session === session) {
+          session.destroy();
+          this.session = undefined;
+        }
+        return new GrpcError(GrpcStatus.UNAVAILABLE, details, method.path, lost);
+      };
       stream.on('error', (err: Error) => {
         reject(unavailable(err.message));
       });
