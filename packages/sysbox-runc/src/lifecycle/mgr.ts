@@ -24,17 +24,23 @@ export function explainDaemonError(daemon: 'sysbox-mgr' | 'sysbox-fs', err: unkn
 
 export const explainMgrError = (err: unknown, socket: string): Error => explainDaemonError('sysbox-mgr', err, socket);
 
+/** Attempts of an idempotent call whose daemon keeps dropping it (a dying one accepts, then resets). */
+const LOST_CALL_ATTEMPTS = 5;
+
 /**
- * For idempotent calls (Unregister): sent once more when the daemon died while handling it. The
- * client waits for a restarting daemon to be back (RESTART_WAIT_MS), so a crash-and-restart in the
- * middle of `docker rm` does not fail it (containerd then leaves the container's shim behind).
+ * For idempotent calls (Created, Unregister): sent again when the daemon died while handling it.
+ * The client waits for a restarting daemon to be back (RESTART_WAIT_MS), so a crash-and-restart in
+ * the middle of `docker run` or `docker rm` does not fail it (a failed runtime delete would make
+ * containerd leave the container's shim behind).
  */
 export async function againIfLost<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (!(err instanceof GrpcError && err.lostMidCall)) throw err;
-    return call();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof GrpcError && err.lostMidCall) || attempt >= LOST_CALL_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 }
 
