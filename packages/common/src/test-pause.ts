@@ -1,8 +1,9 @@
 // Test-only fault hook: lets an end-to-end test kill -9 a daemon at an exact step of a container's
 // create or release (test/e2e/kill9.test.ts). With SYSBOX_TEST_PAUSE_AT=<step>:<marker file> in
 // the daemon's environment, the daemon writes its pid to the marker file the first time it reaches
-// <step> and then blocks, all of it (the handlers are synchronous), until the file is removed or 60 s
-// have passed; later passes go on (a daemon the test lets go serves the rest as usual). Unset (always, outside tests) it costs one environment lookup at start-up.
+// <step> and then blocks, all of it (the handlers are synchronous), until the file is removed or
+// 60 s have passed; later passes go on (a daemon the test lets go serves the rest as usual). Unset
+// (always, outside tests) it costs one environment lookup at start-up.
 import fs from 'node:fs';
 
 const PAUSE_LIMIT_MS = 60_000;
