@@ -2,6 +2,7 @@
 // yet), and fail at once when it was never started.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -52,6 +53,35 @@ describe('daemon restart wait', () => {
     const started = Date.now();
     await assert.rejects(client.call(status, {}), (e: unknown) => e instanceof GrpcError && e.code === GrpcStatus.UNAVAILABLE && !/waited/.test(e.message));
     assert.ok(Date.now() - started < 1_000);
+    client.close();
+  });
+
+  it('a server that dies while handling the call: failed at once, as lost mid-call (it may have acted)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-wait-'));
+    const socket = path.join(dir, 'sysmgr.sock');
+    // Reads the request, then drops the connection without an answer, like a daemon killed mid-handler.
+    const server = net.createServer((c) => c.once('data', () => setTimeout(() => c.destroy(), 50)));
+    await new Promise<void>((r) => server.listen(socket, r));
+    const client = new UnaryClient(socket, schemas, 5_000, 5_000);
+    try {
+      const started = Date.now();
+      await assert.rejects(client.call(status, {}), (e: unknown) => e instanceof GrpcError && e.code === GrpcStatus.UNAVAILABLE && e.lostMidCall);
+      assert.ok(Date.now() - started < 1_000, 'not sent again: the request may have taken effect');
+      // Sent again by the caller, it goes over a new connection (to the server, restarted, here the same).
+      let accepted = 0;
+      server.on('connection', () => { accepted++; });
+      await assert.rejects(client.call(status, {}), (e: unknown) => e instanceof GrpcError && e.lostMidCall);
+      assert.equal(accepted, 1, 'the broken session was not reused');
+    } finally {
+      client.close();
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a daemon that was never reached is not reported as lost mid-call', async () => {
+    const client = new UnaryClient('/nonexistent-sysbox-dir/sysmgr.sock', schemas, 5_000, 5_000);
+    await assert.rejects(client.call(status, {}), (e: unknown) => e instanceof GrpcError && !e.lostMidCall);
     client.close();
   });
 });

@@ -22,6 +22,7 @@ import type { Logger } from '@sysbox/common/daemon/logger';
 import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import type { MgrFeatures } from './flags.js';
 import type { ContainerRecord, StateStore } from './state-store.js';
+import { pauseAt } from '@sysbox/common/test-pause';
 
 /** A destination as SYSBOX_SKIP_UID_SHIFT names it (no trailing slash). */
 function normalDestination(p: string): string {
@@ -143,6 +144,7 @@ export class MgrService {
     this.containers.set(id, rec);
     try {
       this.allocateIds(rec, req);
+      pauseAt('mgr-register-ids');
       // Outside system-container mode the container gets only what its spec asks for.
       const wantedDirs = config.syscontMode ? (req.specialDirs ?? []) : [];
       // Only a rootfs its manager removes with the container (Docker's overlay, in a layer dir
@@ -156,7 +158,9 @@ export class MgrService {
         this.save(rec);
       }
       const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => ({ source: b.source ?? '', destination: b.destination ?? '' })));
+      pauseAt('mgr-register-binds');
       const specialDirSources = wantedDirs.map((dest) => this.prepareSpecialDir(rec, dest, kept));
+      pauseAt('mgr-register-special-dirs');
       const unused = rec.specialDirs.filter((d) => !wantedDirs.includes(d.dest));
       if (unused.length > 0) {
         rec.specialDirs = rec.specialDirs.filter((d) => !unused.includes(d));
@@ -164,6 +168,7 @@ export class MgrService {
         for (const d of unused) fs.rmSync(d.hostDir, { recursive: true, force: true });
       }
       this.startRootfsView(rec);
+      pauseAt('mgr-register-rootfs-view');
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
       return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources, config };
     } catch (err) {
@@ -261,6 +266,7 @@ export class MgrService {
       const source = rec.rootfs;
       rec.rootfs = target;
       this.save(rec);
+      pauseAt('mgr-register-rootfs');
       const bindDir = path.join(rec.runDir, 'binds');
       fs.mkdirSync(bindDir, { recursive: true, mode: 0o711 });
       let mapped = 0;
@@ -319,6 +325,7 @@ export class MgrService {
     rec.initStartTime = start;
     rec.state = 'running';
     this.save(rec);
+    pauseAt('mgr-created');
     // Also with a mapping from the spec (Docker's userns-remap): runc leaves the cgroups to host
     // root either way, and without them an inner Docker or systemd cannot make sub-cgroups.
     if (rec.size > 0) {
@@ -394,6 +401,7 @@ export class MgrService {
     for (const m of mountsUnder(rec.runDir)) releaseMount(m);
     // Its chroot holds the shifted overlay: gone before Docker's overlay comes back on that upper dir.
     if (rec.rootfsView) stopRootfsView(rec.rootfsView);
+    pauseAt('mgr-release');
     if (mountsUnder(rec.runDir).length > 0) {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }

@@ -15,15 +15,22 @@ export const GrpcStatus = {
 const statusNames = new Map<number, string>(Object.entries(GrpcStatus).map(([k, v]) => [v, k]));
 
 export class GrpcError extends Error {
-  constructor(readonly code: number, readonly details: string, readonly method: string) {
+  /**
+   * lostMidCall: the server was reached and then went away before answering (it died or stopped
+   * while handling the request), so whether the request took effect is unknown.
+   */
+  constructor(readonly code: number, readonly details: string, readonly method: string, readonly lostMidCall = false) {
     super(`${method}: ${statusNames.get(code) ?? `status ${code}`}: ${details}`);
   }
 }
 
 export interface MethodSpec { readonly path: string; readonly request: string; readonly response: string }
 
-/** Connection errors that mean the request never reached a server: safe to send again. */
-const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED']);
+/**
+ * Connection errors that mean the request never reached a server: safe to send again. ECONNRESET
+ * while connecting: the socket's daemon is dying (killed, its listening socket not yet closed).
+ */
+const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET']);
 
 /**
  * How long a call waits for a daemon whose socket is gone while its run dir is there: the daemon is
@@ -37,6 +44,8 @@ export class UnaryClient {
   private session: http2.ClientHttp2Session | undefined;
   /** Code of the last session's connection error (ENOENT, ECONNREFUSED...). */
   private connectError: string | undefined;
+  /** The last session reached the server. */
+  private connected = false;
 
   constructor(
     private readonly socketPath: string,
@@ -53,7 +62,9 @@ export class UnaryClient {
     });
     // Connection errors surface on the request; an unhandled session 'error' would crash the CLI.
     this.connectError = undefined;
+    this.connected = false;
     session.on('error', (err: NodeJS.ErrnoException) => { this.connectError = err.code; });
+    session.once('connect', () => { this.connected = true; });
     this.session = session;
     return session;
   }
@@ -64,7 +75,7 @@ export class UnaryClient {
       try {
         return await this.callOnce(method, request);
       } catch (err) {
-        const restarting = err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE
+        const restarting = err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE && !err.lostMidCall
           && NOT_LISTENING.has(this.connectError ?? '') && fs.existsSync(path.dirname(this.socketPath));
         if (!restarting) throw err;
         if (Date.now() >= deadline) {
@@ -113,8 +124,17 @@ export class UnaryClient {
       stream.on('response', takeStatus);
       stream.on('trailers', takeStatus);
       stream.on('data', (c: Buffer) => chunks.push(c));
+      const unavailable = (details: string): GrpcError => {
+        const lost = this.connected;
+        // A broken session is not reused: a call made again connects anew (to a restarted server).
+        if (this.session === session) {
+          session.destroy();
+          this.session = undefined;
+        }
+        return new GrpcError(GrpcStatus.UNAVAILABLE, details, method.path, lost);
+      };
       stream.on('error', (err: Error) => {
-        reject(new GrpcError(GrpcStatus.UNAVAILABLE, err.message, method.path));
+        reject(unavailable(err.message));
       });
       // Everything is known once the trailers and the end of data are in: settle then rather than on
       // 'close', which comes a few ms later (one more turn of the HTTP/2 machinery).
@@ -123,7 +143,7 @@ export class UnaryClient {
         if (settled) return;
         settled = true;
         if (status === undefined) {
-          reject(new GrpcError(GrpcStatus.UNAVAILABLE, 'connection closed without a status', method.path));
+          reject(unavailable('connection closed without a status'));
           return;
         }
         if (status !== GrpcStatus.OK) {

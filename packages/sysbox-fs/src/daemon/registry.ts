@@ -17,6 +17,7 @@ import { bindVirtualFiles } from './container-mounts.js';
 import { readOnlyTargets } from './read-only-binds.js';
 import { inSlot, virtualBinds } from '../mount-layout.js';
 import { processStartTime } from '@sysbox/common/proc';
+import { pauseAt } from '@sysbox/common/test-pause';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/;
 
@@ -41,6 +42,11 @@ function checkId(id: unknown): string {
   return id;
 }
 
+/** A container known by its id only, until Register ties it to its init. */
+function preRecord(id: string): ContainerRecord {
+  return { id, uid: 0, gid: 0, size: 0, initPid: 0, initStart: 0, pidns: '', slot: -1, uuid: containerUuid(id) };
+}
+
 export class Registry {
   private readonly recs = new Map<string, ContainerRecord>();
 
@@ -54,17 +60,26 @@ export class Registry {
     return [...this.recs.values()].filter((r) => r.initPid > 0);
   }
 
-  /** After a restart: keep the containers whose init still runs, forget the others. */
+  /**
+   * After a restart: keep the containers whose init still runs, forget the others. Pre-registered
+   * ones are forgotten too: a predecessor that died while (or after) taking one may never have
+   * answered, so the runtime cannot know to unregister it; a create still in flight registers
+   * without it (see register).
+   */
   restore(): void {
     for (const r of readRecords(this.o.stateDir)) {
-      const alive = r.initPid === 0 || processStartTime(r.initPid) === r.initStart;
-      if (!alive) {
+      if (r.initPid === 0) {
+        removeRecord(this.o.stateDir, r.id);
+        this.o.log.info(`forgot pre-registered ${r.id}: its create was not finished when sysbox-fs stopped`);
+        continue;
+      }
+      if (processStartTime(r.initPid) !== r.initStart) {
         removeRecord(this.o.stateDir, r.id);
         this.o.log.info(`forgot ${r.id}: its init ${r.initPid} exited while sysbox-fs was down`);
         continue;
       }
       this.recs.set(r.id, r);
-      if (r.initPid > 0) this.follow(r);
+      this.follow(r);
     }
     this.o.generation.bump();
   }
@@ -73,9 +88,10 @@ export class Registry {
     const id = checkId(req.id);
     const old = this.recs.get(id);
     if (old && old.initPid > 0) throw new RpcError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
-    const rec: ContainerRecord = { id, uid: 0, gid: 0, size: 0, initPid: 0, initStart: 0, pidns: '', slot: -1, uuid: containerUuid(id) };
+    const rec = preRecord(id);
     writeRecord(this.o.stateDir, rec);
     this.recs.set(id, rec);
+    pauseAt('fs-preregister');
   }
 
   register(req: { id?: unknown; initPid?: unknown; uid?: unknown; gid?: unknown; size?: unknown; ignoreSysfsChown?: unknown; allowTrustedXattr?: unknown; readOnly?: unknown }): string[] {
@@ -83,8 +99,8 @@ export class Registry {
     const pid = Number(req.initPid);
     const [uid, gid, size] = [req.uid, req.gid, req.size].map(Number);
     if (!(uid > 0) || !(gid > 0) || !(size > 0)) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, `${id}: uid, gid and size must be positive (got ${uid}, ${gid}, ${size})`);
-    const pre = this.recs.get(id);
-    if (!pre) throw new RpcError(GrpcStatus.NOT_FOUND, `container ${id} was not pre-registered`);
+    // Not pre-registered here: pre-registered with a predecessor (see restore), taken now.
+    const pre = this.recs.get(id) ?? preRecord(id);
     if (pre.initPid > 0) throw new RpcError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
     const pidns = Number.isInteger(pid) && pid > 0 ? pidNamespace(pid) : undefined;
     const initStart = pidns ? processStartTime(pid) : undefined;
@@ -102,6 +118,7 @@ export class Registry {
         throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: ${(e as Error).message}`);
       }
     })();
+    pauseAt('fs-register');
     const rec: ContainerRecord = {
       ...pre, uid, gid, size, initPid: pid, initStart, pidns, slot,
       initialMounts: initialMounts(parseMountInfo(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'))),
@@ -125,6 +142,7 @@ export class Registry {
   }
 
   private forget(id: string): void {
+    pauseAt('fs-forget');
     this.recs.delete(id);
     removeRecord(this.o.stateDir, id);
     this.o.generation.bump();

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import type { Logger } from '@sysbox/common/daemon/logger';
+import { pauseAt } from '@sysbox/common/test-pause';
 import type { Keeper } from '../daemon/keeper-client.js';
 import type { TrapPolicy } from '../flags.js';
 import type { SeccompWorkerConfig, SeccompWorkerMessage } from './worker-config.js';
@@ -34,8 +35,11 @@ export class SeccompListener {
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: SeccompWorkerMessage) => {
         if (m.type === 'ready') resolve();
-        else if (m.type === 'keep') taking.set(m.name, o.keeper.keep(m.name, m.fd).catch((e: Error) => { o.log.warn(e.message); }));
-        else if (m.type === 'released') {
+        else if (m.type === 'keep') {
+          // During runc create: runc has handed over the container's notify fd.
+          pauseAt('fs-seccomp-keep');
+          taking.set(m.name, o.keeper.keep(m.name, m.fd).catch((e: Error) => { o.log.warn(e.message); }));
+        } else if (m.type === 'released') {
           const taken = taking.get(m.name) ?? Promise.resolve();
           taking.delete(m.name);
           void taken.then(() => o.keeper.drop(m.name)).catch(() => {}).finally(() => fs.closeSync(m.fd));

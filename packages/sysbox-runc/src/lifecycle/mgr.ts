@@ -12,6 +12,9 @@ export function connectMgr(socket: string): MgrClient {
  * or sysbox-fs) and how to start it.
  */
 export function explainDaemonError(daemon: 'sysbox-mgr' | 'sysbox-fs', err: unknown, socket: string): Error {
+  if (err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE && err.lostMidCall) {
+    return new MgrUnavailableError(`${daemon} stopped before answering (${socket}: ${err.details}): it died or was stopped while handling the request; once it runs again ("systemctl start sysbox"), retry, or remove the container to release what it holds`);
+  }
   if (err instanceof GrpcError && err.code === GrpcStatus.UNAVAILABLE) {
     return new MgrUnavailableError(`${daemon} is not running (cannot reach ${socket}: ${err.details}); start it with "systemctl start sysbox" or "${daemon} &"`);
   }
@@ -20,6 +23,26 @@ export function explainDaemonError(daemon: 'sysbox-mgr' | 'sysbox-fs', err: unkn
 }
 
 export const explainMgrError = (err: unknown, socket: string): Error => explainDaemonError('sysbox-mgr', err, socket);
+
+/** Attempts of an idempotent call whose daemon keeps dropping it (a dying one accepts, then resets). */
+const LOST_CALL_ATTEMPTS = 5;
+
+/**
+ * For idempotent calls (Created, Unregister): sent again when the daemon died while handling it.
+ * The client waits for a restarting daemon to be back (RESTART_WAIT_MS), so a crash-and-restart in
+ * the middle of `docker run` or `docker rm` does not fail it (a failed runtime delete would make
+ * containerd leave the container's shim behind).
+ */
+export async function againIfLost<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof GrpcError && err.lostMidCall) || attempt >= LOST_CALL_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 
 export function isNotFound(err: unknown): boolean {
   return err instanceof GrpcError && err.code === GrpcStatus.NOT_FOUND;

@@ -17,7 +17,7 @@ import { RefusedError, refusal } from '../spec/validate.js';
 import { log } from '../log.js';
 import type { GlobalContext } from '../context.js';
 import { connectFs, explainFsError } from './fs.js';
-import { connectMgr, explainMgrError, isNotFound } from './mgr.js';
+import { againIfLost, connectMgr, explainMgrError, isNotFound } from './mgr.js';
 import { configFromReply, recordConfig } from './container-config.js';
 import { applyOomScore, recordOomScore, takeOomScore } from './oom-score.js';
 import { initIsSystemd, markSystemdInit, recordInitPid } from './systemd-init.js';
@@ -141,7 +141,8 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
         try { aliasDns(initPid, resolvConf); } catch (err) { log('warning', `DNS of ${id} not aliased: ${(err as Error).message}`); }
       }
       await Promise.all([
-        call(async () => { await mgr.created({ id, initPid }); }),
+        // Created only records the init and delegates its cgroups: safe to send again to a restarted sysbox-mgr.
+        call(async () => { await againIfLost(() => mgr.created({ id, initPid })); }),
         fsCall(async () => {
           const r = await fsd.register({
             id, initPid, uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0,

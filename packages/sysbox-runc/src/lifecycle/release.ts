@@ -13,16 +13,16 @@ export function isRegistered(id: string): boolean {
 }
 
 export async function releaseContainer(ctx: Pick<GlobalContext, 'mgrSocket' | 'fsSocket'>, id: string): Promise<void> {
-  const { connectMgr, explainMgrError, isNotFound } = await import('./mgr.js');
+  const { againIfLost, connectMgr, explainMgrError, isNotFound } = await import('./mgr.js');
   const { connectFs, explainFsError } = await import('./fs.js');
   const mgr = connectMgr(ctx.mgrSocket);
   const fsd = connectFs(ctx.fsSocket);
   try {
     await Promise.all([
-      fsd.unregister({ id }).catch((err: unknown) => {
+      againIfLost(() => fsd.unregister({ id })).catch((err: unknown) => {
         if (!isNotFound(err)) throw explainFsError(err, ctx.fsSocket);
       }),
-      mgr.unregister({ id }).catch((err: unknown) => {
+      againIfLost(() => mgr.unregister({ id })).catch((err: unknown) => {
         if (!isNotFound(err)) throw explainMgrError(err, ctx.mgrSocket);
       }),
     ]);
