@@ -109,6 +109,8 @@ export interface FileTree {
    * what stat shows is the last asker's until the attribute timeout: zero for the static tree.
    */
   owner?(caller: Caller): { uid: number; gid: number };
+  /** Called by a worker each time it wakes or before it sleeps: housekeeping that must not wait for a request about it. */
+  idle?(): void;
 }
 
 /** Every inode but the root is HASHED_BASE + a non-zero HASH_BITS-bit hash (1 in 10^6 odds of a clash among 1000s). */

@@ -8,6 +8,7 @@ import { CallerResolver } from './container/caller.js';
 import { EmulatedValues } from './container/emulated-values.js';
 import { LOAD_SLOTS, LoadTable } from './container/load-table.js';
 import { Generation } from './container/record.js';
+import { dropKeptCgroupFiles } from './container/cgroup.js';
 import { readHostFile, type NodeContext } from './nodes/context.js';
 import { cpuinfo } from './nodes/proc/cpuinfo.js';
 import { diskstats } from './nodes/proc/diskstats.js';
@@ -160,8 +161,26 @@ export function createTree(config: unknown): FileTree {
   const sysfs = withoutEntries(hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs), HIDDEN.map((p) => p.slice('sys/'.length)));
   const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs), sysfs };
   layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`), hostKind);
-  return new SlottedTree(new StaticTree(root), LOAD_SLOTS, (c) => {
+  const tree = new SlottedTree(new StaticTree(root), LOAD_SLOTS, (c) => {
     const rec = callers.resolve(c.pid).container;
     return rec ? { uid: rec.uid, gid: rec.gid } : { uid: 0, gid: 0 };
   });
+  // A container gone: its cgroup files kept open by this worker are closed at the worker's next
+  // wake-up (the daemon wakes the workers after each removal), not left to the cache's eviction.
+  const generation = new Generation(config.generation);
+  let seen = generation.value;
+  const idle = (): void => {
+    const g = generation.value;
+    if (g === seen) return;
+    seen = g;
+    dropKeptCgroupFiles();
+  };
+  return {
+    get: (ino, caller) => tree.get(ino, caller),
+    lookup: (parent, name, caller) => tree.lookup(parent, name, caller),
+    list: (ino, caller) => tree.list(ino, caller),
+    get size() { return tree.size; },
+    owner: (caller) => tree.owner?.(caller) ?? { uid: 0, gid: 0 },
+    idle,
+  };
 }

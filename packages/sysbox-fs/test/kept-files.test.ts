@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { readKept } from '../src/container/kept-files.js';
+import { dropKeptUnder, keptCount, readKept } from '../src/container/kept-files.js';
 
 const MEMORY = '/sys/fs/cgroup/memory';
 
@@ -50,5 +50,28 @@ describe('readKept', () => {
 
   it('fails like readFileSync for a missing file', () => {
     assert.throws(() => readKept('/proc/no-such-file'), /ENOENT/);
+  });
+});
+
+describe('dropKeptUnder', () => {
+  it('closes the kept fds below a dir and only those', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-kept-drop-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'a'), 'a\n');
+      fs.writeFileSync(path.join(dir, 'b'), 'b\n');
+      readKept('/proc/uptime');
+      const fdsBefore = fs.readdirSync('/proc/self/fd').length;
+      readKept(path.join(dir, 'a'));
+      readKept(path.join(dir, 'b'));
+      assert.equal(fs.readdirSync('/proc/self/fd').length, fdsBefore + 2);
+      const kept = keptCount();
+      assert.equal(dropKeptUnder(dir), 2);
+      assert.equal(keptCount(), kept - 2, '/proc/uptime stays kept');
+      assert.equal(fs.readdirSync('/proc/self/fd').length, fdsBefore);
+      assert.equal(readKept(path.join(dir, 'a')), 'a\n', 'a dropped file opens again on its next read');
+      assert.equal(dropKeptUnder(`${dir}/`), 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,6 +9,7 @@ import { GrpcStatus, ID_RANGE_SIZE, VERSION } from '@sysbox/common';
 import { SPECIAL_DIRS } from '@sysbox/common/paths';
 import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
 import { delegateCgroups } from './cgroup-delegation.js';
+import { diskFullMessage, isDiskFull } from './disk-full.js';
 import { processStartTime } from '@sysbox/common/proc';
 import { isSameProcessAlive, watchInit } from './init-watch.js';
 import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js';
@@ -172,8 +173,11 @@ export class MgrService {
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
       return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources, config };
     } catch (err) {
+      const reported = isDiskFull(err)
+        ? new ServiceError(GrpcStatus.RESOURCE_EXHAUSTED, diskFullMessage(err as Error, { 'data root': this.opts.dataRoot, 'run dir root': this.opts.mountRoot }))
+        : err;
       this.release(rec);
-      throw err;
+      throw reported;
     }
   }
 

@@ -53,7 +53,13 @@ export class StateStore {
 
   save(rec: ContainerRecord): void {
     const tmp = `${this.file(rec.id)}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(rec, null, 1));
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(rec, null, 1));
+    } catch (err) {
+      // A full disk leaves a truncated temp file: never a half record, and nothing left behind.
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
     fs.renameSync(tmp, this.file(rec.id));
   }
 

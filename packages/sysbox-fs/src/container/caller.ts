@@ -4,7 +4,7 @@
 // or the nearest one above it for containers nested inside, gives the per-container state.
 // Resolved once per namespace and cached; the daemon's generation counter clears the cache.
 import fs from 'node:fs';
-import { cgroupPathsOf, type CgroupPaths } from './cgroup.js';
+import { cgroupPathsOf, dropKeptCgroupFiles, type CgroupPaths } from './cgroup.js';
 import { Generation, innermostPid, pidNamespace, readRecords, type ContainerRecord } from './record.js';
 import { processStartTime } from '@sysbox/common/proc';
 
@@ -87,6 +87,9 @@ export class CallerResolver {
       this.byNs = new Map();
       this.byPid = new Map();
       this.records = new Map(readRecords(this.stateDir).filter((r) => r.pidns !== '').map((r) => [r.pidns, r]));
+      // A container may have gone: its cgroup files must not stay open (kept-files.ts). The
+      // running ones' are opened again on their next read.
+      dropKeptCgroupFiles();
     }
     const now = performance.now();
     const hit = this.byPid.get(pid);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cgroupHierarchies } from '@sysbox/common/cgroup';
 import { mountVisibility, parseMountInfo, type MountInfo } from '@sysbox/common/mountinfo';
-import { readKept } from './kept-files.js';
+import { dropKeptUnder, readKept } from './kept-files.js';
 
 /**
  * The cgroup hierarchies mounted here, from our own mountinfo (read once per thread): the visible
@@ -21,6 +21,14 @@ function mounts(): MountInfo[] {
     cgroupMounts = all.filter((m) => (m.fsType === 'cgroup' || m.fsType === 'cgroup2') && visible(m));
   }
   return cgroupMounts;
+}
+
+/**
+ * Closes the cgroup files kept open (kept-files.ts): called when containers come or go, so a
+ * removed container's cgroups are not held; running ones' are opened again on their next read.
+ */
+export function dropKeptCgroupFiles(): number {
+  return mounts().reduce((n, m) => n + dropKeptUnder(m.mountPoint), 0);
 }
 
 /** Where the v1 hierarchy with this controller is mounted: the top of its cgroup tree. */

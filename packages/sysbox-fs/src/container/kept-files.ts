@@ -3,7 +3,10 @@
 // afresh: one syscall instead of readFileSync's open, fstat, read, read, close and a path walk.
 // A cgroup removed since (its container gone) fails the read with ENODEV: the fd is dropped and the
 // path opened again, which finds a new cgroup of the same name or fails as a first open would.
-// Per worker thread (module state); at most MAX_OPEN fds each, the oldest closed first.
+// Per worker thread (module state); at most MAX_OPEN fds each, the oldest closed first. A removed
+// container's cgroup files are closed when the set of containers changes (dropKeptUnder), not
+// only when they fall out of the cache: an fd held on a removed cgroup keeps it (and its
+// memory) as a dying cgroup in the kernel, and a daemon's fds must not grow with containers gone.
 import fs from 'node:fs';
 
 const MAX_OPEN = 256;
@@ -54,4 +57,22 @@ export function readKept(p: string): string {
   }
   fds.set(p, fd);
   return text;
+}
+
+/** Closes the kept fds of files below dir (e.g. the cgroup mounts, when containers went away). */
+export function dropKeptUnder(dir: string): number {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  let n = 0;
+  for (const [p, fd] of [...fds]) {
+    if (p.startsWith(prefix)) {
+      drop(p, fd);
+      n++;
+    }
+  }
+  return n;
+}
+
+/** How many fds are kept open (for tests). */
+export function keptCount(): number {
+  return fds.size;
 }

@@ -146,6 +146,9 @@ export class Registry {
     this.recs.delete(id);
     removeRecord(this.o.stateDir, id);
     this.o.generation.bump();
+    // Wakes the FUSE workers (one request is enough: the leader wakes the helpers), which then
+    // close the cgroup files of the container they kept open (FileTree.idle).
+    fs.promises.readdir(this.o.mountpoint).catch(() => {});
   }
 
   private follow(rec: ContainerRecord): void {

@@ -56,6 +56,15 @@ class Server {
     return this.exchange(this.buf, spinMicros, block);
   }
 
+  /** The tree's housekeeping (FileTree.idle), between requests. */
+  idle(): void {
+    try {
+      this.tree.idle?.();
+    } catch (e) {
+      post({ type: 'error', message: (e as Error).message });
+    }
+  }
+
   /** Writes the pending reply, if any, taking nothing; returns why to stop, if it must. */
   flush(): string | undefined {
     if (!this.pending) return undefined;
@@ -104,6 +113,7 @@ function lead(server: Server, cfg: WorkerConfig, control: Int32Array): string {
     let n = server.take(cfg.spinMicros, false);
     if (n === 0) {
       // Nothing came during the spin: sleep, and let helpers sleep too.
+      server.idle();
       Atomics.store(control, Control.LeaderIdle, 1);
       try {
         n = server.take(0, true);
@@ -130,6 +140,7 @@ function help(server: Server, control: Int32Array): string {
     if (Atomics.load(control, Control.Stopped) === 1) return 'leader exited';
     if (Atomics.load(control, Control.LeaderIdle) === 1) Atomics.wait(control, Control.LeaderIdle, 1);
     else Atomics.wait(control, Control.Stopped, 0, HELPER_TICK_MS);
+    server.idle();
     const seq = Atomics.load(control, Control.LeaderSeq);
     const stuck = seq === seen && Atomics.load(control, Control.LeaderBusy) === 1;
     seen = seq;
