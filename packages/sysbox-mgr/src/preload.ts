@@ -5,7 +5,7 @@
 // unpacked into its own special dir. A tar file, not a tree, because the inner overlay layers hold
 // whiteouts (0/0 char devices) that the outer overlay would take for its own deletions.
 // Owners are stored unshifted (as the container sees them) and shifted on restore.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,23 +26,52 @@ function writeIdMap(base: number, size: number): string {
   return file;
 }
 
+/** Runs a command without blocking the caller's event loop; resolves with its stderr, rejects on failure. */
+function runAsync(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(stderr.trim() || `${cmd} exited with ${code ?? signal}`));
+    });
+  });
+}
+
 /**
  * Archives a special dir (ids shifted down to the container's view) into the container's rootfs.
  * The archive is written by a process running as the container's root host id, the only writer the
- * ID-shifted rootfs accepts for files owned by root inside.
+ * ID-shifted rootfs accepts for files owned by root inside. Asynchronous: the data flows from tar
+ * to the writer through a pipe between child processes, never through the manager, whose other
+ * requests are served meanwhile. The archive appears under its name only once complete: a reader
+ * (docker commit) never sees half of one, and a failed or killed tar leaves the previous one.
+ * `durable` (on a stop) also flushes the archive to disk in the child: otherwise the unmount of
+ * the rootfs right after would, on the manager's event loop (~220 ms for 192 MiB).
  */
-export function saveSpecialDir(hostDir: string, rootfs: string, specialDest: string, uid: number, gid: number, size: number): boolean {
-  if (fs.readdirSync(hostDir).length === 0) return false;
+export async function saveSpecialDir(hostDir: string, rootfs: string, specialDest: string, uid: number, gid: number, size: number, durable = false): Promise<boolean> {
+  if ((await fs.promises.readdir(hostDir)).length === 0) return false;
   const map = writeIdMap(uid, size);
   const gmap = gid === uid ? map : writeIdMap(gid, size);
   const outDir = path.join(rootfs, PRELOAD_DIR);
   const out = path.join(outDir, archiveName(specialDest));
   try {
-    const script = `set -e -o pipefail; tar -C "$2" --numeric-owner --owner-map="$3" --group-map="$4" --xattrs --xattrs-include='*' -cf - . | ` +
-      // the write side drops to the container's root
-      `setpriv --reuid=${uid} --regid=${gid} --clear-groups sh -c 'mkdir -p "$0" && cat > "$1.tmp" && mv "$1.tmp" "$1"' "$1" "$5"`;
-    const r = spawnSync('bash', ['-c', script, 'bash', outDir, hostDir, map, gmap, out], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`archiving ${hostDir} failed: ${r.stderr.trim()}`);
+    const asRoot = `setpriv --reuid=${uid} --regid=${gid} --clear-groups`;
+    // Renamed only after the whole pipeline succeeded: the writer alone cannot tell a complete
+    // stream from one cut short by tar's failure. A temporary name per writer, so an archive
+    // left running by a manager killed half-way never meets the next one.
+    const script = 'set -e -o pipefail; tmp="$5.tmp.$$"; ' +
+      `trap '${asRoot} rm -f "$tmp"' ERR; ` +
+      'tar -C "$2" --numeric-owner --owner-map="$3" --group-map="$4" --xattrs --xattrs-include=\'*\' -cf - . | ' +
+      `${asRoot} sh -c 'mkdir -p "$0" && cat > "$1"' "$1" "$tmp"; ` +
+      `${asRoot} mv -f "$tmp" "$5"` + (durable ? `; ${asRoot} sync "$5"` : '');
+    try {
+      await runAsync('bash', ['-c', script, 'bash', outDir, hostDir, map, gmap, out]);
+    } catch (err) {
+      throw new Error(`archiving ${hostDir} failed: ${(err as Error).message}`);
+    }
     return true;
   } finally {
     fs.rmSync(path.dirname(map), { recursive: true, force: true });
