@@ -5,40 +5,17 @@
 // unpacked into its own special dir. A tar file, not a tree, because the inner overlay layers hold
 // whiteouts (0/0 char devices) that the outer overlay would take for its own deletions.
 // Owners are stored unshifted (as the container sees them) and shifted on restore.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runAsync } from './run-async.js';
 import { findMount, type MountInfo } from './mountinfo.js';
 
 export const PRELOAD_DIR = '/var/lib/sysbox-preload';
 
 function archiveName(specialDest: string): string {
   return `${path.basename(specialDest)}.tar`;
-}
-
-/** A GNU tar owner/group map shifting host ids base..base+size-1 down to 0..size-1. */
-function writeIdMap(base: number, size: number): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-idmap-')), 'map');
-  const lines: string[] = [];
-  for (let k = 0; k < size; k++) lines.push(`+${base + k} +${k}`);
-  fs.writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
-
-/** Runs a command without blocking the caller's event loop; resolves with its stderr, rejects on failure. */
-function runAsync(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => { if (stderr.length < 4096) stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(stderr.trim() || `${cmd} exited with ${code ?? signal}`));
-    });
-  });
 }
 
 /**
@@ -53,30 +30,27 @@ function runAsync(cmd: string, args: string[]): Promise<void> {
  */
 export async function saveSpecialDir(hostDir: string, rootfs: string, specialDest: string, uid: number, gid: number, size: number, durable = false): Promise<boolean> {
   if ((await fs.promises.readdir(hostDir)).length === 0) return false;
-  const map = writeIdMap(uid, size);
-  const gmap = gid === uid ? map : writeIdMap(gid, size);
   const outDir = path.join(rootfs, PRELOAD_DIR);
   const out = path.join(outDir, archiveName(specialDest));
+  const asRoot = `setpriv --reuid=${uid} --regid=${gid} --clear-groups`;
+  // The id maps (65536 lines each, ~40 ms to write from Node) are made by the child too.
+  // Renamed only after the whole pipeline succeeded: the writer alone cannot tell a complete
+  // stream from one cut short by tar's failure. A temporary name per writer, so an archive
+  // left running by a manager killed half-way never meets the next one.
+  const script = 'set -e -o pipefail; maps=$(mktemp -d "$7/sysbox-idmap-XXXXXX"); trap \'rm -rf "$maps"\' EXIT; ' +
+    'tmp="$5.tmp.$$"; ' +
+    `trap '${asRoot} rm -f "$tmp"' ERR; ` +
+    'idmap() { awk -v b="$1" -v n="$2" \'BEGIN { for (k = 0; k < n; k++) print "+" b + k " +" k }\'; }; ' +
+    'idmap "$3" "$6" > "$maps/uid"; idmap "$4" "$6" > "$maps/gid"; ' +
+    'tar -C "$2" --numeric-owner --owner-map="$maps/uid" --group-map="$maps/gid" --xattrs --xattrs-include=\'*\' -cf - . | ' +
+    `${asRoot} sh -c 'mkdir -p "$0" && cat > "$1"' "$1" "$tmp"; ` +
+    `${asRoot} mv -f "$tmp" "$5"` + (durable ? `; ${asRoot} sync "$5"` : '');
   try {
-    const asRoot = `setpriv --reuid=${uid} --regid=${gid} --clear-groups`;
-    // Renamed only after the whole pipeline succeeded: the writer alone cannot tell a complete
-    // stream from one cut short by tar's failure. A temporary name per writer, so an archive
-    // left running by a manager killed half-way never meets the next one.
-    const script = 'set -e -o pipefail; tmp="$5.tmp.$$"; ' +
-      `trap '${asRoot} rm -f "$tmp"' ERR; ` +
-      'tar -C "$2" --numeric-owner --owner-map="$3" --group-map="$4" --xattrs --xattrs-include=\'*\' -cf - . | ' +
-      `${asRoot} sh -c 'mkdir -p "$0" && cat > "$1"' "$1" "$tmp"; ` +
-      `${asRoot} mv -f "$tmp" "$5"` + (durable ? `; ${asRoot} sync "$5"` : '');
-    try {
-      await runAsync('bash', ['-c', script, 'bash', outDir, hostDir, map, gmap, out]);
-    } catch (err) {
-      throw new Error(`archiving ${hostDir} failed: ${(err as Error).message}`);
-    }
-    return true;
-  } finally {
-    fs.rmSync(path.dirname(map), { recursive: true, force: true });
-    if (gmap !== map) fs.rmSync(path.dirname(gmap), { recursive: true, force: true });
+    await runAsync('bash', ['-c', script, 'bash', outDir, hostDir, String(uid), String(gid), out, String(size), os.tmpdir()]);
+  } catch (err) {
+    throw new Error(`archiving ${hostDir} failed: ${(err as Error).message}`);
   }
+  return true;
 }
 
 /**
