@@ -23,6 +23,10 @@ docker=/usr/bin/docker
 mgr_pid=$(cat "$mgr_dir/pid")
 fs_pid=$(cat "$fs_dir/pid")
 hz=$(getconf CLK_TCK)
+# Daemon RSS growth is counted from the fresh daemons': between sets it mostly reflects when V8
+# last collected garbage (sysbox-mgr seen at 118 MiB after one set's removal, 68 MiB during the next).
+sleep 2
+mgr_fresh=$(awk '/^VmRSS:/ {print $2}' "/proc/$mgr_pid/status"); fs_fresh=$(awk '/^VmRSS:/ {print $2}' "/proc/$fs_pid/status")
 work=$(mktemp -d /tmp/bench-density.XXXXXX)
 $docker save sysbox/busybox > "$work/busybox.tar"
 prefix=bench-density-$$
@@ -40,8 +44,8 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 host_used_kb() { awk '/^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} END {print t - a}' /proc/meminfo; }
-# the rootfs-view processes of this bench's containers (titled after the rootfs they serve)
-view_pids() { pgrep -f "^sysbox-mgr-rootfs-view /var/lib/$name/" || true; }
+# the rootfs-view processes of this bench's sysbox-mgr (its children; the spare excluded)
+view_pids() { ps -o pid=,args= --ppid "$mgr_pid" | grep rootfs-view | grep -v -- --spare | awk '{print $1}' || true; }
 sum_view() { local s=0 p; for p in $(view_pids); do s=$(( s + $($1 "$p") )); done; echo "$s"; }
 # memory of a container's cgroup as docker stats shows it (v1: usage - total_inactive_file), KiB
 cgroup_kb() {
@@ -135,12 +139,13 @@ for n in $ns; do
   cs=$(( $(get $s cgroup_kb) / n )); cr=$(( $(get $r cgroup_kb) / n ))
   vs=$(( $(get $s view_pss) / n ))
   printf '  %-42s %10d MiB %10d MiB %8s\n' 'container cgroup memory per container' $(( cs / 1024 )) $(( cr / 1024 )) "$(ratio "$cs" "$cr")"
-  printf '  %-42s %10d MiB %10d MiB %8s\n' '  + sysbox daemons growth + views (PSS)' $(( (cs + vs + ( $(get $s mgr1) - $(get $s mgr0) + $(get $s fs1) - $(get $s fs0) ) / n) / 1024 )) $(( cr / 1024 )) \
-    "$(ratio $(( cs + vs + ( $(get $s mgr1) - $(get $s mgr0) + $(get $s fs1) - $(get $s fs0) ) / n )) "$cr")"
+  dg=$(( ( $(get $s mgr1) - mgr_fresh + $(get $s fs1) - fs_fresh ) / n ))
+  printf '  %-42s %10d MiB %10d MiB %8s\n' '  + views (PSS) + daemons growth' $(( (cs + vs + dg) / 1024 )) $(( cr / 1024 )) "$(ratio $(( cs + vs + dg )) "$cr")"
   for d in mgr fs; do
-    g=$(( $(get $s ${d}1) - $(get $s ${d}0) ))
-    printf '  sysbox-%-4s RSS %6d -> %6d MiB (+%.2f MiB per container; target <= 3), after rm %d MiB; CPU during start %.1f s\n' \
-      "$d" $(( $(get $s ${d}0) / 1024 )) $(( $(get $s ${d}1) / 1024 )) "$(echo "$g / 1024 / $n" | bc -l)" $(( $(get $s ${d}_after_rm) / 1024 )) "$(echo "$(get $s ${d}_cpu) / $hz" | bc -l)"
+    fresh=$(eval echo "\$${d}_fresh")
+    g=$(( $(get $s ${d}1) - fresh ))
+    printf '  sysbox-%-4s RSS fresh %d MiB, before this set %d, with %d running %d (%+.2f MiB per container over fresh; target <= 3), after rm %d; CPU during start %.1f s\n' \
+      "$d" $(( fresh / 1024 )) $(( $(get $s ${d}0) / 1024 )) "$n" $(( $(get $s ${d}1) / 1024 )) "$(echo "$g / 1024 / $n" | bc -l)" $(( $(get $s ${d}_after_rm) / 1024 )) "$(echo "$(get $s ${d}_cpu) / $hz" | bc -l)"
   done
   printf '  rootfs-view processes: %d, RSS %.1f MiB, PSS %.1f MiB per container\n' "$(get $s views)" \
     "$(echo "$(get $s view_rss) / 1024 / $n" | bc -l)" "$(echo "$(get $s view_pss) / 1024 / $n" | bc -l)"
