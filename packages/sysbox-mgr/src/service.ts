@@ -399,7 +399,8 @@ export class MgrService {
   /** Archives of one container run one after the other (a pause's, then the stop's). */
   private saveSpecialDirs(rec: ContainerRecord, durable = false): Promise<void> {
     const prev = this.archiving.get(rec.id) ?? Promise.resolve();
-    const next = prev.then(() => this.archiveSpecialDirs(rec, durable));
+    // After the previous one whatever its outcome: its failure is its caller's to report.
+    const next = prev.catch(() => {}).then(() => this.archiveSpecialDirs(rec, durable));
     this.archiving.set(rec.id, next);
     return next.finally(() => {
       if (this.archiving.get(rec.id) === next) this.archiving.delete(rec.id);
