@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runAsync } from './run-async.js';
 import { findMount, type MountInfo } from './mountinfo.js';
 
 export const PRELOAD_DIR = '/var/lib/sysbox-preload';
@@ -17,37 +18,39 @@ function archiveName(specialDest: string): string {
   return `${path.basename(specialDest)}.tar`;
 }
 
-/** A GNU tar owner/group map shifting host ids base..base+size-1 down to 0..size-1. */
-function writeIdMap(base: number, size: number): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-idmap-')), 'map');
-  const lines: string[] = [];
-  for (let k = 0; k < size; k++) lines.push(`+${base + k} +${k}`);
-  fs.writeFileSync(file, `${lines.join('\n')}\n`);
-  return file;
-}
-
 /**
  * Archives a special dir (ids shifted down to the container's view) into the container's rootfs.
  * The archive is written by a process running as the container's root host id, the only writer the
- * ID-shifted rootfs accepts for files owned by root inside.
+ * ID-shifted rootfs accepts for files owned by root inside. Asynchronous: the data flows from tar
+ * to the writer through a pipe between child processes, never through the manager, whose other
+ * requests are served meanwhile. The archive appears under its name only once complete: a reader
+ * (docker commit) never sees half of one, and a failed or killed tar leaves the previous one.
+ * `durable` (on a stop) also flushes the archive to disk in the child: otherwise the unmount of
+ * the rootfs right after would, on the manager's event loop (~220 ms for 192 MiB).
  */
-export function saveSpecialDir(hostDir: string, rootfs: string, specialDest: string, uid: number, gid: number, size: number): boolean {
-  if (fs.readdirSync(hostDir).length === 0) return false;
-  const map = writeIdMap(uid, size);
-  const gmap = gid === uid ? map : writeIdMap(gid, size);
+export async function saveSpecialDir(hostDir: string, rootfs: string, specialDest: string, uid: number, gid: number, size: number, durable = false): Promise<boolean> {
+  if ((await fs.promises.readdir(hostDir)).length === 0) return false;
   const outDir = path.join(rootfs, PRELOAD_DIR);
   const out = path.join(outDir, archiveName(specialDest));
+  const asRoot = `setpriv --reuid=${uid} --regid=${gid} --clear-groups`;
+  // The id maps (65536 lines each, ~40 ms to write from Node) are made by the child too.
+  // Renamed only after the whole pipeline succeeded: the writer alone cannot tell a complete
+  // stream from one cut short by tar's failure. A temporary name per writer, so an archive
+  // left running by a manager killed half-way never meets the next one.
+  const script = 'set -e -o pipefail; maps=$(mktemp -d "$7/sysbox-idmap-XXXXXX"); trap \'rm -rf "$maps"\' EXIT; ' +
+    'tmp="$5.tmp.$$"; ' +
+    `trap '${asRoot} rm -f "$tmp"' ERR; ` +
+    'idmap() { awk -v b="$1" -v n="$2" \'BEGIN { for (k = 0; k < n; k++) print "+" b + k " +" k }\'; }; ' +
+    'idmap "$3" "$6" > "$maps/uid"; idmap "$4" "$6" > "$maps/gid"; ' +
+    'tar -C "$2" --numeric-owner --owner-map="$maps/uid" --group-map="$maps/gid" --xattrs --xattrs-include=\'*\' -cf - . | ' +
+    `${asRoot} sh -c 'mkdir -p "$0" && cat > "$1"' "$1" "$tmp"; ` +
+    `${asRoot} mv -f "$tmp" "$5"` + (durable ? `; ${asRoot} sync "$5"` : '');
   try {
-    const script = `set -e -o pipefail; tar -C "$2" --numeric-owner --owner-map="$3" --group-map="$4" --xattrs --xattrs-include='*' -cf - . | ` +
-      // the write side drops to the container's root
-      `setpriv --reuid=${uid} --regid=${gid} --clear-groups sh -c 'mkdir -p "$0" && cat > "$1.tmp" && mv "$1.tmp" "$1"' "$1" "$5"`;
-    const r = spawnSync('bash', ['-c', script, 'bash', outDir, hostDir, map, gmap, out], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`archiving ${hostDir} failed: ${r.stderr.trim()}`);
-    return true;
-  } finally {
-    fs.rmSync(path.dirname(map), { recursive: true, force: true });
-    if (gmap !== map) fs.rmSync(path.dirname(gmap), { recursive: true, force: true });
+    await runAsync('bash', ['-c', script, 'bash', outDir, hostDir, String(uid), String(gid), out, String(size), os.tmpdir()]);
+  } catch (err) {
+    throw new Error(`archiving ${hostDir} failed: ${(err as Error).message}`);
   }
+  return true;
 }
 
 /**

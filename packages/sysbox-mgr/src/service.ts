@@ -1,5 +1,8 @@
 // The sysbox-mgr API (proto/sysboxmgr.proto) over the in-memory container table, the range
-// allocator and the on-disk records. Handlers are synchronous, so requests never interleave.
+// allocator and the on-disk records. Handlers run synchronously, so requests never interleave,
+// except around the archive of a container's inner data (preload.ts), which runs in child processes
+// while other requests are served: a container being archived for its release stays in the table
+// (its ids, mounts and record held) until the release is done, and whoever needs it gone waits.
 import fs from 'node:fs';
 import path from 'node:path';
 import type {
@@ -13,12 +16,13 @@ import { diskFullMessage, isDiskFull } from './disk-full.js';
 import { processStartTime } from '@sysbox/common/proc';
 import { isSameProcessAlive, watchInit } from './init-watch.js';
 import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js';
+import { runAsync } from './run-async.js';
 import { parseMountInfo } from './mountinfo.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { IdmapUnsupportedError, idmapBind, isOverlayMount, mountsUnder, openMappingUserns, plainBind, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import { chownRootfs, unchownRootfs, writeBackRunning } from './rootfs-chown.js';
 import { KeptSpecialDirs, type KeptDirs } from './kept-special-dirs.js';
-import { startRootfsView, stopRootfsView } from './rootfs-view/process.js';
+import { startRootfsView, stopRootfsView, stopRootfsViewAsync } from './rootfs-view/process.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import type { MgrFeatures } from './flags.js';
@@ -62,6 +66,10 @@ export class MgrService {
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly allocator: RangeAllocator;
   private readonly kept: KeptSpecialDirs;
+  /** Releases waiting for an archive of inner data, by container id: one at a time per container. */
+  private readonly releasing = new Map<string, Promise<void>>();
+  /** The last archive started per container: the next one (a pause, then the stop) runs after it. */
+  private readonly archiving = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: MgrOptions, private readonly store: StateStore, private readonly log: Logger) {
     this.allocator = new RangeAllocator(opts.pool, ID_RANGE_SIZE);
@@ -104,15 +112,46 @@ export class MgrService {
     };
   }
 
+  /**
+   * Releases still archiving that stand in the way of a container: its own previous life (same id)
+   * and holders of the data dirs it binds exclusively.
+   */
+  private releasesInTheWay(req: RegisterRequest): Promise<void>[] {
+    const sources = (req.binds ?? []).filter((b) => SPECIAL_DIRS.includes((b.destination ?? '').replace(/\/+$/, ''))).map((b) => path.resolve(b.source ?? ''));
+    return [...this.releasing.entries()]
+      .filter(([id]) => {
+        if (id === req.id) return true;
+        const holder = this.containers.get(id);
+        return holder?.exclusiveSources?.some((s) => sources.includes(s)) ?? false;
+      })
+      .map(([, p]) => p);
+  }
+
   /** Record, id range and mounts of a new container: all of them, or on error none. */
-  register(req: RegisterRequest): RegisterReply {
-    const t0 = process.hrtime.bigint();
+  async register(req: RegisterRequest): Promise<RegisterReply> {
     const id = req.id ?? '';
     if (!ID_PATTERN.test(id)) throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `invalid container id "${id}"`);
     const old = this.containers.get(id);
+    if (old && old.initPid > 0 && !this.releasing.has(id) && !isSameProcessAlive(old.initPid, old.initStartTime)) {
+      // Re-created (docker restart) before the exit of its previous init was handled: released
+      // (inner data archived, as on any stop) before the new life, which may restore it.
+      void this.release(old).catch(() => {});
+    }
+    // Awaited before anything is looked at; from then on the request runs without interleaving.
+    for (let waiting = this.releasesInTheWay(req); waiting.length > 0; waiting = this.releasesInTheWay(req)) {
+      this.log.debug(`container ${id}: register waits for ${waiting.length} release(s) archiving inner data`);
+      await Promise.allSettled(waiting);
+    }
+    return this.registerNow(req);
+  }
+
+  private registerNow(req: RegisterRequest): RegisterReply {
+    const t0 = process.hrtime.bigint();
+    const id = req.id ?? '';
+    const old = this.containers.get(id);
     if (old && old.initPid > 0 && !isSameProcessAlive(old.initPid, old.initStartTime)) {
-      // Re-created (docker restart) before the exit of its previous init was handled.
-      this.release(old);
+      // Its release above failed half-way: finished now (without a second archive), or the error.
+      this.releaseNow(old);
     } else if (old) {
       throw new ServiceError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
     }
@@ -176,7 +215,7 @@ export class MgrService {
       const reported = isDiskFull(err)
         ? new ServiceError(GrpcStatus.RESOURCE_EXHAUSTED, diskFullMessage(err as Error, { 'data root': this.opts.dataRoot, 'run dir root': this.opts.mountRoot }))
         : err;
-      this.release(rec);
+      this.releaseNow(rec);
       throw reported;
     }
   }
@@ -346,27 +385,41 @@ export class MgrService {
     watchInit(initPid, rec.initStartTime, () => {
       const cur = this.containers.get(id);
       if (!cur || cur.initPid !== initPid) return;
-      try {
-        this.release(cur);
-      } catch (err) {
+      this.release(cur).catch((err: unknown) => {
         this.log.error(`container ${id}: release after exit of init ${initPid} failed: ${(err as Error).message}`);
-      }
+      });
     });
   }
 
-  setState(ref: ContainerRef, state: ContainerRecord['state']): Empty {
+  /**
+   * A pause is answered only once the inner data is archived: docker commit reads the rootfs as
+   * soon as its pause returns. Other requests are served meanwhile.
+   */
+  async setState(ref: ContainerRef, state: ContainerRecord['state']): Promise<Empty> {
     const rec = this.get(ref.id);
     rec.state = state;
     this.save(rec);
     if (state === 'paused') {
-      this.saveSpecialDirs(rec);
-      if (rec.chowned) this.writeBackRunning(rec, rec.chowned);
+      await this.saveSpecialDirs(rec);
+      // Released meanwhile (its init exited): the release archived and wrote back what there was.
+      if (rec.chowned && this.containers.get(rec.id) === rec) this.writeBackRunning(rec, rec.chowned);
     }
     return {};
   }
 
+  /** Archives of one container run one after the other (a pause's, then the stop's). */
+  private saveSpecialDirs(rec: ContainerRecord, durable = false): Promise<void> {
+    const prev = this.archiving.get(rec.id) ?? Promise.resolve();
+    // After the previous one whatever its outcome: its failure is its caller's to report.
+    const next = prev.catch(() => {}).then(() => this.archiveSpecialDirs(rec, durable));
+    this.archiving.set(rec.id, next);
+    return next.finally(() => {
+      if (this.archiving.get(rec.id) === next) this.archiving.delete(rec.id);
+    });
+  }
+
   /** On pause (docker commit pauses) and stop: inner data into the rootfs, so a commit carries it. */
-  private saveSpecialDirs(rec: ContainerRecord): void {
+  private async archiveSpecialDirs(rec: ContainerRecord, durable: boolean): Promise<void> {
     if (rec.specialDirs.length === 0) return;
     if (this.opts.features.disableInnerImagePreload) {
       this.log.debug(`container ${rec.id}: inner data not archived into its rootfs (--disable-inner-image-preload)`);
@@ -379,7 +432,7 @@ export class MgrService {
     for (const { dest, hostDir } of rec.specialDirs) {
       const t0 = Date.now();
       try {
-        if (saveSpecialDir(hostDir, rec.rootfs, dest, rec.uid, rec.gid, rec.size)) {
+        if (await saveSpecialDir(hostDir, rec.rootfs, dest, rec.uid, rec.gid, rec.size, durable)) {
           this.log.info(`container ${rec.id}: ${dest} archived into its rootfs in ${Date.now() - t0} ms`);
         }
       } catch (err) {
@@ -389,34 +442,80 @@ export class MgrService {
     }
   }
 
-  unregister(ref: ContainerRef): Empty {
-    const rec = this.get(ref.id);
-    this.release(rec);
+  /** Answered once the container is fully released: Docker may remove its rootfs right after. */
+  async unregister(ref: ContainerRef): Promise<Empty> {
+    await this.release(this.get(ref.id));
     return {};
   }
 
+  /**
+   * Undoes everything held for the container, after archiving its inner data if it ran: a commit
+   * of the stopped container (docker build steps are exactly that) carries them, and so does its
+   * next start. One release per container at a time; a second caller gets the first's promise.
+   * Its id range stays taken until the very end, so it is never handed out while the archive runs.
+   */
+  private release(rec: ContainerRecord): Promise<void> {
+    const pending = this.releasing.get(rec.id);
+    if (pending) return pending;
+    const done = (async () => {
+      if (rec.initPid > 0) await this.saveSpecialDirs(rec, true);
+      // The slow part of the teardown (the kernel flushing the overlay as its last user goes)
+      // waited for off the event loop; releaseNow then finds these steps done.
+      if (rec.chowned) this.unchownRootfs(rec, rec.chowned);
+      // By a child: the unmount that drops the overlay's last reference flushes its upper file
+      // system (the host's, with whatever else is dirty on it: >100 ms seen under load).
+      const t0 = process.hrtime.bigint();
+      const mounts = [...[...rec.mounts].reverse(), ...mountsUnder(rec.runDir)];
+      await runAsync('umount', ['--lazy', '--quiet', ...new Set(mounts)]).catch(() => {
+        // Not mounted (any more) is fine; what is left releaseNow finds and reports.
+      });
+      if (rec.rootfsView) await stopRootfsViewAsync(rec.rootfsView);
+      this.log.debug(`container ${rec.id}: unmounted, view gone in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms (off the event loop)`);
+      // A real inner Docker store is many files: its removal would hold the loop for seconds.
+      if (mountsUnder(rec.runDir).length === 0 && !this.keepsSpecialDirs(rec)) {
+        await Promise.all(rec.specialDirs.map(({ hostDir }) => fs.promises.rm(hostDir, { recursive: true, force: true })));
+      }
+      this.releaseNow(rec);
+    })();
+    this.releasing.set(rec.id, done);
+    return done.finally(() => this.releasing.delete(rec.id));
+  }
+
+  /** Whether the container's special dirs outlive its release (--disable-inner-image-preload). */
+  private keepsSpecialDirs(rec: ContainerRecord): boolean {
+    // Also when a start again failed: the data it was given back is still the container's.
+    return rec.keepFor !== undefined && rec.keepFor !== '' && (rec.initPid > 0 || rec.reusesKept === true) && fs.existsSync(rec.keepFor);
+  }
+
   /** Undoes everything held for the container; safe to repeat after a crash half-way. */
-  private release(rec: ContainerRecord): void {
-    // A container that ran keeps its inner images in its rootfs: a commit of the stopped container
-    // (docker build steps are exactly that) carries them, and so does its next start.
-    if (rec.initPid > 0) this.saveSpecialDirs(rec);
+  private releaseNow(rec: ContainerRecord): void {
+    // Where the time goes (logged at debug): this runs on the event loop, other requests wait.
+    const steps: string[] = [];
+    let t = process.hrtime.bigint();
+    const lap = (step: string): void => {
+      const now = process.hrtime.bigint();
+      steps.push(`${step} ${(Number(now - t) / 1e6).toFixed(1)}`);
+      t = now;
+    };
     if (rec.chowned) this.unchownRootfs(rec, rec.chowned);
     for (const m of [...rec.mounts].reverse()) releaseMount(m);
     for (const m of mountsUnder(rec.runDir)) releaseMount(m);
+    lap('unmounts');
     // Its chroot holds the shifted overlay: gone before Docker's overlay comes back on that upper dir.
     if (rec.rootfsView) stopRootfsView(rec.rootfsView);
+    lap('view');
     pauseAt('mgr-release');
     if (mountsUnder(rec.runDir).length > 0) {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }
     fs.rmSync(rec.runDir, { recursive: true, force: true });
-    // Also when a start again failed: the data it was given back is still the container's.
-    if (rec.keepFor && (rec.initPid > 0 || rec.reusesKept) && fs.existsSync(rec.keepFor)) {
+    if (rec.keepFor && this.keepsSpecialDirs(rec)) {
       // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
       this.kept.keep({ id: rec.id, until: rec.keepFor, uid: rec.uid, gid: rec.gid, size: rec.size, dirs: rec.specialDirs });
     } else {
       for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
     }
+    lap('special dirs');
     if (rec.replacedRootfs && fs.existsSync(rec.replacedRootfs)) {
       try {
         remountOverlay(rec.replacedOptions, rec.replacedRootfs);
@@ -427,6 +526,8 @@ export class MgrService {
     if (rec.allocated) this.allocator.release(rec.uid);
     this.containers.delete(rec.id);
     this.store.remove(rec.id);
+    lap('overlay back, record');
+    this.log.debug(`container ${rec.id}: release steps (ms): ${steps.join(', ')}`);
     this.log.info(`container ${rec.id}: released${rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}` : ''}`);
   }
 

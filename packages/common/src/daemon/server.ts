@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { socketAnswers } from './identity.js';
 
+/** Answers at once, or with a promise when it must wait for something outside the event loop. */
 export type Handler = (request: Record<string, unknown>) => unknown;
 
 /** Errors carrying a gRPC `code` keep it; anything else becomes INTERNAL. */
@@ -33,11 +34,17 @@ export async function serve(opts: {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [name, fn] of Object.entries(opts.handlers)) {
     impl[name] = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      try {
-        cb(null, fn(call.request));
-      } catch (err) {
+      const fail = (err: unknown): void => {
         opts.onError(name, err);
         cb(toStatus(err));
+      };
+      try {
+        const reply = fn(call.request);
+        // A handler that waits (for a child process) answers when done; others meanwhile run.
+        if (reply instanceof Promise) reply.then((r) => cb(null, r), fail);
+        else cb(null, reply);
+      } catch (err) {
+        fail(err);
       }
     };
   }

@@ -176,8 +176,8 @@ export class UnaryClient {
 }
 
 /** A typed client object, already connecting: one async function per method of the service. */
-export function makeClient<Api>(socketPath: string, schemas: Record<string, MessageSchema>, methods: Record<string, MethodSpec>): Api & { close(): void } {
-  const client = new UnaryClient(socketPath, schemas);
+export function makeClient<Api>(socketPath: string, schemas: Record<string, MessageSchema>, methods: Record<string, MethodSpec>, timeoutMs?: number): Api & { close(): void } {
+  const client = new UnaryClient(socketPath, schemas, timeoutMs);
   client.connect();
   const api: Record<string, unknown> = { close: () => client.close() };
   for (const [name, spec] of Object.entries(methods)) {

@@ -201,3 +201,18 @@ export function stopRootfsView(p: ViewProcess): void {
   }
   for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) sleep(5);
 }
+
+/**
+ * The same without holding up the event loop: the view's exit may be where the kernel tears down
+ * the container's last overlay mount, flushing what was written to it (~240 ms measured after a
+ * 192 MiB inner-data archive).
+ */
+export async function stopRootfsViewAsync(p: ViewProcess): Promise<void> {
+  if (p.pid <= 0 || exited(p)) return;
+  try {
+    process.kill(p.pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) await new Promise((r) => setTimeout(r, 5));
+}

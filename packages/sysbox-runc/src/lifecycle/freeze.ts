@@ -8,8 +8,9 @@ export async function freezeOrThaw(op: 'pause' | 'resume', ctx: GlobalContext, a
   const id = containerId(op, parseCommand(op, argv));
   const status = passthrough(op, ctx, argv);
   if (status !== 0 || !isRegistered(id)) return status;
-  const { connectMgr } = await import('./mgr.js');
-  const mgr = connectMgr(ctx.mgrSocket);
+  const { ARCHIVE_WAIT_MS, connectMgr } = await import('./mgr.js');
+  // A pause is answered once the inner data is archived (docker commit reads it right after).
+  const mgr = connectMgr(ctx.mgrSocket, op === 'pause' ? ARCHIVE_WAIT_MS : undefined);
   try {
     await mgr[op]({ id });
   } catch (err) {

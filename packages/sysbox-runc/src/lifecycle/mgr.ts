@@ -1,10 +1,12 @@
 // Connection to sysbox-mgr, loaded only by the commands that need it (http2 costs ~15 ms to load).
 import { GrpcError, GrpcStatus, mgrClient, type MgrClient } from '@sysbox/common';
 
+export { ARCHIVE_WAIT_MS } from '@sysbox/common';
+
 export class MgrUnavailableError extends Error {}
 
-export function connectMgr(socket: string): MgrClient {
-  return mgrClient(socket);
+export function connectMgr(socket: string, timeoutMs?: number): MgrClient {
+  return mgrClient(socket, timeoutMs);
 }
 
 /**

@@ -13,9 +13,10 @@ export function isRegistered(id: string): boolean {
 }
 
 export async function releaseContainer(ctx: Pick<GlobalContext, 'mgrSocket' | 'fsSocket'>, id: string): Promise<void> {
-  const { againIfLost, connectMgr, explainMgrError, isNotFound } = await import('./mgr.js');
+  const { againIfLost, ARCHIVE_WAIT_MS, connectMgr, explainMgrError, isNotFound } = await import('./mgr.js');
   const { connectFs, explainFsError } = await import('./fs.js');
-  const mgr = connectMgr(ctx.mgrSocket);
+  // Unregister is answered once the stopped container's inner data is archived into its rootfs.
+  const mgr = connectMgr(ctx.mgrSocket, ARCHIVE_WAIT_MS);
   const fsd = connectFs(ctx.fsSocket);
   try {
     await Promise.all([
