@@ -122,22 +122,6 @@ describe('dispatch over a StaticTree', () => {
     assert.equal(as(p.Opcode.OPEN, hidden, open(0), 1000), -13, 'mode 0000 holds for the owner too');
     assert.equal(as(p.Opcode.OPEN, hidden, open(0), 0), 0, 'host root reads anything');
     assert.equal(as(p.Opcode.OPENDIR, closed, Buffer.alloc(8), 1000), -13);
-    // With OPENDIR declined (or never sent on a connection that once declined it) a walk's first
-    // READDIR judges access instead.
-    const declined = (opcode: number, nodeid: bigint, body: Buffer, uid: number): number => {
-      const r = req(opcode, nodeid, body);
-      r.writeUInt32LE(uid, 24);
-      r.writeUInt32LE(uid, 28);
-      return errorOf(dispatch(r, owned, { ...OPTS, declineOpendir: true }));
-    };
-    const readdirAt0 = Buffer.alloc(40);
-    readdirAt0.writeUInt32LE(4096, 16);
-    assert.equal(declined(p.Opcode.OPENDIR, closed, Buffer.alloc(8), 1000), -38, 'ENOSYS: the kernel stops sending OPENDIR');
-    for (const op of [p.Opcode.READDIR, p.Opcode.READDIRPLUS]) {
-      assert.equal(declined(op, closed, readdirAt0, 1000), -13);
-      assert.equal(as(op, closed, readdirAt0, 1000), -13);
-      assert.equal(declined(op, closed, readdirAt0, 0), 0, 'host root lists anything');
-    }
     const access = (mask: number): Buffer => { const b = Buffer.alloc(8); b.writeUInt32LE(mask, 0); return b; };
     assert.equal(as(p.Opcode.ACCESS, rw, access(2), 1001), -13);
     assert.equal(as(p.Opcode.ACCESS, rw, access(6), 1000), 0);

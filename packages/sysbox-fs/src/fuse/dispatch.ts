@@ -21,12 +21,6 @@ export interface DispatchOptions {
   fileSize: number;
   /** atime/mtime/ctime of everything, in seconds. */
   time: number;
-  /**
-   * Answer OPENDIR with ENOSYS, which a kernel that offered FUSE_NO_OPENDIR_SUPPORT at INIT takes
-   * as "opendir needs no server": from then on no directory open costs an OPENDIR and a RELEASEDIR
-   * (half the requests of a /sys/kernel walk). Access is judged at a walk's first READDIR too.
-   */
-  declineOpendir?: boolean;
 }
 
 export const DEFAULT_DISPATCH: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: Math.floor(Date.now() / 1000) };
@@ -198,7 +192,6 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       return n.node.kind === 'symlink' ? ok(Buffer.from(n.node.target, 'utf8')) : fail(E.EINVAL);
     }
     case p.Opcode.OPENDIR: {
-      if (opts.declineOpendir) return fail(E.ENOSYS);
       const n = node();
       if (!n) return fail(E.ENOENT);
       if (n.node.kind !== 'dir') return fail(E.ENOTDIR);
@@ -210,9 +203,6 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (!n) return fail(E.ENOENT);
       if (n.node.kind !== 'dir') return fail(E.ENOTDIR);
       const r = p.decodeReadIn(body);
-      // A walk's first call judges access, as OPENDIR does: a connection whose OPENDIR was once
-      // declined (by this daemon or a predecessor whose connection it adopted) sends none.
-      if (r.offset === 0n && !mayAccess(n, R_OK)) return fail(E.EACCES);
       // A walk's first call lists the directory; the next ones (offsets are indices into the
       // listing) take the same listing if this worker made it, else list afresh: offsets then stay
       // valid as long as the directory does not change meanwhile, as with any directory read while

@@ -65,8 +65,6 @@ export const FUSE_ASYNC_READ = 1 << 0;
 export const FUSE_BIG_WRITES = 1 << 5;
 /** READDIRPLUS instead of READDIR: names come with their entries, so a walk needs no LOOKUP per name. */
 export const FUSE_DO_READDIRPLUS = 1 << 13;
-/** Offered by kernels (5.1+) that take an OPENDIR answered ENOSYS as "no OPENDIR/RELEASEDIR needed". */
-export const FUSE_NO_OPENDIR_SUPPORT = 1 << 24;
 export const FUSE_MAX_PAGES = 1 << 22;
 
 /** dirent types (DT_* from dirent.h), as the kernel expects in fuse_dirent.type. */

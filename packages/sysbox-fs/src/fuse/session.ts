@@ -65,8 +65,8 @@ export class FuseSession {
       native.mount(fsname, opts.mountpoint, `fuse.${fsname}`, MS_NOSUID | MS_NODEV, data);
       mounted = true;
 
-      const init = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE);
-      return await FuseSession.start(fd, init.maxWrite, opts, init.noOpendir);
+      const maxWrite = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE);
+      return await FuseSession.start(fd, maxWrite, opts);
     } catch (e) {
       if (mounted) {
         try { native.umount(opts.mountpoint, native.constants.MNT_DETACH); } catch { /* already gone */ }
@@ -91,11 +91,7 @@ export class FuseSession {
     return session;
   }
 
-  /**
-   * noOpendir: the kernel offered FUSE_NO_OPENDIR_SUPPORT at INIT, so OPENDIR is declined. An
-   * adopted connection answers OPENDIR (its INIT is not seen again), which is right either way.
-   */
-  private static async start(fd: number, maxWrite: number, opts: SessionOptions, noOpendir = false): Promise<FuseSession> {
+  private static async start(fd: number, maxWrite: number, opts: SessionOptions): Promise<FuseSession> {
     // Helpers take requests only when one is queued, and must not sleep in read (worker.ts).
     native.setNonBlocking(fd);
     const cfg: Omit<WorkerConfig, 'leader'> = {
@@ -103,7 +99,7 @@ export class FuseSession {
       bufferSize: p.readBufferSize(maxWrite),
       treeModule: opts.treeModule,
       treeConfig: opts.treeConfig ?? null,
-      dispatch: { ...DEFAULT_DISPATCH, declineOpendir: noOpendir, ...opts.dispatch },
+      dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch },
       control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
       shrunkInodes: new SharedArrayBuffer(1 << 20),
       spinMicros: opts.spinMicros ?? 0,
@@ -156,8 +152,8 @@ export class FuseSession {
   }
 }
 
-/** Reads and answers the INIT the kernel queued at mount time: the max_write agreed, and whether OPENDIR may be declined. */
-function answerInit(fd: number, maxWrite: number): { maxWrite: number; noOpendir: boolean } {
+/** Reads and answers the INIT the kernel queued at mount time; returns the max_write agreed. */
+function answerInit(fd: number, maxWrite: number): number {
   const buf = Buffer.alloc(p.readBufferSize(maxWrite));
   for (;;) {
     const n = fs.readSync(fd, buf, 0, buf.length, null);
@@ -171,7 +167,7 @@ function answerInit(fd: number, maxWrite: number): { maxWrite: number; noOpendir
     }
     fs.writeSync(fd, p.reply(h.unique, p.encodeInitOut(res.out)));
     // A kernel with a newer major got our major alone and re-sends INIT in our version.
-    if (init.major === p.FUSE_KERNEL_VERSION) return { maxWrite: res.out.maxWrite, noOpendir: (init.flags & p.FUSE_NO_OPENDIR_SUPPORT) !== 0 };
+    if (init.major === p.FUSE_KERNEL_VERSION) return res.out.maxWrite;
   }
 }
 
