@@ -10,7 +10,11 @@
 # Latency: p50/p90 of open+read-to-EOF+close over ITER reads; ROUNDS rounds, the runtimes
 # interleaved per file (order rotated each round), medians over rounds.
 # Throughput: 4 reader threads for TPUT_SECONDS, TPUT_ROUNDS rounds, median reads/s.
-# Targets (sysbox-fs issue): p50 sysbox/lxcfs <= 0.6 on every file; 4-reader throughput sysbox/lxcfs >= 2.
+# Files: uptime meminfo cpuinfo stat loadavg diskstats (LXCFS serves them) and sys/kernel/pid_max,
+# which LXCFS does not serve (its container reads the kernel's): that row is judged against the
+# nearest LXCFS equivalent, the cheapest file LXCFS serves in the same run (the lowest LXCFS p50 of
+# the other rows: a small one-line file such as loadavg), and its sysbox/native ratio is printed too.
+# Targets (issue 14): p50 sysbox/lxcfs <= 0.5 on every file; 4-reader throughput sysbox/lxcfs >= 3.
 #   sudo bench/proc-read.sh
 #   ROUNDS=7 ITER=5000 TPUT_ROUNDS=5 TPUT_SECONDS=3 TPUT_THREADS=4 bench/proc-read.sh
 source "$(dirname "$0")/lib.sh"
@@ -20,7 +24,9 @@ iter=${ITER:-2000}
 tput_rounds=${TPUT_ROUNDS:-3}
 tput_seconds=${TPUT_SECONDS:-2}
 tput_threads=${TPUT_THREADS:-4}
-files=(uptime meminfo cpuinfo stat loadavg)
+files=(uptime meminfo cpuinfo stat loadavg diskstats sys/kernel/pid_max)
+lat_target=0.5
+tput_target=3
 tput_files=(${TPUT_FILES:-meminfo uptime})
 lxcfs_files=(uptime meminfo cpuinfo stat loadavg swaps diskstats)
 runtimes=(native lxcfs sysbox)
@@ -95,9 +101,10 @@ echo "content served inside each container (host: MemTotal $(awk '/^MemTotal/{pr
 for rt in "${runtimes[@]}"; do
   $docker exec "$bench-$rt" sh -c '
     fstype() { m=$(grep " $1 " /proc/self/mountinfo | tail -1); [ -n "$m" ] && echo "${m#* - }" | cut -d" " -f1 || echo "procfs"; }
-    printf "uptime \"%s\"  MemTotal %s kB  cpuinfo CPUs %s  /proc/uptime: %s  /proc/meminfo: %s\n" \
+    printf "uptime \"%s\"  MemTotal %s kB  cpuinfo CPUs %s  diskstats lines %s  pid_max %s  /proc/uptime: %s  /proc/meminfo: %s\n" \
       "$(head -1 /proc/uptime)" "$(awk "/^MemTotal/{print \$2}" /proc/meminfo)" \
-      "$(grep -c ^processor /proc/cpuinfo)" "$(fstype /proc/uptime)" "$(fstype /proc/meminfo)"' \
+      "$(grep -c ^processor /proc/cpuinfo)" "$(wc -l < /proc/diskstats)" "$(cat /proc/sys/kernel/pid_max)" \
+      "$(fstype /proc/uptime)" "$(fstype /proc/meminfo)"' \
     | tee "$work/served.$rt" | sed "s/^/  $(printf '%-7s' "$rt")/"
 done
 # sysbox-fs serves the sysbox container if a FUSE fs is mounted over /proc/uptime or /proc/meminfo
@@ -116,9 +123,10 @@ for r in $(seq 0 $((rounds - 1))); do
   for f in "${files[@]}"; do
     for i in 0 1 2; do
       rt=${runtimes[$(( (i + r) % 3 ))]}
-      if out=$(exec_reader "$rt" lat "/proc/$f" "$iter"); then
+      # diskstats lists only the devices the container's cgroup did I/O on: it may well be empty.
+      if out=$(exec_reader "$rt" lat "/proc/$f" "$iter" $([ "$f" = diskstats ] && echo empty-ok)); then
         read -r p50 p90 <<<"$out"
-        echo "$p50" >> "$work/lat50.$rt.$f"; echo "$p90" >> "$work/lat90.$rt.$f"
+        echo "$p50" >> "$work/lat50.$rt.${f//\//_}"; echo "$p90" >> "$work/lat90.$rt.${f//\//_}"
       else
         failed=1; echo "  procread lat /proc/$f failed in the $rt container" >&2
       fi
@@ -145,13 +153,22 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 
 lat_ok=1; tput_ok=1; worst_lat=; worst_tput=
 echo
 echo "open+read+close latency inside the container, us (median over $rounds rounds of each round's p50 / p90 over $iter reads)"
-printf '%-9s %11s %10s %11s %13s   %10s %10s %11s\n' file native_p50 lxcfs_p50 sysbox_p50 sysbox/lxcfs native_p90 lxcfs_p90 sysbox_p90
+printf '%-18s %11s %10s %11s %13s   %10s %10s %11s\n' file native_p50 lxcfs_p50 sysbox_p50 sysbox/lxcfs native_p90 lxcfs_p90 sysbox_p90
+lxcfs_min=
 for f in "${files[@]}"; do
-  n50=$(med "$work/lat50.native.$f"); l50=$(med "$work/lat50.lxcfs.$f"); s50=$(med "$work/lat50.sysbox.$f")
-  n90=$(med "$work/lat90.native.$f"); l90=$(med "$work/lat90.lxcfs.$f"); s90=$(med "$work/lat90.sysbox.$f")
-  q=$(ratio "$s50" "$l50")
-  printf '%-9s %11s %10s %11s %13s   %10s %10s %11s\n' "$f" "$n50" "$l50" "$s50" "$q" "$n90" "$l90" "$s90"
-  if [ "$q" = n/a ] || awk -v q="$q" 'BEGIN { exit !(q > 0.6) }'; then lat_ok=0; worst_lat+=" $f=$q"; fi
+  k=${f//\//_}
+  n50=$(med "$work/lat50.native.$k"); l50=$(med "$work/lat50.lxcfs.$k"); s50=$(med "$work/lat50.sysbox.$k")
+  n90=$(med "$work/lat90.native.$k"); l90=$(med "$work/lat90.lxcfs.$k"); s90=$(med "$work/lat90.sysbox.$k")
+  note=
+  if [[ " ${lxcfs_files[*]} " == *" $f "* ]]; then
+    [ "$l50" != n/a ] && { [ -z "$lxcfs_min" ] || awk -v a="$l50" -v b="$lxcfs_min" 'BEGIN { exit !(a < b) }'; } && lxcfs_min=$l50
+    q=$(ratio "$s50" "$l50")
+  else
+    # Not served by LXCFS: judged against the cheapest file LXCFS serves in this run.
+    q=$(ratio "$s50" "${lxcfs_min:-n/a}"); note="  (vs LXCFS's cheapest, ${lxcfs_min:-n/a} us; lxcfs column: the kernel's file; sysbox/native $(ratio "$s50" "$n50"))"
+  fi
+  printf '%-18s %11s %10s %11s %13s   %10s %10s %11s%s\n' "$f" "$n50" "$l50" "$s50" "$q" "$n90" "$l90" "$s90" "$note"
+  if [ "$q" = n/a ] || awk -v q="$q" -v t="$lat_target" 'BEGIN { exit !(q > t) }'; then lat_ok=0; worst_lat+=" $f=$q"; fi
 done
 echo
 echo "throughput, $tput_threads reader threads in the container, reads/s (median over $tput_rounds rounds of ${tput_seconds}s)"
@@ -160,7 +177,7 @@ for f in "${tput_files[@]}"; do
   n=$(med "$work/tput.native.$f"); l=$(med "$work/tput.lxcfs.$f"); s=$(med "$work/tput.sysbox.$f")
   q=$(ratio "$s" "$l")
   printf '%-9s %11s %10s %11s %13s\n' "$f" "$n" "$l" "$s" "$q"
-  if [ "$q" = n/a ] || awk -v q="$q" 'BEGIN { exit !(q < 2) }'; then tput_ok=0; worst_tput+=" $f=$q"; fi
+  if [ "$q" = n/a ] || awk -v q="$q" -v t="$tput_target" 'BEGIN { exit !(q < t) }'; then tput_ok=0; worst_tput+=" $f=$q"; fi
 done
 echo
 verdict() { # verdict OK DETAIL
@@ -168,8 +185,8 @@ verdict() { # verdict OK DETAIL
   elif [ "$1" = 1 ]; then echo MET
   else echo "MISSED (${2# })"; fi
 }
-echo "latency target (p50 sysbox/lxcfs <= 0.6 on every file): $(verdict $lat_ok "$worst_lat")"
-echo "throughput target ($tput_threads-reader sysbox/lxcfs >= 2): $(verdict $tput_ok "$worst_tput")"
+echo "latency target (p50 sysbox/lxcfs <= $lat_target on every file): $(verdict $lat_ok "$worst_lat")"
+echo "throughput target ($tput_threads-reader sysbox/lxcfs >= $tput_target): $(verdict $tput_ok "$worst_tput")"
 if [ $sysbox_virtual = 0 ]; then
   echo "note: the sysbox container reads the kernel's procfs (no FUSE mount over /proc/uptime or"
   echo "      /proc/meminfo, host MemTotal): sysbox-fs is not serving it, so its column measures native procfs"

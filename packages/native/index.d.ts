@@ -88,6 +88,11 @@ export function xattrSet(fd: number, name: string, value: Buffer, flags: number)
 export function xattrGet(fd: number, name: string, size: number): Buffer | number;
 /** listxattr(2) on an O_PATH fd's file: every name, NUL-terminated. */
 export function xattrList(fd: number): Buffer;
+/**
+ * A directory's entries (no . or ..), each as three items: name, lstat's st_mode, and a symlink's
+ * target (null for anything else). Entries gone between readdir and lstat are left out.
+ */
+export function listDir(path: string): Array<string | number | null>;
 /** removexattr(2) on an O_PATH fd's file. */
 export function xattrRemove(fd: number, name: string): void;
 /** Exactly length bytes of another process's memory (process_vm_readv). */

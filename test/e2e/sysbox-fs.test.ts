@@ -2,8 +2,10 @@
 // reflect each container's own start time and cgroup limits, per-container emulated sysctls, mount
 // trapping (a new procfs gets the virtual files; they cannot be unmounted), and nothing left behind.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BUSYBOX, containerIdOf, docker, dockerOk, fsRecordFiles, removeContainers, uniqueName } from '../lib/env.js';
 
@@ -248,6 +250,31 @@ describe('sysbox-fs: /sys/kernel and /sys/devices/virtual', () => {
     for (const target of ['/sys/kernel', '/sys/devices/virtual']) {
       const r = await docker('exec', c, 'umount', target);
       assert.match(r.stderr, /Operation not permitted/, `umount ${target}`);
+    }
+  });
+
+  it('a host directory\'s listing inside follows the host once the names\' ttl (1 s) has passed', async () => {
+    // A bound loop device's sysfs directory has a loop/ subdirectory, gone when it is detached. A
+    // listing kept past the ttl (by sysbox-fs, or by the kernel's directory cache) would keep it.
+    const c = await start();
+    const backing = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-loop-'));
+    const img = path.join(backing, 'img');
+    fs.writeFileSync(img, Buffer.alloc(1 << 20));
+    let dev = '';
+    try {
+      const dir = (d: string): string => `/sys/devices/virtual/block/${path.basename(d)}`;
+      dev = execFileSync('losetup', ['--find', '--show', img], { encoding: 'utf8' }).trim();
+      const listed = async (): Promise<string[]> => (await dockerOk('exec', c, 'ls', dir(dev))).split(/\s+/);
+      assert.ok((await listed()).includes('loop'), 'bound: loop/ listed');
+      execFileSync('losetup', ['-d', dev]);
+      const name = dev;
+      dev = ''; // detached: the device may be someone else's from now on
+      await new Promise((r) => setTimeout(r, 1500));
+      const detached = (await dockerOk('exec', c, 'ls', dir(name))).split(/\s+/);
+      assert.ok(!detached.includes('loop'), `detached: loop/ no longer listed (${detached.join(' ')})`);
+    } finally {
+      if (dev) try { execFileSync('losetup', ['-d', dev], { stdio: 'ignore' }); } catch { /* already detached */ }
+      fs.rmSync(backing, { recursive: true, force: true });
     }
   });
 });

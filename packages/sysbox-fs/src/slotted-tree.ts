@@ -10,10 +10,13 @@ import type { Caller, FileTree, Inode, Listed } from './tree.js';
 import { HASHED_BASE, HASH_BITS, HASH_MASK, dir, ROOT_INODE } from './tree.js';
 
 const SLOTTED_BASE = 1n << 62n;
+/** Pass-through slot inodes kept, at most (as many as the base keeps: tree.ts DYNAMIC_KEPT). */
+const PASSTHROUGH_KEPT = 50000;
 
 export class SlottedTree implements FileTree {
   private readonly root: Inode = { ino: ROOT_INODE, parent: ROOT_INODE, node: dir({}), children: new Map() };
   private readonly cache = new Map<bigint, Inode>();
+  private readonly passthrough = new Map<bigint, { base: Inode; inode: Inode }>();
 
   constructor(private readonly base: FileTree, private readonly slots: number, readonly owner?: (caller: Caller) => { uid: number; gid: number }) {
     if (BigInt(slots) << HASH_BITS >= SLOTTED_BASE) throw new Error(`${slots} slots do not fit the inode layout`);
@@ -43,6 +46,9 @@ export class SlottedTree implements FileTree {
     const d = this.down(ino);
     const b = d && this.base.get(d.b, caller);
     if (!d || !b) return undefined;
+    // A pass-through inode is the slot's copy for as long as the base keeps the same one.
+    const seen = this.passthrough.get(ino);
+    if (seen?.base === b) return seen.inode;
     const inode: Inode = {
       ...b,
       ino,
@@ -50,8 +56,12 @@ export class SlottedTree implements FileTree {
       parent: b.ino === ROOT_INODE ? ROOT_INODE : this.up(b.parent, d.slot),
       ...(b.children ? { children: new Map([...b.children].map(([name, c]) => [name, this.up(c, d.slot)])) } : {}),
     };
-    // Pass-through inodes change (a worker may relearn them), so only static ones are kept.
+    // Pass-through inodes change (a worker may relearn them), so they are kept with the base's.
     if (b.ttl === undefined) this.cache.set(ino, inode);
+    else {
+      if (this.passthrough.size >= PASSTHROUGH_KEPT) this.passthrough.clear();
+      this.passthrough.set(ino, { base: b, inode });
+    }
     return inode;
   }
 

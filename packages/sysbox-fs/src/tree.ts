@@ -49,7 +49,7 @@ export interface PassthroughSource {
   readonly name: string;
   /** Seconds the kernel may cache names and attributes found here (0: ask every time). */
   readonly ttl: number;
-  list(caller: Caller, rel: string): PassthroughEntry[];
+  list(caller: Caller, rel: string): readonly PassthroughEntry[];
   /** The entry at rel, or undefined if there is none. */
   stat(caller: Caller, rel: string): PassthroughEntry | undefined;
   read(caller: Caller, rel: string): string | Buffer;
@@ -124,15 +124,35 @@ const DYNAMIC_KEPT = 50000;
 /** A walk that did not find an inode is not repeated for it within this many ms (it is likely gone). */
 const UNFOUND_MS = 10_000;
 
-/** FNV-1a, 64 bits: stable across processes, which is all it is for. */
-function hash64(text: string): bigint {
-  let h = 0xcbf29ce484222325n;
-  for (const b of Buffer.from(text, 'utf8')) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
-  return h;
+/**
+ * The low HASH_BITS bits of the FNV-1a 64-bit hash of text's UTF-8 bytes: stable across processes,
+ * which is all it is for. Computed in four 16-bit limbs (a BigInt per byte made hashing most of a
+ * /sys/kernel walk's CPU); the 64-bit prime is 2^40 + 0x1b3, so a multiply is limb * 0x1b3 plus the
+ * two low limbs shifted up by 40 bits.
+ */
+export function hashLow(text: string): number {
+  let h0 = 0x2325, h1 = 0x8422, h2 = 0x9ce4, h3 = 0xcbf2;
+  const step = (b: number): void => {
+    h0 ^= b;
+    let t0 = h0 * 0x1b3;
+    let t1 = h1 * 0x1b3;
+    let t2 = h2 * 0x1b3 + (h0 << 8);
+    let t3 = h3 * 0x1b3 + (h1 << 8);
+    t1 += t0 >>> 16; t0 &= 0xffff;
+    t2 += t1 >>> 16; t1 &= 0xffff;
+    t3 += t2 >>> 16; t2 &= 0xffff;
+    h0 = t0; h1 = t1; h2 = t2; h3 = t3 & 0xffff;
+  };
+  let ascii = true;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) { ascii = false; break; }
+  if (ascii) for (let i = 0; i < text.length; i++) step(text.charCodeAt(i));
+  else for (const b of Buffer.from(text, 'utf8')) step(b);
+  // HASH_BITS = 40: limbs 0 and 1, and the low byte of limb 2.
+  return h0 + h1 * 0x10000 + (h2 & 0xff) * 0x100000000;
 }
 
 function hashedIno(key: string): bigint {
-  return HASHED_BASE + ((hash64(key) & HASH_MASK) || 1n);
+  return HASHED_BASE + BigInt(hashLow(key) || 1);
 }
 
 export const passthroughIno = (source: PassthroughSource, rel: string): bigint => hashedIno(`${source.name}\0${rel}`);
@@ -140,6 +160,13 @@ export const passthroughIno = (source: PassthroughSource, rel: string): bigint =
 export const staticIno = (path: string): bigint => hashedIno(`\0static\0${path}`);
 
 const join = (rel: string, name: string): string => (rel === '' ? name : `${rel}/${name}`);
+
+/** Whether node is what e describes (so a pass-through inode made from e before can be kept). */
+function sameEntry(node: VirtualNode, e: PassthroughEntry): boolean {
+  if (node.kind !== e.kind) return false;
+  if (node.kind === 'symlink') return node.target === (e.target ?? '');
+  return node.perm === e.perm;
+}
 
 export class StaticTree implements FileTree {
   private readonly inodes = new Map<bigint, Inode>();
@@ -208,6 +235,10 @@ export class StaticTree implements FileTree {
   /** The inode of a pass-through entry, made (or refreshed: the source may now show it otherwise). */
   private remember(parent: Inode, source: PassthroughSource, rel: string, e: PassthroughEntry): Inode {
     const ino = passthroughIno(source, rel);
+    // Unchanged since this worker last saw it: the same inode (a walk meets each entry in every
+    // listing and every lookup; a fresh node each time was garbage and closures).
+    const known = this.dynamic.get(ino);
+    if (known && known.parent === parent.ino && sameEntry(known.node, e)) return known;
     const node: VirtualNode = e.kind === 'dir'
       ? { kind: 'dir', perm: e.perm, entries: {}, passthrough: { source, rel } }
       : e.kind === 'symlink'

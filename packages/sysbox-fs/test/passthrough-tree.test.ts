@@ -1,12 +1,16 @@
 // Pass-through directories: entries found per request from a source, with inode numbers every
 // worker derives alike, carried through the per-slot copies and the dispatcher.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { dispatch, type DispatchOptions } from '../src/fuse/dispatch.js';
+import { dispatch, type DispatchOptions, type Listing } from '../src/fuse/dispatch.js';
+import { RenderCache } from '../src/fuse/render-cache.js';
 import * as p from '../src/fuse/protocol.js';
-import { containerPerm } from '../src/nodes/host-passthrough.js';
+import { containerPerm, hostPassthrough } from '../src/nodes/host-passthrough.js';
 import { SlottedTree } from '../src/slotted-tree.js';
-import { dir, file, passthroughIno, ROOT_INODE, staticIno, StaticTree, type Caller, type PassthroughEntry, type PassthroughSource } from '../src/tree.js';
+import { dir, file, hashLow, passthroughIno, ROOT_INODE, staticIno, StaticTree, type Caller, type PassthroughEntry, type PassthroughSource } from '../src/tree.js';
 
 /** A source over an in-memory tree: a string is a file's content, an object a directory. */
 type Fake = { [name: string]: string | Fake };
@@ -146,5 +150,103 @@ describe('containerPerm', () => {
     assert.equal(containerPerm(0o666, false), 0o444);
     assert.equal(containerPerm(0o555, true), 0o555);
     assert.equal(containerPerm(0o500, true), 0o000);
+  });
+});
+
+describe('inode hashing', () => {
+  // The reference: FNV-1a 64 in BigInt, as inode numbers were first made. Numbers must not move
+  // (a restarted or upgraded daemon adopts a connection whose kernel holds the old ones).
+  const reference = (text: string): number => {
+    let h = 0xcbf29ce484222325n;
+    for (const b of Buffer.from(text, 'utf8')) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+    return Number(h & ((1n << 40n) - 1n));
+  };
+  it('hashLow is FNV-1a 64 (low 40 bits) for ASCII and other UTF-8 alike', () => {
+    const samples = ['', 'a', '\0static\0proc/uptime', 'host-sysfs\0kernel/mm/transparent_hugepage/enabled', 'ünïcødé/€', 'x'.repeat(300)];
+    for (let i = 0; i < 200; i++) samples.push(`host-procfs\0sys/kernel/${i}/${String.fromCharCode(33 + i)}`);
+    for (const s of samples) assert.equal(hashLow(s), reference(s), JSON.stringify(s));
+    assert.equal(staticIno('proc/uptime'), (1n << 61n) + BigInt(reference('\0static\0proc/uptime')));
+  });
+});
+
+describe('READDIRPLUS', () => {
+  const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 0, fileSize: 4096, time: 0 };
+  const req = (opcode: number, nodeid: bigint, body: Buffer, pid = 1): Buffer => {
+    const h = Buffer.alloc(40);
+    h.writeUInt32LE(40 + body.length, 0);
+    h.writeUInt32LE(opcode, 4);
+    h.writeBigUInt64LE(nodeid, 16);
+    h.writeUInt32LE(pid, 32);
+    return Buffer.concat([h, body]);
+  };
+  const readIn = (offset: number, size: number): Buffer => {
+    const b = Buffer.alloc(40);
+    b.writeBigUInt64LE(BigInt(offset), 8);
+    b.writeUInt32LE(size, 16);
+    return b;
+  };
+  /** The entries of one reply: name, nodeid, entry ttl, mode, next offset. */
+  const parse = (reply: Buffer): Array<{ name: string; nodeid: bigint; ttl: bigint; mode: number; off: number }> => {
+    const out = [];
+    for (let at = 16; at < reply.length;) {
+      const namelen = reply.readUInt32LE(at + 144);
+      out.push({ name: reply.toString('utf8', at + 152, at + 152 + namelen), nodeid: reply.readBigUInt64LE(at), ttl: reply.readBigUInt64LE(at + 16), mode: reply.readUInt32LE(at + 40 + 60), off: Number(reply.readBigUInt64LE(at + 136)) });
+      at += p.direntplusSize(namelen);
+    }
+    return out;
+  };
+
+  it('answers each entry as LOOKUP would, skips . and .., and lists a directory once per walk', () => {
+    const src = fakeSource(hostTree(), 7);
+    const t = build(src);
+    const listings = new RenderCache<Listing>();
+    const sysIno = t.lookup(ROOT_INODE, 'sys')!.ino;
+    const all = parse(dispatch(req(p.Opcode.READDIRPLUS, sysIno, readIn(0, 65536)), t, OPTS, undefined, listings)!);
+    assert.deepEqual(all.slice(0, 2).map((e) => [e.name, e.nodeid]), [['.', 0n], ['..', 0n]]);
+    const vm = all.find((e) => e.name === 'vm')!;
+    const looked = dispatch(req(p.Opcode.LOOKUP, sysIno, Buffer.from('vm\0')), t, OPTS)!.subarray(16);
+    assert.equal(vm.nodeid, looked.readBigUInt64LE(0));
+    assert.equal(vm.ttl, 7n, 'the source\'s ttl');
+    assert.equal(vm.mode & 0o170000, p.S_IFDIR);
+    // Page by page (room for one entry each): the same entries, the directory listed once.
+    const lists = src.lists;
+    const paged: string[] = [];
+    for (let off = 0; ;) {
+      const part = parse(dispatch(req(p.Opcode.READDIRPLUS, sysIno, readIn(off, p.direntplusSize(40))), t, OPTS, undefined, listings)!);
+      if (part.length === 0) break;
+      paged.push(...part.map((e) => e.name));
+      off = part[part.length - 1]!.off;
+    }
+    assert.deepEqual(paged, all.map((e) => e.name));
+    assert.equal(src.lists - lists, 1);
+  });
+});
+
+describe('hostPassthrough', () => {
+  it('lists kinds, container permissions and link targets; keeps a listing for its ttl only', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-pt-'));
+    try {
+      fs.mkdirSync(path.join(root, 'd', 'sub'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'd', 'open'), 'x');
+      fs.writeFileSync(path.join(root, 'd', 'secret'), 'x', { mode: 0o600 });
+      fs.chmodSync(path.join(root, 'd', 'secret'), 0o600);
+      fs.symlinkSync('../elsewhere', path.join(root, 'd', 'link'));
+      const byName = (es: readonly PassthroughEntry[]): Record<string, PassthroughEntry> => Object.fromEntries(es.map((e) => [e.name, e]));
+      const fresh = hostPassthrough('t', root, 0);
+      const got = byName(fresh.list(caller, 'd'));
+      assert.deepEqual(Object.keys(got).sort(), ['link', 'open', 'secret', 'sub']);
+      assert.deepEqual(got.sub, { name: 'sub', kind: 'dir', perm: containerPerm(fs.statSync(path.join(root, 'd', 'sub')).mode, true) });
+      assert.deepEqual(got.open, { name: 'open', kind: 'file', perm: containerPerm(fs.statSync(path.join(root, 'd', 'open')).mode, false) });
+      assert.equal(got.secret!.perm, 0);
+      assert.deepEqual(got.link, { name: 'link', kind: 'symlink', perm: 0o777, target: '../elsewhere' });
+      const kept = hostPassthrough('t', root, 60);
+      assert.equal(kept.list(caller, 'd').length, 4);
+      fs.writeFileSync(path.join(root, 'd', 'new'), 'x');
+      assert.equal(kept.list(caller, 'd').length, 4, 'within the ttl the kernel may show the old names too');
+      assert.equal(fresh.list(caller, 'd').length, 5);
+      assert.throws(() => fresh.list(caller, 'nope'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

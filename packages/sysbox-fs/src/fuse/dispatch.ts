@@ -86,18 +86,30 @@ function errnoOf(e: unknown): number {
  * Builds the reply to one request, or undefined for requests that take none (FORGET, BATCH_FORGET,
  * INTERRUPT: our handlers are synchronous, so an interrupted request is answered anyway).
  */
-export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache): Buffer | undefined {
+export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>): Buffer | undefined {
   const h = p.decodeInHeader(buf);
   if (!p.expectsReply(h.opcode)) return undefined;
   try {
-    return handle(h, p.requestBody(buf, h), tree, opts, cache);
+    return handle(h, p.requestBody(buf, h), tree, opts, cache, listings);
   } catch (e) {
     // A malformed body (RangeError from a decoder) or a failing handler: the request still needs an answer.
     return p.replyError(h.unique, e instanceof RangeError ? E.EINVAL : errnoOf(e));
   }
 }
 
-function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache): Buffer {
+/** A directory as one READDIR(PLUS) walk through it sees it: . and .., then its entries. */
+export type Listing = p.Dirent[];
+
+function listing(n: Inode, tree: FileTree, caller: Caller): Listing {
+  const entries: Listing = [
+    { ino: n.ino, name: '.', type: p.DT_DIR },
+    { ino: n.parent, name: '..', type: p.DT_DIR },
+  ];
+  for (const e of tree.list(n.ino, caller) ?? []) entries.push({ ino: e.ino, name: e.name, type: e.kind === 'dir' ? p.DT_DIR : e.kind === 'symlink' ? p.DT_LNK : p.DT_REG });
+  return entries;
+}
+
+function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>): Buffer {
   const fail = (errno: number): Buffer => p.replyError(h.unique, errno);
   const ok = (b?: Buffer): Buffer => p.reply(h.unique, b);
   const caller: Caller = { pid: h.pid, uid: h.uid, gid: h.gid };
@@ -185,19 +197,30 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (n.node.kind !== 'dir') return fail(E.ENOTDIR);
       return mayAccess(n, R_OK) ? ok(p.encodeOpenOut(0n, 0)) : fail(E.EACCES);
     }
-    case p.Opcode.READDIR: {
+    case p.Opcode.READDIR:
+    case p.Opcode.READDIRPLUS: {
       const n = node();
       if (!n) return fail(E.ENOENT);
       if (n.node.kind !== 'dir') return fail(E.ENOTDIR);
       const r = p.decodeReadIn(body);
-      const entries: p.Dirent[] = [
-        { ino: n.ino, name: '.', type: p.DT_DIR },
-        { ino: n.parent, name: '..', type: p.DT_DIR },
-      ];
-      // Listed afresh for each chunk: offsets stay valid as long as the listing does not change
-      // between the calls of one readdir, as with any directory that changes while it is read.
-      for (const e of tree.list(n.ino, caller) ?? []) entries.push({ ino: e.ino, name: e.name, type: e.kind === 'dir' ? p.DT_DIR : e.kind === 'symlink' ? p.DT_LNK : p.DT_REG });
-      return ok(p.packDirents(entries, Number(r.offset), r.size));
+      // A walk's first call lists the directory; the next ones (offsets are indices into the
+      // listing) take the same listing if this worker made it, else list afresh: offsets then stay
+      // valid as long as the directory does not change meanwhile, as with any directory read while
+      // it changes.
+      let entries = r.offset > 0n ? listings?.get(n.ino, h.pid) : undefined;
+      if (!entries) {
+        entries = listing(n, tree, caller);
+        listings?.set(n.ino, h.pid, entries);
+      }
+      if (h.opcode === p.Opcode.READDIR) return ok(p.packDirents(entries, Number(r.offset), r.size));
+      const owner = ownerFor(tree, caller);
+      const list = entries;
+      return ok(p.packDirentsPlus(list, (i) => {
+        // . and .. (the first two) are not linked by the kernel; nodeid 0 says so.
+        const child = i < 2 ? undefined : tree.get(list[i]!.ino, caller);
+        if (!child) return { nodeid: 0n, entryTimeout: 0, attrTimeout: 0, attr: { ino: 0n, size: 0n, mode: 0, nlink: 0, uid: 0, gid: 0, time: 0 } };
+        return { nodeid: child.ino, entryTimeout: child.ttl ?? opts.entryTimeout, attrTimeout: attrTtl(child), attr: attrOf(child, opts, owner) };
+      }, Number(r.offset), r.size));
     }
     case p.Opcode.STATFS:
       return ok(p.encodeStatfsOut({ blocks: 0n, bfree: 0n, bavail: 0n, files: BigInt(tree.size), ffree: 0n, bsize: 4096, namelen: 255, frsize: 4096 }));

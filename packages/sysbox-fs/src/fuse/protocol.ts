@@ -63,6 +63,8 @@ export const FATTR_FH = 1 << 6;
 /** init flags we may request (fuse_init_in/out.flags). */
 export const FUSE_ASYNC_READ = 1 << 0;
 export const FUSE_BIG_WRITES = 1 << 5;
+/** READDIRPLUS instead of READDIR: names come with their entries, so a walk needs no LOOKUP per name. */
+export const FUSE_DO_READDIRPLUS = 1 << 13;
 export const FUSE_MAX_PAGES = 1 << 22;
 
 /** dirent types (DT_* from dirent.h), as the kernel expects in fuse_dirent.type. */
@@ -90,6 +92,8 @@ export const SIZES = {
   setattrIn: 88,
   statfsOut: 80,
   direntHeader: 24,
+  /** fuse_direntplus: an entry_out, then a dirent. */
+  direntplusHeader: 152,
 } as const;
 
 /** Who made the request: host ids, as seen from the init namespaces. */
@@ -305,15 +309,24 @@ export interface Attr {
   blksize?: number;
 }
 
+/** A non-negative integer below 2^53 as a little-endian u64. */
+function writeU64(out: Buffer, v: number, at: number): void {
+  out.writeUInt32LE(v % 0x100000000, at);
+  out.writeUInt32LE(Math.floor(v / 0x100000000), at + 4);
+}
+
 export function encodeAttr(a: Attr, out: Buffer = Buffer.alloc(SIZES.attr), at = 0): Buffer {
   const blksize = a.blksize ?? 4096;
+  // Sizes and times as Numbers (exact below 2^53): BigInt arithmetic per entry was a good part of
+  // a READDIRPLUS reply's cost.
+  const size = Number(a.size);
+  const t = Math.floor(a.time);
   out.writeBigUInt64LE(a.ino, at);
-  out.writeBigUInt64LE(a.size, at + 8);
-  out.writeBigUInt64LE((a.size + 511n) / 512n, at + 16); // st_blocks is in 512-byte units
-  const t = BigInt(Math.floor(a.time));
-  out.writeBigUInt64LE(t, at + 24);
-  out.writeBigUInt64LE(t, at + 32);
-  out.writeBigUInt64LE(t, at + 40);
+  writeU64(out, size, at + 8);
+  writeU64(out, Math.ceil(size / 512), at + 16); // st_blocks is in 512-byte units
+  writeU64(out, t, at + 24);
+  writeU64(out, t, at + 32);
+  writeU64(out, t, at + 40);
   out.writeUInt32LE(0, at + 48); // atimensec
   out.writeUInt32LE(0, at + 52); // mtimensec
   out.writeUInt32LE(0, at + 56); // ctimensec
@@ -333,17 +346,25 @@ function splitTimeout(seconds: number): [bigint, number] {
   return [BigInt(whole), Math.round((seconds - whole) * 1e9)];
 }
 
-export function encodeEntryOut(e: { nodeid: bigint; generation?: bigint; entryTimeout: number; attrTimeout: number; attr: Attr }): Buffer {
-  const out = Buffer.alloc(SIZES.entryOut);
+export interface EntryOut {
+  nodeid: bigint;
+  generation?: bigint;
+  entryTimeout: number;
+  attrTimeout: number;
+  attr: Attr;
+}
+
+/** An entry_out, into out at `at` (a new buffer by default). out must be zeroed (the padding). */
+export function encodeEntryOut(e: EntryOut, out: Buffer = Buffer.alloc(SIZES.entryOut), at = 0): Buffer {
   const [es, ens] = splitTimeout(e.entryTimeout);
   const [as, ans] = splitTimeout(e.attrTimeout);
-  out.writeBigUInt64LE(e.nodeid, 0);
-  out.writeBigUInt64LE(e.generation ?? 0n, 8);
-  out.writeBigUInt64LE(es, 16);
-  out.writeBigUInt64LE(as, 24);
-  out.writeUInt32LE(ens, 32);
-  out.writeUInt32LE(ans, 36);
-  encodeAttr(e.attr, out, 40);
+  out.writeBigUInt64LE(e.nodeid, at);
+  out.writeBigUInt64LE(e.generation ?? 0n, at + 8);
+  out.writeBigUInt64LE(es, at + 16);
+  out.writeBigUInt64LE(as, at + 24);
+  out.writeUInt32LE(ens, at + 32);
+  out.writeUInt32LE(ans, at + 36);
+  encodeAttr(e.attr, out, at + 40);
   return out;
 }
 
@@ -420,8 +441,10 @@ export function negotiateInit(req: InitIn, want: { maxWrite: number; maxReadahea
   };
   if (req.major > FUSE_KERNEL_VERSION) return { ok: true, out: base };
   const minor = Math.min(req.minor, FUSE_KERNEL_MINOR_VERSION);
-  // Only flags the kernel offered may be returned; ASYNC_READ lets parallel readers of one file overlap.
-  const flags = req.flags & (FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_MAX_PAGES);
+  // Only flags the kernel offered may be returned; ASYNC_READ lets parallel readers of one file
+  // overlap. DO_READDIRPLUS without READDIRPLUS_AUTO: always plus, since listing a pass-through
+  // directory stats every entry anyway.
+  const flags = req.flags & (FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS);
   return {
     ok: true,
     out: {
@@ -471,6 +494,40 @@ export function packDirents(entries: readonly Dirent[], offset: number, size: nu
     used += len;
   }
   return Buffer.concat(parts, used);
+}
+
+export interface DirentPlus extends Dirent {
+  /** The entry as LOOKUP would answer it; nodeid 0 (for . and ..) makes the kernel skip it. */
+  entry: EntryOut;
+}
+
+export function direntplusSize(nameLength: number): number {
+  return (SIZES.direntplusHeader + nameLength + 7) & ~7;
+}
+
+/**
+ * packDirents for READDIRPLUS: each entry is an entry_out followed by the dirent. entryAt(i) is
+ * asked only for the entries that fit, so attributes are made for no more than one reply holds.
+ */
+export function packDirentsPlus(names: readonly Dirent[], entryAt: (i: number) => EntryOut, offset: number, size: number): Buffer {
+  // One buffer for the reply (a Buffer per entry made half a /sys/kernel walk's garbage).
+  const out = Buffer.alloc(size);
+  let used = 0;
+  for (let i = offset; i < names.length; i++) {
+    const e = names[i]!;
+    const nameLength = Buffer.byteLength(e.name, 'utf8');
+    const len = direntplusSize(nameLength);
+    if (used + len > size) break;
+    encodeEntryOut(entryAt(i), out, used);
+    const at = used + SIZES.entryOut;
+    out.writeBigUInt64LE(e.ino, at);
+    out.writeBigUInt64LE(BigInt(i + 1), at + 8);
+    out.writeUInt32LE(nameLength, at + 16);
+    out.writeUInt32LE(e.type, at + 20);
+    out.write(e.name, used + SIZES.direntplusHeader, 'utf8');
+    used += len;
+  }
+  return out.subarray(0, used);
 }
 
 export interface Statfs {

@@ -2,14 +2,16 @@
 // several; each would render the content again, and a later chunk could come from a different
 // rendering than the first. So a worker keeps what it last rendered per (inode, caller pid) for a
 // moment and serves reads past offset 0 from it. Per worker thread (they share no memory): a READ
-// that lands on the other worker renders afresh, which is still correct.
+// that lands on the other worker renders afresh, which is still correct. Directory listings are
+// kept the same way between the READDIR(PLUS) calls of one walk through a directory: a pass-through
+// directory is listed (and each entry stat'ed) once, not once per reply-sized chunk.
 const TTL_MS = 1000;
 const MAX_ENTRIES = 256;
 
-export class RenderCache {
-  private readonly entries = new Map<string, { at: number; data: Buffer }>();
+export class RenderCache<T = Buffer> {
+  private readonly entries = new Map<string, { at: number; data: T }>();
 
-  get(ino: bigint, pid: number): Buffer | undefined {
+  get(ino: bigint, pid: number): T | undefined {
     const key = `${ino}:${pid}`;
     const e = this.entries.get(key);
     if (!e) return undefined;
@@ -20,7 +22,7 @@ export class RenderCache {
     return e.data;
   }
 
-  set(ino: bigint, pid: number, data: Buffer): void {
+  set(ino: bigint, pid: number, data: T): void {
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(`${ino}:${pid}`, { at: performance.now(), data });
   }

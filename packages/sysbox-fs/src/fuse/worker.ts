@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { constants as osc } from 'node:os';
 import * as native from '@sysbox/native';
 import { parentPort, workerData } from 'node:worker_threads';
-import { dispatch } from './dispatch.js';
+import { dispatch, type Listing } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
 import { Opcode, notifyStore } from './protocol.js';
 import { errnoName } from '../errno-name.js';
@@ -39,6 +39,7 @@ function stopReason(errno: number): string {
 class Server {
   private readonly buf: Buffer;
   private readonly cache = new RenderCache();
+  private readonly listings = new RenderCache<Listing>();
   private readonly shrunk: Uint8Array;
   /** The reply to the request last taken, written by the next exchange. */
   private pending: Buffer | null = null;
@@ -87,7 +88,7 @@ class Server {
   /** Builds the reply to the request take() returned; the next take() or flush() writes it. */
   handle(n: number): void {
     const { cfg, buf } = this;
-    const reply = dispatch(buf.subarray(0, n), this.tree, cfg.dispatch, this.cache);
+    const reply = dispatch(buf.subarray(0, n), this.tree, cfg.dispatch, this.cache, this.listings);
     if (!reply) return;
     // sendfile()/splice() (busybox cat) read FUSE files through the page cache even with
     // FOPEN_DIRECT_IO on this kernel, and stop at the inode's size, which a short page-cache READ

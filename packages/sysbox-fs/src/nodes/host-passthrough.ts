@@ -8,6 +8,7 @@
 // listed or crossed. What a namespace owns never comes here: the container's own entries are put
 // back over those (mount-layout.ts).
 import fs from 'node:fs';
+import * as native from '@sysbox/native';
 import type { Caller, PassthroughEntry, PassthroughSource } from '../tree.js';
 
 /** What a non-host root may do with an entry of this mode, shown as everyone's permission. */
@@ -16,9 +17,28 @@ export function containerPerm(mode: number, isDir: boolean): number {
   return (other << 6) | (other << 3) | other;
 }
 
+const { S_IFMT, S_IFDIR, S_IFLNK } = fs.constants;
+
 function entry(name: string, at: string, st: fs.Stats): PassthroughEntry {
   if (st.isSymbolicLink()) return { name, kind: 'symlink', perm: 0o777, target: fs.readlinkSync(at) };
   return { name, kind: st.isDirectory() ? 'dir' : 'file', perm: containerPerm(st.mode, st.isDirectory()) };
+}
+
+/** Directories whose listing a source keeps (per worker): more than /sys/kernel and /proc/sys hold. */
+const LISTINGS_KEPT = 4096;
+
+/** A host directory's entries: one native call (an lstatSync per entry was most of a /sys/kernel walk). */
+function listHost(dir: string): PassthroughEntry[] {
+  const flat = native.listDir(dir);
+  const out: PassthroughEntry[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    const name = flat[i] as string;
+    const mode = flat[i + 1] as number;
+    const type = mode & S_IFMT;
+    if (type === S_IFLNK) out.push({ name, kind: 'symlink', perm: 0o777, target: (flat[i + 2] as string | null) ?? '' });
+    else out.push({ name, kind: type === S_IFDIR ? 'dir' : 'file', perm: containerPerm(mode, type === S_IFDIR) });
+  }
+  return out;
 }
 
 /**
@@ -27,18 +47,20 @@ function entry(name: string, at: string, st: fs.Stats): PassthroughEntry {
  */
 export function hostPassthrough(name: string, root: string, ttl: number): PassthroughSource {
   const at = (rel: string): string => (rel === '' ? root : `${root}/${rel}`);
+  const listings = new Map<string, { at: number; entries: readonly PassthroughEntry[] }>();
   return {
     name,
     ttl,
     list(_caller, rel) {
-      const out: PassthroughEntry[] = [];
-      for (const n of fs.readdirSync(at(rel))) {
-        const p = `${at(rel)}/${n}`;
-        try {
-          out.push(entry(n, p, fs.lstatSync(p)));
-        } catch { /* gone meanwhile */ }
-      }
-      return out;
+      // A listing is as old as the kernel may keep the names it holds (ttl): a walk of /sys/kernel
+      // run again within that time costs no host listing at all.
+      const now = performance.now();
+      const kept = listings.get(rel);
+      if (kept && now - kept.at < ttl * 1000) return kept.entries;
+      const entries = listHost(at(rel));
+      if (listings.size >= LISTINGS_KEPT) listings.clear();
+      listings.set(rel, { at: now, entries });
+      return entries;
     },
     stat(_caller, rel) {
       try {
