@@ -265,7 +265,13 @@ describe('sysbox-fs: /sys/kernel and /sys/devices/virtual', () => {
       const dir = (d: string): string => `/sys/devices/virtual/block/${path.basename(d)}`;
       dev = execFileSync('losetup', ['--find', '--show', img], { encoding: 'utf8' }).trim();
       const listed = async (): Promise<string[]> => (await dockerOk('exec', c, 'ls', dir(dev))).split(/\s+/);
-      assert.ok((await listed()).includes('loop'), 'bound: loop/ listed');
+      // An earlier walk may have listed the unbound device's dir less than a ttl ago: it may take that long.
+      let bound = await listed();
+      for (let i = 0; i < 15 && !bound.includes('loop'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        bound = await listed();
+      }
+      assert.ok(bound.includes('loop'), `bound: loop/ listed within the ttl (${bound.join(' ')})`);
       execFileSync('losetup', ['-d', dev]);
       const name = dev;
       dev = ''; // detached: the device may be someone else's from now on
