@@ -293,7 +293,6 @@ describe('load: many system containers leave nothing behind', () => {
     t.diagnostic(rssLine('after rm -f (vs after the warm-up round)', before, after));
     // sysbox-mgr ends 7-11% (5-8.5 MiB) above the warm-up round here, run after run (the issue's
     // target is 10%; 2.6% at 50 containers by hand): a floor of 12 MiB until that is explained.
-    // A per-container leak of the same order would still exceed it at this size.
     assertNoGrowth(before, after, ids, PARALLEL_RSS_FLOOR_KIB);
     const ps = await docker('ps', '-aq', '--no-trunc');
     for (const id of ids) assert.ok(!ps.stdout.includes(id), `docker still lists ${id}`);
