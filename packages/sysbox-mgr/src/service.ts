@@ -397,7 +397,6 @@ export class MgrService {
     if (mountsUnder(rec.runDir).length > 0) {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }
-    fs.rmSync(rec.runDir, { recursive: true, force: true });
     // Also when a start again failed: the data it was given back is still the container's.
     if (rec.keepFor && (rec.initPid > 0 || rec.reusesKept) && fs.existsSync(rec.keepFor)) {
       // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
@@ -415,6 +414,9 @@ export class MgrService {
     if (rec.allocated) this.allocator.release(rec.uid);
     this.containers.delete(rec.id);
     this.store.remove(rec.id);
+    // Last: sysbox-runc's launcher takes the run dir's removal for the end of the release
+    // (delete waits for it rather than asking for the release itself).
+    fs.rmSync(rec.runDir, { recursive: true, force: true });
     this.log.info(`container ${rec.id}: released${rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}` : ''}`);
   }
 
