@@ -4,8 +4,9 @@
 # runtime. Everything else is runc's job unchanged, so it is exec'd directly: a Node start costs
 # ~30 ms, this script ~1 ms (bench/README.md). Global flags are runc's plus --sysbox-mgr-socket,
 # --sysbox-fs-socket and the original Sysbox's --no-kernel-check (no effect: docs/usage.md),
-# --no-sysbox-fs and --no-sysbox-mgr (refused by create and run), which runc 1.1 would refuse and
-# so must not see. A command's -h/--help goes to the Node runtime, which names it as ours.
+# --no-sysbox-fs and --no-sysbox-mgr (refused by create and run), and --executor PATH (the low-level
+# runtime in runc's place, e.g. /usr/bin/crun), which runc 1.1 would refuse and so must not see. A
+# command's -h/--help goes to the Node runtime, which names it as ours.
 runc=${SYSBOX_RUNC_PATH:-/usr/sbin/runc}
 mount_root=/run/sysbox-containers
 
@@ -20,15 +21,24 @@ node_runtime() {
 # Find the command: skip global flags (and the value of those that take one).
 cmd=
 skip=0
+next_is_executor=0
 for a in "$@"; do
-  if [ "$skip" = 1 ]; then skip=0; continue; fi
+  if [ "$skip" = 1 ]; then
+    skip=0
+    if [ "$next_is_executor" = 1 ]; then next_is_executor=0; runc=$a; fi
+    continue
+  fi
   case "$a" in
+    --executor|-executor) skip=1; next_is_executor=1 ;;
+    --executor=*|-executor=*) runc=${a#*=} ;;
     --log|-log|--log-format|-log-format|--root|-root|--criu|-criu|--rootless|-rootless|--sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) skip=1 ;;
     --*=*|-debug|--debug|-systemd-cgroup|--systemd-cgroup|-no-kernel-check|--no-kernel-check|-no-sysbox-fs|--no-sysbox-fs|-no-sysbox-mgr|--no-sysbox-mgr) ;;
     -*) node_runtime "$@" ;;
     *) cmd=$a; break ;;
   esac
 done
+# A relative --executor: Node refuses it runc-style.
+case "$runc" in /*) ;; *) node_runtime "$@" ;; esac
 
 # systemd as PID 1 re-executes itself on SIGTERM; its halt request is SIGRTMIN+3 (37). For SIGTERM
 # to a container whose init is systemd (create's marker, or the init's comm by now: see
@@ -53,8 +63,8 @@ runc_with() {
     a=$1; shift; n=$((n - 1))
     if [ "$drop" = 1 ]; then drop=0; continue; fi
     case "$a" in
-      --sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) drop=1; continue ;;
-      --sysbox-mgr-socket=*|-sysbox-mgr-socket=*|--sysbox-fs-socket=*|-sysbox-fs-socket=*) continue ;;
+      --sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket|--executor|-executor) drop=1; continue ;;
+      --sysbox-mgr-socket=*|-sysbox-mgr-socket=*|--sysbox-fs-socket=*|-sysbox-fs-socket=*|--executor=*|-executor=*) continue ;;
       --no-kernel-check|-no-kernel-check|--no-kernel-check=*|-no-kernel-check=*) continue ;;
       --no-sysbox-fs|-no-sysbox-fs|--no-sysbox-fs=*|-no-sysbox-fs=*|--no-sysbox-mgr|-no-sysbox-mgr|--no-sysbox-mgr=*|-no-sysbox-mgr=*) continue ;;
     esac
