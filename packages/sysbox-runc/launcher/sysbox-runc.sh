@@ -88,6 +88,78 @@ runc_with() {
   "$runc" "$@"
 }
 
+# `exec --detach --process FILE ID` (Docker's only form) of a root process, without Node, when create
+# left the capabilities root gets (lifecycle/exec-capabilities.ts) and the process spec names no
+# SYSBOX_* knob: the spec's capabilities object is swapped for those (Go's JSON: one flat object of
+# string arrays), and the launcher takes the container's OOM score and floor as exec.ts does (a
+# privileged write of the floor, then the score written without privilege, so the floor stays).
+# Anything else, or anything unexpected, goes to the Node runtime.
+exec_fast() {
+  seen=0; id=; proc=; detach=0; want=
+  for a in "$@"; do
+    if [ -n "$want" ]; then [ "$want" = process ] && proc=$a; want=; continue; fi
+    if [ "$seen" = 0 ]; then [ "$a" = exec ] && seen=1; continue; fi
+    case "$a" in
+      --process|-process|-p) want=process ;;
+      --process=*|-process=*) proc=${a#*=} ;;
+      --detach|-detach|-d) detach=1 ;;
+      --console-socket|-console-socket|--cwd|-cwd|--env|-env|-e|--user|-user|-u|--additional-gids|-additional-gids|-g|--pid-file|-pid-file|--process-label|-process-label|--apparmor|-apparmor|--cap|-cap|-c|--preserve-fds|-preserve-fds|--cgroup|-cgroup) want=value ;;
+      --*=*|-*=*|--tty|-tty|-t|--no-new-privs|-no-new-privs|--ignore-paused|-ignore-paused) ;;
+      -*) node_runtime "$@" ;;
+      *) id=$a; break ;;
+    esac
+  done
+  dir=$mount_root/$id
+  if [ -z "$id" ] || [ ! -e "$dir" ]; then return 0; fi
+  caps=$dir/exec-root-capabilities.json
+  [ "$detach" = 1 ] && [ -n "$proc" ] && [ -r "$proc" ] && [ -r "$caps" ] || node_runtime "$@"
+  # Builtins only from here on (each fork and exec costs 1-2 ms, many more under load).
+  json=; rootcaps=
+  IFS= read -r json < "$proc" || [ -n "$json" ] || node_runtime "$@"
+  IFS= read -r rootcaps < "$caps" || [ -n "$rootcaps" ] || node_runtime "$@"
+  case $json in *SYSBOX_*) node_runtime "$@" ;; esac
+  case $json in *'"user":{"uid":0,'*|*'"user":{"uid":0}'*) ;; *) node_runtime "$@" ;; esac
+  # Inside a JSON string the quotes are escaped, so this names the field itself; exactly once.
+  case $json in *'"capabilities":{'*) ;; *) node_runtime "$@" ;; esac
+  head=${json%%'"capabilities":{'*}
+  rest=${json#*'"capabilities":{'}
+  case $rest in *'"capabilities":{'*) node_runtime "$@" ;; *'}'*) ;; *) node_runtime "$@" ;; esac
+  json=$head'"capabilities":'$rootcaps${rest#*'}'}
+  if [ -r "$dir/oom-score-adj" ]; then
+    read -r score < "$dir/oom-score-adj" || node_runtime "$@"
+    case "$score" in ''|*[!0-9-]*) node_runtime "$@" ;; esac
+    if { echo -999 > /proc/$$/oom_score_adj; } 2>/dev/null; then
+      if [ "$score" != -999 ]; then
+        setpriv --euid=65534 --inh-caps=-all sh -c 'echo "$1" >&3' sh "$score" 3>/proc/$$/oom_score_adj || node_runtime "$@"
+      fi
+    else
+      # No CAP_SYS_RESOURCE here: the floor stays; a score below it is Node's to explain.
+      { echo "$score" > /proc/$$/oom_score_adj; } 2>/dev/null || node_runtime "$@"
+    fi
+  fi
+  # The rewritten spec reaches runc through a here-document (a pipe): no file to write and remove.
+  with_process /dev/fd/9 "$@" 9<<EOF
+$json
+EOF
+  exit $?
+}
+
+# The exec command line with the --process value replaced by $1.
+with_process() {
+  new=$1; shift
+  n=$#; want=0
+  while [ "$n" -gt 0 ]; do
+    a=$1; shift; n=$((n - 1))
+    if [ "$want" = 1 ]; then want=0; set -- "$@" "$new"; continue; fi
+    case "$a" in
+      --process|-process|-p) want=1 ;;
+      --process=*|-process=*) a=--process=$new ;;
+    esac
+    set -- "$@" "$a"
+  done
+  runc_with run "$@"
+}
+
 term_as=
 case "$cmd" in
   start|state|list|ps|events|update|features|spec) ;;
@@ -135,6 +207,7 @@ case "$cmd" in
       SYSBOX_RUNC_DELETE_STATUS=$st node_runtime "$@"
     fi
     ;;
+  exec) exec_fast "$@" ;;
   *) node_runtime "$@" ;;
 esac
 
