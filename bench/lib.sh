@@ -1,9 +1,11 @@
 # Shared by the bench scripts: a private sysbox-mgr, sysbox-fs and dockerd (never the host's), torn
 # down on exit.
 # Usage: source bench/lib.sh; bench_start NAME
+# BENCH_NAME overrides NAME: two benches sharing a name (or its first 13 characters, which name the
+# daemon's bridge) on one host delete each other's bridge and state.
 set -euo pipefail
 bench_start() {
-  name=$1
+  name=${BENCH_NAME:-$1}
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
   [ -x out/bin/sysbox-runc ] || npm run --silent build
   mgr_dir=/run/$name-mgr
@@ -21,7 +23,9 @@ bench_start() {
     --log-level warn ${BENCH_FS_ARGS:-} >"/var/lib/$name-fs.log" 2>&1 </dev/null &
   for _ in $(seq 1 50); do [ -S "$BENCH_FS_SOCKET" ] && break; sleep 0.1; done
   trap bench_stop EXIT
-  test/lib/dockerd.sh start "$name" "$PWD/out/bin/sysbox-runc" "--sysbox-mgr-socket=$BENCH_MGR_SOCKET" "--sysbox-fs-socket=$BENCH_FS_SOCKET"
+  # BENCH_RUNTIME: another path for the runtime (e.g. a wrapper logging each call); BENCH_RUNTIME_ARGS:
+  # more global flags for it (word-split).
+  test/lib/dockerd.sh start "$name" "${BENCH_RUNTIME:-$PWD/out/bin/sysbox-runc}" "--sysbox-mgr-socket=$BENCH_MGR_SOCKET" "--sysbox-fs-socket=$BENCH_FS_SOCKET" ${BENCH_RUNTIME_ARGS:-}
   export DOCKER_HOST=unix:///run/$name.sock
   DOCKER=/usr/bin/docker images/build.sh busybox
 }

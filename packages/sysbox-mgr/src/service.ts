@@ -508,7 +508,6 @@ export class MgrService {
     if (mountsUnder(rec.runDir).length > 0) {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
     }
-    fs.rmSync(rec.runDir, { recursive: true, force: true });
     if (rec.keepFor && this.keepsSpecialDirs(rec)) {
       // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
       this.kept.keep({ id: rec.id, until: rec.keepFor, uid: rec.uid, gid: rec.gid, size: rec.size, dirs: rec.specialDirs });
@@ -527,6 +526,9 @@ export class MgrService {
     this.containers.delete(rec.id);
     this.store.remove(rec.id);
     lap('overlay back, record');
+    // Last: sysbox-runc's launcher takes the run dir's removal for the end of the release
+    // (delete waits for it rather than asking for the release itself).
+    fs.rmSync(rec.runDir, { recursive: true, force: true });
     this.log.debug(`container ${rec.id}: release steps (ms): ${steps.join(', ')}`);
     this.log.info(`container ${rec.id}: released${rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}` : ''}`);
   }

@@ -4,8 +4,9 @@
 # runtime. Everything else is runc's job unchanged, so it is exec'd directly: a Node start costs
 # ~30 ms, this script ~1 ms (bench/README.md). Global flags are runc's plus --sysbox-mgr-socket,
 # --sysbox-fs-socket and the original Sysbox's --no-kernel-check (no effect: docs/usage.md),
-# --no-sysbox-fs and --no-sysbox-mgr (refused by create and run), which runc 1.1 would refuse and
-# so must not see. A command's -h/--help goes to the Node runtime, which names it as ours.
+# --no-sysbox-fs and --no-sysbox-mgr (refused by create and run), and --executor PATH (the low-level
+# runtime in runc's place, e.g. /usr/bin/crun), which runc 1.1 would refuse and so must not see. A
+# command's -h/--help goes to the Node runtime, which names it as ours.
 runc=${SYSBOX_RUNC_PATH:-/usr/sbin/runc}
 mount_root=/run/sysbox-containers
 
@@ -20,15 +21,24 @@ node_runtime() {
 # Find the command: skip global flags (and the value of those that take one).
 cmd=
 skip=0
+next_is_executor=0
 for a in "$@"; do
-  if [ "$skip" = 1 ]; then skip=0; continue; fi
+  if [ "$skip" = 1 ]; then
+    skip=0
+    if [ "$next_is_executor" = 1 ]; then next_is_executor=0; runc=$a; fi
+    continue
+  fi
   case "$a" in
+    --executor|-executor) skip=1; next_is_executor=1 ;;
+    --executor=*|-executor=*) runc=${a#*=} ;;
     --log|-log|--log-format|-log-format|--root|-root|--criu|-criu|--rootless|-rootless|--sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) skip=1 ;;
     --*=*|-debug|--debug|-systemd-cgroup|--systemd-cgroup|-no-kernel-check|--no-kernel-check|-no-sysbox-fs|--no-sysbox-fs|-no-sysbox-mgr|--no-sysbox-mgr) ;;
     -*) node_runtime "$@" ;;
     *) cmd=$a; break ;;
   esac
 done
+# A relative --executor: Node refuses it runc-style.
+case "$runc" in /*) ;; *) node_runtime "$@" ;; esac
 
 # systemd as PID 1 re-executes itself on SIGTERM; its halt request is SIGRTMIN+3 (37). For SIGTERM
 # to a container whose init is systemd (create's marker, or the init's comm by now: see
@@ -38,6 +48,117 @@ done
 for a in "$@"; do
   case "$a" in -h|--help|-help|-h=*|--help=*|-help=*) node_runtime "$@" ;; esac
 done
+
+# Straight to runc, without our own flags (and, for kill, with the signal swapped as decided
+# above). `runc_with exec ARGS` execs runc, `run` runs it and returns its status, `state` asks runc
+# for the state of the container a `delete` command line names. A function, so that rewriting the
+# arguments leaves the script's own alone.
+runc_with() {
+  mode=$1; shift
+  n=$#
+  drop=0
+  seen=0
+  for_kill=0
+  while [ "$n" -gt 0 ]; do
+    a=$1; shift; n=$((n - 1))
+    if [ "$drop" = 1 ]; then drop=0; continue; fi
+    case "$a" in
+      --sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket|--executor|-executor) drop=1; continue ;;
+      --sysbox-mgr-socket=*|-sysbox-mgr-socket=*|--sysbox-fs-socket=*|-sysbox-fs-socket=*|--executor=*|-executor=*) continue ;;
+      --no-kernel-check|-no-kernel-check|--no-kernel-check=*|-no-kernel-check=*) continue ;;
+      --no-sysbox-fs|-no-sysbox-fs|--no-sysbox-fs=*|-no-sysbox-fs=*|--no-sysbox-mgr|-no-sysbox-mgr|--no-sysbox-mgr=*|-no-sysbox-mgr=*) continue ;;
+    esac
+    if [ "$mode" = state ]; then
+      # `delete` and its flags become `state`.
+      if [ "$seen" = 0 ]; then [ "$a" = delete ] && { seen=1; a=state; }
+      else case "$a" in -*) continue ;; esac
+      fi
+    elif [ -n "$term_as" ]; then
+      # Positionals after `kill`: 1 is the id, 2 the signal.
+      if [ "$seen" = 0 ]; then [ "$a" = kill ] && seen=1
+      else
+        case "$a" in -*) ;; *) for_kill=$((for_kill + 1)); [ "$for_kill" = 2 ] && a=$term_as ;; esac
+      fi
+    fi
+    set -- "$@" "$a"
+  done
+  # `kill <id>` with no signal means SIGTERM.
+  [ -n "$term_as" ] && [ "$for_kill" = 1 ] && set -- "$@" "$term_as"
+  if [ "$mode" = exec ]; then exec "$runc" "$@"; fi
+  "$runc" "$@"
+}
+
+# `exec --detach --process FILE ID` (Docker's only form) of a root process, without Node, when create
+# left the capabilities root gets (lifecycle/exec-capabilities.ts) and the process spec names no
+# SYSBOX_* knob: the spec's capabilities object is swapped for those (Go's JSON: one flat object of
+# string arrays), and the launcher takes the container's OOM score and floor as exec.ts does (a
+# privileged write of the floor, then the score written without privilege, so the floor stays).
+# Anything else, or anything unexpected, goes to the Node runtime.
+exec_fast() {
+  seen=0; id=; proc=; detach=0; want=
+  for a in "$@"; do
+    if [ -n "$want" ]; then [ "$want" = process ] && proc=$a; want=; continue; fi
+    if [ "$seen" = 0 ]; then [ "$a" = exec ] && seen=1; continue; fi
+    case "$a" in
+      --process|-process|-p) want=process ;;
+      --process=*|-process=*) proc=${a#*=} ;;
+      --detach|-detach|-d) detach=1 ;;
+      --console-socket|-console-socket|--cwd|-cwd|--env|-env|-e|--user|-user|-u|--additional-gids|-additional-gids|-g|--pid-file|-pid-file|--process-label|-process-label|--apparmor|-apparmor|--cap|-cap|-c|--preserve-fds|-preserve-fds|--cgroup|-cgroup) want=value ;;
+      --*=*|-*=*|--tty|-tty|-t|--no-new-privs|-no-new-privs|--ignore-paused|-ignore-paused) ;;
+      -*) node_runtime "$@" ;;
+      *) id=$a; break ;;
+    esac
+  done
+  dir=$mount_root/$id
+  if [ -z "$id" ] || [ ! -e "$dir" ]; then return 0; fi
+  caps=$dir/exec-root-capabilities.json
+  [ "$detach" = 1 ] && [ -n "$proc" ] && [ -r "$proc" ] && [ -r "$caps" ] || node_runtime "$@"
+  # Builtins only from here on (each fork and exec costs 1-2 ms, many more under load).
+  json=; rootcaps=
+  IFS= read -r json < "$proc" || [ -n "$json" ] || node_runtime "$@"
+  IFS= read -r rootcaps < "$caps" || [ -n "$rootcaps" ] || node_runtime "$@"
+  case $json in *SYSBOX_*) node_runtime "$@" ;; esac
+  case $json in *'"user":{"uid":0,'*|*'"user":{"uid":0}'*) ;; *) node_runtime "$@" ;; esac
+  # Inside a JSON string the quotes are escaped, so this names the field itself; exactly once.
+  case $json in *'"capabilities":{'*) ;; *) node_runtime "$@" ;; esac
+  head=${json%%'"capabilities":{'*}
+  rest=${json#*'"capabilities":{'}
+  case $rest in *'"capabilities":{'*) node_runtime "$@" ;; *'}'*) ;; *) node_runtime "$@" ;; esac
+  json=$head'"capabilities":'$rootcaps${rest#*'}'}
+  if [ -r "$dir/oom-score-adj" ]; then
+    read -r score < "$dir/oom-score-adj" || node_runtime "$@"
+    case "$score" in ''|*[!0-9-]*) node_runtime "$@" ;; esac
+    if { echo -999 > /proc/$$/oom_score_adj; } 2>/dev/null; then
+      if [ "$score" != -999 ]; then
+        setpriv --euid=65534 --inh-caps=-all sh -c 'echo "$1" >&3' sh "$score" 3>/proc/$$/oom_score_adj || node_runtime "$@"
+      fi
+    else
+      # No CAP_SYS_RESOURCE here: the floor stays; a score below it is Node's to explain.
+      { echo "$score" > /proc/$$/oom_score_adj; } 2>/dev/null || node_runtime "$@"
+    fi
+  fi
+  # The rewritten spec reaches runc through a here-document (a pipe): no file to write and remove.
+  with_process /dev/fd/9 "$@" 9<<EOF
+$json
+EOF
+  exit $?
+}
+
+# The exec command line with the --process value replaced by $1.
+with_process() {
+  new=$1; shift
+  n=$#; want=0
+  while [ "$n" -gt 0 ]; do
+    a=$1; shift; n=$((n - 1))
+    if [ "$want" = 1 ]; then want=0; set -- "$@" "$new"; continue; fi
+    case "$a" in
+      --process|-process|-p) want=1 ;;
+      --process=*|-process=*) a=--process=$new ;;
+    esac
+    set -- "$@" "$a"
+  done
+  runc_with run "$@"
+}
 
 term_as=
 case "$cmd" in
@@ -70,34 +191,24 @@ case "$cmd" in
       elif [ "$a" = delete ]; then seen=1
       fi
     done
-    [ -n "$id" ] && [ -e "$mount_root/$id" ] && node_runtime "$@"
+    # A container sysbox-mgr still holds: runc deletes it here, and sysbox-mgr, which releases a
+    # container by itself once its init has exited (runc delete kills an init never started), removes
+    # the run dir as the last step of that release. Waiting for that instead of starting Node for an
+    # explicit release saves ~40 ms per `docker rm` and `docker run --rm` (bench/README.md). Should
+    # the run dir stay (nothing watching the init: a create that died half-way; or a long release,
+    # archiving inner images), Node releases the container explicitly, told that runc's delete is
+    # done and how it went. As before, a failed delete of a container runc still knows ends there.
+    if [ -n "$id" ] && [ -e "$mount_root/$id" ]; then
+      runc_with run "$@"; st=$?
+      if [ "$st" != 0 ] && runc_with state "$@" >/dev/null 2>&1; then exit "$st"; fi
+      i=0
+      while [ -e "$mount_root/$id" ] && [ "$i" -lt 100 ]; do sleep 0.005; i=$((i + 1)); done
+      [ -e "$mount_root/$id" ] || exit "$st"
+      SYSBOX_RUNC_DELETE_STATUS=$st node_runtime "$@"
+    fi
     ;;
+  exec) exec_fast "$@" ;;
   *) node_runtime "$@" ;;
 esac
 
-# Straight to runc, without our own flags (and, for kill, with the signal swapped as decided above).
-n=$#
-drop=0
-seen=0
-for_kill=0
-while [ "$n" -gt 0 ]; do
-  a=$1; shift; n=$((n - 1))
-  if [ "$drop" = 1 ]; then drop=0; continue; fi
-  case "$a" in
-    --sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) drop=1; continue ;;
-    --sysbox-mgr-socket=*|-sysbox-mgr-socket=*|--sysbox-fs-socket=*|-sysbox-fs-socket=*) continue ;;
-    --no-kernel-check|-no-kernel-check|--no-kernel-check=*|-no-kernel-check=*) continue ;;
-    --no-sysbox-fs|-no-sysbox-fs|--no-sysbox-fs=*|-no-sysbox-fs=*|--no-sysbox-mgr|-no-sysbox-mgr|--no-sysbox-mgr=*|-no-sysbox-mgr=*) continue ;;
-  esac
-  if [ -n "$term_as" ]; then
-    # Positionals after `kill`: 1 is the id, 2 the signal.
-    if [ "$seen" = 0 ]; then [ "$a" = kill ] && seen=1
-    else
-      case "$a" in -*) ;; *) for_kill=$((for_kill + 1)); [ "$for_kill" = 2 ] && a=$term_as ;; esac
-    fi
-  fi
-  set -- "$@" "$a"
-done
-# `kill <id>` with no signal means SIGTERM.
-[ -n "$term_as" ] && [ "$for_kill" = 1 ] && set -- "$@" "$term_as"
-exec "$runc" "$@"
+runc_with exec "$@"

@@ -1,10 +1,15 @@
-// Runs Debian's runc, the low-level executor, with our stdio, extra fds and exit status passed
+// Runs Debian's runc (or the --executor given, e.g. crun), the low-level executor, with our stdio, extra fds and exit status passed
 // straight through. Foreground commands (run, exec) forward the signals we receive.
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
 import { RUNC_PATH } from '@sysbox/common/paths';
 
-export const runcPath = process.env.SYSBOX_RUNC_PATH || RUNC_PATH;
+/** The executor: --executor (useExecutor), else SYSBOX_RUNC_PATH (tests' stand-ins), else runc. */
+export let runcPath = process.env.SYSBOX_RUNC_PATH || RUNC_PATH;
+
+export function useExecutor(path: string): void {
+  runcPath = path;
+}
 
 /** fds 0-2, plus 3..3+n-1 for --preserve-fds and LISTEN_FDS (socket activation), as runc expects. */
 function stdioFor(extraFds: number): StdioOptions {

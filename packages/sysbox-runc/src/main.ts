@@ -4,7 +4,7 @@ import { versionText } from '@sysbox/common/version';
 import { asksHelp, GLOBAL_FLAGS, flagSet, flagValue, parseFlags, UsageError } from './cli/flags.js';
 import type { Command } from './commands/common.js';
 import { globalContext } from './context.js';
-import { runcCapture, runcPath } from './executor.js';
+import { runcCapture, runcPath, useExecutor } from './executor.js';
 import { configureLog, logFatal } from './log.js';
 
 type Loader = () => Promise<{ command: Command }>;
@@ -40,6 +40,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const format = flagValue(globals, 'log-format') ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log format "${format}"`);
   configureLog({ file: flagValue(globals, 'log'), format, debug: flagSet(globals, 'debug') });
+  const executor = flagValue(globals, 'executor');
+  if (executor !== undefined) {
+    if (!executor.startsWith('/')) throw new UsageError(`--executor must be an absolute path, not "${executor}"`);
+    useExecutor(executor);
+  }
   if (flagSet(globals, 'version')) { process.stdout.write(version()); return 0; }
   const [name, ...rest] = globals.rest;
   const helpCmd = name === 'help' || name === 'h';

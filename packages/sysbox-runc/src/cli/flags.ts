@@ -20,6 +20,9 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   // Sysbox's own: which sysbox-mgr and sysbox-fs to use (tests run private ones).
   f('sysbox-mgr-socket', true),
   f('sysbox-fs-socket', true),
+  // The low-level runtime driven in runc's place (default /usr/sbin/runc), e.g. /usr/bin/crun: an
+  // operator sets it in daemon.json's runtimeArgs (docs/usage.md).
+  f('executor', true),
   // The original's, accepted so its command lines keep working. It has no effect: there is no kernel
   // version check to skip (a feature the kernel lacks fails create with its own error instead).
   f('no-kernel-check'),
@@ -30,7 +33,7 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
 ];
 
 /** Global flags runc 1.1 does not know (it would refuse them): never passed to it. */
-export const SYSBOX_ONLY_GLOBALS: readonly string[] = ['sysbox-mgr-socket', 'sysbox-fs-socket', 'no-kernel-check', 'no-sysbox-fs', 'no-sysbox-mgr'];
+export const SYSBOX_ONLY_GLOBALS: readonly string[] = ['sysbox-mgr-socket', 'sysbox-fs-socket', 'executor', 'no-kernel-check', 'no-sysbox-fs', 'no-sysbox-mgr'];
 
 const CONSOLE = f('console-socket', true);
 const PID_FILE = f('pid-file', true);

@@ -19,6 +19,7 @@ import type { GlobalContext } from '../context.js';
 import { connectFs, explainFsError } from './fs.js';
 import { againIfLost, connectMgr, explainMgrError, isNotFound } from './mgr.js';
 import { configFromReply, recordConfig } from './container-config.js';
+import { recordExecRootCapabilities } from './exec-capabilities.js';
 import { applyOomScore, recordOomScore, takeOomScore } from './oom-score.js';
 import { initIsSystemd, markSystemdInit, recordInitPid } from './systemd-init.js';
 import { aliasDns } from './alias-dns.js';
@@ -131,6 +132,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
     recordOomScore(runDir, oomScore);
     recordConfig(runDir, config);
+    recordExecRootCapabilities(runDir, config);
     markSystemdInit(runDir, initIsSystemd(rootfsPath(bundle, spec), spec.process?.args, spec.process?.env));
     // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
     applyOomScore(oomScore);
