@@ -35,10 +35,7 @@ cleanup() {
   [ ${#containers[@]} -gt 0 ] && $docker rm -f "${containers[@]}" >/dev/null 2>&1
   rm -rf "$work"
   bench_stop
-  for d in "/var/lib/$bench" "/run/$bench.d"; do
-    awk -v d="$d" '$5 == d || index($5, d "/") == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo \
-      || rm -rf --one-file-system "$d"
-  done
+  bench_remove_dirs "$bench"
 }
 trap 'exit 130' INT TERM
 bench_start "$bench"

@@ -42,5 +42,14 @@ bench_stop() {
   return 0
 }
 # median of numbers on stdin
+# This run's dockerd data root and exec root (named after the bench), once nothing is mounted there.
+bench_remove_dirs() {
+  local d
+  for d in "/var/lib/$1" "/run/$1.d"; do
+    awk -v d="$d" '$5 == d || index($5, d "/") == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo \
+      || rm -rf --one-file-system "$d"
+  done
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

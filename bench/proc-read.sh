@@ -65,11 +65,7 @@ cleanup() {
   rm -f "/run/$bench-lxcfs.pid"
   rm -rf "$work"
   bench_stop
-  # this run's dockerd data root and exec root (named after our pid), once nothing is mounted there
-  for d in "/var/lib/$bench" "/run/$bench.d"; do
-    awk -v d="$d" '$5 == d || index($5, d "/") == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo \
-      || rm -rf --one-file-system "$d"
-  done
+  bench_remove_dirs "$bench"
 }
 trap 'exit 130' INT TERM
 bench_start "$bench"
