@@ -21,11 +21,7 @@ cmds=("find /sys/kernel" "sysctl -a")
 keys=(find sysctl)
 
 command -v gcc >/dev/null && dpkg -s libc6-dev >/dev/null 2>&1 || { apt-get update >/dev/null; apt-get install -y gcc libc6-dev >/dev/null; }
-mkdir -p bench/.build
-reader=$PWD/bench/.build/procread
-if [ ! -x "$reader" ] || [ bench/tools/procread.c -nt "$reader" ]; then
-  gcc -static -O2 -pthread -Wall -o "$reader.tmp" bench/tools/procread.c && mv "$reader.tmp" "$reader"
-fi
+reader=$(bench_procread)
 
 bench=sysbox-bench-walk-$$
 work=$(mktemp -d)

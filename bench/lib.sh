@@ -42,6 +42,17 @@ bench_stop() {
   return 0
 }
 # median of numbers on stdin
+# The static reader (bench/tools/procread.c) bind-mounted into the containers, built when missing or
+# older than its source; prints its path. Needs gcc and libc6-dev (the callers install them).
+bench_procread() {
+  local reader=$PWD/bench/.build/procread
+  mkdir -p bench/.build
+  if [ ! -x "$reader" ] || [ bench/tools/procread.c -nt "$reader" ]; then
+    gcc -static -O2 -pthread -Wall -o "$reader.tmp" bench/tools/procread.c && mv "$reader.tmp" "$reader"
+  fi
+  echo "$reader"
+}
+
 # This run's dockerd data root and exec root (named after the bench), once nothing is mounted there.
 bench_remove_dirs() {
   local d

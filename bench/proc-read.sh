@@ -41,11 +41,7 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   apt-get install -y "${need[@]}" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "${need[@]}" >/dev/null; }
 fi
-mkdir -p bench/.build
-reader=$PWD/bench/.build/procread
-if [ ! -x "$reader" ] || [ bench/tools/procread.c -nt "$reader" ]; then
-  gcc -static -O2 -pthread -Wall -o "$reader.tmp" bench/tools/procread.c && mv "$reader.tmp" "$reader"
-fi
+reader=$(bench_procread)
 
 # --- private sysbox-mgr + dockerd (+ whatever else bench_start runs), then a private LXCFS
 bench=sysbox-bench-proc-$$

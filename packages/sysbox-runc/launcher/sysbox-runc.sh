@@ -40,17 +40,13 @@ done
 # A relative --executor: Node refuses it runc-style.
 case "$runc" in /*) ;; *) node_runtime "$@" ;; esac
 
-# systemd as PID 1 re-executes itself on SIGTERM; its halt request is SIGRTMIN+3 (37). For SIGTERM
-# to a container whose init is systemd (create's marker, or the init's comm by now: see
-# lifecycle/systemd-init.ts) send 37, so that `docker stop` (SIGTERM unless the image sets
-# STOPSIGNAL) shuts systemd down cleanly instead of waiting for the SIGKILL. File tests and shell
-# builtins only: no fork, and nothing at all for other signals.
+# A command's help is the Node runtime's (it names the command as ours).
 for a in "$@"; do
   case "$a" in -h|--help|-help|-h=*|--help=*|-help=*) node_runtime "$@" ;; esac
 done
 
-# Straight to runc, without our own flags (and, for kill, with the signal swapped as decided
-# above). `runc_with exec ARGS` execs runc, `run` runs it and returns its status, `state` asks runc
+# Straight to runc, without our own flags (and, for kill, with the signal swapped as the kill case
+# below decides). `runc_with exec ARGS` execs runc, `run` runs it and returns its status, `state` asks runc
 # for the state of the container a `delete` command line names. A function, so that rewriting the
 # arguments leaves the script's own alone.
 runc_with() {
@@ -160,6 +156,11 @@ with_process() {
   runc_with run "$@"
 }
 
+# systemd as PID 1 re-executes itself on SIGTERM; its halt request is SIGRTMIN+3 (37). For SIGTERM
+# to a container whose init is systemd (create's marker, or the init's comm by now: see
+# lifecycle/systemd-init.ts) send 37, so that `docker stop` (SIGTERM unless the image sets
+# STOPSIGNAL) shuts systemd down cleanly instead of waiting for the SIGKILL. File tests and shell
+# builtins only: no fork, and nothing at all for other signals.
 term_as=
 case "$cmd" in
   start|state|list|ps|events|update|features|spec) ;;
