@@ -179,6 +179,7 @@ export function createTree(config: unknown): FileTree {
     get: (ino, caller) => tree.get(ino, caller),
     lookup: (parent, name, caller) => tree.lookup(parent, name, caller),
     list: (ino, caller) => tree.list(ino, caller),
+    listingStamp: (ino, caller) => tree.listingStamp(ino, caller),
     get size() { return tree.size; },
     owner: (caller) => tree.owner?.(caller) ?? { uid: 0, gid: 0 },
     idle,

@@ -250,3 +250,67 @@ describe('hostPassthrough', () => {
     }
   });
 });
+
+describe('listings the kernel may keep', () => {
+  const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 0, fileSize: 4096, time: 0, cacheListings: true };
+  const req = (opcode: number, nodeid: bigint, body: Buffer = Buffer.alloc(0)): Buffer => {
+    const h = Buffer.alloc(40);
+    h.writeUInt32LE(40 + body.length, 0);
+    h.writeUInt32LE(opcode, 4);
+    h.writeBigUInt64LE(nodeid, 16);
+    h.writeUInt32LE(1, 32);
+    return Buffer.concat([h, body]);
+  };
+  const openFlags = (t: StaticTree, ino: bigint, opts = OPTS): number => dispatch(req(p.Opcode.OPENDIR, ino), t, opts)!.subarray(16).readUInt32LE(8);
+  /** mtime nanoseconds in a GETATTR reply (attr_out: 16 bytes, then fuse_attr with mtimensec at 52). */
+  const mtimeNsec = (t: StaticTree, ino: bigint): number => dispatch(req(p.Opcode.GETATTR, ino), t, OPTS)!.subarray(16).readUInt32LE(16 + 52);
+  const attrTtl = (t: StaticTree, ino: bigint): bigint => dispatch(req(p.Opcode.GETATTR, ino), t, OPTS)!.subarray(16).readBigUInt64LE(0);
+
+  it('a host directory is kept (CACHE_DIR | KEEP_CACHE); its mtime carries its listing\'s stamp, which changes with its names', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-stamp-'));
+    try {
+      fs.mkdirSync(path.join(root, 'kernel', 'sub'), { recursive: true });
+      const host = hostPassthrough('h', root, 0);
+      const t = build(host);
+      const kernel = t.lookup(t.lookup(ROOT_INODE, 'sys')!.ino, 'kernel')!.ino;
+      assert.equal(openFlags(t, kernel), p.FOPEN_CACHE_DIR | p.FOPEN_KEEP_CACHE);
+      assert.equal(openFlags(t, kernel, { ...OPTS, cacheListings: false }), 0, 'not on a connection without AUTO_INVAL_DATA');
+      assert.equal(attrTtl(t, kernel), 0n, 'a static directory with a pass-through has its source\'s attribute ttl');
+      const before = mtimeNsec(t, kernel);
+      assert.equal(mtimeNsec(t, kernel), before, 'unchanged listing, same stamp');
+      fs.writeFileSync(path.join(root, 'kernel', 'new'), 'x');
+      const after = mtimeNsec(t, kernel);
+      assert.notEqual(after, before, 'a new name changes the stamp');
+      assert.ok(after < 1e9);
+      fs.rmSync(path.join(root, 'kernel', 'new'));
+      assert.equal(mtimeNsec(t, kernel), before, 'back to the same names, back to the same stamp');
+      assert.equal(t.listingStamp(ROOT_INODE, caller), 0, 'a static directory never changes');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a listing that depends on the caller (no listingStamp) is never kept', () => {
+    const t = build(fakeSource(hostTree()));
+    const kernel = t.lookup(t.lookup(ROOT_INODE, 'sys')!.ino, 'kernel')!.ino;
+    assert.equal(t.listingStamp(kernel, caller), undefined);
+    assert.equal(openFlags(t, kernel), 0);
+  });
+
+  it('a lookup right after a listing answers from it; a name the listing lacks is still looked up', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-lookup-'));
+    try {
+      fs.mkdirSync(path.join(root, 'd'));
+      fs.writeFileSync(path.join(root, 'd', 'a'), 'x');
+      const host = hostPassthrough('h', root, 60);
+      assert.equal(host.list(caller, 'd').length, 1);
+      fs.rmSync(path.join(root, 'd', 'a'));
+      fs.writeFileSync(path.join(root, 'd', 'b'), 'x');
+      assert.equal(host.stat(caller, 'd/a')?.kind, 'file', 'as listed (the kernel may keep the name as long)');
+      assert.equal(host.stat(caller, 'd/b')?.kind, 'file', 'created since the listing: found on the host');
+      assert.equal(host.stat(caller, 'd/c'), undefined);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -30,6 +30,11 @@ export interface SessionOptions {
   workerScript?: string;
   /** Where worker errors go; the session never throws from a worker's failure. */
   onError?: (message: string) => void;
+  /**
+   * adopt(): the init flags the connection was set up with (FuseSession.initFlags of the process
+   * that mounted it); unknown: 0, i.e. nothing that depends on a negotiated flag is used.
+   */
+  initFlags?: number;
 }
 
 const DEFAULT_MAX_WRITE = 128 * 1024;
@@ -44,6 +49,8 @@ export class FuseSession {
     private readonly fd: number,
     private readonly workers: Worker[],
     exits: Promise<string>[],
+    /** The flags INIT agreed on (fuse_init_out.flags). */
+    readonly initFlags: number,
   ) {
     this.closed = Promise.all(exits).then((reasons) => {
       this.closeFd();
@@ -65,8 +72,8 @@ export class FuseSession {
       native.mount(fsname, opts.mountpoint, `fuse.${fsname}`, MS_NOSUID | MS_NODEV, data);
       mounted = true;
 
-      const maxWrite = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE);
-      return await FuseSession.start(fd, maxWrite, opts);
+      const init = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE);
+      return await FuseSession.start(fd, init.maxWrite, init.flags, opts);
     } catch (e) {
       if (mounted) {
         try { native.umount(opts.mountpoint, native.constants.MNT_DETACH); } catch { /* already gone */ }
@@ -81,7 +88,7 @@ export class FuseSession {
    * open (a restarted sysbox-fs taking over from its predecessor): no mount, no INIT.
    */
   static async adopt(fd: number, opts: SessionOptions): Promise<FuseSession> {
-    const session = await FuseSession.start(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE, opts);
+    const session = await FuseSession.start(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE, opts.initFlags ?? 0, opts);
     try {
       fs.writeSync(fd, p.notifyResend());
     } catch (e) {
@@ -91,7 +98,7 @@ export class FuseSession {
     return session;
   }
 
-  private static async start(fd: number, maxWrite: number, opts: SessionOptions): Promise<FuseSession> {
+  private static async start(fd: number, maxWrite: number, initFlags: number, opts: SessionOptions): Promise<FuseSession> {
     // Helpers take requests only when one is queued, and must not sleep in read (worker.ts).
     native.setNonBlocking(fd);
     const cfg: Omit<WorkerConfig, 'leader'> = {
@@ -99,7 +106,7 @@ export class FuseSession {
       bufferSize: p.readBufferSize(maxWrite),
       treeModule: opts.treeModule,
       treeConfig: opts.treeConfig ?? null,
-      dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch },
+      dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch, cacheListings: (initFlags & p.FUSE_AUTO_INVAL_DATA) !== 0 },
       control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
       shrunkInodes: new SharedArrayBuffer(1 << 20),
       spinMicros: opts.spinMicros ?? 0,
@@ -114,7 +121,7 @@ export class FuseSession {
       ready.push(r);
       exits.push(exit);
     }
-    const session = new FuseSession(opts.mountpoint, fd, workers, exits);
+    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags);
     try {
       await Promise.all(ready);
     } catch (e) {
@@ -152,8 +159,8 @@ export class FuseSession {
   }
 }
 
-/** Reads and answers the INIT the kernel queued at mount time; returns the max_write agreed. */
-function answerInit(fd: number, maxWrite: number): number {
+/** Reads and answers the INIT the kernel queued at mount time; returns the max_write and flags agreed. */
+function answerInit(fd: number, maxWrite: number): { maxWrite: number; flags: number } {
   const buf = Buffer.alloc(p.readBufferSize(maxWrite));
   for (;;) {
     const n = fs.readSync(fd, buf, 0, buf.length, null);
@@ -167,7 +174,7 @@ function answerInit(fd: number, maxWrite: number): number {
     }
     fs.writeSync(fd, p.reply(h.unique, p.encodeInitOut(res.out)));
     // A kernel with a newer major got our major alone and re-sends INIT in our version.
-    if (init.major === p.FUSE_KERNEL_VERSION) return res.out.maxWrite;
+    if (init.major === p.FUSE_KERNEL_VERSION) return { maxWrite: res.out.maxWrite, flags: res.out.flags };
   }
 }
 
