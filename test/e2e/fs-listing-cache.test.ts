@@ -1,7 +1,8 @@
-// Listings the kernel keeps for sysbox-fs (FOPEN_CACHE_DIR on directories whose listing is the same
-// for every caller): a host directory that gains or loses an entry shows it inside within its ttl
-// (the directory's mtime carries a stamp of its listing, and the kernel compares it), and a
-// listing per network namespace (net/ipv4/neigh) is never kept, so no namespace sees another's.
+// Listings the kernel keeps for sysbox-fs (FOPEN_CACHE_DIR on the host sysfs directories, whose
+// listing is the same for every caller): a host directory that gains or loses an entry shows it
+// inside within its ttl (the directory's mtime carries a stamp of its listing, and the kernel
+// compares it), and a listing per network namespace (net/ipv4/neigh) is never kept, so no
+// namespace sees another's.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -44,6 +44,16 @@ function fakeSource(root: Fake, ttl = 0): PassthroughSource & { writes: string[]
 }
 
 const caller: Caller = { pid: 1, uid: 0, gid: 0 };
+
+/** A FUSE request from pid 1 (uid 0) about nodeid. */
+function req(opcode: number, nodeid: bigint, body: Buffer = Buffer.alloc(0)): Buffer {
+  const h = Buffer.alloc(40);
+  h.writeUInt32LE(40 + body.length, 0);
+  h.writeUInt32LE(opcode, 4);
+  h.writeBigUInt64LE(nodeid, 16);
+  h.writeUInt32LE(1, 32);
+  return Buffer.concat([h, body]);
+}
 const hostTree = (): Fake => ({ kernel: { panic: '0\n', random: { uuid: 'u\n' } }, vm: { swappiness: '60\n', link: '->../kernel/panic' } });
 function build(src: PassthroughSource): StaticTree {
   const sys = dir({ kernel: dir({ emulated: file(() => 'mine\n') }) });
@@ -107,14 +117,6 @@ describe('pass-through directories', () => {
     const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: 0 };
     const src = fakeSource(hostTree(), 7);
     const t = build(src);
-    const req = (opcode: number, nodeid: bigint, body: Buffer): Buffer => {
-      const h = Buffer.alloc(40);
-      h.writeUInt32LE(40 + body.length, 0);
-      h.writeUInt32LE(opcode, 4);
-      h.writeBigUInt64LE(nodeid, 16);
-      h.writeUInt32LE(1, 32);
-      return Buffer.concat([h, body]);
-    };
     const sysIno = t.lookup(ROOT_INODE, 'sys')!.ino;
     const vm = dispatch(req(p.Opcode.LOOKUP, sysIno, Buffer.from('vm\0')), t, OPTS)!.subarray(16);
     assert.equal(vm.readBigUInt64LE(16), 7n, 'entry ttl from the source');
@@ -253,14 +255,6 @@ describe('hostPassthrough', () => {
 
 describe('listings the kernel may keep', () => {
   const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 0, fileSize: 4096, time: 0, cacheListings: true };
-  const req = (opcode: number, nodeid: bigint, body: Buffer = Buffer.alloc(0)): Buffer => {
-    const h = Buffer.alloc(40);
-    h.writeUInt32LE(40 + body.length, 0);
-    h.writeUInt32LE(opcode, 4);
-    h.writeBigUInt64LE(nodeid, 16);
-    h.writeUInt32LE(1, 32);
-    return Buffer.concat([h, body]);
-  };
   const openFlags = (t: StaticTree, ino: bigint, opts = OPTS): number => dispatch(req(p.Opcode.OPENDIR, ino), t, opts)!.subarray(16).readUInt32LE(8);
   /** mtime nanoseconds in a GETATTR reply (attr_out: 16 bytes, then fuse_attr with mtimensec at 52). */
   const mtimeNsec = (t: StaticTree, ino: bigint): number => dispatch(req(p.Opcode.GETATTR, ino), t, OPTS)!.subarray(16).readUInt32LE(16 + 52);
@@ -285,6 +279,20 @@ describe('listings the kernel may keep', () => {
       fs.rmSync(path.join(root, 'kernel', 'new'));
       assert.equal(mtimeNsec(t, kernel), before, 'back to the same names, back to the same stamp');
       assert.equal(t.listingStamp(ROOT_INODE, caller), 0, 'a static directory never changes');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a kept listing\'s stamp moves on with each ttl (the kernel then lists afresh); a source not kept has none', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-epoch-'));
+    try {
+      fs.mkdirSync(path.join(root, 'd'));
+      const host = hostPassthrough('h', root, 0.05);
+      const first = host.listingStamp!('d');
+      await new Promise((r) => setTimeout(r, 120));
+      assert.notEqual(host.listingStamp!('d'), first, 'same names, a later ttl period: another stamp');
+      assert.equal(hostPassthrough('h', root, 10, false).listingStamp, undefined);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -58,10 +58,23 @@ interface KeptListing {
 }
 
 /**
- * root: the directory entries are found under (rel '' is root itself). ttl: seconds the kernel may
- * cache names found here (they change when the host loads a module or adds a device).
+ * The period a listing the kernel keeps lives in: its stamp also changes at each multiple of the ttl.
+ * A kept listing carries no attributes, so a walk past the names' ttl would otherwise send a LOOKUP
+ * per name (8000 for /sys/kernel) where READDIRPLUS sends one request per ~25 entries; with the
+ * stamp moving on, the kernel lists the directory again then, and the listing refreshes the names.
  */
-export function hostPassthrough(name: string, root: string, ttl: number): PassthroughSource {
+function epochOf(ttl: number): number {
+  return ttl > 0 ? Math.floor(Date.now() / (ttl * 1000)) : 0;
+}
+
+/**
+ * root: the directory entries are found under (rel '' is root itself). ttl: seconds the kernel may
+ * cache names found here (they change when the host loads a module or adds a device). keptByKernel:
+ * whether the kernel may keep listings (OPENDIR): not where the files listed are read as they are
+ * walked (sysctl -a in /proc/sys): every read makes the kernel ask for the file's attributes again
+ * at the next stat (atime), which a fresh READDIRPLUS would have answered for the whole directory.
+ */
+export function hostPassthrough(name: string, root: string, ttl: number, keptByKernel = true): PassthroughSource {
   const at = (rel: string): string => (rel === '' ? root : `${root}/${rel}`);
   const listings = new Map<string, KeptListing>();
   // A listing is as old as the kernel may keep the names it holds (ttl): a walk of /sys/kernel run
@@ -84,7 +97,7 @@ export function hostPassthrough(name: string, root: string, ttl: number): Passth
     ttl,
     list: (_caller, rel) => listed(rel).entries,
     // The same for every caller: the kernel may keep these listings (dispatch.ts OPENDIR).
-    listingStamp: (rel) => listed(rel).stamp,
+    ...(keptByKernel ? { listingStamp: (rel: string) => (listed(rel).stamp + epochOf(ttl) * 7919) % 1_000_000_000 } : {}),
     stat(_caller, rel) {
       // A LOOKUP right after its directory was listed (a walk whose cached listing outlived the
       // names' ttl looks every name up) answers from that listing, as READDIRPLUS would have.
