@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { applyTransforms, TRANSFORMS } from '../src/spec/transforms/index.js';
 import { ALL_CAPABILITIES, systemCapabilities } from '../src/spec/transforms/capabilities.js';
 import { CHOWN_SYSCALLS, SYSTEM_SYSCALLS, TRAPPED_SYSCALLS, XATTR_SYSCALLS } from '../src/spec/transforms/seccomp.js';
+import { cgroupMount } from '../src/spec/transforms/cgroup-mount.js';
 import { wantedSpecialDirs } from '../src/spec/transforms/special-dirs.js';
 import type { TransformContext } from '../src/spec/transform.js';
 import { DEFAULT_CONTAINER_CONFIG } from '@sysbox/common/container-config';
@@ -18,7 +19,7 @@ const ctx: TransformContext = {
 describe('spec transforms', () => {
   it('are applied in a fixed, documented order', () => {
     assert.deepEqual(TRANSFORMS.map((t) => t.name), [
-      'sysbox-env', 'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'read-only', 'writable-sys',
+      'sysbox-env', 'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'read-only', 'cgroup-mount', 'writable-sys',
       'capabilities', 'seccomp', 'mount-traps', 'proc-paths', 'sysctl', 'apparmor', 'oom-score-adj',
     ]);
   });
@@ -66,6 +67,24 @@ describe('spec transforms', () => {
     assert.deepEqual(s.mounts!.find((m) => m.destination === '/sys')!.options, ['nosuid', 'noexec', 'nodev']);
     assert.deepEqual(s.mounts!.find((m) => m.destination === '/sys/fs/cgroup')!.options, ['nosuid', 'noexec', 'nodev']);
     assert.deepEqual(s.mounts!.find((m) => m.destination === '/data')!.options, ['rbind', 'ro']);
+  });
+
+  it('add a cgroupfs after /sys when the spec has none (containerd\'s default spec), writable like Docker\'s', () => {
+    const spec = dockerLikeSpec();
+    spec.mounts!.splice(1, 0, { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
+    const s = applyTransforms(spec, ctx);
+    const at = s.mounts!.findIndex((m) => m.destination === '/sys');
+    assert.deepEqual(s.mounts![at + 1], { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime'] });
+    assert.equal(s.mounts!.filter((m) => m.destination === '/sys/fs/cgroup').length, 1);
+    // one already there is kept as the only one
+    cgroupMount.apply(s, ctx);
+    assert.equal(s.mounts!.filter((m) => m.destination === '/sys/fs/cgroup').length, 1);
+    // none without a sysfs to put it on; a read-only container keeps it read-only
+    assert.equal(applyTransforms(dockerLikeSpec(), ctx).mounts!.some((m) => m.destination === '/sys/fs/cgroup'), false);
+    const ro = dockerLikeSpec();
+    ro.root = { ...ro.root!, readonly: true };
+    ro.mounts!.push({ destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
+    assert.deepEqual(applyTransforms(ro, ctx).mounts!.find((m) => m.destination === '/sys/fs/cgroup')!.options, ['ro', 'nosuid', 'noexec', 'nodev', 'relatime']);
   });
 
   it('give root every capability and non-root none but a full bounding set', () => {
