@@ -8,6 +8,7 @@ import { wantedSpecialDirs } from '../src/spec/transforms/special-dirs.js';
 import type { TransformContext } from '../src/spec/transform.js';
 import { DEFAULT_CONTAINER_CONFIG } from '@sysbox/common/container-config';
 import { dockerLikeSpec } from './fixtures.js';
+import { joinedNetnsPid } from '../src/lifecycle/prepare.js';
 
 const ctx: TransformContext = {
   uid: 231072, gid: 231072, size: 65536, preMapped: false,
@@ -40,6 +41,18 @@ describe('spec transforms', () => {
     const s = applyTransforms(spec, { ...ctx, preMapped: true });
     assert.deepEqual(s.linux!.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
     assert.equal(s.linux!.namespaces!.filter((n) => n.type === 'user').length, 1);
+  });
+
+  it('join the user namespace of the container whose network namespace the spec joins, with its mappings', () => {
+    const spec = dockerLikeSpec();
+    spec.linux!.namespaces = [{ type: 'mount' }, { type: 'network', path: '/proc/4242/ns/net' }];
+    const s = applyTransforms(spec, { ...ctx, usernsPath: '/proc/4200/ns/user' });
+    assert.deepEqual(s.linux!.namespaces!.filter((n) => n.type === 'user'), [{ type: 'user', path: '/proc/4200/ns/user' }]);
+    assert.deepEqual(s.linux!.uidMappings, [{ containerID: 0, hostID: 231072, size: 65536 }]);
+    assert.deepEqual(joinedNetnsPid(spec.linux!.namespaces), 4242);
+    assert.equal(joinedNetnsPid([{ type: 'network', path: '/var/run/netns/cni-1' }]), 0);
+    assert.equal(joinedNetnsPid([{ type: 'network' }]), 0);
+    assert.equal(joinedNetnsPid(undefined), 0);
   });
 
   it('use the shifted rootfs and ID-mapped bind sources, in mount order', () => {
