@@ -118,6 +118,22 @@ describe('containerd (ctr) with sysbox-runc', () => {
     assert.deepEqual(leftoversOf(second), []);
   });
 
+  it('a network namespace of the host (what containerd 1.6\'s CRI gives a pod sandbox) is refused with the reason', async () => {
+    const id = uniqueName('ctd-hostns');
+    const netns = uniqueName('sbx-netns');
+    await run('ip', ['netns', 'add', netns]);
+    try {
+      started.push(id);
+      const r = await c.ctr('run', '-d', '--runtime', RUNC_SHIM, '--runc-binary', c.runtime, '--with-ns', `network:/var/run/netns/${netns}`, busybox, id, 'true');
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, new RegExp(`network namespace /var/run/netns/${netns} belongs to the host's user namespace`));
+      await c.ctrOk('container', 'rm', id);
+      assert.deepEqual(leftoversOf(id), []);
+    } finally {
+      await run('ip', ['netns', 'delete', netns]);
+    }
+  });
+
   it('runs Docker inside (sysbox/docker): the inner dockerd on overlay2 and an inner docker run', async () => {
     const id = uniqueName('ctd-dind');
     await ctrRun(id, dockerImage, [...DOCKER_ENTRYPOINT, 'sleep', '300']);

@@ -86,4 +86,14 @@ describe('containers sharing a network namespace (a pod)', () => {
     assert.deepEqual(leftoversOf(ids[0]!), []);
     assert.equal(await freeIdRanges(), free, 'all ranges free again');
   });
+
+  it('joining the network namespace of a container that is no system container is refused, naming why, and leaves nothing', async () => {
+    const [plain, joiner] = [uniqueName('pod-runc'), uniqueName('pod-join')];
+    names.push(plain, joiner);
+    await dockerOk('run', '-d', '--runtime=runc', '--name', plain, BUSYBOX, 'sleep', '600');
+    const r = await docker('run', '-d', '--runtime=sysbox-runc', '--name', joiner, `--net=container:${plain}`, BUSYBOX, 'true');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /network namespace \/proc\/\d+\/ns\/net belongs to the host's user namespace: a system container can only join the network namespace of another system container/);
+    assert.deepEqual(leftoversOf(await containerIdOf(joiner)), []);
+  });
 });

@@ -13,6 +13,7 @@ import { SPECIAL_DIRS } from '@sysbox/common/paths';
 import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
 import { delegateCgroups } from './cgroup-delegation.js';
 import { diskFullMessage, isDiskFull } from './disk-full.js';
+import * as native from '@sysbox/native';
 import { processStartTime, userNamespaceOf } from '@sysbox/common/proc';
 import { isSameProcessAlive, watchInit } from './init-watch.js';
 import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js';
@@ -221,7 +222,7 @@ export class MgrService {
   }
 
   private allocateIds(rec: ContainerRecord, req: RegisterRequest): number {
-    const owner = (req.netnsPid ?? 0) > 0 ? this.containerOwningUserns(req.netnsPid!) : undefined;
+    const owner = req.netnsPath ? this.containerOwningNetns(req.netnsPath) : undefined;
     if (owner) {
       // Its network namespace belongs to the owner's user namespace: only a process of that user
       // namespace may mount a sysfs for it (or administer it), so the two share namespace and ids.
@@ -255,11 +256,23 @@ export class MgrService {
     return 0;
   }
 
-  /** The running system container whose init is in the same user namespace as pid, if any. */
-  private containerOwningUserns(pid: number): ContainerRecord | undefined {
-    const ns = userNamespaceOf(pid);
-    if (ns === undefined || ns === userNamespaceOf('self')) return undefined;
-    return [...this.containers.values()].find((c) => c.initPid > 0 && c.size > 0 && userNamespaceOf(c.initPid) === ns);
+  /**
+   * The running system container whose user namespace owns the network namespace at netnsPath.
+   * Any other owner is refused: a container in a new user namespace could not mount a sysfs for it
+   * (runc would fail with "mount sysfs ... operation not permitted"), nor configure its network.
+   */
+  private containerOwningNetns(netnsPath: string): ContainerRecord {
+    let owner: string;
+    try {
+      owner = native.namespaceOwner(netnsPath);
+    } catch (err) {
+      throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `network namespace ${netnsPath}: ${(err as Error).message}`);
+    }
+    const holder = [...this.containers.values()].find((c) => c.initPid > 0 && c.size > 0 && userNamespaceOf(c.initPid) === owner);
+    if (holder) return holder;
+    const whose = owner === userNamespaceOf('self') ? 'the host\'s user namespace' : 'a user namespace that is no running system container\'s';
+    throw new ServiceError(GrpcStatus.FAILED_PRECONDITION,
+      `network namespace ${netnsPath} belongs to ${whose}: a system container can only join the network namespace of another system container (e.g. docker --net=container:<system container>); see docs/kubernetes.md for pods`);
   }
 
   private prepareSpecialDir(rec: ContainerRecord, dest: string, kept: KeptDirs | undefined): string {

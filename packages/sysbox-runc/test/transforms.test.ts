@@ -8,7 +8,7 @@ import { wantedSpecialDirs } from '../src/spec/transforms/special-dirs.js';
 import type { TransformContext } from '../src/spec/transform.js';
 import { DEFAULT_CONTAINER_CONFIG } from '@sysbox/common/container-config';
 import { dockerLikeSpec } from './fixtures.js';
-import { joinedNetnsPid } from '../src/lifecycle/prepare.js';
+import { joinedNetns } from '../src/lifecycle/prepare.js';
 
 const ctx: TransformContext = {
   uid: 231072, gid: 231072, size: 65536, preMapped: false,
@@ -46,13 +46,14 @@ describe('spec transforms', () => {
   it('join the user namespace of the container whose network namespace the spec joins, with its mappings', () => {
     const spec = dockerLikeSpec();
     spec.linux!.namespaces = [{ type: 'mount' }, { type: 'network', path: '/proc/4242/ns/net' }];
+    assert.equal(joinedNetns(spec.linux!.namespaces), '/proc/4242/ns/net');
     const s = applyTransforms(spec, { ...ctx, usernsPath: '/proc/4200/ns/user' });
     assert.deepEqual(s.linux!.namespaces!.filter((n) => n.type === 'user'), [{ type: 'user', path: '/proc/4200/ns/user' }]);
     assert.deepEqual(s.linux!.uidMappings, [{ containerID: 0, hostID: 231072, size: 65536 }]);
-    assert.deepEqual(joinedNetnsPid(spec.linux!.namespaces), 4242);
-    assert.equal(joinedNetnsPid([{ type: 'network', path: '/var/run/netns/cni-1' }]), 0);
-    assert.equal(joinedNetnsPid([{ type: 'network' }]), 0);
-    assert.equal(joinedNetnsPid(undefined), 0);
+    assert.equal(joinedNetns([{ type: 'network', path: '/var/run/netns/cni-1' }]), '/var/run/netns/cni-1');
+    assert.equal(joinedNetns([{ type: 'network' }]), '');
+    assert.equal(joinedNetns([{ type: 'network', path: '/proc/1/ns/net' }, { type: 'user', path: '/proc/1/ns/user' }]), '', 'both given: as the spec says');
+    assert.equal(joinedNetns(undefined), '');
   });
 
   it('use the shifted rootfs and ID-mapped bind sources, in mount order', () => {

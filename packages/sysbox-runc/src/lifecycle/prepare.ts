@@ -38,12 +38,12 @@ export interface PreparedContainer {
 }
 
 /**
- * The pid whose network namespace the spec joins, from a `/proc/PID/ns/net` path (Docker's
- * --net=container:, CRI's pod containers joining the sandbox); 0 for a new or named namespace.
+ * The network namespace the spec joins (Docker's --net=container: and CRI's pod containers name
+ * `/proc/PID/ns/net`), '' for a new one or when the spec also names the user namespace to join.
  */
-export function joinedNetnsPid(namespaces: readonly Namespace[] | undefined): number {
-  const m = /^\/proc\/(\d+)\/ns\/net$/.exec(namespaces?.find((n) => n.type === 'network')?.path ?? '');
-  return m ? Number(m[1]) : 0;
+export function joinedNetns(namespaces: readonly Namespace[] | undefined): string {
+  if (namespaces?.some((n) => n.type === 'user' && n.path)) return '';
+  return namespaces?.find((n) => n.type === 'network')?.path ?? '';
 }
 
 const toMgr = (m: IdMapping): { containerId: number; hostId: number; size: number } => ({ containerId: m.containerID, hostId: m.hostID, size: m.size });
@@ -116,7 +116,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
         gidMappings: preMapped ? (linux.gidMappings ?? []).map(toMgr) : [],
         specialDirs,
         configEnv,
-        netnsPid: joinedNetnsPid(linux.namespaces),
+        netnsPath: joinedNetns(linux.namespaces),
       })),
       fsCall(() => fsd.preRegister({ id })),
     ]);
