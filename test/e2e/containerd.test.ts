@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX, DOCKER_HOST, hostMountsMatching, leftoversOf, processesMentioning, run, uniqueName } from '../lib/env.js';
-import { CONTAINERD, CRI_RUNTIME, RUNC_SHIM, importImage, startContainerd, stopContainerd, taskPid, taskStatus, type Containerd } from '../lib/containerd.js';
+import { CONTAINERD, CRI_RUNTIME, RUNC_SHIM, RUNTIME_CLASS, importImage, startContainerd, stopContainerd, taskPid, taskStatus, type Containerd } from '../lib/containerd.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
 /** sysbox/docker's entrypoint (ctr replaces the image's whole command line when given one). */
@@ -182,6 +182,8 @@ describe('containerd (ctr) with sysbox-runc', () => {
     const entry = dump.stdout.split(`[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${CRI_RUNTIME}]`)[1] ?? '';
     assert.match(entry, /runtime_type = "io\.containerd\.runc\.v2"/);
     assert.match(entry, new RegExp(`BinaryName = "${c.runtime}"`));
+    // the RuntimeClass kubelet is given names this entry as its handler
+    assert.match(fs.readFileSync(RUNTIME_CLASS, 'utf8'), new RegExp(`^handler: ${CRI_RUNTIME}$`, 'm'));
     // the CRI plugin took the entry: its own log names no config error
     assert.doesNotMatch(fs.readFileSync(`${c.dir}/containerd.log`, 'utf8'), /failed to load plugin io\.containerd\.grpc\.v1\.cri/);
   });

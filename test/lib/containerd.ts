@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, SYSBOX_RUNC, processAlive, processesMentioning, run, waitForExit, type Result } from './env.js';
+import { DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, REPO, SYSBOX_RUNC, processAlive, processesMentioning, run, waitForExit, type Result } from './env.js';
 
 export const CTR = '/usr/bin/ctr';
 export const CONTAINERD = '/usr/bin/containerd';
@@ -28,8 +28,17 @@ export interface Containerd {
   ctrOk(...args: string[]): Promise<string>;
 }
 
-/** The containerd config the tests run: the CRI runtime entry is the one docs/kubernetes.md ships. */
+/** The CRI runtime entry this project ships for node operators (docs/kubernetes.md). */
+export const CRI_SNIPPET = path.join(REPO, 'deploy', 'kubernetes', 'containerd-sysbox-runc.toml');
+export const RUNTIME_CLASS = path.join(REPO, 'deploy', 'kubernetes', 'runtimeclass.yaml');
+
+/**
+ * The containerd config the tests run: own paths, the default runc entry, and the shipped CRI
+ * snippet as it is but for BinaryName (the tests' sysbox-runc wrapper instead of /usr/bin/sysbox-runc).
+ */
 export function containerdConfig(dir: string, runtime: string): string {
+  const snippet = fs.readFileSync(CRI_SNIPPET, 'utf8');
+  if (!snippet.includes('BinaryName = "/usr/bin/sysbox-runc"')) throw new Error(`${CRI_SNIPPET} names no BinaryName /usr/bin/sysbox-runc`);
   return `version = 2
 root = "${dir}/root"
 state = "${dir}/state"
@@ -41,16 +50,9 @@ state = "${dir}/state"
   address = ""
 [metrics]
   address = ""
-[plugins."io.containerd.grpc.v1.cri"]
-  stream_server_port = "0"
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${CRI_RUNTIME}]
-  runtime_type = "io.containerd.runc.v2"
-[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${CRI_RUNTIME}.options]
-  BinaryName = "${runtime}"
-  Root = "${dir}/state/sysbox-runc"
-`;
+${snippet.replace('BinaryName = "/usr/bin/sysbox-runc"', `BinaryName = "${runtime}"`)}`;
 }
 
 function testName(): string {
