@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX, DOCKER_HOST, hostMountsMatching, leftoversOf, processesMentioning, run, uniqueName } from '../lib/env.js';
-import { CONTAINERD, CRI_RUNTIME, RUNC_SHIM, RUNTIME_CLASS, importImage, startContainerd, stopContainerd, taskPid, taskStatus, type Containerd } from '../lib/containerd.js';
+import { CONTAINERD, CRI_RUNTIME, RUNTIME_CLASS, importImage, startContainerd, stopContainerd, taskPid, taskStatus, type Containerd } from '../lib/containerd.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
 /** sysbox/docker's entrypoint (ctr replaces the image's whole command line when given one). */
@@ -26,7 +26,7 @@ describe('containerd (ctr) with sysbox-runc', () => {
   /** `ctr run -d` with sysbox-runc as the shim's runc. */
   async function ctrRun(id: string, image: string, args: string[], extra: string[] = []): Promise<void> {
     started.push(id);
-    await c.ctrOk('run', '-d', '--runtime', RUNC_SHIM, '--runc-binary', c.runtime, ...extra, image, id, ...args);
+    await c.ctrOk('run', '-d', ...c.sysboxFlags, ...extra, image, id, ...args);
   }
 
   let execs = 0;
@@ -124,7 +124,7 @@ describe('containerd (ctr) with sysbox-runc', () => {
     await run('ip', ['netns', 'add', netns]);
     try {
       started.push(id);
-      const r = await c.ctr('run', '-d', '--runtime', RUNC_SHIM, '--runc-binary', c.runtime, '--with-ns', `network:/var/run/netns/${netns}`, busybox, id, 'true');
+      const r = await c.ctr('run', '-d', ...c.sysboxFlags, '--with-ns', `network:/var/run/netns/${netns}`, busybox, id, 'true');
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, new RegExp(`network namespace /var/run/netns/${netns} belongs to the host's user namespace`));
       await c.ctrOk('container', 'rm', id);
@@ -163,7 +163,7 @@ describe('containerd (ctr) with sysbox-runc', () => {
     ] as const) {
       const id = uniqueName('ctd-bad');
       started.push(id);
-      const r = await c.ctr('run', '-d', '--runtime', RUNC_SHIM, '--runc-binary', c.runtime, ...extra, busybox, id, 'true');
+      const r = await c.ctr('run', '-d', ...c.sysboxFlags, ...extra, busybox, id, 'true');
       assert.notEqual(r.status, 0);
       // the shim reads the last error line of runc's --log file (JSON with --log-format json)
       assert.match(r.stderr, /OCI runtime create failed: /);

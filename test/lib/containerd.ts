@@ -21,6 +21,11 @@ export interface Containerd {
   namespace: string;
   /** The wrapper the shim runs as runc: sysbox-runc with the test daemons' sockets. */
   runtime: string;
+  /**
+   * `ctr run` flags for sysbox-runc: the runc shim, the wrapper as its runc, and a runc state dir
+   * of ours (the shim's default is /run/containerd/runc/NAMESPACE, shared with other containerds).
+   */
+  sysboxFlags: string[];
   pid: number;
   /** `ctr -a SOCKET -n NAMESPACE ARGS`; never throws. */
   ctr(...args: string[]): Promise<Result>;
@@ -89,7 +94,8 @@ export async function startContainerd(): Promise<Containerd> {
   }
   const v = await ctr('version');
   if (v.status !== 0) throw new Error(`containerd did not come up: ${v.stderr}\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-3000)}`);
-  return { dir, socket, config, namespace, runtime, pid, ctr, ctrOk };
+  const sysboxFlags = ['--runtime', RUNC_SHIM, '--runc-binary', runtime, '--runc-root', path.join(dir, 'runc')];
+  return { dir, socket, config, namespace, runtime, sysboxFlags, pid, ctr, ctrOk };
 }
 
 /** Kills every task (SIGKILL), deletes tasks and containers, stops containerd and its shims, unmounts and removes its dirs. */
