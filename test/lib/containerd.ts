@@ -3,6 +3,7 @@
 // containerd or another engineer's. sysbox-runc is reached as the runc shim's runc binary, through
 // a two-line wrapper naming the test daemons' sockets (the shim passes no arguments of ours).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, REPO, SYSBOX_RUNC, processAlive, processesMentioning, run, waitForExit, type Result } from './env.js';
@@ -33,6 +34,14 @@ export interface Containerd {
   ctrOk(...args: string[]): Promise<string>;
 }
 
+/** The pod sandbox ("pause") image of the CRI plugin: busybox sleeping (images/build.sh has none). */
+export const PAUSE_IMAGE = 'sysbox/pause:latest';
+const PAUSE_IMAGE_REF = `docker.io/${PAUSE_IMAGE}`;
+/** CRI's own namespace in containerd: images kubelet's pods use are imported there. */
+export const CRI_NAMESPACE = 'k8s.io';
+/** Debian's containernetworking-plugins (ptp, host-local). */
+const CNI_BIN_DIR = '/usr/lib/cni';
+
 /** The CRI runtime entry this project ships for node operators (docs/kubernetes.md). */
 export const CRI_SNIPPET = path.join(REPO, 'deploy', 'kubernetes', 'containerd-sysbox-runc.toml');
 export const RUNTIME_CLASS = path.join(REPO, 'deploy', 'kubernetes', 'runtimeclass.yaml');
@@ -55,8 +64,15 @@ state = "${dir}/state"
   address = ""
 [metrics]
   address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${PAUSE_IMAGE_REF}"
+[plugins."io.containerd.grpc.v1.cri".cni]
+  bin_dir = "${CNI_BIN_DIR}"
+  conf_dir = "${dir}/cni"
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+    Root = "${dir}/cri-runc"
 ${snippet.replace('BinaryName = "/usr/bin/sysbox-runc"', `BinaryName = "${runtime}"`)}`;
 }
 
@@ -72,6 +88,14 @@ export async function startContainerd(): Promise<Containerd> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const runtime = path.join(dir, 'sysbox-runc');
   fs.writeFileSync(runtime, `#!/bin/sh\nexec ${SYSBOX_RUNC} --sysbox-mgr-socket=${MGR_SOCKET} --sysbox-fs-socket=${FS_SOCKET} "$@"\n`, { mode: 0o755 });
+  fs.mkdirSync(path.join(dir, 'cni'));
+  // containerd 1.6 wants an address for every sandbox: a point-to-point veth per pod (no bridge to
+  // share), addresses from a /24 of 10.214.0.0/16 picked from the name, leases kept in our dir.
+  const net = (Number(BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 8)}`)) % 250) + 1;
+  fs.writeFileSync(path.join(dir, 'cni', '10-pods.conflist'), JSON.stringify({
+    cniVersion: '0.4.0', name: `${name}-pods`,
+    plugins: [{ type: 'ptp', ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: `10.214.${net}.0/24` }]], dataDir: path.join(dir, 'ipam') } }],
+  }));
   const config = path.join(dir, 'config.toml');
   fs.writeFileSync(config, containerdConfig(dir, runtime));
   const socket = path.join(dir, 'containerd.sock');
@@ -99,6 +123,12 @@ export async function startContainerd(): Promise<Containerd> {
 }
 
 /** Kills every task (SIGKILL), deletes tasks and containers, stops containerd and its shims, unmounts and removes its dirs. */
+/** The CRI plugin's sandbox image, built on the test dockerd from busybox (a build without RUN steps needs no network). */
+export async function buildPauseImage(): Promise<void> {
+  const r = await run('bash', ['-c', `printf 'FROM sysbox/busybox:latest\\nCMD ["sleep", "infinity"]\\n' | "${DOCKER}" -H "${DOCKER_HOST}" build -q -t ${PAUSE_IMAGE} -`]);
+  if (r.status !== 0) throw new Error(`building ${PAUSE_IMAGE} failed: ${r.stderr}`);
+}
+
 export async function stopContainerd(c: Containerd): Promise<void> {
   const tasks = (await c.ctr('task', 'ls', '-q')).stdout.split('\n').filter(Boolean);
   for (const t of tasks) await c.ctr('task', 'kill', '-s', 'SIGKILL', t);
@@ -128,9 +158,9 @@ async function stopLeftover(dir: string): Promise<void> {
   for (const m of mounts.sort().reverse()) await run('umount', ['-l', m]);
 }
 
-/** `docker save IMAGE` from the test dockerd into containerd (no registry here); returns the ref ctr knows it by. */
-export async function importImage(c: Containerd, image: string): Promise<string> {
-  const r = await run('bash', ['-c', `"${DOCKER}" -H "${DOCKER_HOST}" save ${image} | "${CTR}" -a "${c.socket}" -n "${c.namespace}" images import -`]);
+/** `docker save IMAGE` from the test dockerd into a namespace of containerd (no registry here); returns the ref ctr knows it by. */
+export async function importImage(c: Containerd, image: string, namespace = c.namespace): Promise<string> {
+  const r = await run('bash', ['-c', `"${DOCKER}" -H "${DOCKER_HOST}" save ${image} | "${CTR}" -a "${c.socket}" -n "${namespace}" images import -`]);
   if (r.status !== 0) throw new Error(`importing ${image} into containerd failed: ${r.stderr}`);
   return `docker.io/${image}`;
 }
