@@ -23,7 +23,7 @@ import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { IdmapUnsupportedError, idmapBind, isOverlayMount, mountsUnder, openMappingUserns, plainBind, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import { chownRootfs, unchownRootfs, writeBackRunning } from './rootfs-chown.js';
 import { KeptSpecialDirs, type KeptDirs } from './kept-special-dirs.js';
-import { startRootfsView, stopRootfsView, stopRootfsViewAsync } from './rootfs-view/process.js';
+import { awaitRootfsView, forgetStartingView, settleRootfsView, startRootfsView, stopRootfsView, stopRootfsViewAsync, type StartingView } from './rootfs-view/process.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import type { MgrFeatures } from './flags.js';
@@ -71,6 +71,8 @@ export class MgrService {
   private readonly releasing = new Map<string, Promise<void>>();
   /** The last archive started per container: the next one (a pause, then the stop) runs after it. */
   private readonly archiving = new Map<string, Promise<void>>();
+  /** Rootfs views started at Register whose readiness Created has not yet seen, by container id. */
+  private readonly startingViews = new Map<string, StartingView>();
 
   constructor(private readonly opts: MgrOptions, private readonly store: StateStore, private readonly log: Logger) {
     this.allocator = new RangeAllocator(opts.pool, ID_RANGE_SIZE);
@@ -147,6 +149,7 @@ export class MgrService {
   }
 
   private registerNow(req: RegisterRequest): RegisterReply {
+    this.settleStartingViews();
     const t0 = process.hrtime.bigint();
     const id = req.id ?? '';
     const old = this.containers.get(id);
@@ -388,13 +391,51 @@ export class MgrService {
     // would not be put back there.
     rec.mounts.push(rec.replacedRootfs);
     this.save(rec);
-    rec.rootfsView = startRootfsView(rec.replacedRootfs, rec.rootfs, mapping, rec.specialDirs, path.join(rec.runDir, 'rootfs-view.log'));
+    const starting = startRootfsView(rec.replacedRootfs, rec.rootfs, mapping, rec.specialDirs, path.join(rec.runDir, 'rootfs-view.log'));
+    rec.rootfsView = starting.view;
+    this.startingViews.set(rec.id, starting);
     this.save(rec);
-    this.log.debug(`container ${rec.id}: rootfs view at ${rec.replacedRootfs} (pid ${rec.rootfsView.pid}) in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
+    this.log.debug(`container ${rec.id}: rootfs view at ${rec.replacedRootfs} (pid ${rec.rootfsView.pid}) handed over in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
+  }
+
+  /**
+   * The view started at Register serves by now (it had all of runc create to start), or Created
+   * fails and the runtime releases the container. A sysbox-mgr restarted since Register has no
+   * record of the start: the view's log and process tell.
+   */
+  private awaitRootfsView(rec: ContainerRecord): void {
+    if (!rec.rootfsView) return;
+    const starting = this.startingViews.get(rec.id)
+      ?? { view: rec.rootfsView, mountpoint: rec.replacedRootfs, rootfs: rec.rootfs, logFile: path.join(rec.runDir, 'rootfs-view.log'), fd: undefined };
+    this.startingViews.delete(rec.id);
+    const t0 = process.hrtime.bigint();
+    try {
+      awaitRootfsView(starting);
+    } catch (err) {
+      throw new ServiceError(GrpcStatus.INTERNAL, (err as Error).message);
+    }
+    this.log.debug(`container ${rec.id}: rootfs view serves (waited ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms at Created)`);
+  }
+
+  /**
+   * Before this process changes mounts: every view started at a Register but not yet seen ready
+   * has set itself up (or died), so that no copy of a host mount lives on in its namespace
+   * (settleRootfsView). Those are the views of creates in flight, a few ms from ready.
+   */
+  private settleStartingViews(): void {
+    for (const v of this.startingViews.values()) settleRootfsView(v);
+  }
+
+  /** A release before Created: the connection a starting view may not have copied yet goes too. */
+  private forgetStartingView(id: string): void {
+    const starting = this.startingViews.get(id);
+    if (starting) forgetStartingView(starting);
+    this.startingViews.delete(id);
   }
 
   created(req: CreatedRequest): Empty {
     const rec = this.get(req.id);
+    this.awaitRootfsView(rec);
     const pid = req.initPid ?? 0;
     const start = pid > 0 ? processStartTime(pid) : undefined;
     if (start === undefined) throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `init pid ${pid} of ${rec.id} is not a live process`);
@@ -491,8 +532,12 @@ export class MgrService {
   private release(rec: ContainerRecord): Promise<void> {
     const pending = this.releasing.get(rec.id);
     if (pending) return pending;
+    this.settleStartingViews();
+    this.forgetStartingView(rec.id);
     const done = (async () => {
       if (rec.initPid > 0) await this.saveSpecialDirs(rec, true);
+      // Creates may have come while the archive was awaited.
+      this.settleStartingViews();
       // The slow part of the teardown (the kernel flushing the overlay as its last user goes)
       // waited for off the event loop; releaseNow then finds these steps done.
       if (rec.chowned) this.unchownRootfs(rec, rec.chowned);
@@ -531,6 +576,8 @@ export class MgrService {
       steps.push(`${step} ${(Number(now - t) / 1e6).toFixed(1)}`);
       t = now;
     };
+    this.settleStartingViews();
+    this.forgetStartingView(rec.id);
     if (rec.chowned) this.unchownRootfs(rec, rec.chowned);
     for (const m of [...rec.mounts].reverse()) releaseMount(m);
     for (const m of mountsUnder(rec.runDir)) releaseMount(m);

@@ -17,11 +17,12 @@ function line(level: Level, msg: string, format: 'text' | 'json'): string {
   return `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
 }
 
-const started = process.hrtime.bigint();
-
-/** Milliseconds since this process started running JS; debug lines carry it to show where time goes. */
+/**
+ * Milliseconds since the process started (performance's time origin: before Node's own start-up,
+ * which is part of every command's cost); debug lines carry it to show where time goes.
+ */
 export function elapsedMs(): string {
-  return (Number(process.hrtime.bigint() - started) / 1e6).toFixed(1);
+  return performance.now().toFixed(1);
 }
 
 export function log(level: Level, msg: string): void {

@@ -5,7 +5,7 @@ import { asksHelp, GLOBAL_FLAGS, flagSet, flagValue, parseFlags, UsageError } fr
 import type { Command } from './commands/common.js';
 import { globalContext } from './context.js';
 import { runcCapture, runcPath, useExecutor } from './executor.js';
-import { configureLog, logFatal } from './log.js';
+import { configureLog, log, logFatal } from './log.js';
 
 type Loader = () => Promise<{ command: Command }>;
 
@@ -40,6 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const format = flagValue(globals, 'log-format') ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log format "${format}"`);
   configureLog({ file: flagValue(globals, 'log'), format, debug: flagSet(globals, 'debug') });
+  log('debug', `main module loaded (process started at ${performance.timeOrigin.toFixed(1)})`);
   const executor = flagValue(globals, 'executor');
   if (executor !== undefined) {
     if (!executor.startsWith('/')) throw new UsageError(`--executor must be an absolute path, not "${executor}"`);

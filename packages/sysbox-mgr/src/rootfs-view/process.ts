@@ -1,5 +1,6 @@
 // Starting and stopping a container's rootfs view (main.ts) from sysbox-mgr, whose handlers are
-// synchronous: both wait for the outcome (the view ready; the process gone).
+// synchronous: a start returns once the view has its connection (its readiness is awaited at
+// Created, off Register's critical path), a stop once the process is gone.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -146,16 +147,29 @@ function handToSpare(fuseFd: number, args: string[], logFile: string): ViewProce
   return { pid: s.pid, startTime: s.startTime };
 }
 
+/** A view mounted and handed its connection, not yet known to serve (awaitRootfsView). */
+export interface StartingView {
+  view: ViewProcess;
+  mountpoint: string;
+  rootfs: string;
+  logFile: string;
+  /** The FUSE connection, kept open here until a spare has copied it (pidfd_getfd) or failed. */
+  fd: number | undefined;
+}
+
 /**
- * Mounts a view of rootfs at mountpoint (an empty dir) and starts its server; returns once it
- * serves. `binds` are host dirs to show at paths inside (special dirs). Errors carry its log and
- * leave nothing mounted or running.
+ * Mounts a view of rootfs at mountpoint (an empty dir) and starts its server, without waiting for
+ * it to serve: Register answers meanwhile, and awaitRootfsView (at Created) collects the outcome.
+ * Until then a request on the mount just waits for the server, and nothing but `docker cp` or
+ * `docker export` of the container goes there. `binds` are host dirs to show at paths inside
+ * (special dirs). Errors leave nothing mounted or running.
  */
 export function startRootfsView(mountpoint: string, rootfs: string, ids: { uid: number; gid: number; size: number },
-  binds: { hostDir: string; dest: string }[], logFile: string): ViewProcess {
+  binds: { hostDir: string; dest: string }[], logFile: string): StartingView {
   const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
   let view: ViewProcess | undefined;
   let mounted = false;
+  let keepFd = false;
   try {
     // default_permissions: the kernel checks access against the owners shown, as on a local fs.
     native.mount('sysbox-rootfs', mountpoint, VIEW_FSTYPE, native.constants.MS_NOSUID | native.constants.MS_NODEV,
@@ -166,6 +180,7 @@ export function startRootfsView(mountpoint: string, rootfs: string, ids: { uid: 
     try {
       view = handToSpare(fd, args, logFile);
       if (view) {
+        keepFd = true;
         // Not now: its Node start-up would take a core from the container being started.
         setTimeout(() => { if (!spare) startSpare(); }, SPARE_DELAY_MS).unref();
       } else {
@@ -177,18 +192,51 @@ export function startRootfsView(mountpoint: string, rootfs: string, ids: { uid: 
     } finally {
       fs.closeSync(log);
     }
-    for (let waited = 0; waited < 10_000 && !exited(view); waited += 5) {
-      if (/^ready$/m.test(logText(logFile))) return view;
-      sleep(5);
-    }
-    throw new Error(`rootfs view of ${rootfs} did not start: ${logText(logFile).trim() || 'no output'}`);
+    return { view, mountpoint, rootfs, logFile, fd: keepFd ? fd : undefined };
   } catch (err) {
+    keepFd = false;
     if (view) stopRootfsView(view);
     if (mounted) native.umount(mountpoint, native.constants.MNT_DETACH);
     throw err;
   } finally {
-    fs.closeSync(fd);
+    if (!keepFd) fs.closeSync(fd);
   }
+}
+
+/**
+ * Waits until a view started by startRootfsView serves (at once when it already does). If it
+ * exits instead, it is ended and unmounted and the error carries its log. Without `fd` (a
+ * sysbox-mgr restarted since the start) only the log and the process tell.
+ */
+export function awaitRootfsView(v: StartingView): void {
+  try {
+    if (settleRootfsView(v)) return;
+    stopRootfsView(v.view);
+    try { native.umount(v.mountpoint, native.constants.MNT_DETACH); } catch { /* gone already */ }
+    throw new Error(`rootfs view of ${v.rootfs} did not start: ${logText(v.logFile).trim() || 'no output'}`);
+  } finally {
+    forgetStartingView(v);
+  }
+}
+
+/**
+ * Waits until a starting view serves or has exited; whether it serves. Until then its mount
+ * namespace may still hold a copy of every host mount (it detaches them once set up), so sysbox-mgr
+ * settles starting views before changing mounts itself: an overlay it unmounts must not live on
+ * there while Docker's comes back on the same upper dir.
+ */
+export function settleRootfsView(v: StartingView): boolean {
+  for (let waited = 0; waited < 10_000 && !exited(v.view); waited += 5) {
+    if (/^ready$/m.test(logText(v.logFile))) return true;
+    sleep(5);
+  }
+  return /^ready$/m.test(logText(v.logFile));
+}
+
+/** Lets go of the connection a starting view may still have to copy (its container released). */
+export function forgetStartingView(v: StartingView): void {
+  if (v.fd !== undefined) fs.closeSync(v.fd);
+  v.fd = undefined;
 }
 
 /** Kills the view (its mount should be gone already) and waits until it holds nothing. */

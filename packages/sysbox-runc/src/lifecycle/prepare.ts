@@ -118,7 +118,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
         configEnv,
         netnsPath: joinedNetns(linux.namespaces),
       })),
-      fsCall(() => fsd.preRegister({ id })),
+      fsCall(() => fsd.preRegister({ id })).then((r) => { log('debug', `pre-registered ${id} in sysbox-fs`); return r; }),
     ]);
     inMgr = mgrReg.status === 'fulfilled';
     inFs = fsPre.status === 'fulfilled';
@@ -148,6 +148,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
     applyOomScore(oomScore);
     const created = async (initPid: number): Promise<void> => {
+      log('debug', `created ${id}: init ${initPid}`);
       recordInitPid(runDir, initPid);
       if (config.aliasDns && resolvConf) {
         // Inner containers without DNS is no reason to refuse the container: say so and go on.
@@ -166,6 +167,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
         }),
       ]);
     };
+    log('debug', `transformed ${id}`);
     return { bundle: runDir, release, created, close };
   } catch (err) {
     await unregister(inMgr, inFs).catch(() => {});
