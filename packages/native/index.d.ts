@@ -108,6 +108,8 @@ export function readInNetns(pid: number, path: string, maxBytes: number): Buffer
 export function writeInNetns(pid: number, path: string, data: Buffer): void;
 /** Directory entries ([name, isDir], no . and ..) of path as pid's network namespace shows them. */
 export function listInNetns(pid: number, path: string): Array<[string, boolean]>;
+/** Device and inode of the user namespace owning the namespace file at path (NS_GET_USERNS). */
+export function nsOwner(path: string): { dev: number; ino: number };
 /** The root of a new procfs or sysfs attached nowhere (O_CLOEXEC); reach it as /proc/self/fd/N. */
 export function openPrivateMount(fstype: 'proc' | 'sysfs', readOnly: boolean): number;
 /** Sets O_NONBLOCK on fd's open file description. */

@@ -26,6 +26,7 @@ Napi::Value FuseExchange(const Napi::CallbackInfo& info);
 Napi::Value ReadInNetns(const Napi::CallbackInfo& info);
 Napi::Value WriteInNetns(const Napi::CallbackInfo& info);
 Napi::Value ListInNetns(const Napi::CallbackInfo& info);
+Napi::Value NsOwner(const Napi::CallbackInfo& info);
 Napi::Value OpenPrivateMount(const Napi::CallbackInfo& info);
 Napi::Value SdNotify(const Napi::CallbackInfo& info);
 Napi::Value SetFsIdsKeepCaps(const Napi::CallbackInfo& info);
@@ -65,6 +66,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readInNetns", Napi::Function::New(env, ReadInNetns));
   exports.Set("writeInNetns", Napi::Function::New(env, WriteInNetns));
   exports.Set("listInNetns", Napi::Function::New(env, ListInNetns));
+  exports.Set("nsOwner", Napi::Function::New(env, NsOwner));
   exports.Set("openPrivateMount", Napi::Function::New(env, OpenPrivateMount));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
   exports.Set("setFsIdsKeepCaps", Napi::Function::New(env, SetFsIdsKeepCaps));

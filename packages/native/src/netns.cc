@@ -11,6 +11,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -145,4 +148,27 @@ Napi::Value OpenPrivateMount(const Napi::CallbackInfo& info) {
   close(fsfd);
   if (mfd < 0) throw SyscallError(env, "fsmount", err, type);
   return Napi::Number::New(env, mfd);
+}
+
+// nsOwner(path): { dev, ino } of the user namespace owning the namespace at path (NS_GET_USERNS).
+// A network namespace made before the runtime ran (Podman's, a CNI plugin's) belongs to the user
+// namespace of whoever made it; a container's root administers it only if that is its own.
+Napi::Value NsOwner(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = ArgStr(info, 0, "path");
+  int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ns < 0) throw SyscallError(env, "open", errno, path);
+  int owner = ioctl(ns, NS_GET_USERNS);
+  int err = errno;
+  close(ns);
+  if (owner < 0) throw SyscallError(env, "ioctl(NS_GET_USERNS)", err, path);
+  struct stat st;
+  int rc = fstat(owner, &st);
+  err = errno;
+  close(owner);
+  if (rc < 0) throw SyscallError(env, "fstat", err, path);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("dev", Napi::Number::New(env, static_cast<double>(st.st_dev)));
+  out.Set("ino", Napi::Number::New(env, static_cast<double>(st.st_ino)));
+  return out;
 }
