@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isBindMount, type IdMapping } from '../spec/oci.js';
+import { stringifyExactJson } from '../spec/exact-json.js';
 import { loadSpec, rootfsPath } from '../spec/load.js';
 import { applyTransforms } from '../spec/transforms/index.js';
 import { wantedSpecialDirs } from '../spec/transforms/special-dirs.js';
@@ -129,7 +130,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     });
     const oomScore = takeOomScore(spec);
     const runDir = reg.runDir ?? '';
-    fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
+    fs.writeFileSync(path.join(runDir, 'config.json'), stringifyExactJson(spec), { mode: 0o600 });
     recordOomScore(runDir, oomScore);
     recordConfig(runDir, config);
     recordExecRootCapabilities(runDir, config);
