@@ -24,6 +24,7 @@ import { recordExecRootCapabilities } from './exec-capabilities.js';
 import { applyOomScore, recordOomScore, takeOomScore } from './oom-score.js';
 import { initIsSystemd, markSystemdInit, recordInitPid } from './systemd-init.js';
 import { aliasDns } from './alias-dns.js';
+import { bindSpecialDirsHere } from './special-dir-binds.js';
 
 export interface PreparedContainer {
   /** Bundle dir to hand runc (holds the rewritten config.json). */
@@ -128,6 +129,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       // sysbox-mgr backs none outside system-container mode (it knows the effective config first).
       specialDirs: config.syscontMode ? specialDirs : [], specialDirSources: reg.specialDirSources ?? [],
     });
+    if (config.syscontMode) bindSpecialDirsHere(reg.specialDirSources ?? [], reg.specialDirHostDirs ?? []);
     const oomScore = takeOomScore(spec);
     const runDir = reg.runDir ?? '';
     fs.writeFileSync(path.join(runDir, 'config.json'), stringifyExactJson(spec), { mode: 0o600 });
