@@ -87,6 +87,16 @@ async function uptimes(c: string): Promise<{ inside: number; host: number }> {
   return { inside, host: Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) };
 }
 
+/** The storage driver of the inner dockerd once it answers (its log's tail if it never does). */
+async function innerDockerDriver(c: string): Promise<string> {
+  for (let i = 0; i < 60; i++) {
+    const r = await podman('exec', c, 'docker', 'info', '--format', '{{.Driver}}');
+    if (r.status === 0) return r.stdout.trim();
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  return `no answer; dockerd.log:\n${(await podman('exec', c, 'tail', '-5', '/var/log/dockerd.log')).stdout}`;
+}
+
 describe('Podman with sysbox-runc', () => {
   let ours = false;
 
@@ -132,13 +142,7 @@ describe('Podman with sysbox-runc', () => {
     const c = uniqueName('pm-dind');
     await podmanOk('run', '-d', ...sysbox, '--network', 'none', '--name', c, DOCKER_IMAGE, 'sleep', 'infinity');
     const id = await idOf(c);
-    let info = '';
-    for (let i = 0; i < 60 && !info; i++) {
-      const r = await podman('exec', c, 'docker', 'info', '--format', '{{.Driver}}');
-      if (r.status === 0) info = r.stdout.trim();
-      else await new Promise((res) => setTimeout(res, 500));
-    }
-    assert.equal(info, 'overlay2');
+    assert.equal(await innerDockerDriver(c), 'overlay2');
     const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${DOCKER_HOST}" save ${BUSYBOX} | podman exec -i ${c} docker load`],
       { env: { ...process.env, CONTAINERS_CONF: path.join(PODMAN_STATE, 'containers.conf'), CONTAINERS_STORAGE_CONF: path.join(PODMAN_STATE, 'storage.conf') } });
     assert.equal(load.status, 0, load.stderr);
@@ -214,10 +218,10 @@ describe('Podman with sysbox-runc', () => {
     await removeAndCheck(c, await idOf(c));
   });
 
-  it('keeps the mapping of podman run --uidmap/--gidmap, takes no range, and joins the default (bridge) network', async () => {
+  it('keeps the mapping of podman run --uidmap/--gidmap, takes no range, joins the default (bridge) network, runs Docker inside', async () => {
     const c = uniqueName('pm-uidmap');
     const map = `0:${UIDMAP_START}:65536`;
-    await podmanOk('run', '-d', ...sysbox, '--uidmap', map, '--gidmap', map, '--name', c, BUSYBOX, 'sleep', '300');
+    await podmanOk('run', '-d', ...sysbox, '--uidmap', map, '--gidmap', map, '--name', c, DOCKER_IMAGE, 'sleep', 'infinity');
     const id = await idOf(c);
     assert.deepEqual(await uidMap(c), [0, UIDMAP_START, 65536]);
     const rec = JSON.parse(fs.readFileSync(mgrRecordFile(id), 'utf8')) as { allocated: boolean; uid: number; gid: number; size: number };
@@ -226,6 +230,9 @@ describe('Podman with sysbox-runc', () => {
     // Podman configures the network namespace runc made inside the user namespace (its order when
     // it knows of a user namespace), so the container is on the test's bridge.
     assert.match(await podmanOk('exec', c, 'ip', '-4', '-o', 'addr', 'show', 'eth0'), new RegExp(`inet ${SUBNET_PREFIX.replace(/\./g, '\\.')}\\d+/24`));
+    // Podman runs the runtime in a mount namespace of its own here; the special dirs must reach it.
+    assert.equal(await podmanOk('exec', c, 'stat', '-c', '%U', '/var/lib/docker'), 'root');
+    assert.equal(await innerDockerDriver(c), 'overlay2');
     await removeAndCheck(c, id);
   });
 
