@@ -12,6 +12,7 @@ import { BUSYBOX, DOCKER, DOCKER_HOST, MGR_SUBID_FILE, leftoversOf, mgrRecordFil
 import {
   BRIDGE, PODMAN_GRAPH, PODMAN_NAME, PODMAN_STATE, RUNTIME, SUBNET_PREFIX, mountsUnder, podman, podmanOk, runtimeCalls, setUpPodman, tearDownPodman,
 } from '../lib/podman.js';
+import { addSubidLine, dropSubidLine } from '../lib/subid.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
 /** The pool test/run.sh gives sysbox-mgr. */
@@ -47,17 +48,6 @@ function usersOfOurRanges(): string[] {
     if (ours.some((r) => uid >= r.start && uid < r.start + r.size)) found.push(`process ${pid} runs as uid ${uid}`);
   }
   return found;
-}
-
-function dropSubidLine(file: string): void {
-  const text = fs.readFileSync(file, 'utf8');
-  const kept = text.split('\n').filter((l) => l !== SUBID_LINE);
-  if (kept.length !== text.split('\n').length) fs.writeFileSync(file, kept.join('\n'));
-}
-
-function addSubidLine(file: string): void {
-  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  fs.appendFileSync(file, `${text === '' || text.endsWith('\n') ? '' : '\n'}${SUBID_LINE}\n`);
 }
 
 /** The uid_map line of a container's init, as [inside, outside, size]. */
@@ -104,16 +94,16 @@ describe('Podman with sysbox-runc', () => {
     assert.deepEqual(usersOfOurRanges(), [], 'the id ranges this test maps must be unused on this machine');
     assert.ok(!fs.existsSync(PODMAN_GRAPH), `${PODMAN_GRAPH} exists (another run of this test?)`);
     ours = true;
-    addSubidLine('/etc/subuid');
-    addSubidLine('/etc/subgid');
+    addSubidLine('/etc/subuid', SUBID_LINE);
+    addSubidLine('/etc/subgid', SUBID_LINE);
     await setUpPodman([BUSYBOX, DOCKER_IMAGE], AUTO_USER);
   });
 
   after(async () => {
     if (!ours) return;
     await tearDownPodman();
-    dropSubidLine('/etc/subuid');
-    dropSubidLine('/etc/subgid');
+    dropSubidLine('/etc/subuid', SUBID_LINE);
+    dropSubidLine('/etc/subgid', SUBID_LINE);
     assert.deepEqual(mountsUnder([PODMAN_GRAPH, PODMAN_STATE]), []);
     assert.ok(!fs.existsSync(PODMAN_STATE) && !fs.existsSync(PODMAN_GRAPH));
     assert.notEqual((await run('ip', ['link', 'show', BRIDGE])).status, 0, 'the bridge must be gone');
