@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX, DOCKER, DOCKER_HOST, MGR_SUBID_FILE, leftoversOf, mgrRecordFile, processesMentioning, run, uniqueName } from '../lib/env.js';
+import { BUSYBOX, DOCKER, DOCKER_HOST, MGR_SUBID_FILE, leftoversOf, mgrRecordFile, processesMentioning, run, uniqueName, waitForInnerDocker } from '../lib/env.js';
 import {
   BRIDGE, PODMAN_GRAPH, PODMAN_NAME, PODMAN_STATE, RUNTIME, SUBNET_PREFIX, mountsUnder, podman, podmanOk, runtimeCalls, setUpPodman, tearDownPodman,
 } from '../lib/podman.js';
@@ -77,16 +77,6 @@ async function uptimes(c: string): Promise<{ inside: number; host: number }> {
   return { inside, host: Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) };
 }
 
-/** The storage driver of the inner dockerd once it answers (its log's tail if it never does). */
-async function innerDockerDriver(c: string): Promise<string> {
-  for (let i = 0; i < 60; i++) {
-    const r = await podman('exec', c, 'docker', 'info', '--format', '{{.Driver}}');
-    if (r.status === 0) return r.stdout.trim();
-    await new Promise((res) => setTimeout(res, 500));
-  }
-  return `no answer; dockerd.log:\n${(await podman('exec', c, 'tail', '-5', '/var/log/dockerd.log')).stdout}`;
-}
-
 describe('Podman with sysbox-runc', () => {
   let ours = false;
 
@@ -132,7 +122,8 @@ describe('Podman with sysbox-runc', () => {
     const c = uniqueName('pm-dind');
     await podmanOk('run', '-d', ...sysbox, '--network', 'none', '--name', c, DOCKER_IMAGE, 'sleep', 'infinity');
     const id = await idOf(c);
-    assert.equal(await innerDockerDriver(c), 'overlay2');
+    await waitForInnerDocker(c, podman);
+    assert.equal(await podmanOk('exec', c, 'docker', 'info', '--format', '{{.Driver}}'), 'overlay2');
     const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${DOCKER_HOST}" save ${BUSYBOX} | podman exec -i ${c} docker load`],
       { env: { ...process.env, CONTAINERS_CONF: path.join(PODMAN_STATE, 'containers.conf'), CONTAINERS_STORAGE_CONF: path.join(PODMAN_STATE, 'storage.conf') } });
     assert.equal(load.status, 0, load.stderr);
@@ -222,7 +213,8 @@ describe('Podman with sysbox-runc', () => {
     assert.match(await podmanOk('exec', c, 'ip', '-4', '-o', 'addr', 'show', 'eth0'), new RegExp(`inet ${SUBNET_PREFIX.replace(/\./g, '\\.')}\\d+/24`));
     // Podman runs the runtime in a mount namespace of its own here; the special dirs must reach it.
     assert.equal(await podmanOk('exec', c, 'stat', '-c', '%U', '/var/lib/docker'), 'root');
-    assert.equal(await innerDockerDriver(c), 'overlay2');
+    await waitForInnerDocker(c, podman);
+    assert.equal(await podmanOk('exec', c, 'docker', 'info', '--format', '{{.Driver}}'), 'overlay2');
     await removeAndCheck(c, id);
   });
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  BUSYBOX, DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, MGR_SUBID_FILE, REPO, SYSBOX_RUNC, mgrRecordFile, run, uniqueName,
+  BUSYBOX, DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, MGR_SUBID_FILE, REPO, SYSBOX_RUNC, mgrRecordFile, run, uniqueName, waitForInnerDocker,
   type Result,
 } from '../lib/env.js';
 import { addSubidLine, dropSubidLine } from '../lib/subid.js';
@@ -203,6 +203,8 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     // Not vfs: /var/lib/docker is a host dir of sysbox-mgr's, owned by the container's root.
     assert.match(info, /^\d+\.\d+\S* overlay2$/);
     await remappedOk('run', '-d', '--runtime=sysbox-runc', '--name', c, DOCKER_IMAGE, 'sleep', '600');
+    // `run -d` returns before the entrypoint's dockerd answers.
+    await waitForInnerDocker(c, remapped);
     const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${host}" save ${BUSYBOX} | "${DOCKER}" -H "${host}" exec -i ${c} docker load`]);
     assert.equal(load.status, 0, load.stderr);
     // Needs the container's cgroups delegated to its root (START), as without remap.
@@ -219,6 +221,8 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     names.push(c);
     images.push(image);
     await remappedOk('run', '-d', '--runtime=sysbox-runc', '--name', c, DOCKER_IMAGE, 'sleep', '600');
+    // `run -d` returns before the entrypoint's dockerd answers.
+    await waitForInnerDocker(c, remapped);
     const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${host}" save ${BUSYBOX} | "${DOCKER}" -H "${host}" exec -i ${c} docker load`]);
     assert.equal(load.status, 0, load.stderr);
     await remappedOk('commit', c, image);
