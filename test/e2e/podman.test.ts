@@ -79,6 +79,7 @@ async function uptimes(c: string): Promise<{ inside: number; host: number }> {
 
 describe('Podman with sysbox-runc', () => {
   let ours = false;
+  const hadContainersDir = fs.existsSync('/var/lib/containers');
 
   before(async () => {
     assert.deepEqual(usersOfOurRanges(), [], 'the id ranges this test maps must be unused on this machine');
@@ -96,6 +97,7 @@ describe('Podman with sysbox-runc', () => {
     dropSubidLine('/etc/subgid', SUBID_LINE);
     assert.deepEqual(mountsUnder([PODMAN_GRAPH, PODMAN_STATE]), []);
     assert.ok(!fs.existsSync(PODMAN_STATE) && !fs.existsSync(PODMAN_GRAPH));
+    if (!hadContainersDir) assert.ok(!fs.existsSync('/var/lib/containers'), "Podman's blob-info cache dir must be gone");
     assert.notEqual((await run('ip', ['link', 'show', BRIDGE])).status, 0, 'the bridge must be gone');
     assert.deepEqual(usersOfOurRanges(), []);
   });

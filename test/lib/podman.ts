@@ -24,6 +24,12 @@ export const NETWORK = PODMAN_NAME;
 export const BRIDGE = `${BASE.slice(0, 12)}pbr`;
 const NET = Number(execFileSync('sh', ['-c', 'printf %s "$1" | cksum | cut -d" " -f1', 'sh', PODMAN_NAME], { encoding: 'utf8' })) % 250 + 1;
 export const SUBNET_PREFIX = `10.214.${NET}.`;
+/**
+ * Podman's blob-info cache lives in /var/lib/containers/cache whatever the graph root; removed at
+ * teardown unless the host had that dir before (a host Podman's, then left alone).
+ */
+const CONTAINERS_DIR = '/var/lib/containers';
+let hadContainersDir = true;
 /** Where CNI's host-local plugin keeps the addresses it handed out on our network. */
 const CNI_IPAM_DIR = `/var/lib/cni/networks/${NETWORK}`;
 
@@ -72,8 +78,6 @@ events_logger = "file"
 events_logfile_path = "${PODMAN_STATE}/events.log"
 lock_type = "file"
 tmp_dir = "${PODMAN_STATE}/tmp"
-static_dir = "${PODMAN_GRAPH}/storage/libpod"
-volume_path = "${PODMAN_GRAPH}/storage/volumes"
 runtime_supports_json = ["crun", "runc", "sysbox-runc"]
 
 [engine.runtimes]
@@ -108,6 +112,7 @@ function cniNetwork(): string {
  * dockerd. `autoUser` names the /etc/subuid owner whose ranges `--userns=auto` draws from.
  */
 export async function setUpPodman(images: string[], autoUser: string): Promise<void> {
+  hadContainersDir = fs.existsSync(CONTAINERS_DIR);
   for (const d of ['bin', 'net', 'tmp', 'runroot']) fs.mkdirSync(path.join(PODMAN_STATE, d), { recursive: true });
   fs.writeFileSync(path.join(PODMAN_STATE, 'containers.conf'), containersConf());
   fs.writeFileSync(path.join(PODMAN_STATE, 'storage.conf'), storageConf(autoUser));
@@ -131,6 +136,7 @@ export async function tearDownPodman(): Promise<void> {
   fs.rmSync(PODMAN_GRAPH, { recursive: true, force: true });
   fs.rmSync(PODMAN_STATE, { recursive: true, force: true });
   fs.rmSync(CNI_IPAM_DIR, { recursive: true, force: true });
+  if (!hadContainersDir) fs.rmSync(CONTAINERS_DIR, { recursive: true, force: true });
   await run('ip', ['link', 'del', BRIDGE]);
 }
 
