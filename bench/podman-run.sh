@@ -18,30 +18,14 @@ podman_stop() {
   awk -v a="$graph" -v b="$state" 'index($5, a) == 1 || index($5, b) == 1 {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
   rm -rf "$graph" "$state"
   bench_stop
+  bench_remove_dirs "$name"
 }
 trap podman_stop EXIT
-mkdir -p "$state/bin" "$state/tmp"
+mkdir -p "$state/bin"
 # The runtime Podman calls: sysbox-runc against the bench's sysbox-mgr and sysbox-fs.
 printf '#!/bin/sh\nexec %s --sysbox-mgr-socket %s --sysbox-fs-socket %s "$@"\n' "$PWD/out/bin/sysbox-runc" "$BENCH_MGR_SOCKET" "$BENCH_FS_SOCKET" > "$state/bin/sysbox-runc"
 chmod 755 "$state/bin/sysbox-runc"
-# Root's default nofile/nproc of 1048576 needs CAP_SYS_RESOURCE to raise, which root lacks on some
-# machines (docs/usage.md): both runtimes get the current hard limits (nproc at most Podman's 32768).
-nofile=$(ulimit -Hn); nproc=$(ulimit -Hu); [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768
-cat > "$state/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$state/events.log"
-lock_type = "file"
-tmp_dir = "$state/tmp"
-runtime_supports_json = ["crun", "runc", "sysbox-runc"]
-[engine.runtimes]
-sysbox-runc = ["$state/bin/sysbox-runc"]
-runc = ["/usr/sbin/runc"]
-EOF
-printf '[storage]\ndriver = "overlay"\ngraphroot = "%s"\nrunroot = "%s/runroot"\n' "$graph/storage" "$state" > "$state/storage.conf"
+test/lib/podman-conf.sh "$state" "$graph" "$state/bin/sysbox-runc"
 export CONTAINERS_CONF=$state/containers.conf CONTAINERS_STORAGE_CONF=$state/storage.conf
 /usr/bin/docker save sysbox/busybox:latest | podman load >/dev/null
 run_rm() { podman run --rm --runtime "$1" --network none sysbox/busybox true; }

@@ -1,15 +1,15 @@
 // A private rootful Podman for the end-to-end tests: its own containers.conf and storage.conf
-// (through CONTAINERS_CONF / CONTAINERS_STORAGE_CONF), so nothing touches the host's Podman state:
-// graph root /var/lib/NAME, run root, tmp dir, file locks and events under /run/NAME, cgroupfs (no
-// systemd as PID 1 here), and a CNI network of its own as the default network (own bridge and /24,
-// only the bridge and host-local plugins: no iptables rules, no NAT). Images come from the test
+// (test/lib/podman-conf.sh, through CONTAINERS_CONF / CONTAINERS_STORAGE_CONF), so nothing touches
+// the host's Podman state: graph root /var/lib/NAME, run root, tmp dir, file locks and events under
+// /run/NAME, cgroupfs (no systemd as PID 1 here), and a CNI network of its own as the default network
+// (own bridge and /24, only the bridge and host-local plugins: no iptables rules, no NAT). Images come from the test
 // dockerd (`docker save | podman load`): there is no registry.
 // sysbox-runc is given to Podman through a wrapper named sysbox-runc that logs every command line
 // Podman passes (RUNTIME_LOG) and adds the test daemons' sockets.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, SYSBOX_RUNC, run, type Result } from './env.js';
+import { DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, REPO, SYSBOX_RUNC, run, type Result } from './env.js';
 
 /** Named after the main test daemon (unix:///run/NAME.sock), so two test runs never share one. */
 const BASE = path.basename(DOCKER_HOST.replace(/^unix:\/\//, ''), '.sock');
@@ -50,52 +50,6 @@ export async function podmanOk(...args: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
-/** The hard limit of a resource in this process, as `ulimit -H` prints it. */
-function hardLimit(flag: string): string {
-  return execFileSync('bash', ['-c', `ulimit -H${flag}`], { encoding: 'utf8' }).trim();
-}
-
-/**
- * containers.conf of the private Podman. default_ulimits: for root, Podman asks for nofile and nproc
- * 1048576 unless told otherwise, and raising a hard limit needs CAP_SYS_RESOURCE, which root on
- * these machines lacks (shared/notes/platform-facts.md): runc would fail `setrlimit` with EPERM
- * under any runtime. Podman itself caps nproc at 32768 for the processes it starts.
- */
-function containersConf(): string {
-  const nofile = hardLimit('n');
-  const nproc = Math.min(Number(hardLimit('u')) || 32768, 32768);
-  return `[containers]
-default_ulimits = ["nofile=${nofile}:${nofile}", "nproc=${nproc}:${nproc}"]
-
-[network]
-network_backend = "cni"
-network_config_dir = "${PODMAN_STATE}/net"
-default_network = "${NETWORK}"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "${PODMAN_STATE}/events.log"
-lock_type = "file"
-tmp_dir = "${PODMAN_STATE}/tmp"
-runtime_supports_json = ["crun", "runc", "sysbox-runc"]
-
-[engine.runtimes]
-sysbox-runc = ["${RUNTIME}"]
-`;
-}
-
-function storageConf(autoUser: string): string {
-  return `[storage]
-driver = "overlay"
-graphroot = "${PODMAN_GRAPH}/storage"
-runroot = "${PODMAN_STATE}/runroot"
-
-[storage.options]
-root-auto-userns-user = "${autoUser}"
-`;
-}
-
 function cniNetwork(): string {
   return JSON.stringify({
     cniVersion: '0.4.0',
@@ -113,9 +67,9 @@ function cniNetwork(): string {
  */
 export async function setUpPodman(images: string[], autoUser: string): Promise<void> {
   hadContainersDir = fs.existsSync(CONTAINERS_DIR);
-  for (const d of ['bin', 'net', 'tmp', 'runroot']) fs.mkdirSync(path.join(PODMAN_STATE, d), { recursive: true });
-  fs.writeFileSync(path.join(PODMAN_STATE, 'containers.conf'), containersConf());
-  fs.writeFileSync(path.join(PODMAN_STATE, 'storage.conf'), storageConf(autoUser));
+  fs.mkdirSync(path.join(PODMAN_STATE, 'bin'), { recursive: true });
+  const conf = await run(path.join(REPO, 'test', 'lib', 'podman-conf.sh'), [PODMAN_STATE, PODMAN_GRAPH, RUNTIME, NETWORK, autoUser]);
+  if (conf.status !== 0) throw new Error(`podman-conf.sh failed: ${conf.stderr}`);
   fs.writeFileSync(path.join(PODMAN_STATE, 'net', `${NETWORK}.conflist`), cniNetwork());
   fs.writeFileSync(RUNTIME, [
     '#!/bin/sh',
