@@ -9,8 +9,10 @@
 #   make, g++, python3 - node-gyp builds the native addon from source
 #   hyperfine, bc     - bench/ timing and ratios
 #   debhelper, fakeroot, help2man - `npm run deb` (the Debian package); lintian checks it in the tests
+#   podman            - test/e2e/podman.test.ts (brings conmon and, without recommends, the CNI plugins
+#                       its private test network uses instead of netavark)
 set -euo pipefail
-pkgs=(docker.io runc containerd containernetworking-plugins iptables debootstrap busybox-static jq make g++ python3 hyperfine bc debhelper fakeroot help2man lintian)
+pkgs=(docker.io runc containerd containernetworking-plugins iptables debootstrap busybox-static jq make g++ python3 hyperfine bc debhelper fakeroot help2man lintian podman)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,9 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  BUSYBOX, DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, MGR_SUBID_FILE, REPO, SYSBOX_RUNC, mgrRecordFile, run, uniqueName,
+  BUSYBOX, DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, MGR_SUBID_FILE, REPO, SYSBOX_RUNC, mgrRecordFile, run, uniqueName, waitForInnerDocker,
   type Result,
 } from '../lib/env.js';
+import { addSubidLine, dropSubidLine } from '../lib/subid.js';
 
 /** Docker's remapped range: far above the test pool of sysbox-mgr (1000000000 + 268435456). */
 const START = 1_500_000_000;
@@ -60,18 +61,6 @@ function usersOfRange(): string[] {
   return found;
 }
 
-/** Removes exactly our line from a subid file, leaving every other line (and its order) alone. */
-function dropSubidLine(file: string): void {
-  const text = fs.readFileSync(file, 'utf8');
-  const kept = text.split('\n').filter((l) => l !== SUBID_LINE);
-  if (kept.length !== text.split('\n').length) fs.writeFileSync(file, kept.join('\n'));
-}
-
-function addSubidLine(file: string): void {
-  const text = fs.readFileSync(file, 'utf8');
-  fs.appendFileSync(file, `${text === '' || text.endsWith('\n') ? '' : '\n'}${SUBID_LINE}\n`);
-}
-
 function remapped(...args: string[]): Promise<Result> {
   return run(DOCKER, ['-H', host, ...args]);
 }
@@ -100,8 +89,8 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     ours = true;
     const add = await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user]);
     assert.equal(add.status, 0, add.stderr);
-    addSubidLine('/etc/subuid');
-    addSubidLine('/etc/subgid');
+    addSubidLine('/etc/subuid', SUBID_LINE);
+    addSubidLine('/etc/subgid', SUBID_LINE);
     const start = await run(DOCKERD_SH, ['start', name, SYSBOX_RUNC, `--sysbox-mgr-socket=${MGR_SOCKET}`, `--sysbox-fs-socket=${FS_SOCKET}`],
       { env: { ...process.env, DOCKERD_EXTRA_ARGS: `--userns-remap=${user}` } });
     assert.equal(start.status, 0, start.stderr);
@@ -119,8 +108,8 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     fs.rmSync(dataRoot, { recursive: true, force: true });
     fs.rmSync(`/run/${name}.d`, { recursive: true, force: true });
     await run('userdel', [user]);
-    dropSubidLine('/etc/subuid');
-    dropSubidLine('/etc/subgid');
+    dropSubidLine('/etc/subuid', SUBID_LINE);
+    dropSubidLine('/etc/subgid', SUBID_LINE);
     // Nothing of the test is left: no subid line, no process in the range, no data root, no user,
     // no bridge (dockerd.sh names it after the daemon).
     assert.deepEqual(usersOfRange(), []);
@@ -214,6 +203,8 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     // Not vfs: /var/lib/docker is a host dir of sysbox-mgr's, owned by the container's root.
     assert.match(info, /^\d+\.\d+\S* overlay2$/);
     await remappedOk('run', '-d', '--runtime=sysbox-runc', '--name', c, DOCKER_IMAGE, 'sleep', '600');
+    // `run -d` returns before the entrypoint's dockerd answers.
+    await waitForInnerDocker(c, remapped);
     const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${host}" save ${BUSYBOX} | "${DOCKER}" -H "${host}" exec -i ${c} docker load`]);
     assert.equal(load.status, 0, load.stderr);
     // Needs the container's cgroups delegated to its root (START), as without remap.
@@ -230,6 +221,8 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     names.push(c);
     images.push(image);
     await remappedOk('run', '-d', '--runtime=sysbox-runc', '--name', c, DOCKER_IMAGE, 'sleep', '600');
+    // `run -d` returns before the entrypoint's dockerd answers.
+    await waitForInnerDocker(c, remapped);
     const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${host}" save ${BUSYBOX} | "${DOCKER}" -H "${host}" exec -i ${c} docker load`]);
     assert.equal(load.status, 0, load.stderr);
     await remappedOk('commit', c, image);

@@ -273,12 +273,12 @@ export async function removeContainers(...names: string[]): Promise<void> {
 }
 
 /** Waits until the Docker daemon inside a system container answers; its log on failure. */
-export async function waitForInnerDocker(c: string): Promise<void> {
+export async function waitForInnerDocker(c: string, outer: (...args: string[]) => Promise<Result> = docker): Promise<void> {
   for (let i = 0; i < 60; i++) {
-    if ((await docker('exec', c, 'docker', 'info')).status === 0) return;
+    if ((await outer('exec', c, 'docker', 'info')).status === 0) return;
     await new Promise((r) => setTimeout(r, 500));
   }
-  const log = await docker('exec', c, 'tail', '-20', '/var/log/dockerd.log');
+  const log = await outer('exec', c, 'tail', '-20', '/var/log/dockerd.log');
   throw new Error(`inner dockerd of ${c} did not answer in 30 s; its log:\n${log.stdout}${log.stderr}`);
 }
 

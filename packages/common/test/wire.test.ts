@@ -26,7 +26,7 @@ describe('grpc-lite wire codec', () => {
     const msg = { version: '0.1.0', pid: 42, containers: 3, subidPoolStart: 165536, subidPoolSize: 268435456, subidRangesFree: 4093, dataRoot: '/var/lib/sysbox' };
     const bytes = T('StatusReply').encode(T('StatusReply').fromObject(msg)).finish();
     assert.deepEqual(decode(schemas, 'StatusReply', bytes), msg);
-    assert.deepEqual(decode(schemas, 'RegisterReply', new Uint8Array()), { runDir: '', uid: 0, gid: 0, size: 0, rootfs: '', bindSources: [], specialDirSources: [], usernsPid: 0 });
+    assert.deepEqual(decode(schemas, 'RegisterReply', new Uint8Array()), { runDir: '', uid: 0, gid: 0, size: 0, rootfs: '', bindSources: [], specialDirSources: [], usernsPid: 0, specialDirHostDirs: [] });
   });
 
   it('round-trips nested repeated messages and skips unknown fields', () => {

@@ -11,6 +11,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/mount.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>

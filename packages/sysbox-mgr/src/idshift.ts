@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as native from '@sysbox/native';
-import { findMount, overlayLayers, parseMountInfo } from './mountinfo.js';
+import { findMount, overlayLayers, parseMountInfo, type OverlayLayers } from './mountinfo.js';
 
 const { MNT_DETACH, MS_BIND } = native.constants;
 
@@ -72,9 +72,10 @@ export function shiftRootfs(rootfs: string, target: string, m: Mapping, usernsFd
     const parentFd = idmappedClone(path.dirname(layers.upper), usernsFd);
     fds.push(parentFd);
     const parent = `/proc/self/fd/${parentFd}`;
-    const data = `lowerdir=${lowers.join(':')},upperdir=${parent}/${path.basename(layers.upper)},workdir=${parent}/${path.basename(layers.work)}`;
+    const data = overlayData({ ...layers, lower: lowers, upper: `${parent}/${path.basename(layers.upper)}`, work: `${parent}/${path.basename(layers.work)}` });
     // Two overlays on one upper dir at once corrupt it: take Docker's down first.
     native.umount(rootfs, MNT_DETACH);
+    allowVolatileRemount(layers);
     try {
       native.mountAs(m.uid, m.gid, 'overlay', target, 'overlay', 0, data);
     } catch (err) {
@@ -102,7 +103,23 @@ export function remountOverlay(superOptions: string, rootfs: string): void {
   if (!l) return;
   const current = findMount(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')), rootfs);
   if (current) return;
-  native.mount('overlay', rootfs, 'overlay', 0, `lowerdir=${l.lower.join(':')},upperdir=${l.upper},workdir=${l.work}`);
+  allowVolatileRemount(l);
+  native.mount('overlay', rootfs, 'overlay', 0, overlayData(l));
+}
+
+function overlayData(l: OverlayLayers): string {
+  return `lowerdir=${l.lower.join(':')},upperdir=${l.upper},workdir=${l.work}${l.volatile ? ',volatile' : ''}`;
+}
+
+/**
+ * A `volatile` overlay leaves `work/incompat/volatile` in its work dir, and the kernel refuses any
+ * later mount on that work dir while it is there (its sign of a crash that may have lost unsynced
+ * writes). Here the previous overlay was unmounted, not crashed, and its writes sit in the page
+ * cache of the same upper files the next overlay reads, so the marker is removed, as its owner
+ * (containers/storage) does before mounting such a layer again. The next overlay keeps `volatile`.
+ */
+function allowVolatileRemount(l: OverlayLayers): void {
+  if (l.volatile) fs.rmSync(path.join(l.work, 'work', 'incompat', 'volatile'), { recursive: true, force: true });
 }
 
 /** Creates an empty file or dir at target, matching source, to mount it on. */

@@ -203,7 +203,7 @@ export class MgrService {
       }
       const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => ({ source: b.source ?? '', destination: b.destination ?? '' })));
       pauseAt('mgr-register-binds');
-      const specialDirSources = wantedDirs.map((dest) => this.prepareSpecialDir(rec, dest, kept));
+      const specialDirs = wantedDirs.map((dest) => this.prepareSpecialDir(rec, dest, kept));
       pauseAt('mgr-register-special-dirs');
       const unused = rec.specialDirs.filter((d) => !wantedDirs.includes(d.dest));
       if (unused.length > 0) {
@@ -214,7 +214,10 @@ export class MgrService {
       this.startRootfsView(rec);
       pauseAt('mgr-register-rootfs-view');
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
-      return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources, config, usernsPid };
+      return {
+        runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, config, usernsPid,
+        specialDirSources: specialDirs.map((d) => d.mountPoint), specialDirHostDirs: specialDirs.map((d) => d.hostDir),
+      };
     } catch (err) {
       const reported = isDiskFull(err)
         ? new ServiceError(GrpcStatus.RESOURCE_EXHAUSTED, diskFullMessage(err as Error, { 'data root': this.opts.dataRoot, 'run dir root': this.opts.mountRoot }))
@@ -278,7 +281,7 @@ export class MgrService {
       `network namespace ${netnsPath} belongs to ${whose}: a system container can only join the network namespace of another system container (e.g. docker --net=container:<system container>); see docs/kubernetes.md for pods`);
   }
 
-  private prepareSpecialDir(rec: ContainerRecord, dest: string, kept: KeptDirs | undefined): string {
+  private prepareSpecialDir(rec: ContainerRecord, dest: string, kept: KeptDirs | undefined): SpecialDir {
     let special: SpecialDir;
     try {
       special = prepareSpecialDir(this.opts.dataRoot, rec.runDir, rec.id, dest, rec.uid, rec.gid);
@@ -293,7 +296,7 @@ export class MgrService {
     } else if (restoreSpecialDir(rec.rootfs, dest, special.hostDir, rec.uid, rec.gid)) {
       this.log.info(`container ${rec.id}: ${dest} preloaded from the image`);
     }
-    return special.mountPoint;
+    return special;
   }
 
   /**

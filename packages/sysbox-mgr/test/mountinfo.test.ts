@@ -24,7 +24,14 @@ describe('mountinfo', () => {
       lower: ['/var/lib/docker/overlay2/l/X', '/var/lib/docker/overlay2/l/Y'],
       upper: '/var/lib/docker/overlay2/abc/diff',
       work: '/var/lib/docker/overlay2/abc/work',
+      volatile: false,
     });
     assert.equal(overlayLayers('rw,lowerdir=/a:/b'), undefined);
+  });
+
+  it('tells a volatile overlay (Podman run --rm), whose work dir only takes volatile overlays again', () => {
+    assert.equal(overlayLayers('rw,lowerdir=/s/l/A,upperdir=/s/c/diff,workdir=/s/c/work,volatile')?.volatile, true);
+    assert.equal(overlayLayers('rw,lowerdir=/s/l/A,upperdir=/s/c/diff,workdir=/s/c/work,uuid=on,fsync=volatile')?.volatile, true);
+    assert.equal(overlayLayers('rw,lowerdir=/s/l/A,upperdir=/s/c/diff,workdir=/s/c/work,fsync=auto')?.volatile, false);
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,36 @@ describe('refused options', () => {
     const hostUser = dockerLikeSpec();
     hostUser.linux!.namespaces!.push({ type: 'user', path: '/proc/self/ns/user' });
     assert.match(refusal(hostUser)!, /--userns=host is not supported/);
+  });
+});
+
+describe('a network namespace made before the runtime ran', () => {
+  /** The network namespace of a process started under `unshare ARGS` (killed when done). */
+  async function withNetnsOf<T>(unshareArgs: string[], use: (netnsPath: string) => T): Promise<T> {
+    const child = spawn('unshare', [...unshareArgs, 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      const self = fs.statSync('/proc/self/ns/net').ino;
+      for (let i = 0; i < 100 && fs.statSync(`/proc/${child.pid}/ns/net`).ino === self; i++) await new Promise((r) => setTimeout(r, 20));
+      return use(`/proc/${child.pid}/ns/net`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+  const withNetns = (p: string) => {
+    const s = dockerLikeSpec();
+    s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: p } : n));
+    return s;
+  };
+
+  it("refuses one the host's user namespace owns (Podman's own, without a user namespace)", async () => {
+    const why = await withNetnsOf(['--net'], (p) => refusal(withNetns(p)));
+    assert.match(why!, /network namespace \/proc\/\d+\/ns\/net belongs to the host's user namespace/);
+    assert.match(why!, /--userns=auto or --uidmap/);
+  });
+
+  it('accepts one owned by another user namespace (a container of its own), and a path that is gone', async () => {
+    assert.equal(await withNetnsOf(['--user', '--map-root-user', '--net'], (p) => refusal(withNetns(p))), undefined);
+    assert.equal(refusal(withNetns('/run/no-such-netns')), undefined);
   });
 });
 

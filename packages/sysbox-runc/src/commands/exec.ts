@@ -11,6 +11,7 @@ import { flagSet, flagTokens, flagValue } from '../cli/flags.js';
 import type { GlobalContext } from '../context.js';
 import { runcForeground, runcSync } from '../executor.js';
 import { applyOomScore, recordedOomScore } from '../lifecycle/oom-score.js';
+import { parseExactJson, stringifyExactJson } from '../spec/exact-json.js';
 import type { Process } from '../spec/oci.js';
 import { execConfig, recordedConfig } from '../lifecycle/container-config.js';
 import { honorsCaps, systemCapabilities } from '../spec/transforms/capabilities.js';
@@ -20,7 +21,7 @@ import { containerId, parseCommand } from './common.js';
 function rewriteProcess(file: string, runDir: string): string {
   let proc: Process;
   try {
-    proc = JSON.parse(fs.readFileSync(file, 'utf8')) as Process;
+    proc = parseExactJson(fs.readFileSync(file, 'utf8')) as Process;
   } catch (err) {
     throw new Error(`failed to parse process spec ${file}: ${(err as Error).message}`);
   }
@@ -34,7 +35,7 @@ function rewriteProcess(file: string, runDir: string): string {
   if (!honorsCaps(config)) proc.capabilities = systemCapabilities(proc.user?.uid ?? 0);
   if (proc.env) proc.env = stripKnobs(proc.env);
   const out = path.join(runDir, `exec-${process.pid}.json`);
-  fs.writeFileSync(out, JSON.stringify(proc), { mode: 0o600 });
+  fs.writeFileSync(out, stringifyExactJson(proc), { mode: 0o600 });
   return out;
 }
 

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isBindMount, type IdMapping, type Namespace } from '../spec/oci.js';
+import { stringifyExactJson } from '../spec/exact-json.js';
 import { loadSpec, rootfsPath } from '../spec/load.js';
 import { applyTransforms } from '../spec/transforms/index.js';
 import { wantedSpecialDirs } from '../spec/transforms/special-dirs.js';
@@ -23,6 +24,7 @@ import { recordExecRootCapabilities } from './exec-capabilities.js';
 import { applyOomScore, recordOomScore, takeOomScore } from './oom-score.js';
 import { initIsSystemd, markSystemdInit, recordInitPid } from './systemd-init.js';
 import { aliasDns } from './alias-dns.js';
+import { bindSpecialDirsHere } from './special-dir-binds.js';
 
 export interface PreparedContainer {
   /** Bundle dir to hand runc (holds the rewritten config.json). */
@@ -138,9 +140,10 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       // sysbox-mgr backs none outside system-container mode (it knows the effective config first).
       specialDirs: config.syscontMode ? specialDirs : [], specialDirSources: reg.specialDirSources ?? [],
     });
+    if (config.syscontMode) bindSpecialDirsHere(reg.specialDirSources ?? [], reg.specialDirHostDirs ?? []);
     const oomScore = takeOomScore(spec);
     const runDir = reg.runDir ?? '';
-    fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
+    fs.writeFileSync(path.join(runDir, 'config.json'), stringifyExactJson(spec), { mode: 0o600 });
     recordOomScore(runDir, oomScore);
     recordConfig(runDir, config);
     recordExecRootCapabilities(runDir, config);

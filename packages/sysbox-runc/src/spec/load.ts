@@ -1,6 +1,7 @@
 // Reads and checks a bundle's config.json; errors name the file and the problem.
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseExactJson } from './exact-json.js';
 import type { Spec } from './oci.js';
 
 export class SpecError extends Error {}
@@ -19,7 +20,7 @@ export function loadSpec(bundle: string): Spec {
   }
   let spec: unknown;
   try {
-    spec = JSON.parse(text);
+    spec = parseExactJson(text);
   } catch (err) {
     throw new SpecError(`failed to parse ${file}: ${(err as Error).message}`);
   }
