@@ -197,7 +197,7 @@ describe('Podman with sysbox-runc', () => {
     const c = uniqueName('pm-netns');
     const r = await podman('run', ...sysbox, '--name', c, BUSYBOX, 'true');
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /sysbox-runc: network namespace \/run\/netns\/\S+ belongs to the host's user namespace .*--userns=auto or --uidmap/);
+    assert.match(r.stderr, /sysbox-runc: network namespace \/run\/netns\/\S+ belongs to the host's user namespace: .*--userns=auto or --uidmap/);
     await removeAndCheck(c, await idOf(c));
   });
 
