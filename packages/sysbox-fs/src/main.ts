@@ -7,6 +7,7 @@ import { defaultPidfile, nameProcess, refuseSecondInstance, writePidfile } from 
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { createLogger, type LogFormat, type Logger } from '@sysbox/common/daemon/logger';
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
+import { releaseMemoryWhenQuiet } from '@sysbox/common/daemon/memory-release';
 import { serve } from '@sysbox/common/daemon/server';
 import { descriptor, SysboxFsService } from '@sysbox/common/generated/sysboxfs';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
@@ -28,6 +29,9 @@ import { virtualPaths } from './virtual-tree.js';
  * here. Measured in bench/proc-read.sh.
  */
 const SPIN_MICROS = 50;
+
+/** Quiet time after a container is forgotten before the main thread collects and trims (as sysbox-mgr). */
+const MEMORY_RELEASE_QUIET_MS = 1000;
 
 /** Bundled (out/bin, /usr/lib/sysbox): the worker and tree are files of their own beside us. */
 function modulePaths(): { worker?: string; tree: string; seccompWorker: string } {
@@ -124,7 +128,11 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
   const treeConfig = { stateDir, maxStalenessMs: argv.maxStalenessMs, ignoreHandlerErrors: argv.ignoreHandlerErrors, generation: generation.buffer, load: load.buffer };
   const session = await openSession({ mods, mountpoint, keeper, kept, workers: argv.workers, treeConfig, log });
   const virtualFiles = virtualPaths();
-  const registry = new Registry({ stateDir, mountpoint, virtualPaths: virtualFiles, generation, load, log });
+  const memory = releaseMemoryWhenQuiet({
+    quietMs: MEMORY_RELEASE_QUIET_MS,
+    onReleased: (r) => log.debug(`memory released after removals: RSS ${r.rssBeforeKiB} -> ${r.rssAfterKiB} KiB, heap ${r.heapBeforeKiB} -> ${r.heapAfterKiB} KiB (${r.ms.toFixed(1)} ms)`),
+  });
+  const registry = new Registry({ stateDir, mountpoint, virtualPaths: virtualFiles, generation, load, log, onForgotten: () => memory.request() });
   registry.restore();
   startSampler(load, () => registry.running());
 
@@ -147,6 +155,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
     onError: (method, err) => {
       log.log(handlerErrorLevel(err), `${method}: ${(err as Error).message}`);
     },
+    onCall: () => memory.activity(),
     handlers: {
       status: () => ({ version: VERSION, pid: process.pid, containers: registry.size, mountpoint }),
       preRegister: (r) => {
@@ -165,6 +174,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
   announceReady(log, notifySocket, `serving ${registry.size} containers`);
 
   const stop = async (sig: string): Promise<void> => {
+    memory.stop();
     server.forceShutdown();
     seccomp.stop();
     fs.rmSync(argv.socket, { force: true });

@@ -60,6 +60,8 @@ export interface MgrOptions {
   /** From the daemon's flags; a container's SYSBOX_* variables override them. */
   containerDefaults: ContainerConfig;
   features: MgrFeatures;
+  /** After each container's release (the daemon then gives freed memory back once quiet). */
+  onReleased?: () => void;
 }
 
 export class MgrService {
@@ -531,6 +533,7 @@ export class MgrService {
     fs.rmSync(rec.runDir, { recursive: true, force: true });
     this.log.debug(`container ${rec.id}: release steps (ms): ${steps.join(', ')}`);
     this.log.info(`container ${rec.id}: released${rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}` : ''}`);
+    this.opts.onReleased?.();
   }
 
   /** docker commit pauses the container: its clone's changes (special dirs' archive included) into Docker's rootfs. */
