@@ -10,6 +10,7 @@ function recorded(extra: Partial<MemoryReleaseOptions> = {}): { calls: string[];
   const results: ReleaseResult[] = [];
   const r = releaseMemoryWhenQuiet({
     quietMs: 40,
+    maxDelayMs: 1000,
     collect: () => calls.push('collect'),
     trim: () => calls.push('trim'),
     onReleased: (x) => results.push(x),
@@ -42,6 +43,16 @@ describe('releasing memory once a daemon is quiet after removals', () => {
     assert.deepEqual(calls, [], 'each activity pushes the release back');
     await sleep(100);
     assert.deepEqual(calls, ['collect', 'trim']);
+  });
+
+  it('releases maxDelayMs after the first removal even if never quiet', async () => {
+    const { calls, r } = recorded({ maxDelayMs: 100 });
+    r.request();
+    for (let i = 0; i < 12; i++) {
+      await sleep(20);
+      r.activity();
+    }
+    assert.deepEqual(calls, ['collect', 'trim'], 'released at ~100 ms although activity came every 20 ms');
   });
 
   it('does nothing for activity alone, nor after stop', async () => {

@@ -32,6 +32,7 @@ const SPIN_MICROS = 50;
 
 /** Quiet time after a container is forgotten before the main thread collects and trims (as sysbox-mgr). */
 const MEMORY_RELEASE_QUIET_MS = 1000;
+const MEMORY_RELEASE_MAX_DELAY_MS = 5000;
 
 /** Bundled (out/bin, /usr/lib/sysbox): the worker and tree are files of their own beside us. */
 function modulePaths(): { worker?: string; tree: string; seccompWorker: string } {
@@ -130,6 +131,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
   const virtualFiles = virtualPaths();
   const memory = releaseMemoryWhenQuiet({
     quietMs: MEMORY_RELEASE_QUIET_MS,
+    maxDelayMs: MEMORY_RELEASE_MAX_DELAY_MS,
     onReleased: (r) => log.debug(`memory released after removals: RSS ${r.rssBeforeKiB} -> ${r.rssAfterKiB} KiB, heap ${r.heapBeforeKiB} -> ${r.heapAfterKiB} KiB (${r.ms.toFixed(1)} ms)`),
   });
   const registry = new Registry({ stateDir, mountpoint, virtualPaths: virtualFiles, generation, load, log, onForgotten: () => memory.request() });
@@ -155,7 +157,9 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
     onError: (method, err) => {
       log.log(handlerErrorLevel(err), `${method}: ${(err as Error).message}`);
     },
-    onCall: () => memory.activity(),
+    onCall: (method) => {
+      if (method !== 'status') memory.activity();
+    },
     handlers: {
       status: () => ({ version: VERSION, pid: process.pid, containers: registry.size, mountpoint }),
       preRegister: (r) => {

@@ -21,6 +21,10 @@ import { ensureSubidEntry } from './subid-config.js';
  * Unregisters well under this apart, so the burst costs one release.
  */
 const MEMORY_RELEASE_QUIET_MS = 1000;
+/** ... and at most this long after the first removal, however busy. */
+const MEMORY_RELEASE_MAX_DELAY_MS = 5000;
+/** Requests that change nothing (a monitor's polling) do not postpone the release. */
+const READ_ONLY_METHODS = new Set(['status', 'listContainers']);
 
 async function main(): Promise<void> {
   nameProcess('sysbox-mgr', process.argv.slice(2));
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
 
   const memory = releaseMemoryWhenQuiet({
     quietMs: MEMORY_RELEASE_QUIET_MS,
+    maxDelayMs: MEMORY_RELEASE_MAX_DELAY_MS,
     onReleased: (r) => log.debug(`memory released after removals: RSS ${r.rssBeforeKiB} -> ${r.rssAfterKiB} KiB, heap ${r.heapBeforeKiB} -> ${r.heapAfterKiB} KiB (${r.ms.toFixed(1)} ms)`),
   });
   const svc = new MgrService({
@@ -60,7 +65,9 @@ async function main(): Promise<void> {
     onError: (method, err) => {
       log.log(handlerErrorLevel(err), `${method}: ${(err as Error).message}`);
     },
-    onCall: () => memory.activity(),
+    onCall: (method) => {
+      if (!READ_ONLY_METHODS.has(method)) memory.activity();
+    },
     handlers: {
       status: () => svc.status(),
       register: (r) => svc.register(r),

@@ -17,7 +17,7 @@ export interface ReleaseResult {
 }
 
 export interface MemoryRelease {
-  /** Work went on (an RPC): a pending release waits until quietMs after the last one. */
+  /** Work went on (an RPC): a pending release waits until quietMs after the last one, up to maxDelayMs. */
   activity(): void;
   /** Memory was freed (a container went away): release it once the daemon is quiet. */
   request(): void;
@@ -27,6 +27,11 @@ export interface MemoryRelease {
 
 export interface MemoryReleaseOptions {
   quietMs: number;
+  /**
+   * The longest a release waits after the first removal: a daemon that is never quiet for
+   * quietMs (a monitor polling Status, a steady stream of creates) still gives memory back.
+   */
+  maxDelayMs: number;
   /** Runs between the GC and the trim: e.g. asks worker threads (own heaps) to collect too. */
   beforeTrim?: () => Promise<void>;
   onReleased?: (r: ReleaseResult) => void;
@@ -55,13 +60,16 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
   const collect = opts.collect ?? fullGc;
   const trim = opts.trim ?? ((): void => void native.mallocTrim());
   let pending = false;
+  /** When the pending release was first asked for (Date.now()). */
+  let since = 0;
   let running = false;
   let timer: NodeJS.Timeout | undefined;
 
   const arm = (): void => {
     if (timer) clearTimeout(timer);
+    const delay = Math.max(0, Math.min(opts.quietMs, since + opts.maxDelayMs - Date.now()));
     // unref: a pending release never keeps a stopping daemon alive.
-    timer = setTimeout(() => void release(), opts.quietMs).unref();
+    timer = setTimeout(() => void release(), delay).unref();
   };
   const release = async (): Promise<void> => {
     timer = undefined;
@@ -92,6 +100,7 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
       if (pending) arm();
     },
     request: () => {
+      if (!pending) since = Date.now();
       pending = true;
       arm();
     },
