@@ -33,6 +33,8 @@ const SPIN_MICROS = 50;
 /** Quiet time after a container is forgotten before the main thread collects and trims (as sysbox-mgr). */
 const MEMORY_RELEASE_QUIET_MS = 1000;
 const MEMORY_RELEASE_MAX_DELAY_MS = 5000;
+/** How long the trim waits for the FUSE workers' GCs (a few ms each when idle). */
+const WORKER_COLLECT_WAIT_MS = 200;
 
 /** Bundled (out/bin, /usr/lib/sysbox): the worker and tree are files of their own beside us. */
 function modulePaths(): { worker?: string; tree: string; seccompWorker: string } {
@@ -132,6 +134,11 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
   const memory = releaseMemoryWhenQuiet({
     quietMs: MEMORY_RELEASE_QUIET_MS,
     maxDelayMs: MEMORY_RELEASE_MAX_DELAY_MS,
+    // The FUSE workers' heaps too, before the trim (they free V8 pages and malloc'd buffers).
+    beforeTrim: async () => {
+      session.askWorkersToCollect();
+      await new Promise((r) => setTimeout(r, WORKER_COLLECT_WAIT_MS));
+    },
     onReleased: (r) => log.debug(`memory released after removals: RSS ${r.rssBeforeKiB} -> ${r.rssAfterKiB} KiB, heap ${r.heapBeforeKiB} -> ${r.heapAfterKiB} KiB (${r.ms.toFixed(1)} ms)`),
   });
   const registry = new Registry({ stateDir, mountpoint, virtualPaths: virtualFiles, generation, load, log, onForgotten: () => memory.request() });
