@@ -53,10 +53,11 @@ bench_procread() {
   echo "$reader"
 }
 
-# This run's dockerd data root and exec root (named after the bench), once nothing is mounted there.
+# This run's dockerd data root and exec root (named after the bench, or BENCH_NAME as bench_start
+# named them), once nothing is mounted there.
 bench_remove_dirs() {
-  local d
-  for d in "/var/lib/$1" "/run/$1.d"; do
+  local d n=${BENCH_NAME:-$1}
+  for d in "/var/lib/$n" "/run/$n.d"; do
     awk -v d="$d" '$5 == d || index($5, d "/") == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo \
       || rm -rf --one-file-system "$d"
   done

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages Sysbox needs to build, run and test. Idempotent; quick when all are present.
 #   docker.io, runc   - the engine and the low-level executor sysbox-runc drives
+#   containerd        - containerd and ctr (a dependency of docker.io; the containerd tests run their own)
+#   containernetworking-plugins - CNI plugins for the pod sandbox the containerd tests ask the CRI plugin for
 #   debootstrap, busybox-static - local images (there is no registry)
 #   iptables          - sysbox-runc's DNS aliasing edits NAT rules in a container's network namespace
 #   jq                - daemon.json of the tests' private dockerd (test/lib/dockerd.sh)
@@ -8,7 +10,7 @@
 #   hyperfine, bc     - bench/ timing and ratios
 #   debhelper, fakeroot, help2man - `npm run deb` (the Debian package); lintian checks it in the tests
 set -euo pipefail
-pkgs=(docker.io runc iptables debootstrap busybox-static jq make g++ python3 hyperfine bc debhelper fakeroot help2man lintian)
+pkgs=(docker.io runc containerd containernetworking-plugins iptables debootstrap busybox-static jq make g++ python3 hyperfine bc debhelper fakeroot help2man lintian)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

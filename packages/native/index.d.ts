@@ -5,6 +5,11 @@ export interface SyscallError extends Error {
   syscall: string;
 }
 
+/**
+ * The user namespace owning the namespace at path (/proc/PID/ns/net, /var/run/netns/NAME ...), as
+ * "dev:inode" (fs.statSync of a /proc/PID/ns/user link gives the same pair).
+ */
+export function namespaceOwner(path: string): string;
 /** Creates a user namespace with the given /proc/PID/uid_map and gid_map contents; returns an fd to it. */
 export function createUserns(uidMap: string, gidMap: string): number;
 /** open_tree(OPEN_TREE_CLONE): a detached copy of the mount (or subtree) at path. */

@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { mgrClient } from '@sysbox/common';
 import {
-  BUSYBOX, containerIdOf, docker, dockerOk, FS_PIDFILE, fsPid, fsRecordFiles, hostMountsMatching, hostRootId, leftoversOf, MGR_PIDFILE, MGR_SOCKET, mgrPid,
+  BUSYBOX, containerIdOf, docker, dockerOk, freeIdRanges, FS_PIDFILE, fsPid, fsRecordFiles, hostMountsMatching, hostRootId, leftoversOf, MGR_PIDFILE, MGR_SOCKET, mgrPid,
   processAlive, processesMentioning, readPidfile, removeContainers, restartFs, restartMgr, startFs, startMgr, uniqueName, waitForExit,
 } from '../lib/env.js';
 
@@ -69,15 +68,6 @@ async function killWhenPausedAndRestart(daemon: Daemon): Promise<void> {
   fs.rmSync(MARKER, { force: true });
 }
 
-async function freeRanges(): Promise<number> {
-  const mgr = mgrClient(MGR_SOCKET);
-  try {
-    return (await mgr.status({})).subidRangesFree ?? -1;
-  } finally {
-    mgr.close();
-  }
-}
-
 /**
  * What the host still holds of a removed container: leftoversOf plus any mount or process naming
  * its id. Given a few seconds: Docker's containerd-shim of the container exits after `docker rm`
@@ -127,7 +117,7 @@ describe('kill -9 of a daemon during docker run and docker rm', () => {
 
   before(async () => {
     for (const b of bystanders) await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', b, BUSYBOX, 'sh', '-c', READ_LOOP);
-    rangesBefore = await freeRanges();
+    rangesBefore = await freeIdRanges();
   });
 
   after(async () => {
@@ -156,7 +146,7 @@ describe('kill -9 of a daemon during docker run and docker rm', () => {
       const id = await containerIdOf(c);
       await dockerOk('rm', '-f', c);
       assert.deepEqual(await allLeftovers(id), [], `left behind by ${c} (docker run ${r.status === 0 ? 'succeeded' : `failed: ${r.stderr.trim()}`})`);
-      assert.equal(await freeRanges(), rangesBefore, 'its id range is free again');
+      assert.equal(await freeIdRanges(), rangesBefore, 'its id range is free again');
     });
   }
 
@@ -176,7 +166,7 @@ describe('kill -9 of a daemon during docker run and docker rm', () => {
       const r = await removing;
       assert.equal(r.status, 0, `docker rm failed: ${r.stderr}`);
       assert.deepEqual(await allLeftovers(id), [], `left behind by ${c} (its shim included)`);
-      assert.equal(await freeRanges(), rangesBefore, 'its id range is free again');
+      assert.equal(await freeIdRanges(), rangesBefore, 'its id range is free again');
     });
   }
 
@@ -205,7 +195,7 @@ describe('kill -9 of a daemon during docker run and docker rm', () => {
       assert.equal(await dockerOk('exec', c, 'sh', '-c', 'umount /proc/uptime 2>&1; true'), "umount: can't unmount /proc/uptime: Operation not permitted");
       await dockerOk('rm', '-f', c);
       assert.deepEqual(await allLeftovers(id), [], `left behind by ${c}`);
-      assert.equal(await freeRanges(), rangesBefore, 'its id range is free again');
+      assert.equal(await freeIdRanges(), rangesBefore, 'its id range is free again');
       await (held === 'sysbox-mgr' ? restartMgr() : restartFs());
     });
   }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { mgrClient } from '@sysbox/common';
 
 const execFileP = promisify(execFile);
 
@@ -82,6 +83,16 @@ export async function hostRootId(container: string): Promise<number> {
 /** Mount points (from the host's mountinfo) mentioning the text. */
 export function hostMountsMatching(text: string): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(text));
+}
+
+/** How many id ranges sysbox-mgr's pool has free (its Status). */
+export async function freeIdRanges(socket = MGR_SOCKET): Promise<number> {
+  const mgr = mgrClient(socket);
+  try {
+    return (await mgr.status({})).subidRangesFree ?? -1;
+  } finally {
+    mgr.close();
+  }
 }
 
 export function mgrPid(): number {

@@ -14,3 +14,16 @@ export function processStartTime(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Identity of the user namespace a process is in ("dev:inode" of /proc/PID/ns/user), undefined if
+ * it is gone. Two processes are in the same user namespace exactly when these are equal.
+ */
+export function userNamespaceOf(pid: number | 'self'): string | undefined {
+  try {
+    const st = fs.statSync(`/proc/${pid}/ns/user`);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}

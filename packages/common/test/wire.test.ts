@@ -13,7 +13,7 @@ describe('grpc-lite wire codec', () => {
   it('encodes what protobufjs decodes to the same message', () => {
     const msg = {
       id: 'c1', bundle: '/b', rootfs: '/b/rootfs', binds: [{ source: '/etc/hosts', destination: '/etc/hosts' }],
-      uidMappings: [{ containerId: 0, hostId: 165536, size: 65536 }], gidMappings: [], specialDirs: ['/var/lib/docker'], configEnv: ['SYSBOX_HONOR_CAPS=TRUE'],
+      uidMappings: [{ containerId: 0, hostId: 165536, size: 65536 }], gidMappings: [], specialDirs: ['/var/lib/docker'], configEnv: ['SYSBOX_HONOR_CAPS=TRUE'], netnsPath: '/proc/42/ns/net',
     };
     const t = T('RegisterRequest');
     const back = t.toObject(t.decode(encode(schemas, 'RegisterRequest', msg)), { defaults: true, arrays: true });
@@ -26,7 +26,7 @@ describe('grpc-lite wire codec', () => {
     const msg = { version: '0.1.0', pid: 42, containers: 3, subidPoolStart: 165536, subidPoolSize: 268435456, subidRangesFree: 4093, dataRoot: '/var/lib/sysbox' };
     const bytes = T('StatusReply').encode(T('StatusReply').fromObject(msg)).finish();
     assert.deepEqual(decode(schemas, 'StatusReply', bytes), msg);
-    assert.deepEqual(decode(schemas, 'RegisterReply', new Uint8Array()), { runDir: '', uid: 0, gid: 0, size: 0, rootfs: '', bindSources: [], specialDirSources: [] });
+    assert.deepEqual(decode(schemas, 'RegisterReply', new Uint8Array()), { runDir: '', uid: 0, gid: 0, size: 0, rootfs: '', bindSources: [], specialDirSources: [], usernsPid: 0 });
   });
 
   it('round-trips nested repeated messages and skips unknown fields', () => {

@@ -27,6 +27,7 @@ Napi::Value ReadInNetns(const Napi::CallbackInfo& info);
 Napi::Value WriteInNetns(const Napi::CallbackInfo& info);
 Napi::Value ListInNetns(const Napi::CallbackInfo& info);
 Napi::Value OpenPrivateMount(const Napi::CallbackInfo& info);
+Napi::Value NamespaceOwner(const Napi::CallbackInfo& info);
 Napi::Value SdNotify(const Napi::CallbackInfo& info);
 Napi::Value SetFsIdsKeepCaps(const Napi::CallbackInfo& info);
 Napi::Value PivotRootHere(const Napi::CallbackInfo& info);
@@ -67,6 +68,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeInNetns", Napi::Function::New(env, WriteInNetns));
   exports.Set("listInNetns", Napi::Function::New(env, ListInNetns));
   exports.Set("openPrivateMount", Napi::Function::New(env, OpenPrivateMount));
+  exports.Set("namespaceOwner", Napi::Function::New(env, NamespaceOwner));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
   exports.Set("setFsIdsKeepCaps", Napi::Function::New(env, SetFsIdsKeepCaps));
   exports.Set("pivotRootHere", Napi::Function::New(env, PivotRootHere));

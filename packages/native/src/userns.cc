@@ -1,7 +1,12 @@
 // Creates a user namespace holding a given uid/gid mapping and returns an fd to it.
 // ID-mapped mounts need such an fd; no process has to live in it afterwards.
+#include "args.h"
 #include "errors.h"
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <string>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -61,4 +66,24 @@ Napi::Value CreateUserns(const Napi::CallbackInfo& info) {
   while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
   if (failed) throw SyscallError(env, failed, err, uid_map);
   return Napi::Number::New(env, nsfd);
+}
+
+// namespaceOwner(path): the user namespace that owns the namespace at path (a /proc/PID/ns/* link or
+// a bind mount of one, e.g. /var/run/netns/NAME) as "dev:inode", the form fs.statSync gives for
+// /proc/PID/ns/user. Only a process of the owner may mount a sysfs for a network namespace.
+Napi::Value NamespaceOwner(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = ArgStr(info, 0, "path");
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw SyscallError(env, "open", errno, path);
+  int owner = ioctl(fd, NS_GET_USERNS);
+  int err = errno;
+  close(fd);
+  if (owner < 0) throw SyscallError(env, "ioctl(NS_GET_USERNS)", err, path);
+  struct stat st;
+  int rc = fstat(owner, &st);
+  err = errno;
+  close(owner);
+  if (rc < 0) throw SyscallError(env, "fstat", err, path);
+  return Napi::String::New(env, std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
 }

@@ -14,6 +14,7 @@ import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
 import * as native from '@sysbox/native';
 import { LoadTable } from './container/load-table.js';
 import { Generation } from './container/record.js';
+import { recalledInit, recordInit } from './daemon/init-record.js';
 import { Keeper } from './daemon/keeper-client.js';
 import { KEEPER_NAME, runKeeper } from './daemon/keeper-process.js';
 import { startSampler } from './daemon/load-sampler.js';
@@ -50,9 +51,15 @@ function mountedAt(p: string): string | undefined {
   return findMount(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')), p)?.fsType;
 }
 
+/** Names the mount at p (its id and device), for the INIT record. */
+function mountIdentity(p: string): string {
+  const m = findMount(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')), p);
+  return m ? `${m.id} ${m.device}` : '';
+}
+
 type ModulePaths = ReturnType<typeof modulePaths>;
 
-async function openSession(opts: { mods: ModulePaths; mountpoint: string; keeper: Keeper; kept: Map<string, number>; workers: number; treeConfig: unknown; log: Logger }): Promise<FuseSession> {
+async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateDir: string; keeper: Keeper; kept: Map<string, number>; workers: number; treeConfig: unknown; log: Logger }): Promise<FuseSession> {
   const { mods } = opts;
   const sessionOpts = {
     mountpoint: opts.mountpoint,
@@ -68,13 +75,14 @@ async function openSession(opts: { mods: ModulePaths; mountpoint: string; keeper
   const keptFd = opts.kept.get('fuse');
   if (keptFd !== undefined && mountedAt(opts.mountpoint) === 'fuse.sysboxfs') {
     opts.log.info(`taking over the FUSE connection on ${opts.mountpoint} from the fd keeper (pid ${opts.keeper.pid})`);
-    return FuseSession.adopt(keptFd, sessionOpts);
+    return FuseSession.adopt(keptFd, { ...sessionOpts, initFlags: recalledInit(opts.stateDir, mountIdentity(opts.mountpoint)) });
   }
   if (keptFd !== undefined) fs.closeSync(keptFd);
   // A mount whose server is gone (no keeper held it) answers ENOTCONN: replace it.
   if (mountedAt(opts.mountpoint)) native.umount(opts.mountpoint, native.constants.MNT_DETACH);
   fs.mkdirSync(opts.mountpoint, { recursive: true, mode: 0o755 });
   const session = await FuseSession.mount(sessionOpts);
+  recordInit(opts.stateDir, mountIdentity(opts.mountpoint), session.initFlags);
   await opts.keeper.keep('fuse', session.connection);
   return session;
 }
@@ -129,7 +137,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
   const generation = new Generation();
   const load = new LoadTable();
   const treeConfig = { stateDir, maxStalenessMs: argv.maxStalenessMs, ignoreHandlerErrors: argv.ignoreHandlerErrors, generation: generation.buffer, load: load.buffer };
-  const session = await openSession({ mods, mountpoint, keeper, kept, workers: argv.workers, treeConfig, log });
+  const session = await openSession({ mods, mountpoint, stateDir, keeper, kept, workers: argv.workers, treeConfig, log });
   const virtualFiles = virtualPaths();
   const memory = releaseMemoryWhenQuiet({
     quietMs: MEMORY_RELEASE_QUIET_MS,

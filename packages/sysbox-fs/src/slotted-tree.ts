@@ -75,6 +75,12 @@ export class SlottedTree implements FileTree {
     return child && this.get(this.up(child.ino, d.slot), caller);
   }
 
+  listingStamp(ino: bigint, caller: Caller): number | undefined {
+    if (ino === ROOT_INODE) return 0;
+    const d = this.down(ino);
+    return d && this.base.listingStamp?.(d.b, caller);
+  }
+
   list(ino: bigint, caller: Caller): Listed[] | undefined {
     if (ino === ROOT_INODE) return [];
     const d = this.down(ino);

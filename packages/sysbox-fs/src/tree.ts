@@ -50,6 +50,13 @@ export interface PassthroughSource {
   /** Seconds the kernel may cache names and attributes found here (0: ask every time). */
   readonly ttl: number;
   list(caller: Caller, rel: string): readonly PassthroughEntry[];
+  /**
+   * Present only if no listing depends on the caller: a number that changes whenever rel's listing
+   * does (hash of its names), as of the listing list() would give now. The kernel may then keep
+   * the listing (dispatch.ts OPENDIR), and drops it when the directory's mtime, which carries this
+   * stamp, changes.
+   */
+  listingStamp?(rel: string): number;
   /** The entry at rel, or undefined if there is none. */
   stat(caller: Caller, rel: string): PassthroughEntry | undefined;
   read(caller: Caller, rel: string): string | Buffer;
@@ -101,6 +108,11 @@ export interface FileTree {
   lookup(parent: bigint, name: string, caller?: Caller): Inode | undefined;
   /** A directory's entries as this caller sees them (without . and ..), or undefined if ino is none. */
   list(ino: bigint, caller: Caller): Listed[] | undefined;
+  /**
+   * A directory's listing stamp (PassthroughSource.listingStamp; 0 for a static directory, whose
+   * listing never changes), or undefined if its listing depends on the caller or ino is no directory.
+   */
+  listingStamp?(ino: bigint, caller: Caller): number | undefined;
   /** Total inodes, reported by STATFS. */
   readonly size: number;
   /**
@@ -213,6 +225,14 @@ export class StaticTree implements FileTree {
   list(ino: bigint, caller: Caller): Listed[] | undefined {
     const d = this.get(ino, caller);
     return d && this.listInode(d, caller);
+  }
+
+  listingStamp(ino: bigint, caller: Caller): number | undefined {
+    const d = this.get(ino, caller);
+    if (d?.node.kind !== 'dir') return undefined;
+    const pt = d.node.passthrough;
+    if (!pt) return 0;
+    return pt.source.listingStamp?.(pt.rel);
   }
 
   private find(ino: bigint): Inode | undefined {

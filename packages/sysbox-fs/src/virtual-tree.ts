@@ -159,7 +159,8 @@ export function createTree(config: unknown): FileTree {
   const sys = `/proc/self/fd/${native.openPrivateMount('sysfs', true)}`;
   // HIDDEN's paths are below the sysfs root without the leading "sys/".
   const sysfs = withoutEntries(hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs), HIDDEN.map((p) => p.slice('sys/'.length)));
-  const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs), sysfs };
+  // /proc/sys's listings are not kept by the kernel: sysctl -a reads what it lists (hostPassthrough).
+  const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs, false), sysfs };
   layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`), hostKind);
   const tree = new SlottedTree(new StaticTree(root), LOAD_SLOTS, (c) => {
     const rec = callers.resolve(c.pid).container;
@@ -179,6 +180,7 @@ export function createTree(config: unknown): FileTree {
     get: (ino, caller) => tree.get(ino, caller),
     lookup: (parent, name, caller) => tree.lookup(parent, name, caller),
     list: (ino, caller) => tree.list(ino, caller),
+    listingStamp: (ino, caller) => tree.listingStamp(ino, caller),
     get size() { return tree.size; },
     owner: (caller) => tree.owner?.(caller) ?? { uid: 0, gid: 0 },
     idle,

@@ -44,6 +44,16 @@ function fakeSource(root: Fake, ttl = 0): PassthroughSource & { writes: string[]
 }
 
 const caller: Caller = { pid: 1, uid: 0, gid: 0 };
+
+/** A FUSE request from pid 1 (uid 0) about nodeid. */
+function req(opcode: number, nodeid: bigint, body: Buffer = Buffer.alloc(0)): Buffer {
+  const h = Buffer.alloc(40);
+  h.writeUInt32LE(40 + body.length, 0);
+  h.writeUInt32LE(opcode, 4);
+  h.writeBigUInt64LE(nodeid, 16);
+  h.writeUInt32LE(1, 32);
+  return Buffer.concat([h, body]);
+}
 const hostTree = (): Fake => ({ kernel: { panic: '0\n', random: { uuid: 'u\n' } }, vm: { swappiness: '60\n', link: '->../kernel/panic' } });
 function build(src: PassthroughSource): StaticTree {
   const sys = dir({ kernel: dir({ emulated: file(() => 'mine\n') }) });
@@ -107,14 +117,6 @@ describe('pass-through directories', () => {
     const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: 0 };
     const src = fakeSource(hostTree(), 7);
     const t = build(src);
-    const req = (opcode: number, nodeid: bigint, body: Buffer): Buffer => {
-      const h = Buffer.alloc(40);
-      h.writeUInt32LE(40 + body.length, 0);
-      h.writeUInt32LE(opcode, 4);
-      h.writeBigUInt64LE(nodeid, 16);
-      h.writeUInt32LE(1, 32);
-      return Buffer.concat([h, body]);
-    };
     const sysIno = t.lookup(ROOT_INODE, 'sys')!.ino;
     const vm = dispatch(req(p.Opcode.LOOKUP, sysIno, Buffer.from('vm\0')), t, OPTS)!.subarray(16);
     assert.equal(vm.readBigUInt64LE(16), 7n, 'entry ttl from the source');
@@ -245,6 +247,76 @@ describe('hostPassthrough', () => {
       assert.equal(kept.list(caller, 'd').length, 4, 'within the ttl the kernel may show the old names too');
       assert.equal(fresh.list(caller, 'd').length, 5);
       assert.throws(() => fresh.list(caller, 'nope'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('listings the kernel may keep', () => {
+  const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 0, fileSize: 4096, time: 0, cacheListings: true };
+  const openFlags = (t: StaticTree, ino: bigint, opts = OPTS): number => dispatch(req(p.Opcode.OPENDIR, ino), t, opts)!.subarray(16).readUInt32LE(8);
+  /** mtime nanoseconds in a GETATTR reply (attr_out: 16 bytes, then fuse_attr with mtimensec at 52). */
+  const mtimeNsec = (t: StaticTree, ino: bigint): number => dispatch(req(p.Opcode.GETATTR, ino), t, OPTS)!.subarray(16).readUInt32LE(16 + 52);
+  const attrTtl = (t: StaticTree, ino: bigint): bigint => dispatch(req(p.Opcode.GETATTR, ino), t, OPTS)!.subarray(16).readBigUInt64LE(0);
+
+  it('a host directory is kept (CACHE_DIR | KEEP_CACHE); its mtime carries its listing\'s stamp, which changes with its names', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-stamp-'));
+    try {
+      fs.mkdirSync(path.join(root, 'kernel', 'sub'), { recursive: true });
+      const host = hostPassthrough('h', root, 0);
+      const t = build(host);
+      const kernel = t.lookup(t.lookup(ROOT_INODE, 'sys')!.ino, 'kernel')!.ino;
+      assert.equal(openFlags(t, kernel), p.FOPEN_CACHE_DIR | p.FOPEN_KEEP_CACHE);
+      assert.equal(openFlags(t, kernel, { ...OPTS, cacheListings: false }), 0, 'not on a connection without AUTO_INVAL_DATA');
+      assert.equal(attrTtl(t, kernel), 0n, 'a static directory with a pass-through has its source\'s attribute ttl');
+      const before = mtimeNsec(t, kernel);
+      assert.equal(mtimeNsec(t, kernel), before, 'unchanged listing, same stamp');
+      fs.writeFileSync(path.join(root, 'kernel', 'new'), 'x');
+      const after = mtimeNsec(t, kernel);
+      assert.notEqual(after, before, 'a new name changes the stamp');
+      assert.ok(after < 1e9);
+      fs.rmSync(path.join(root, 'kernel', 'new'));
+      assert.equal(mtimeNsec(t, kernel), before, 'back to the same names, back to the same stamp');
+      assert.equal(t.listingStamp(ROOT_INODE, caller), 0, 'a static directory never changes');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a kept listing\'s stamp moves on with each ttl (the kernel then lists afresh); a source not kept has none', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-epoch-'));
+    try {
+      fs.mkdirSync(path.join(root, 'd'));
+      const host = hostPassthrough('h', root, 0.05);
+      const first = host.listingStamp!('d');
+      await new Promise((r) => setTimeout(r, 120));
+      assert.notEqual(host.listingStamp!('d'), first, 'same names, a later ttl period: another stamp');
+      assert.equal(hostPassthrough('h', root, 10, false).listingStamp, undefined);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a listing that depends on the caller (no listingStamp) is never kept', () => {
+    const t = build(fakeSource(hostTree()));
+    const kernel = t.lookup(t.lookup(ROOT_INODE, 'sys')!.ino, 'kernel')!.ino;
+    assert.equal(t.listingStamp(kernel, caller), undefined);
+    assert.equal(openFlags(t, kernel), 0);
+  });
+
+  it('a lookup right after a listing answers from it; a name the listing lacks is still looked up', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-lookup-'));
+    try {
+      fs.mkdirSync(path.join(root, 'd'));
+      fs.writeFileSync(path.join(root, 'd', 'a'), 'x');
+      const host = hostPassthrough('h', root, 60);
+      assert.equal(host.list(caller, 'd').length, 1);
+      fs.rmSync(path.join(root, 'd', 'a'));
+      fs.writeFileSync(path.join(root, 'd', 'b'), 'x');
+      assert.equal(host.stat(caller, 'd/a')?.kind, 'file', 'as listed (the kernel may keep the name as long)');
+      assert.equal(host.stat(caller, 'd/b')?.kind, 'file', 'created since the listing: found on the host');
+      assert.equal(host.stat(caller, 'd/c'), undefined);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -150,6 +150,9 @@ describe('fuse protocol: replies', () => {
     assert.equal(res.out.flags, p.FUSE_ASYNC_READ | p.FUSE_MAX_PAGES);
     assert.equal(res.out.maxWrite, 25 * 4096);
     assert.equal(res.out.maxPages, 25);
+    const auto = p.negotiateInit({ major: 7, minor: 41, maxReadahead: 0, flags: p.FUSE_AUTO_INVAL_DATA }, { maxWrite: 4096 });
+    assert.ok(auto.ok);
+    assert.equal(auto.out.flags, p.FUSE_AUTO_INVAL_DATA, 'taken when offered: kept listings depend on it');
     const o = p.encodeInitOut(res.out);
     assert.equal(o.length, 64);
     assert.equal(o.readUInt32LE(0), 7);

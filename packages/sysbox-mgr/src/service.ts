@@ -13,7 +13,8 @@ import { SPECIAL_DIRS } from '@sysbox/common/paths';
 import { PoolExhaustedError, RangeAllocator, type Pool } from './allocator.js';
 import { delegateCgroups } from './cgroup-delegation.js';
 import { diskFullMessage, isDiskFull } from './disk-full.js';
-import { processStartTime } from '@sysbox/common/proc';
+import * as native from '@sysbox/native';
+import { processStartTime, userNamespaceOf } from '@sysbox/common/proc';
 import { isSameProcessAlive, watchInit } from './init-watch.js';
 import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js';
 import { runAsync } from './run-async.js';
@@ -185,7 +186,7 @@ export class MgrService {
     };
     this.containers.set(id, rec);
     try {
-      this.allocateIds(rec, req);
+      const usernsPid = this.allocateIds(rec, req);
       pauseAt('mgr-register-ids');
       // Outside system-container mode the container gets only what its spec asks for.
       const wantedDirs = config.syscontMode ? (req.specialDirs ?? []) : [];
@@ -212,7 +213,7 @@ export class MgrService {
       this.startRootfsView(rec);
       pauseAt('mgr-register-rootfs-view');
       this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
-      return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources, config };
+      return { runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, specialDirSources, config, usernsPid };
     } catch (err) {
       const reported = isDiskFull(err)
         ? new ServiceError(GrpcStatus.RESOURCE_EXHAUSTED, diskFullMessage(err as Error, { 'data root': this.opts.dataRoot, 'run dir root': this.opts.mountRoot }))
@@ -222,7 +223,20 @@ export class MgrService {
     }
   }
 
-  private allocateIds(rec: ContainerRecord, req: RegisterRequest): void {
+  private allocateIds(rec: ContainerRecord, req: RegisterRequest): number {
+    const owner = req.netnsPath ? this.containerOwningNetns(req.netnsPath) : undefined;
+    if (owner) {
+      // Its network namespace belongs to the owner's user namespace: only a process of that user
+      // namespace may mount a sysfs for it (or administer it), so the two share namespace and ids.
+      rec.uid = owner.uid;
+      rec.gid = owner.gid;
+      rec.size = owner.size;
+      rec.allocated = owner.allocated;
+      rec.sharesIdsWith = owner.id;
+      this.save(rec);
+      this.log.info(`container ${rec.id}: ids ${rec.uid}-${rec.uid + rec.size - 1} shared with ${owner.id} (joins its network namespace)`);
+      return owner.initPid;
+    }
     const uidMap = req.uidMappings?.find((m) => m.containerId === 0);
     const gidMap = req.gidMappings?.find((m) => m.containerId === 0);
     if (uidMap && gidMap) {
@@ -241,6 +255,26 @@ export class MgrService {
     }
     this.save(rec);
     this.log.info(`container ${rec.id}: ids ${rec.uid}-${rec.uid + rec.size - 1}${rec.allocated ? '' : ' (from spec)'}`);
+    return 0;
+  }
+
+  /**
+   * The running system container whose user namespace owns the network namespace at netnsPath.
+   * Any other owner is refused: a container in a new user namespace could not mount a sysfs for it
+   * (runc would fail with "mount sysfs ... operation not permitted"), nor configure its network.
+   */
+  private containerOwningNetns(netnsPath: string): ContainerRecord {
+    let owner: string;
+    try {
+      owner = native.namespaceOwner(netnsPath);
+    } catch (err) {
+      throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `network namespace ${netnsPath}: ${(err as Error).message}`);
+    }
+    const holder = [...this.containers.values()].find((c) => c.initPid > 0 && c.size > 0 && userNamespaceOf(c.initPid) === owner);
+    if (holder) return holder;
+    const whose = owner === userNamespaceOf('self') ? 'the host\'s user namespace' : 'a user namespace that is no running system container\'s';
+    throw new ServiceError(GrpcStatus.FAILED_PRECONDITION,
+      `network namespace ${netnsPath} belongs to ${whose}: a system container can only join the network namespace of another system container (e.g. docker --net=container:<system container>); see docs/kubernetes.md for pods`);
   }
 
   private prepareSpecialDir(rec: ContainerRecord, dest: string, kept: KeptDirs | undefined): string {
@@ -524,15 +558,18 @@ export class MgrService {
         this.log.warn(`container ${rec.id}: could not put Docker's overlay back at ${rec.replacedRootfs}: ${(err as Error).message}`);
       }
     }
-    if (rec.allocated) this.allocator.release(rec.uid);
     this.containers.delete(rec.id);
+    // A range shared by the containers of one network namespace (a pod) is free once none holds it.
+    const stillHeld = [...this.containers.values()].some((c) => c.allocated && c.uid === rec.uid);
+    if (rec.allocated && !stillHeld) this.allocator.release(rec.uid);
     this.store.remove(rec.id);
     lap('overlay back, record');
     // Last: sysbox-runc's launcher takes the run dir's removal for the end of the release
     // (delete waits for it rather than asking for the release itself).
     fs.rmSync(rec.runDir, { recursive: true, force: true });
     this.log.debug(`container ${rec.id}: release steps (ms): ${steps.join(', ')}`);
-    this.log.info(`container ${rec.id}: released${rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}` : ''}`);
+    const ids = rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}${stillHeld ? ' (still held by a container sharing them)' : ''}` : '';
+    this.log.info(`container ${rec.id}: released${ids}`);
     this.opts.onReleased?.();
   }
 

@@ -15,6 +15,8 @@ export interface ContainerRecord {
   size: number;
   /** True when the range came from our pool (false for mappings the spec carried). */
   allocated: boolean;
+  /** The container whose network (and so user) namespace this one joined, and whose ids it shares. */
+  sharesIdsWith?: string;
   state: 'registered' | 'running' | 'paused';
   rootfs: string;
   /** Mount points we created, in creation order; released in reverse. */

@@ -3,10 +3,12 @@ import { describe, it } from 'node:test';
 import { applyTransforms, TRANSFORMS } from '../src/spec/transforms/index.js';
 import { ALL_CAPABILITIES, systemCapabilities } from '../src/spec/transforms/capabilities.js';
 import { CHOWN_SYSCALLS, SYSTEM_SYSCALLS, TRAPPED_SYSCALLS, XATTR_SYSCALLS } from '../src/spec/transforms/seccomp.js';
+import { cgroupMount } from '../src/spec/transforms/cgroup-mount.js';
 import { wantedSpecialDirs } from '../src/spec/transforms/special-dirs.js';
 import type { TransformContext } from '../src/spec/transform.js';
 import { DEFAULT_CONTAINER_CONFIG } from '@sysbox/common/container-config';
 import { dockerLikeSpec } from './fixtures.js';
+import { joinedNetns } from '../src/lifecycle/prepare.js';
 
 const ctx: TransformContext = {
   uid: 231072, gid: 231072, size: 65536, preMapped: false,
@@ -18,7 +20,7 @@ const ctx: TransformContext = {
 describe('spec transforms', () => {
   it('are applied in a fixed, documented order', () => {
     assert.deepEqual(TRANSFORMS.map((t) => t.name), [
-      'sysbox-env', 'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'read-only', 'writable-sys',
+      'sysbox-env', 'user-namespace', 'cgroup-namespace', 'shifted-rootfs', 'idmapped-binds', 'special-dirs', 'read-only', 'cgroup-mount', 'writable-sys',
       'capabilities', 'seccomp', 'mount-traps', 'proc-paths', 'sysctl', 'apparmor', 'oom-score-adj',
     ]);
   });
@@ -39,6 +41,19 @@ describe('spec transforms', () => {
     const s = applyTransforms(spec, { ...ctx, preMapped: true });
     assert.deepEqual(s.linux!.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
     assert.equal(s.linux!.namespaces!.filter((n) => n.type === 'user').length, 1);
+  });
+
+  it('join the user namespace of the container whose network namespace the spec joins, with its mappings', () => {
+    const spec = dockerLikeSpec();
+    spec.linux!.namespaces = [{ type: 'mount' }, { type: 'network', path: '/proc/4242/ns/net' }];
+    assert.equal(joinedNetns(spec.linux!.namespaces), '/proc/4242/ns/net');
+    const s = applyTransforms(spec, { ...ctx, usernsPath: '/proc/4200/ns/user' });
+    assert.deepEqual(s.linux!.namespaces!.filter((n) => n.type === 'user'), [{ type: 'user', path: '/proc/4200/ns/user' }]);
+    assert.deepEqual(s.linux!.uidMappings, [{ containerID: 0, hostID: 231072, size: 65536 }]);
+    assert.equal(joinedNetns([{ type: 'network', path: '/var/run/netns/cni-1' }]), '/var/run/netns/cni-1');
+    assert.equal(joinedNetns([{ type: 'network' }]), '');
+    assert.equal(joinedNetns([{ type: 'network', path: '/proc/1/ns/net' }, { type: 'user', path: '/proc/1/ns/user' }]), '', 'both given: as the spec says');
+    assert.equal(joinedNetns(undefined), '');
   });
 
   it('use the shifted rootfs and ID-mapped bind sources, in mount order', () => {
@@ -66,6 +81,24 @@ describe('spec transforms', () => {
     assert.deepEqual(s.mounts!.find((m) => m.destination === '/sys')!.options, ['nosuid', 'noexec', 'nodev']);
     assert.deepEqual(s.mounts!.find((m) => m.destination === '/sys/fs/cgroup')!.options, ['nosuid', 'noexec', 'nodev']);
     assert.deepEqual(s.mounts!.find((m) => m.destination === '/data')!.options, ['rbind', 'ro']);
+  });
+
+  it('add a cgroupfs after /sys when the spec has none (containerd\'s default spec), writable like Docker\'s', () => {
+    const spec = dockerLikeSpec();
+    spec.mounts!.splice(1, 0, { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
+    const s = applyTransforms(spec, ctx);
+    const at = s.mounts!.findIndex((m) => m.destination === '/sys');
+    assert.deepEqual(s.mounts![at + 1], { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime'] });
+    assert.equal(s.mounts!.filter((m) => m.destination === '/sys/fs/cgroup').length, 1);
+    // one already there is kept as the only one
+    cgroupMount.apply(s, ctx);
+    assert.equal(s.mounts!.filter((m) => m.destination === '/sys/fs/cgroup').length, 1);
+    // none without a sysfs to put it on; a read-only container keeps it read-only
+    assert.equal(applyTransforms(dockerLikeSpec(), ctx).mounts!.some((m) => m.destination === '/sys/fs/cgroup'), false);
+    const ro = dockerLikeSpec();
+    ro.root = { ...ro.root!, readonly: true };
+    ro.mounts!.push({ destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
+    assert.deepEqual(applyTransforms(ro, ctx).mounts!.find((m) => m.destination === '/sys/fs/cgroup')!.options, ['ro', 'nosuid', 'noexec', 'nodev', 'relatime']);
   });
 
   it('give root every capability and non-root none but a full bounding set', () => {

@@ -21,6 +21,12 @@ export interface DispatchOptions {
   fileSize: number;
   /** atime/mtime/ctime of everything, in seconds. */
   time: number;
+  /**
+   * Whether the kernel may keep listings of directories that are the same for every caller
+   * (OPENDIR). Only safe on a connection that negotiated FUSE_AUTO_INVAL_DATA: without it the kernel
+   * never compares the mtime and would keep a listing for good.
+   */
+  cacheListings?: boolean;
 }
 
 export const DEFAULT_DISPATCH: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: Math.floor(Date.now() / 1000) };
@@ -63,17 +69,27 @@ function modeOf(n: VirtualNode): number {
   return p.S_IFREG | (n.perm ?? (n.write ? 0o644 : 0o444));
 }
 
-function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner): p.Attr {
+/** stamp: a directory's listing stamp (FileTree.listingStamp), shown as its mtime's nanoseconds. */
+function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner, stamp?: number): p.Attr {
   const n = inode.node;
   const { uid, gid } = owner;
   const mode = modeOf(n);
   if (n.kind === 'dir') {
     // Like a real directory: its own name, '.', and each subdirectory's '..'.
     const subdirs = Object.values(n.entries).filter((c) => c.kind === 'dir').length;
-    return { ino: inode.ino, size: 0n, mode, nlink: 2 + subdirs, uid, gid, time: opts.time };
+    return { ino: inode.ino, size: 0n, mode, nlink: 2 + subdirs, uid, gid, time: opts.time, mtimeNsec: stamp ?? 0 };
   }
   if (n.kind === 'symlink') return { ino: inode.ino, size: BigInt(Buffer.byteLength(n.target)), mode, nlink: 1, uid, gid, time: opts.time };
   return { ino: inode.ino, size: BigInt(opts.fileSize), mode, nlink: 1, uid, gid, time: opts.time };
+}
+
+/** The directory's listing stamp, or undefined if it must not be kept; a directory it cannot list (gone, unreadable) has none. */
+function listingStampOf(tree: FileTree, n: Inode, caller: Caller): number | undefined {
+  try {
+    return tree.listingStamp?.(n.ino, caller);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Handler exceptions become EIO, or their own errno if they carry one (e.g. a rethrown fs error). */
@@ -118,7 +134,10 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   // fresh owner (permits()), so cached attributes only affect what stat shows: a pass-through entry's
   // may be cached for its source's ttl (a host process looking into a slot can leave it showing
   // host root there for that long), which saves a GETATTR per stat in a walk of /sys/kernel.
-  const attrTtl = (n: Inode): number => n.ttl ?? opts.attrTimeout;
+  // A static directory with a pass-through has its source's ttl too: its mtime carries its listing's
+  // stamp, which the kernel must ask for again that often to drop a listing it keeps.
+  const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : opts.attrTimeout);
+  const attrFor = (n: Inode, owner: Owner): p.Attr => attrOf(n, opts, owner, n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : undefined);
   const mayAccess = (n: Inode, mask: number): boolean => permits(modeOf(n.node), ownerFor(tree, caller), h, mask);
 
   switch (h.opcode) {
@@ -132,11 +151,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         const ttl = parent.node.kind === 'dir' && parent.node.passthrough ? parent.node.passthrough.source.ttl : opts.entryTimeout;
         return ok(p.encodeEntryOut({ nodeid: 0n, entryTimeout: ttl, attrTimeout: 0, attr: { ino: 0n, size: 0n, mode: 0, nlink: 0, uid: 0, gid: 0, time: 0 } }));
       }
-      return ok(p.encodeEntryOut({ nodeid: child.ino, entryTimeout: child.ttl ?? opts.entryTimeout, attrTimeout: attrTtl(child), attr: attrOf(child, opts, ownerFor(tree, caller)) }));
+      return ok(p.encodeEntryOut({ nodeid: child.ino, entryTimeout: child.ttl ?? opts.entryTimeout, attrTimeout: attrTtl(child), attr: attrFor(child, ownerFor(tree, caller)) }));
     }
     case p.Opcode.GETATTR: {
       const n = node();
-      return n ? ok(p.encodeAttrOut(attrTtl(n), attrOf(n, opts, ownerFor(tree, caller)))) : fail(E.ENOENT);
+      return n ? ok(p.encodeAttrOut(attrTtl(n), attrFor(n, ownerFor(tree, caller)))) : fail(E.ENOENT);
     }
     case p.Opcode.SETATTR: {
       // Only truncation (open with O_TRUNC, `echo > file`) is meaningful, and virtual files have no
@@ -145,7 +164,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (!n) return fail(E.ENOENT);
       const s = p.decodeSetattrIn(body);
       if (s.valid & (p.FATTR_MODE | p.FATTR_UID | p.FATTR_GID)) return fail(E.EPERM);
-      const attr = attrOf(n, opts, ownerFor(tree, caller));
+      const attr = attrFor(n, ownerFor(tree, caller));
       if (s.valid & p.FATTR_SIZE) {
         if (n.node.kind === 'dir') return fail(E.EISDIR);
         if (!isWritable(n) || !mayAccess(n, W_OK)) return fail(E.EACCES);
@@ -195,7 +214,14 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       const n = node();
       if (!n) return fail(E.ENOENT);
       if (n.node.kind !== 'dir') return fail(E.ENOTDIR);
-      return mayAccess(n, R_OK) ? ok(p.encodeOpenOut(0n, 0)) : fail(E.EACCES);
+      if (!mayAccess(n, R_OK)) return fail(E.EACCES);
+      // A listing that is the same for every caller may stay in the kernel (CACHE_DIR), across opens
+      // (KEEP_CACHE): with AUTO_INVAL_DATA the kernel drops it when the directory's mtime, which
+      // carries the listing's stamp, changes; it asks for that after the attribute timeout (the
+      // source's ttl). A listing per caller (neigh: the caller's network devices) is never kept:
+      // the inode is one container's, but not one network namespace's.
+      const keep = opts.cacheListings === true && listingStampOf(tree, n, caller) !== undefined;
+      return ok(p.encodeOpenOut(0n, keep ? p.FOPEN_CACHE_DIR | p.FOPEN_KEEP_CACHE : 0));
     }
     case p.Opcode.READDIR:
     case p.Opcode.READDIRPLUS: {
@@ -219,7 +245,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         // . and .. (the first two) are not linked by the kernel; nodeid 0 says so.
         const child = i < 2 ? undefined : tree.get(list[i]!.ino, caller);
         if (!child) return { nodeid: 0n, entryTimeout: 0, attrTimeout: 0, attr: { ino: 0n, size: 0n, mode: 0, nlink: 0, uid: 0, gid: 0, time: 0 } };
-        return { nodeid: child.ino, entryTimeout: child.ttl ?? opts.entryTimeout, attrTimeout: attrTtl(child), attr: attrOf(child, opts, owner) };
+        return { nodeid: child.ino, entryTimeout: child.ttl ?? opts.entryTimeout, attrTimeout: attrTtl(child), attr: attrFor(child, owner) };
       }, Number(r.offset), r.size));
     }
     case p.Opcode.STATFS:

@@ -63,6 +63,12 @@ export const FATTR_FH = 1 << 6;
 /** init flags we may request (fuse_init_in/out.flags). */
 export const FUSE_ASYNC_READ = 1 << 0;
 export const FUSE_BIG_WRITES = 1 << 5;
+/**
+ * The kernel refreshes a directory's attributes (once they are older than their timeout) before it
+ * serves a listing from its cache, and drops the cache if the mtime changed: what makes
+ * FOPEN_CACHE_DIR safe for a directory whose listing can change (dispatch.ts OPENDIR).
+ */
+export const FUSE_AUTO_INVAL_DATA = 1 << 12;
 /** READDIRPLUS instead of READDIR: names come with their entries, so a walk needs no LOOKUP per name. */
 export const FUSE_DO_READDIRPLUS = 1 << 13;
 export const FUSE_MAX_PAGES = 1 << 22;
@@ -306,6 +312,8 @@ export interface Attr {
   gid: number;
   /** Seconds since the epoch, for atime/mtime/ctime alike. */
   time: number;
+  /** mtime's nanoseconds: a directory's listing stamp (the kernel compares mtimes to keep a cached listing). */
+  mtimeNsec?: number;
   blksize?: number;
 }
 
@@ -328,7 +336,7 @@ export function encodeAttr(a: Attr, out: Buffer = Buffer.alloc(SIZES.attr), at =
   writeU64(out, t, at + 32);
   writeU64(out, t, at + 40);
   out.writeUInt32LE(0, at + 48); // atimensec
-  out.writeUInt32LE(0, at + 52); // mtimensec
+  out.writeUInt32LE(a.mtimeNsec ?? 0, at + 52);
   out.writeUInt32LE(0, at + 56); // ctimensec
   out.writeUInt32LE(a.mode, at + 60);
   out.writeUInt32LE(a.nlink, at + 64);
@@ -443,8 +451,9 @@ export function negotiateInit(req: InitIn, want: { maxWrite: number; maxReadahea
   const minor = Math.min(req.minor, FUSE_KERNEL_MINOR_VERSION);
   // Only flags the kernel offered may be returned; ASYNC_READ lets parallel readers of one file
   // overlap. DO_READDIRPLUS without READDIRPLUS_AUTO: always plus, since listing a pass-through
-  // directory stats every entry anyway.
-  const flags = req.flags & (FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS);
+  // directory stats every entry anyway. AUTO_INVAL_DATA: cached listings are checked against the
+  // directory's mtime (regular files are direct I/O with a fixed mtime, so it changes nothing there).
+  const flags = req.flags & (FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS | FUSE_AUTO_INVAL_DATA);
   return {
     ok: true,
     out: {

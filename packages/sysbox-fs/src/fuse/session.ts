@@ -30,6 +30,11 @@ export interface SessionOptions {
   workerScript?: string;
   /** Where worker errors go; the session never throws from a worker's failure. */
   onError?: (message: string) => void;
+  /**
+   * adopt(): the init flags the connection was set up with (FuseSession.initFlags of the process
+   * that mounted it); unknown: 0, i.e. nothing that depends on a negotiated flag is used.
+   */
+  initFlags?: number;
 }
 
 const DEFAULT_MAX_WRITE = 128 * 1024;
@@ -44,6 +49,8 @@ export class FuseSession {
     private readonly fd: number,
     private readonly workers: Worker[],
     exits: Promise<string>[],
+    /** The flags INIT agreed on (fuse_init_out.flags). */
+    readonly initFlags: number,
     private readonly control: Int32Array,
   ) {
     this.closed = Promise.all(exits).then((reasons) => {
@@ -66,8 +73,8 @@ export class FuseSession {
       native.mount(fsname, opts.mountpoint, `fuse.${fsname}`, MS_NOSUID | MS_NODEV, data);
       mounted = true;
 
-      const maxWrite = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE);
-      return await FuseSession.start(fd, maxWrite, opts);
+      const init = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE);
+      return await FuseSession.start(fd, init.maxWrite, init.flags, opts);
     } catch (e) {
       if (mounted) {
         try { native.umount(opts.mountpoint, native.constants.MNT_DETACH); } catch { /* already gone */ }
@@ -82,7 +89,7 @@ export class FuseSession {
    * open (a restarted sysbox-fs taking over from its predecessor): no mount, no INIT.
    */
   static async adopt(fd: number, opts: SessionOptions): Promise<FuseSession> {
-    const session = await FuseSession.start(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE, opts);
+    const session = await FuseSession.start(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE, opts.initFlags ?? 0, opts);
     try {
       fs.writeSync(fd, p.notifyResend());
     } catch (e) {
@@ -92,7 +99,7 @@ export class FuseSession {
     return session;
   }
 
-  private static async start(fd: number, maxWrite: number, opts: SessionOptions): Promise<FuseSession> {
+  private static async start(fd: number, maxWrite: number, initFlags: number, opts: SessionOptions): Promise<FuseSession> {
     // Helpers take requests only when one is queued, and must not sleep in read (worker.ts).
     native.setNonBlocking(fd);
     const cfg: Omit<WorkerConfig, 'leader'> = {
@@ -100,7 +107,7 @@ export class FuseSession {
       bufferSize: p.readBufferSize(maxWrite),
       treeModule: opts.treeModule,
       treeConfig: opts.treeConfig ?? null,
-      dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch },
+      dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch, cacheListings: (initFlags & p.FUSE_AUTO_INVAL_DATA) !== 0 },
       control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
       shrunkInodes: new SharedArrayBuffer(1 << 20),
       spinMicros: opts.spinMicros ?? 0,
@@ -115,7 +122,7 @@ export class FuseSession {
       ready.push(r);
       exits.push(exit);
     }
-    const session = new FuseSession(opts.mountpoint, fd, workers, exits, new Int32Array(cfg.control));
+    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags, new Int32Array(cfg.control));
     try {
       await Promise.all(ready);
     } catch (e) {
@@ -162,8 +169,8 @@ export class FuseSession {
   }
 }
 
-/** Reads and answers the INIT the kernel queued at mount time; returns the max_write agreed. */
-function answerInit(fd: number, maxWrite: number): number {
+/** Reads and answers the INIT the kernel queued at mount time; returns the max_write and flags agreed. */
+function answerInit(fd: number, maxWrite: number): { maxWrite: number; flags: number } {
   const buf = Buffer.alloc(p.readBufferSize(maxWrite));
   for (;;) {
     const n = fs.readSync(fd, buf, 0, buf.length, null);
@@ -177,7 +184,7 @@ function answerInit(fd: number, maxWrite: number): number {
     }
     fs.writeSync(fd, p.reply(h.unique, p.encodeInitOut(res.out)));
     // A kernel with a newer major got our major alone and re-sends INIT in our version.
-    if (init.major === p.FUSE_KERNEL_VERSION) return res.out.maxWrite;
+    if (init.major === p.FUSE_KERNEL_VERSION) return { maxWrite: res.out.maxWrite, flags: res.out.flags };
   }
 }
 

@@ -9,7 +9,7 @@
 // back over those (mount-layout.ts).
 import fs from 'node:fs';
 import * as native from '@sysbox/native';
-import type { Caller, PassthroughEntry, PassthroughSource } from '../tree.js';
+import { hashLow, type Caller, type PassthroughEntry, type PassthroughSource } from '../tree.js';
 
 /** What a non-host root may do with an entry of this mode, shown as everyone's permission. */
 export function containerPerm(mode: number, isDir: boolean): number {
@@ -41,30 +41,75 @@ function listHost(dir: string): PassthroughEntry[] {
   return out;
 }
 
+/** A listing's stamp: changes with the names and kinds the kernel would keep (tree.ts listingStamp). */
+function stampOf(entries: readonly PassthroughEntry[]): number {
+  let text = '';
+  for (const e of entries) text += `${e.name}/${e.kind}\n`;
+  // A nanosecond count: it travels as the directory's mtime nanoseconds.
+  return hashLow(text) % 1_000_000_000;
+}
+
+interface KeptListing {
+  at: number;
+  entries: readonly PassthroughEntry[];
+  stamp: number;
+  /** Made on the first lookup into the directory. */
+  byName?: Map<string, PassthroughEntry>;
+}
+
+/**
+ * The period a listing the kernel keeps lives in: its stamp also changes at each multiple of the ttl.
+ * A kept listing carries no attributes, so a walk past the names' ttl would otherwise send a LOOKUP
+ * per name (8000 for /sys/kernel) where READDIRPLUS sends one request per ~25 entries; with the
+ * stamp moving on, the kernel lists the directory again then, and the listing refreshes the names.
+ */
+function epochOf(ttl: number): number {
+  return ttl > 0 ? Math.floor(Date.now() / (ttl * 1000)) : 0;
+}
+
 /**
  * root: the directory entries are found under (rel '' is root itself). ttl: seconds the kernel may
- * cache names found here (they change when the host loads a module or adds a device).
+ * cache names found here (they change when the host loads a module or adds a device). keptByKernel:
+ * whether the kernel may keep listings (OPENDIR): not where the files listed are read as they are
+ * walked (sysctl -a in /proc/sys): every read makes the kernel ask for the file's attributes again
+ * at the next stat (atime), which a fresh READDIRPLUS would have answered for the whole directory.
  */
-export function hostPassthrough(name: string, root: string, ttl: number): PassthroughSource {
+export function hostPassthrough(name: string, root: string, ttl: number, keptByKernel = true): PassthroughSource {
   const at = (rel: string): string => (rel === '' ? root : `${root}/${rel}`);
-  const listings = new Map<string, { at: number; entries: readonly PassthroughEntry[] }>();
+  const listings = new Map<string, KeptListing>();
+  // A listing is as old as the kernel may keep the names it holds (ttl): a walk of /sys/kernel run
+  // again within that time costs no host listing at all.
+  const fresh = (rel: string): KeptListing | undefined => {
+    const kept = listings.get(rel);
+    return kept && performance.now() - kept.at < ttl * 1000 ? kept : undefined;
+  };
+  const listed = (rel: string): KeptListing => {
+    const kept = fresh(rel);
+    if (kept) return kept;
+    const entries = listHost(at(rel));
+    if (listings.size >= LISTINGS_KEPT) listings.clear();
+    const made: KeptListing = { at: performance.now(), entries, stamp: stampOf(entries) };
+    listings.set(rel, made);
+    return made;
+  };
   return {
     name,
     ttl,
-    list(_caller, rel) {
-      // A listing is as old as the kernel may keep the names it holds (ttl): a walk of /sys/kernel
-      // run again within that time costs no host listing at all.
-      const now = performance.now();
-      const kept = listings.get(rel);
-      if (kept && now - kept.at < ttl * 1000) return kept.entries;
-      const entries = listHost(at(rel));
-      if (listings.size >= LISTINGS_KEPT) listings.clear();
-      listings.set(rel, { at: now, entries });
-      return entries;
-    },
+    list: (_caller, rel) => listed(rel).entries,
+    // The same for every caller: the kernel may keep these listings (dispatch.ts OPENDIR).
+    ...(keptByKernel ? { listingStamp: (rel: string) => (listed(rel).stamp + epochOf(ttl) * 7919) % 1_000_000_000 } : {}),
     stat(_caller, rel) {
+      // A LOOKUP right after its directory was listed (a walk whose cached listing outlived the
+      // names' ttl looks every name up) answers from that listing, as READDIRPLUS would have.
+      const slash = rel.lastIndexOf('/');
+      const kept = fresh(slash < 0 ? '' : rel.slice(0, slash));
+      if (kept) {
+        kept.byName ??= new Map(kept.entries.map((e) => [e.name, e]));
+        const e = kept.byName.get(rel.slice(slash + 1));
+        if (e) return e;
+      }
       try {
-        return entry(rel.slice(rel.lastIndexOf('/') + 1), at(rel), fs.lstatSync(at(rel)));
+        return entry(rel.slice(slash + 1), at(rel), fs.lstatSync(at(rel)));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw e;
@@ -84,6 +129,8 @@ export function withoutEntries(source: PassthroughSource, rels: readonly string[
     name: source.name,
     ttl: source.ttl,
     list: (caller, rel) => source.list(caller, rel).filter((e) => !isHidden(join(rel, e.name))),
+    // The underlying listing's stamp: hidden names are fixed, so it changes exactly when ours does (or more often).
+    ...(source.listingStamp ? { listingStamp: (rel: string) => source.listingStamp!(rel) } : {}),
     stat: (caller, rel) => (isHidden(rel) ? undefined : source.stat(caller, rel)),
     read: (caller, rel) => {
       if (isHidden(rel)) throw Object.assign(new Error(`${rel}: hidden`), { code: 'ENOENT', errno: -ENOENT });

@@ -6,7 +6,7 @@
 // releases it before the error propagates.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isBindMount, type IdMapping } from '../spec/oci.js';
+import { isBindMount, type IdMapping, type Namespace } from '../spec/oci.js';
 import { loadSpec, rootfsPath } from '../spec/load.js';
 import { applyTransforms } from '../spec/transforms/index.js';
 import { wantedSpecialDirs } from '../spec/transforms/special-dirs.js';
@@ -35,6 +35,15 @@ export interface PreparedContainer {
    */
   created(initPid: number): Promise<void>;
   close(): void;
+}
+
+/**
+ * The network namespace the spec joins (Docker's --net=container: and CRI's pod containers name
+ * `/proc/PID/ns/net`), '' for a new one or when the spec also names the user namespace to join.
+ */
+export function joinedNetns(namespaces: readonly Namespace[] | undefined): string {
+  if (namespaces?.some((n) => n.type === 'user' && n.path)) return '';
+  return namespaces?.find((n) => n.type === 'network')?.path ?? '';
 }
 
 const toMgr = (m: IdMapping): { containerId: number; hostId: number; size: number } => ({ containerId: m.containerID, hostId: m.hostID, size: m.size });
@@ -107,6 +116,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
         gidMappings: preMapped ? (linux.gidMappings ?? []).map(toMgr) : [],
         specialDirs,
         configEnv,
+        netnsPath: joinedNetns(linux.namespaces),
       })),
       fsCall(() => fsd.preRegister({ id })),
     ]);
@@ -123,6 +133,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       config,
       seccompListener: fsReg.seccompListener ?? '',
       uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0, preMapped,
+      usernsPath: reg.usernsPid ? `/proc/${reg.usernsPid}/ns/user` : undefined,
       rootfs: reg.rootfs ?? '', bindSources: reg.bindSources ?? [],
       // sysbox-mgr backs none outside system-container mode (it knows the effective config first).
       specialDirs: config.syscontMode ? specialDirs : [], specialDirSources: reg.specialDirSources ?? [],

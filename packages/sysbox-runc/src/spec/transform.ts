@@ -9,6 +9,11 @@ export interface TransformContext {
   size: number;
   /** True when the spec brought its own mappings (Docker userns-remap): nothing to shift. */
   preMapped: boolean;
+  /**
+   * The user namespace to join instead of creating one (`/proc/PID/ns/user`): that of the system
+   * container whose network namespace the spec joins (a pod's containers), whose ids are shared.
+   */
+  usernsPath?: string;
   /** The ID-shifted rootfs prepared by sysbox-mgr. */
   rootfs: string;
   /** One per bind mount of the spec, in order: the ID-mapped source to bind from instead. */

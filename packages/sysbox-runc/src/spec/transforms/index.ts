@@ -7,6 +7,7 @@ import type { Spec } from '../oci.js';
 import type { Transform, TransformContext } from '../transform.js';
 import { apparmor } from './apparmor.js';
 import { capabilities } from './capabilities.js';
+import { cgroupMount } from './cgroup-mount.js';
 import { cgroupNamespace } from './cgroup-namespace.js';
 import { idmappedBinds } from './idmapped-binds.js';
 import { mountTraps } from './mount-traps.js';
@@ -32,6 +33,7 @@ export const TRANSFORMS: readonly Transform[] = [
   idmappedBinds, // bind mounts: ID-mapped sources
   system(specialDirs), // /var/lib/docker & co. on host dirs the container's root owns
   system(readOnlyRootfs), // --read-only: /run and /tmp writable tmpfs
+  system(cgroupMount), // a cgroupfs even where the spec has none (containerd's default spec)
   system(writableSys), // sysfs and cgroupfs writable where the container owns them
   system(capabilities), // full capability set for root, inside the user namespace (unless honor-caps)
   system(seccomp), // syscalls system software needs, mount trapping
