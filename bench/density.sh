@@ -114,7 +114,8 @@ run_set() {
   local tr0; tr0=$(now_ms)
   $docker rm -f "${names[@]}" >/dev/null
   echo "rm_ms=$(( $(now_ms) - tr0 ))" >> "$out"
-  sleep 2
+  # The daemons give memory back 1 s after the last release, at most 5 s after the first one.
+  sleep 7
   echo "mgr_after_rm=$(rss_kb "$mgr_pid")" >> "$out"; echo "fs_after_rm=$(rss_kb "$fs_pid")" >> "$out"
 }
 

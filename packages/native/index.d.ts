@@ -105,6 +105,9 @@ export function readMemory(pid: number, addr: bigint, length: number): Buffer;
 /** Writes data into another process's memory (process_vm_writev). */
 export function writeMemory(pid: number, addr: bigint, data: Buffer): void;
 
+/** malloc_trim(0): returns freed heap pages of every malloc arena to the kernel; true if any were. */
+export function mallocTrim(): boolean;
+
 /** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
 export function exitNow(code: number): never;
 /** path read (up to maxBytes) from within process pid's network namespace (this thread only, restored). */

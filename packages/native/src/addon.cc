@@ -40,6 +40,7 @@ Napi::Value XattrRemove(const Napi::CallbackInfo& info);
 Napi::Value ReadMemory(const Napi::CallbackInfo& info);
 Napi::Value WriteMemory(const Napi::CallbackInfo& info);
 Napi::Value ListDir(const Napi::CallbackInfo& info);
+Napi::Value MallocTrim(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -80,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readMemory", Napi::Function::New(env, ReadMemory));
   exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));
   exports.Set("listDir", Napi::Function::New(env, ListDir));
+  exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

@@ -61,6 +61,8 @@ export interface MgrOptions {
   /** From the daemon's flags; a container's SYSBOX_* variables override them. */
   containerDefaults: ContainerConfig;
   features: MgrFeatures;
+  /** After each container's release (the daemon then gives freed memory back once quiet). */
+  onReleased?: () => void;
 }
 
 export class MgrService {
@@ -618,6 +620,7 @@ export class MgrService {
     this.log.debug(`container ${rec.id}: release steps (ms): ${steps.join(', ')}`);
     const ids = rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}${stillHeld ? ' (still held by a container sharing them)' : ''}` : '';
     this.log.info(`container ${rec.id}: released${ids}`);
+    this.opts.onReleased?.();
   }
 
   /** docker commit pauses the container: its clone's changes (special dirs' archive included) into Docker's rootfs. */

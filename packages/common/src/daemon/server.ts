@@ -21,6 +21,8 @@ export async function serve(opts: {
   service: string;
   handlers: Record<string, Handler>;
   onError: (method: string, err: unknown) => void;
+  /** Called before each handler (the daemon's activity, e.g. for releasing memory when quiet). */
+  onCall?: (method: string) => void;
 }): Promise<grpc.Server> {
   const dir = path.dirname(opts.socket);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -39,6 +41,7 @@ export async function serve(opts: {
         cb(toStatus(err));
       };
       try {
+        opts.onCall?.(name);
         const reply = fn(call.request);
         // A handler that waits (for a child process) answers when done; others meanwhile run.
         if (reply instanceof Promise) reply.then((r) => cb(null, r), fail);

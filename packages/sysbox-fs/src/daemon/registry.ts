@@ -35,6 +35,8 @@ export interface RegistryOptions {
   generation: Generation;
   load: LoadTable;
   log: Logger;
+  /** After a container is forgotten (the daemon then gives freed memory back once quiet). */
+  onForgotten?: () => void;
 }
 
 function checkId(id: unknown): string {
@@ -149,6 +151,7 @@ export class Registry {
     // Wakes the FUSE workers (one request is enough: the leader wakes the helpers), which then
     // close the cgroup files of the container they kept open (FileTree.idle).
     fs.promises.readdir(this.o.mountpoint).catch(() => {});
+    this.o.onForgotten?.();
   }
 
   private follow(rec: ContainerRecord): void {

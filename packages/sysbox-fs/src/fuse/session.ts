@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { DEFAULT_DISPATCH, type DispatchOptions } from './dispatch.js';
 import * as p from './protocol.js';
-import { CONTROL_SLOTS, type WorkerConfig, type WorkerMessage } from './worker-config.js';
+import { CONTROL_SLOTS, Control, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 
 const MS_NOSUID = 0x2;
 const MS_NODEV = 0x4;
@@ -51,6 +51,7 @@ export class FuseSession {
     exits: Promise<string>[],
     /** The flags INIT agreed on (fuse_init_out.flags). */
     readonly initFlags: number,
+    private readonly control: Int32Array,
   ) {
     this.closed = Promise.all(exits).then((reasons) => {
       this.closeFd();
@@ -121,7 +122,7 @@ export class FuseSession {
       ready.push(r);
       exits.push(exit);
     }
-    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags);
+    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags, new Int32Array(cfg.control));
     try {
       await Promise.all(ready);
     } catch (e) {
@@ -141,6 +142,15 @@ export class FuseSession {
       // EINVAL: not a mount point any more (someone else unmounted it): nothing to do.
       if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
     }
+  }
+
+  /**
+   * Each worker collects its own heap (an isolate the main thread's GC does not reach; it grows
+   * under read load) when it next goes idle; a request on the mount wakes the leader for it.
+   */
+  askWorkersToCollect(): void {
+    Atomics.add(this.control, Control.CollectSeq, 1);
+    fs.promises.readdir(this.mountpoint).catch(() => {});
   }
 
   /** The /dev/fuse connection (for handing to a keeper process). */

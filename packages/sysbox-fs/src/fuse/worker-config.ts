@@ -44,8 +44,10 @@ export const Control = {
   Stopped: 2,
   /** Counts the requests the leader has taken: unchanged over a helper's tick means it is stuck. */
   LeaderSeq: 3,
+  /** Bumped by the main thread when it releases memory: each worker then runs a full GC of its own heap. */
+  CollectSeq: 4,
 } as const;
-export const CONTROL_SLOTS = 4;
+export const CONTROL_SLOTS = 5;
 
 export type WorkerMessage =
   | { type: 'ready' }

@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import { constants as osc } from 'node:os';
 import * as native from '@sysbox/native';
+import { fullGc } from '@sysbox/common/daemon/memory-release';
 import { parentPort, workerData } from 'node:worker_threads';
 import { dispatch, type Listing } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
@@ -43,10 +44,15 @@ class Server {
   private readonly shrunk: Uint8Array;
   /** The reply to the request last taken, written by the next exchange. */
   private pending: Buffer | null = null;
+  private readonly control: Int32Array;
+  /** The CollectSeq of the last GC asked for and run. */
+  private collected: number;
 
   constructor(private readonly cfg: WorkerConfig, private readonly tree: FileTree) {
     this.buf = Buffer.alloc(cfg.bufferSize);
     this.shrunk = new Uint8Array(cfg.shrunkInodes);
+    this.control = new Int32Array(cfg.control);
+    this.collected = Atomics.load(this.control, Control.CollectSeq);
   }
 
   /**
@@ -57,12 +63,17 @@ class Server {
     return this.exchange(this.buf, spinMicros, block);
   }
 
-  /** The tree's housekeeping (FileTree.idle), between requests. */
+  /** The tree's housekeeping (FileTree.idle), between requests; a full GC when the main thread asked. */
   idle(): void {
     try {
       this.tree.idle?.();
     } catch (e) {
       post({ type: 'error', message: (e as Error).message });
+    }
+    const seq = Atomics.load(this.control, Control.CollectSeq);
+    if (seq !== this.collected) {
+      this.collected = seq;
+      fullGc();
     }
   }
 

@@ -1,0 +1,113 @@
+// After a burst of container removals a daemon's RSS stayed near its peak (sysbox-mgr +7-11 % over
+// the round before, issue 14): nothing was leaked, but V8 only compacts its old generation when it
+// next runs out of room, which an idle daemon never does, and glibc keeps the pages of freed gRPC
+// and native buffers in its arenas. So once the daemon has been quiet for a while after a removal,
+// it runs one full GC and then malloc_trim(0).
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import * as native from '@sysbox/native';
+
+/** What one release gave back, for the debug log. */
+export interface ReleaseResult {
+  rssBeforeKiB: number;
+  rssAfterKiB: number;
+  heapBeforeKiB: number;
+  heapAfterKiB: number;
+  ms: number;
+}
+
+export interface MemoryRelease {
+  /** Work went on (an RPC): a pending release waits until quietMs after the last one, up to maxDelayMs. */
+  activity(): void;
+  /** Memory was freed (a container went away): release it once the daemon is quiet. */
+  request(): void;
+  /** Cancels a pending release (shutdown). */
+  stop(): void;
+}
+
+export interface MemoryReleaseOptions {
+  quietMs: number;
+  /**
+   * The longest a release waits after the first removal: a daemon that is never quiet for
+   * quietMs (a monitor polling Status, a steady stream of creates) still gives memory back.
+   */
+  maxDelayMs: number;
+  /** Runs between the GC and the trim: e.g. asks worker threads (own heaps) to collect too. */
+  beforeTrim?: () => Promise<void>;
+  onReleased?: (r: ReleaseResult) => void;
+  /** For tests: what collects and what trims (default: V8's full GC and malloc_trim). */
+  collect?: () => void;
+  trim?: () => void;
+}
+
+let gcFn: (() => void) | undefined;
+
+/**
+ * V8's full, compacting GC. Exposed at run time rather than by `--expose-gc` on the command line:
+ * the daemons are started by their shebang, and a global `gc` would be visible to all code.
+ */
+export function fullGc(): void {
+  if (!gcFn) {
+    v8.setFlagsFromString('--expose-gc');
+    gcFn = vm.runInNewContext('gc') as () => void;
+  }
+  gcFn();
+}
+
+const kib = (bytes: number): number => Math.round(bytes / 1024);
+
+export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryRelease {
+  const collect = opts.collect ?? fullGc;
+  const trim = opts.trim ?? ((): void => void native.mallocTrim());
+  let pending = false;
+  /** When the pending release was first asked for (Date.now()). */
+  let since = 0;
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const arm = (): void => {
+    if (timer) clearTimeout(timer);
+    const delay = Math.max(0, Math.min(opts.quietMs, since + opts.maxDelayMs - Date.now()));
+    // unref: a pending release never keeps a stopping daemon alive.
+    timer = setTimeout(() => void release(), delay).unref();
+  };
+  const release = async (): Promise<void> => {
+    timer = undefined;
+    if (!pending || running) return;
+    pending = false;
+    running = true;
+    const t0 = process.hrtime.bigint();
+    const rssBeforeKiB = kib(process.memoryUsage.rss());
+    const heapBeforeKiB = kib(process.memoryUsage().heapUsed);
+    try {
+      collect();
+      await opts.beforeTrim?.();
+      trim();
+    } finally {
+      running = false;
+    }
+    opts.onReleased?.({
+      rssBeforeKiB, rssAfterKiB: kib(process.memoryUsage.rss()),
+      heapBeforeKiB, heapAfterKiB: kib(process.memoryUsage().heapUsed),
+      ms: Number(process.hrtime.bigint() - t0) / 1e6,
+    });
+    // Removals during the release (worker threads answer asynchronously): one more round.
+    if (pending) arm();
+  };
+
+  return {
+    activity: () => {
+      if (pending) arm();
+    },
+    request: () => {
+      if (!pending) since = Date.now();
+      pending = true;
+      arm();
+    },
+    stop: () => {
+      pending = false;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fullGc, releaseMemoryWhenQuiet, type MemoryReleaseOptions, type ReleaseResult } from '../src/daemon/memory-release.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A releaser whose collect/trim only record what was called, in order. */
+function recorded(extra: Partial<MemoryReleaseOptions> = {}): { calls: string[]; results: ReleaseResult[]; r: ReturnType<typeof releaseMemoryWhenQuiet> } {
+  const calls: string[] = [];
+  const results: ReleaseResult[] = [];
+  const r = releaseMemoryWhenQuiet({
+    quietMs: 40,
+    maxDelayMs: 1000,
+    collect: () => calls.push('collect'),
+    trim: () => calls.push('trim'),
+    onReleased: (x) => results.push(x),
+    ...extra,
+  });
+  return { calls, results, r };
+}
+
+describe('releasing memory once a daemon is quiet after removals', () => {
+  it('collects, then trims, once, quietMs after a burst of removals', async () => {
+    const { calls, results, r } = recorded();
+    r.request();
+    r.request();
+    await sleep(10);
+    r.request();
+    assert.deepEqual(calls, [], 'nothing before the daemon has been quiet');
+    await sleep(120);
+    assert.deepEqual(calls, ['collect', 'trim']);
+    assert.equal(results.length, 1);
+    assert.ok(results[0]!.rssBeforeKiB > 0 && results[0]!.rssAfterKiB > 0);
+  });
+
+  it('waits while requests keep coming', async () => {
+    const { calls, r } = recorded();
+    r.request();
+    for (let i = 0; i < 5; i++) {
+      await sleep(20);
+      r.activity();
+    }
+    assert.deepEqual(calls, [], 'each activity pushes the release back');
+    await sleep(100);
+    assert.deepEqual(calls, ['collect', 'trim']);
+  });
+
+  it('releases maxDelayMs after the first removal even if never quiet', async () => {
+    const { calls, r } = recorded({ maxDelayMs: 100 });
+    r.request();
+    for (let i = 0; i < 12; i++) {
+      await sleep(20);
+      r.activity();
+    }
+    assert.deepEqual(calls, ['collect', 'trim'], 'released at ~100 ms although activity came every 20 ms');
+  });
+
+  it('does nothing for activity alone, nor after stop', async () => {
+    const { calls, r } = recorded();
+    r.activity();
+    await sleep(80);
+    assert.deepEqual(calls, []);
+    r.request();
+    r.stop();
+    await sleep(80);
+    assert.deepEqual(calls, []);
+  });
+
+  it('runs beforeTrim between the GC and the trim, and one more round for a removal meanwhile', async () => {
+    let again: (() => void) | undefined;
+    const { calls, r } = recorded({
+      beforeTrim: async () => {
+        calls.push('workers');
+        again?.();
+        again = undefined;
+        await sleep(5);
+      },
+    });
+    again = () => r.request();
+    r.request();
+    await sleep(200);
+    assert.deepEqual(calls, ['collect', 'workers', 'trim', 'collect', 'workers', 'trim']);
+  });
+
+  it('fullGc collects garbage the heap held', () => {
+    let junk: object[] | undefined = Array.from({ length: 200_000 }, (_, i) => ({ i }));
+    const before = process.memoryUsage().heapUsed;
+    junk = undefined;
+    fullGc();
+    assert.equal(junk, undefined);
+    assert.ok(process.memoryUsage().heapUsed < before - 4 * 1024 * 1024, `heap ${before} -> ${process.memoryUsage().heapUsed}`);
+  });
+});
