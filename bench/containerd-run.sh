@@ -7,32 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-25}
 bench_start sysbox-bench-ctd
-ctd=/run/$name-containerd
-rm -rf "$ctd" && mkdir -p "$ctd" && chmod 700 "$ctd"
-printf '#!/bin/sh\nexec %s --sysbox-mgr-socket=%s --sysbox-fs-socket=%s "$@"\n' "$PWD/out/bin/sysbox-runc" "$BENCH_MGR_SOCKET" "$BENCH_FS_SOCKET" > "$ctd/sysbox-runc"
-chmod 755 "$ctd/sysbox-runc"
-cat > "$ctd/config.toml" <<TOML
-version = 2
-root = "$ctd/root"
-state = "$ctd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$ctd/containerd.sock"
-[ttrpc]
-  address = "$ctd/containerd.sock.ttrpc"
-TOML
-setsid /usr/bin/containerd --config "$ctd/config.toml" >"$ctd/log" 2>&1 </dev/null &
-echo $! > "$ctd/pid"
-stop_containerd() {
-  kill "$(cat "$ctd/pid")" 2>/dev/null
-  sleep 1
-  awk -v d="$ctd/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
-  rm -rf "$ctd"
-  bench_stop
-}
-trap stop_containerd EXIT
-ctr=(/usr/bin/ctr -a "$ctd/containerd.sock" -n bench)
-for _ in $(seq 1 50); do "${ctr[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+bench_containerd_start
 /usr/bin/docker save sysbox/busybox:latest | "${ctr[@]}" images import - >/dev/null
 image=docker.io/sysbox/busybox:latest
 runc_flags=(--runc-root "$ctd/runc")

@@ -41,6 +41,45 @@ bench_stop() {
   rm -rf "$mgr_dir" "/var/lib/$name-mgr" "$fs_dir" "/var/lib/$name-fs" "/var/lib/$name-fs.log"
   return 0
 }
+# A private containerd (own config, root, state and socket; CRI plugin disabled) beside bench_start's
+# daemons, stopped and its dirs unmounted and removed on exit (with bench_stop). Sets ctd (its dir),
+# ctr (the ctr command line, namespace "bench") and writes $ctd/sysbox-runc, the wrapper the runc
+# shim runs as its runc binary (sysbox-runc with the bench's sockets).
+bench_containerd_start() {
+  ctd=/run/$name-containerd
+  rm -rf "$ctd" && mkdir -p "$ctd" && chmod 700 "$ctd"
+  printf '#!/bin/sh\nexec %s --sysbox-mgr-socket=%s --sysbox-fs-socket=%s "$@"\n' "$PWD/out/bin/sysbox-runc" "$BENCH_MGR_SOCKET" "$BENCH_FS_SOCKET" > "$ctd/sysbox-runc"
+  chmod 755 "$ctd/sysbox-runc"
+  cat > "$ctd/config.toml" <<TOML
+version = 2
+root = "$ctd/root"
+state = "$ctd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$ctd/containerd.sock"
+[ttrpc]
+  address = "$ctd/containerd.sock.ttrpc"
+TOML
+  setsid /usr/bin/containerd --config "$ctd/config.toml" >"$ctd/log" 2>&1 </dev/null &
+  echo $! > "$ctd/pid"
+  trap bench_containerd_stop EXIT
+  ctr=(/usr/bin/ctr -a "$ctd/containerd.sock" -n bench)
+  for _ in $(seq 1 50); do "${ctr[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
+}
+bench_containerd_stop() {
+  set +e
+  local t
+  for t in $("${ctr[@]}" task ls -q 2>/dev/null); do "${ctr[@]}" task kill -s SIGKILL "$t"; done
+  sleep 0.5
+  for t in $("${ctr[@]}" task ls -q 2>/dev/null); do "${ctr[@]}" task delete -f "$t"; done
+  for t in $("${ctr[@]}" container ls -q 2>/dev/null); do "${ctr[@]}" container rm "$t"; done
+  kill "$(cat "$ctd/pid")" 2>/dev/null
+  sleep 1
+  awk -v d="$ctd/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
+  rm -rf "$ctd"
+  bench_stop
+}
+
 # median of numbers on stdin
 # The static reader (bench/tools/procread.c) bind-mounted into the containers, built when missing or
 # older than its source; prints its path. Needs gcc and libc6-dev (the callers install them).
