@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX, DOCKER_HOST, MGR_DATA_ROOT, hostMountsMatching, leftoversOf, processesMentioning, run, uniqueName } from '../lib/env.js';
+import { BUSYBOX, MGR_DATA_ROOT, hostMountsMatching, leftoversOf, pipeDockerSave, processesMentioning, run, uniqueName } from '../lib/env.js';
 import { criClient } from '../lib/cri.js';
-import { CONTAINERD, CRI_NAMESPACE, CRI_RUNTIME, PAUSE_IMAGE, RUNTIME_CLASS, buildPauseImage, importImage, startContainerd, stopContainerd, taskPid, taskStatus, type Containerd } from '../lib/containerd.js';
+import { CONTAINERD, CRI_NAMESPACE, CTR, CRI_RUNTIME, PAUSE_IMAGE, RUNTIME_CLASS, buildPauseImage, importImage, startContainerd, stopContainerd, taskPid, taskStatus, type Containerd } from '../lib/containerd.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
 /** sysbox/docker's entrypoint (ctr replaces the image's whole command line when given one). */
@@ -149,7 +149,7 @@ describe('containerd (ctr) with sysbox-runc', () => {
       else await new Promise((res) => setTimeout(res, 500));
     }
     assert.equal(info, 'overlay2');
-    const load = await run('bash', ['-c', `docker -H "${DOCKER_HOST}" save ${BUSYBOX} | ctr -a "${c.socket}" -n "${c.namespace}" task exec --exec-id load ${id} docker load`]);
+    const load = await pipeDockerSave([BUSYBOX], `"${CTR}" -a "${c.socket}" -n "${c.namespace}" task exec --exec-id load ${id} docker load`);
     assert.equal(load.status, 0, load.stderr);
     const inner = await exec(id, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c', 'echo hello from inside; cat /proc/self/uid_map');
     const [hello, innerMap] = inner.split('\n');

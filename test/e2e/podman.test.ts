@@ -8,11 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX, DOCKER, DOCKER_HOST, MGR_SUBID_FILE, leftoversOf, mgrRecordFile, processesMentioning, run, uniqueName, waitForInnerDocker } from '../lib/env.js';
+import { BUSYBOX, MGR_SUBID_FILE, leftoversOf, mgrRecordFile, mountsUnder, pipeDockerSave, processesMentioning, run, uniqueName, waitForInnerDocker } from '../lib/env.js';
 import {
-  BRIDGE, PODMAN_GRAPH, PODMAN_NAME, PODMAN_STATE, RUNTIME, SUBNET_PREFIX, mountsUnder, podman, podmanOk, runtimeCalls, setUpPodman, tearDownPodman,
+  BRIDGE, PODMAN_ENV, PODMAN_GRAPH, PODMAN_NAME, PODMAN_STATE, RUNTIME, SUBNET_PREFIX, podman, podmanOk, runtimeCalls, setUpPodman, tearDownPodman,
 } from '../lib/podman.js';
-import { addSubidLine, dropSubidLine } from '../lib/subid.js';
+import { addSubidLine, dropSubidLine, overlaps, usersOfIdRanges, type IdRange } from '../lib/subid.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
 /** The pool test/run.sh gives sysbox-mgr. */
@@ -26,28 +26,9 @@ const SUBID_LINE = `${AUTO_USER}:${AUTO.start}:${AUTO.size}`;
 
 const sysbox = ['--runtime', RUNTIME];
 
-interface Range { start: number; size: number }
-const overlaps = (a: Range, b: Range): boolean => a.start < b.start + b.size && b.start < a.start + a.size;
-
 /** Subid lines, /etc/passwd users and processes already using ids of our ranges (must be none). */
 function usersOfOurRanges(): string[] {
-  const ours = [{ start: UIDMAP_START, size: 65536 }, AUTO];
-  const found: string[] = [];
-  for (const file of ['/etc/subuid', '/etc/subgid', MGR_SUBID_FILE]) {
-    let text = '';
-    try { text = fs.readFileSync(file, 'utf8'); } catch { continue; }
-    for (const l of text.split('\n')) {
-      const [, start, size] = l.split(':');
-      if (start && size && ours.some((r) => overlaps(r, { start: Number(start), size: Number(size) }))) found.push(`${file}: ${l}`);
-    }
-  }
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let status = '';
-    try { status = fs.readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { continue; }
-    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-    if (ours.some((r) => uid >= r.start && uid < r.start + r.size)) found.push(`process ${pid} runs as uid ${uid}`);
-  }
-  return found;
+  return usersOfIdRanges([{ start: UIDMAP_START, size: 65536 }, AUTO], ['/etc/subuid', '/etc/subgid', MGR_SUBID_FILE]);
 }
 
 /** The uid_map line of a container's init, as [inside, outside, size]. */
@@ -105,7 +86,7 @@ describe('Podman with sysbox-runc', () => {
   it('podman run --runtime sysbox-runc: root inside maps to an exclusive range of sysbox-mgr, /proc/uptime is virtual', async () => {
     const names = [uniqueName('pm-sys'), uniqueName('pm-sys')];
     for (const c of names) await podmanOk('run', '-d', ...sysbox, '--network', 'none', '--name', c, BUSYBOX, 'sleep', '300');
-    const ranges: Range[] = [];
+    const ranges: IdRange[] = [];
     for (const c of names) {
       const [inside, outside, size] = await uidMap(c);
       assert.equal(inside, 0);
@@ -126,8 +107,7 @@ describe('Podman with sysbox-runc', () => {
     const id = await idOf(c);
     await waitForInnerDocker(c, podman);
     assert.equal(await podmanOk('exec', c, 'docker', 'info', '--format', '{{.Driver}}'), 'overlay2');
-    const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${DOCKER_HOST}" save ${BUSYBOX} | podman exec -i ${c} docker load`],
-      { env: { ...process.env, CONTAINERS_CONF: path.join(PODMAN_STATE, 'containers.conf'), CONTAINERS_STORAGE_CONF: path.join(PODMAN_STATE, 'storage.conf') } });
+    const load = await pipeDockerSave([BUSYBOX], `podman exec -i ${c} docker load`, { env: PODMAN_ENV });
     assert.equal(load.status, 0, load.stderr);
     assert.equal(await podmanOk('exec', c, 'docker', 'run', '--rm', BUSYBOX, 'echo', 'hello from inside'), 'hello from inside');
     await removeAndCheck(c, id);

@@ -9,54 +9,26 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  BUSYBOX, DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, MGR_SUBID_FILE, REPO, SYSBOX_RUNC, mgrRecordFile, run, uniqueName, waitForInnerDocker,
+  BUSYBOX, DOCKER, FS_SOCKET, MGR_SOCKET, MGR_SUBID_FILE, REPO, SYSBOX_RUNC, TEST_NAME, mgrRecordFile, pipeDockerSave, run, uniqueName, waitForInnerDocker,
   type Result,
 } from '../lib/env.js';
-import { addSubidLine, dropSubidLine } from '../lib/subid.js';
+import { addSubidLine, dropSubidLine, usersOfIdRanges } from '../lib/subid.js';
 
 /** Docker's remapped range: far above the test pool of sysbox-mgr (1000000000 + 268435456). */
 const START = 1_500_000_000;
 const SIZE = 65536;
 const DOCKER_IMAGE = 'sysbox/docker:latest';
 
-// Named after the main test daemon (unix:///run/NAME.sock), so two test runs never share a daemon.
-const base = path.basename(DOCKER_HOST.replace(/^unix:\/\//, ''), '.sock');
-const name = `${base}-userns`;
+const name = `${TEST_NAME}-userns`;
 const user = name;
 const host = `unix:///run/${name}.sock`;
 const dataRoot = `/var/lib/${name}`;
 const SUBID_LINE = `${user}:${START}:${SIZE}`;
 const DOCKERD_SH = path.join(REPO, 'test', 'lib', 'dockerd.sh');
 
-interface IdRange { owner: string; start: number; size: number }
-
-function overlaps(a: { start: number; size: number }, b: { start: number; size: number }): boolean {
-  return a.start < b.start + b.size && b.start < a.start + a.size;
-}
-
-/** Entries of a subuid/subgid-format file (missing file: none). */
-function subidRanges(file: string): IdRange[] {
-  let text = '';
-  try { text = fs.readFileSync(file, 'utf8'); } catch { return []; }
-  return text.split('\n').map((l) => l.trim().split(':')).filter((f) => f.length === 3)
-    .map(([owner, start, size]) => ({ owner: `${file}: ${owner}`, start: Number(start), size: Number(size) }));
-}
-
-/** Everything on this machine that already uses an id of [START, START+SIZE): must be empty. */
+/** Everything on this machine that already uses an id of [START, START+SIZE), or our data root: must be empty. */
 function usersOfRange(): string[] {
-  const mine = { start: START, size: SIZE };
-  const found = [...subidRanges('/etc/subuid'), ...subidRanges('/etc/subgid'), ...subidRanges(MGR_SUBID_FILE)]
-    .filter((r) => overlaps(r, mine)).map((r) => `${r.owner}:${r.start}:${r.size}`);
-  for (const l of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-    const uid = Number(l.split(':')[2]);
-    if (l && uid >= START && uid < START + SIZE) found.push(`/etc/passwd: ${l}`);
-  }
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let status = '';
-    try { status = fs.readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { continue; }
-    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-    if (uid >= START && uid < START + SIZE) found.push(`process ${pid} runs as uid ${uid}`);
-  }
+  const found = usersOfIdRanges([{ start: START, size: SIZE }], ['/etc/subuid', '/etc/subgid', MGR_SUBID_FILE]);
   if (fs.existsSync(dataRoot)) found.push(`${dataRoot} exists (another run of this test?)`);
   return found;
 }
@@ -94,8 +66,7 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     const start = await run(DOCKERD_SH, ['start', name, SYSBOX_RUNC, `--sysbox-mgr-socket=${MGR_SOCKET}`, `--sysbox-fs-socket=${FS_SOCKET}`],
       { env: { ...process.env, DOCKERD_EXTRA_ARGS: `--userns-remap=${user}` } });
     assert.equal(start.status, 0, start.stderr);
-    const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${DOCKER_HOST}" save ${BUSYBOX} ${DOCKER_IMAGE} | "${DOCKER}" -H "${host}" load`],
-      { timeoutMs: 300_000 });
+    const load = await pipeDockerSave([BUSYBOX, DOCKER_IMAGE], `"${DOCKER}" -H "${host}" load`, { timeoutMs: 300_000 });
     assert.equal(load.status, 0, load.stderr);
   });
 
@@ -205,7 +176,7 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     await remappedOk('run', '-d', '--runtime=sysbox-runc', '--name', c, DOCKER_IMAGE, 'sleep', '600');
     // `run -d` returns before the entrypoint's dockerd answers.
     await waitForInnerDocker(c, remapped);
-    const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${host}" save ${BUSYBOX} | "${DOCKER}" -H "${host}" exec -i ${c} docker load`]);
+    const load = await pipeDockerSave([BUSYBOX], `"${DOCKER}" -H "${host}" exec -i ${c} docker load`, { host });
     assert.equal(load.status, 0, load.stderr);
     // Needs the container's cgroups delegated to its root (START), as without remap.
     const inner = await remappedOk('exec', c, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c', 'cat /proc/self/uid_map; echo inner-ok');
@@ -223,7 +194,7 @@ describe('Docker with userns-remap and sysbox-runc', () => {
     await remappedOk('run', '-d', '--runtime=sysbox-runc', '--name', c, DOCKER_IMAGE, 'sleep', '600');
     // `run -d` returns before the entrypoint's dockerd answers.
     await waitForInnerDocker(c, remapped);
-    const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${host}" save ${BUSYBOX} | "${DOCKER}" -H "${host}" exec -i ${c} docker load`]);
+    const load = await pipeDockerSave([BUSYBOX], `"${DOCKER}" -H "${host}" exec -i ${c} docker load`, { host });
     assert.equal(load.status, 0, load.stderr);
     await remappedOk('commit', c, image);
     const out = await remappedOk('run', '--rm', '--runtime=sysbox-runc', image, 'sh', '-c',

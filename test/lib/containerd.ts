@@ -3,10 +3,12 @@
 // containerd or another engineer's. sysbox-runc is reached as the runc shim's runc binary, through
 // a two-line wrapper naming the test daemons' sockets (the shim passes no arguments of ours).
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, REPO, SYSBOX_RUNC, processAlive, processesMentioning, run, waitForExit, type Result } from './env.js';
+import {
+  DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, REPO, SYSBOX_RUNC, TEST_NAME, mountsUnder, pipeDockerSave, processAlive, processesMentioning, run, testSubnetOctet, waitForExit,
+  type Result,
+} from './env.js';
 
 export const CTR = '/usr/bin/ctr';
 export const CONTAINERD = '/usr/bin/containerd';
@@ -76,12 +78,8 @@ state = "${dir}/state"
 ${snippet.replace('BinaryName = "/usr/bin/sysbox-runc"', `BinaryName = "${runtime}"`)}`;
 }
 
-function testName(): string {
-  return path.basename(new URL(DOCKER_HOST.replace(/^unix:\/\//, 'file://')).pathname, '.sock');
-}
-
 export async function startContainerd(): Promise<Containerd> {
-  const name = testName();
+  const name = TEST_NAME;
   const dir = `/run/${name}-containerd`;
   await stopLeftover(dir);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -91,7 +89,7 @@ export async function startContainerd(): Promise<Containerd> {
   fs.mkdirSync(path.join(dir, 'cni'));
   // containerd 1.6 wants an address for every sandbox: a point-to-point veth per pod (no bridge to
   // share), addresses from a /24 of 10.214.0.0/16 picked from the name, leases kept in our dir.
-  const net = (Number(BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 8)}`)) % 250) + 1;
+  const net = testSubnetOctet(name);
   fs.writeFileSync(path.join(dir, 'cni', '10-pods.conflist'), JSON.stringify({
     cniVersion: '0.4.0', name: `${name}-pods`,
     plugins: [{ type: 'ptp', ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: `10.214.${net}.0/24` }]], dataDir: path.join(dir, 'ipam') } }],
@@ -122,13 +120,13 @@ export async function startContainerd(): Promise<Containerd> {
   return { dir, socket, config, namespace, runtime, sysboxFlags, pid, ctr, ctrOk };
 }
 
-/** Kills every task (SIGKILL), deletes tasks and containers, stops containerd and its shims, unmounts and removes its dirs. */
 /** The CRI plugin's sandbox image, built on the test dockerd from busybox (a build without RUN steps needs no network). */
 export async function buildPauseImage(): Promise<void> {
   const r = await run('bash', ['-c', `printf 'FROM sysbox/busybox:latest\\nCMD ["sleep", "infinity"]\\n' | "${DOCKER}" -H "${DOCKER_HOST}" build -q -t ${PAUSE_IMAGE} -`]);
   if (r.status !== 0) throw new Error(`building ${PAUSE_IMAGE} failed: ${r.stderr}`);
 }
 
+/** Kills every task (SIGKILL), deletes tasks and containers, stops containerd and its shims, unmounts and removes its dirs. */
 export async function stopContainerd(c: Containerd): Promise<void> {
   const tasks = (await c.ctr('task', 'ls', '-q')).stdout.split('\n').filter(Boolean);
   for (const t of tasks) await c.ctr('task', 'kill', '-s', 'SIGKILL', t);
@@ -154,13 +152,12 @@ async function stopLeftover(dir: string): Promise<void> {
     process.kill(pid, 'SIGKILL');
     await waitForExit(pid);
   }
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${dir}/`));
-  for (const m of mounts.sort().reverse()) await run('umount', ['-l', m]);
+  for (const m of mountsUnder([dir])) await run('umount', ['-l', m]);
 }
 
 /** `docker save IMAGE` from the test dockerd into a namespace of containerd (no registry here); returns the ref ctr knows it by. */
 export async function importImage(c: Containerd, image: string, namespace = c.namespace): Promise<string> {
-  const r = await run('bash', ['-c', `"${DOCKER}" -H "${DOCKER_HOST}" save ${image} | "${CTR}" -a "${c.socket}" -n "${namespace}" images import -`]);
+  const r = await pipeDockerSave([image], `"${CTR}" -a "${c.socket}" -n "${namespace}" images import -`);
   if (r.status !== 0) throw new Error(`importing ${image} into containerd failed: ${r.stderr}`);
   return `docker.io/${image}`;
 }

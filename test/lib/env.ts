@@ -1,7 +1,7 @@
 // What the end-to-end tests run against, set up by test/run.sh: a private dockerd with sysbox-runc
 // registered, a private sysbox-mgr, and the built binaries under out/bin.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,8 @@ export const SYSBOX_RUNC = path.join(BIN, 'sysbox-runc');
 export const SYSBOX_MGR = path.join(BIN, 'sysbox-mgr');
 export const DOCKER = '/usr/bin/docker';
 export const DOCKER_HOST = required('DOCKER_HOST');
+/** The test run's name (DOCKER_HOST is unix:///run/NAME.sock): daemons a test file starts besides are named after it, so two runs never share one. */
+export const TEST_NAME = path.basename(DOCKER_HOST.replace(/^unix:\/\//, ''), '.sock');
 export const MGR_SOCKET = required('SYSBOX_TEST_MGR_SOCKET');
 export const MGR_PIDFILE = required('SYSBOX_TEST_MGR_PIDFILE');
 export const MGR_DATA_ROOT = required('SYSBOX_TEST_MGR_DATA_ROOT');
@@ -83,6 +85,20 @@ export async function hostRootId(container: string): Promise<number> {
 /** Mount points (from the host's mountinfo) mentioning the text. */
 export function hostMountsMatching(text: string): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(text));
+}
+
+/** Mount points of the host at or below any of the dirs, deepest first (the order to unmount them in). */
+export function mountsUnder(dirs: string[]): string[] {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => dirs.some((d) => m === d || m.startsWith(`${d}/`))).sort().reverse();
+}
+
+/**
+ * The third octet of a /24 in 10.214.0.0/16 for a private test network, picked from its name so
+ * that networks of other test runs (other names) rarely meet ours.
+ */
+export function testSubnetOctet(name: string): number {
+  return (Number(BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 8)}`)) % 250) + 1;
 }
 
 /** How many id ranges sysbox-mgr's pool has free (its Status). */
@@ -282,9 +298,17 @@ export async function waitForInnerDocker(c: string, outer: (...args: string[]) =
   throw new Error(`inner dockerd of ${c} did not answer in 30 s; its log:\n${log.stdout}${log.stderr}`);
 }
 
+/**
+ * `docker save IMAGES` on a Docker daemon (the test one by default) piped into a shell command
+ * (there is no registry here); fails if either side does.
+ */
+export function pipeDockerSave(images: string[], into: string, opts: { host?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
+  return run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${opts.host ?? DOCKER_HOST}" save ${images.join(' ')} | ${into}`], { env: opts.env, timeoutMs: opts.timeoutMs });
+}
+
 /** `docker save IMAGE` on the test daemon piped into `docker load` inside the container. */
 export async function loadImageInto(c: string, image: string): Promise<void> {
-  const r = await run('bash', ['-c', `"${DOCKER}" -H "${DOCKER_HOST}" save ${image} | "${DOCKER}" -H "${DOCKER_HOST}" exec -i ${c} docker load`]);
+  const r = await pipeDockerSave([image], `"${DOCKER}" -H "${DOCKER_HOST}" exec -i ${c} docker load`);
   if (r.status !== 0) throw new Error(`docker load of ${image} inside ${c} failed: ${r.stderr}`);
 }
 

@@ -6,14 +6,11 @@
 // dockerd (`docker save | podman load`): there is no registry.
 // sysbox-runc is given to Podman through a wrapper named sysbox-runc that logs every command line
 // Podman passes (RUNTIME_LOG) and adds the test daemons' sockets.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, REPO, SYSBOX_RUNC, run, type Result } from './env.js';
+import { FS_SOCKET, MGR_SOCKET, REPO, SYSBOX_RUNC, TEST_NAME, mountsUnder, pipeDockerSave, run, testSubnetOctet, type Result } from './env.js';
 
-/** Named after the main test daemon (unix:///run/NAME.sock), so two test runs never share one. */
-const BASE = path.basename(DOCKER_HOST.replace(/^unix:\/\//, ''), '.sock');
-export const PODMAN_NAME = `${BASE}-podman`;
+export const PODMAN_NAME = `${TEST_NAME}-podman`;
 export const PODMAN_STATE = `/run/${PODMAN_NAME}`;
 export const PODMAN_GRAPH = `/var/lib/${PODMAN_NAME}`;
 /** The wrapper runtime Podman is given (`--runtime`), and where it logs Podman's command lines. */
@@ -21,9 +18,8 @@ export const RUNTIME = path.join(PODMAN_STATE, 'bin', 'sysbox-runc');
 export const RUNTIME_LOG = path.join(PODMAN_STATE, 'runtime-calls.log');
 /** The CNI network every container joins by default: its name, bridge and subnet (a /24 of 10.214/16 picked from the name). */
 export const NETWORK = PODMAN_NAME;
-export const BRIDGE = `${BASE.slice(0, 12)}pbr`;
-const NET = Number(execFileSync('sh', ['-c', 'printf %s "$1" | cksum | cut -d" " -f1', 'sh', PODMAN_NAME], { encoding: 'utf8' })) % 250 + 1;
-export const SUBNET_PREFIX = `10.214.${NET}.`;
+export const BRIDGE = `${TEST_NAME.slice(0, 12)}pbr`;
+export const SUBNET_PREFIX = `10.214.${testSubnetOctet(PODMAN_NAME)}.`;
 /**
  * Podman's blob-info cache lives in /var/lib/containers/cache whatever the graph root; removed at
  * teardown unless the host had that dir before (a host Podman's, then left alone).
@@ -33,14 +29,15 @@ let hadContainersDir = true;
 /** Where CNI's host-local plugin keeps the addresses it handed out on our network. */
 const CNI_IPAM_DIR = `/var/lib/cni/networks/${NETWORK}`;
 
-const env = {
+/** The environment every podman command of the tests runs with: the private configuration. */
+export const PODMAN_ENV: NodeJS.ProcessEnv = {
   ...process.env,
   CONTAINERS_CONF: path.join(PODMAN_STATE, 'containers.conf'),
   CONTAINERS_STORAGE_CONF: path.join(PODMAN_STATE, 'storage.conf'),
 };
 
 export function podman(...args: string[]): Promise<Result> {
-  return run('podman', args, { env, timeoutMs: 300_000 });
+  return run('podman', args, { env: PODMAN_ENV, timeoutMs: 300_000 });
 }
 
 /** podman command that must succeed; returns trimmed stdout. */
@@ -79,7 +76,7 @@ export async function setUpPodman(images: string[], autoUser: string): Promise<v
     '',
   ].join('\n'), { mode: 0o755 });
   fs.writeFileSync(RUNTIME_LOG, '');
-  const load = await run('bash', ['-c', `set -o pipefail; "${DOCKER}" -H "${DOCKER_HOST}" save ${images.join(' ')} | podman load`], { env, timeoutMs: 300_000 });
+  const load = await pipeDockerSave(images, 'podman load', { env: PODMAN_ENV, timeoutMs: 300_000 });
   if (load.status !== 0) throw new Error(`podman load failed: ${load.stderr}`);
 }
 
@@ -92,12 +89,6 @@ export async function tearDownPodman(): Promise<void> {
   fs.rmSync(CNI_IPAM_DIR, { recursive: true, force: true });
   if (!hadContainersDir) fs.rmSync(CONTAINERS_DIR, { recursive: true, force: true });
   await run('ip', ['link', 'del', BRIDGE]);
-}
-
-/** Mount points below any of the dirs (deepest first). */
-export function mountsUnder(dirs: string[]): string[] {
-  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => dirs.some((d) => m === d || m.startsWith(`${d}/`))).sort().reverse();
 }
 
 /** The runtime command lines Podman passed so far, with the given container id shown as ID. */
