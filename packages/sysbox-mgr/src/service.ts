@@ -280,7 +280,7 @@ export class MgrService {
     if (holder) return holder;
     const whose = owner === userNamespaceOf('self') ? 'the host\'s user namespace' : 'a user namespace that is no running system container\'s';
     throw new ServiceError(GrpcStatus.FAILED_PRECONDITION,
-      `network namespace ${netnsPath} belongs to ${whose}: a system container can only join the network namespace of another system container (e.g. docker --net=container:<system container>); see docs/kubernetes.md for pods`);
+      `network namespace ${netnsPath} belongs to ${whose}: a system container can only join the network namespace of another system container (docker --net=container:<system container>; pods: docs/kubernetes.md)`);
   }
 
   private prepareSpecialDir(rec: ContainerRecord, dest: string, kept: KeptDirs | undefined): SpecialDir {
