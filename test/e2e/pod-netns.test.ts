@@ -3,9 +3,13 @@
 // original Sysbox does; here with Docker's --net=container:FIRST (ctr --with-ns in
 // containerd.test.ts). The shared range is held until the last of them is released, whichever goes first.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUSYBOX, containerIdOf, docker, dockerOk, freeIdRanges, leftoversOf, MOUNT_ROOT, removeContainers, uniqueName } from '../lib/env.js';
+import {
+  BUSYBOX, containerIdOf, docker, dockerOk, freeIdRanges, leftoversOf, makeBundle, MOUNT_ROOT, removeContainers, sysboxRunc, uniqueName, waitForExit,
+} from '../lib/env.js';
 
 async function initPid(name: string): Promise<number> {
   return Number(await dockerOk('inspect', '-f', '{{.State.Pid}}', name));
@@ -95,5 +99,30 @@ describe('containers sharing a network namespace (a pod)', () => {
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /network namespace \/proc\/\d+\/ns\/net belongs to the host's user namespace: a system container can only join the network namespace of another system container/);
     assert.deepEqual(leftoversOf(await containerIdOf(joiner)), []);
+  });
+
+  it('a network namespace of a user namespace that is no system container\'s is refused by sysbox-mgr, runc-style, and leaves nothing', async () => {
+    // A user namespace of no system container's (as a rootless container's) owning a network namespace.
+    const holder = spawn('unshare', ['--user', '--net', 'sleep', '60'], { stdio: 'ignore' });
+    const dir = await makeBundle(['true']);
+    try {
+      const netns = `/proc/${holder.pid!}/ns/net`;
+      // unshare's own unshare(2) has to have run: until then the process is in the host's namespaces.
+      for (let i = 0; i < 50 && fs.readlinkSync(netns) === fs.readlinkSync('/proc/self/ns/net'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.notEqual(fs.readlinkSync(netns), fs.readlinkSync('/proc/self/ns/net'), 'unshare made its network namespace');
+      const file = path.join(dir, 'config.json');
+      const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as { linux: { namespaces: { type: string; path?: string }[] } };
+      spec.linux.namespaces = spec.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network', path: netns } : n));
+      fs.writeFileSync(file, JSON.stringify(spec));
+      const id = uniqueName('pod-foreign');
+      const r = await sysboxRunc(['create', '--bundle', dir, id]);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /level=error msg=".*sysbox-mgr: network namespace \/proc\/\d+\/ns\/net belongs to a user namespace that is no running system container's: a system container can only join the network namespace of another system container \(docker --net=container:<system container>; pods: docs\/kubernetes\.md\)/);
+      assert.deepEqual(leftoversOf(id), []);
+    } finally {
+      holder.kill('SIGKILL');
+      await waitForExit(holder.pid!);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
