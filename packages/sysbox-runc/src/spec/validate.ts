@@ -1,5 +1,6 @@
 // Options a system container cannot honour are refused before anything is allocated.
 import fs from 'node:fs';
+import { userNamespaceOf } from '@sysbox/common/proc';
 import type { Namespace, Spec } from './oci.js';
 
 export class RefusedError extends Error {}
@@ -23,7 +24,7 @@ function isHostNamespace(ns: Namespace, type: string): boolean {
  */
 function ownedByHostUserns(ns: Namespace): boolean {
   if (!ns.path) return false;
-  // Loaded only here: Docker's specs name no namespace path, and create stays free of the addon.
+  // Loaded only here: most specs name no namespace path, and their creates stay free of the addon.
   const native = require('@sysbox/native') as typeof import('@sysbox/native');
   let owner: string;
   try {
@@ -31,8 +32,7 @@ function ownedByHostUserns(ns: Namespace): boolean {
   } catch {
     return false; // runc reports a missing or unusable path in its own words
   }
-  const host = fs.statSync('/proc/self/ns/user');
-  return owner === `${host.dev}:${host.ino}`;
+  return owner === userNamespaceOf('self');
 }
 
 function allDevicesAllowed(spec: Spec): boolean {
