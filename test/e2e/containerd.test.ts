@@ -6,17 +6,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX, MGR_DATA_ROOT, hostMountsMatching, leftoversOf, pipeDockerSave, processesMentioning, run, uniqueName } from '../lib/env.js';
+import { BUSYBOX, MGR_DATA_ROOT, hostMountsMatching, leftoversOf, pipeDockerSave, processesMentioning, run, uidMapOf, uniqueName, waitForInnerDocker, type Result } from '../lib/env.js';
 import { criClient } from '../lib/cri.js';
 import { CONTAINERD, CRI_NAMESPACE, CTR, CRI_RUNTIME, PAUSE_IMAGE, RUNTIME_CLASS, buildPauseImage, importImage, startContainerd, stopContainerd, taskPid, taskStatus, type Containerd } from '../lib/containerd.js';
 
 const DOCKER_IMAGE = 'sysbox/docker:latest';
 /** sysbox/docker's entrypoint (ctr replaces the image's whole command line when given one). */
 const DOCKER_ENTRYPOINT = ['/usr/bin/tini', '--', '/usr/local/bin/sysbox-docker-entrypoint'];
-
-function uidMapOf(pid: number): string {
-  return fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' ');
-}
 
 describe('containerd (ctr) with sysbox-runc', () => {
   let c: Containerd;
@@ -44,6 +40,9 @@ describe('containerd (ctr) with sysbox-runc', () => {
     for (let i = 0; i < 3 && !out; i++) out = await c.ctrOk('task', 'exec', '--exec-id', `e${++execs}`, id, ...cmd);
     return out;
   }
+
+  /** `ctr task exec` called as `docker exec ID CMD...` is, for helpers written against Docker (waitForInnerDocker). */
+  const ctrAsDocker = (_exec: string, id: string, ...cmd: string[]): Promise<Result> => c.ctr('task', 'exec', '--exec-id', `e${++execs}`, id, ...cmd);
 
   /** What `ctr` leaves to remove a stopped container: task kill, task delete, container rm. */
   async function removeTask(id: string): Promise<void> {
@@ -142,13 +141,8 @@ describe('containerd (ctr) with sysbox-runc', () => {
   it('runs Docker inside (sysbox/docker): the inner dockerd on overlay2 and an inner docker run', async () => {
     const id = uniqueName('ctd-dind');
     await ctrRun(id, dockerImage, [...DOCKER_ENTRYPOINT, 'sleep', '300']);
-    let info = '';
-    for (let i = 0; i < 60 && !info; i++) {
-      const r = await c.ctr('task', 'exec', '--exec-id', `info${i}`, id, 'docker', 'info', '--format', '{{.Driver}}');
-      if (r.status === 0) info = r.stdout.trim();
-      else await new Promise((res) => setTimeout(res, 500));
-    }
-    assert.equal(info, 'overlay2');
+    await waitForInnerDocker(id, ctrAsDocker);
+    assert.equal(await exec(id, 'docker', 'info', '--format', '{{.Driver}}'), 'overlay2');
     const load = await pipeDockerSave([BUSYBOX], `"${CTR}" -a "${c.socket}" -n "${c.namespace}" task exec --exec-id load ${id} docker load`);
     assert.equal(load.status, 0, load.stderr);
     const inner = await exec(id, 'docker', 'run', '--rm', BUSYBOX, 'sh', '-c', 'echo hello from inside; cat /proc/self/uid_map');

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  BUSYBOX, containerIdOf, docker, dockerOk, freeIdRanges, leftoversOf, makeBundle, MOUNT_ROOT, removeContainers, sysboxRunc, uniqueName, waitForExit,
+  BUSYBOX, containerIdOf, docker, dockerOk, freeIdRanges, leftoversOf, makeBundle, MOUNT_ROOT, removeContainers, sysboxRunc, uidMapOf, uniqueName, waitForExit,
 } from '../lib/env.js';
 
 async function initPid(name: string): Promise<number> {
@@ -17,10 +17,6 @@ async function initPid(name: string): Promise<number> {
 
 function ns(pid: number, kind: string): string {
   return fs.readlinkSync(`/proc/${pid}/ns/${kind}`);
-}
-
-function uidMap(pid: number): string {
-  return fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' ');
 }
 
 describe('containers sharing a network namespace (a pod)', () => {
@@ -38,9 +34,9 @@ describe('containers sharing a network namespace (a pod)', () => {
     assert.equal(ns(p2, 'user'), ns(p1, 'user'), 'the second joined the first\'s user namespace');
     assert.notEqual(ns(p2, 'pid'), ns(p1, 'pid'), 'each its own pid namespace');
     assert.notEqual(ns(p2, 'mnt'), ns(p1, 'mnt'));
-    const map = uidMap(p1);
+    const map = uidMapOf(p1);
     assert.match(map, /^0 [1-9]\d* 65536$/);
-    assert.equal(uidMap(p2), map);
+    assert.equal(uidMapOf(p2), map);
     for (const c of [first, second]) {
       assert.equal(await dockerOk('exec', c, 'sh', '-c', 'echo ok > /root/f && stat -c %U /root/f && cat /root/f'), 'root\nok');
       assert.match(await dockerOk('exec', c, 'cat', '/proc/self/mountinfo'), / \/proc\/uptime .* - fuse\.sysboxfs /);
@@ -73,7 +69,7 @@ describe('containers sharing a network namespace (a pod)', () => {
     const other = uniqueName('pod-other');
     names.push(other);
     await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', other, BUSYBOX, 'sleep', '600');
-    assert.notEqual(uidMap(await initPid(other)), map);
+    assert.notEqual(uidMapOf(await initPid(other)), map);
     await dockerOk('rm', '-f', second, other);
     for (const id of ids) assert.deepEqual(leftoversOf(id), []);
     assert.equal(await freeIdRanges(), free, 'all ranges free again');

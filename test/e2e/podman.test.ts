@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX, MGR_SUBID_FILE, leftoversOf, mgrRecordFile, mountsUnder, pipeDockerSave, processesMentioning, run, uniqueName, waitForInnerDocker } from '../lib/env.js';
 import {
-  BRIDGE, PODMAN_ENV, PODMAN_GRAPH, PODMAN_NAME, PODMAN_STATE, RUNTIME, SUBNET_PREFIX, podman, podmanOk, runtimeCalls, setUpPodman, tearDownPodman,
+  BRIDGE, CONTAINERS_DIR, PODMAN_ENV, PODMAN_GRAPH, PODMAN_NAME, PODMAN_STATE, RUNTIME, SUBNET_PREFIX, podman, podmanOk, runtimeCalls, setUpPodman, tearDownPodman,
 } from '../lib/podman.js';
 import { addSubidLine, dropSubidLine, overlaps, usersOfIdRanges, type IdRange } from '../lib/subid.js';
 
@@ -60,7 +60,7 @@ async function uptimes(c: string): Promise<{ inside: number; host: number }> {
 
 describe('Podman with sysbox-runc', () => {
   let ours = false;
-  const hadContainersDir = fs.existsSync('/var/lib/containers');
+  const hadContainersDir = fs.existsSync(CONTAINERS_DIR);
 
   before(async () => {
     assert.deepEqual(usersOfOurRanges(), [], 'the id ranges this test maps must be unused on this machine');
@@ -78,7 +78,7 @@ describe('Podman with sysbox-runc', () => {
     dropSubidLine('/etc/subgid', SUBID_LINE);
     assert.deepEqual(mountsUnder([PODMAN_GRAPH, PODMAN_STATE]), []);
     assert.ok(!fs.existsSync(PODMAN_STATE) && !fs.existsSync(PODMAN_GRAPH));
-    if (!hadContainersDir) assert.ok(!fs.existsSync('/var/lib/containers'), "Podman's blob-info cache dir must be gone");
+    if (!hadContainersDir) assert.ok(!fs.existsSync(CONTAINERS_DIR), "Podman's blob-info cache dir must be gone");
     assert.notEqual((await run('ip', ['link', 'show', BRIDGE])).status, 0, 'the bridge must be gone');
     assert.deepEqual(usersOfOurRanges(), []);
   });

@@ -87,6 +87,11 @@ export function hostMountsMatching(text: string): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(text));
 }
 
+/** A process's uid_map as one line with single spaces ("0 1000000000 65536"). */
+export function uidMapOf(pid: number): string {
+  return fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' ');
+}
+
 /** Mount points of the host at or below any of the dirs, deepest first (the order to unmount them in). */
 export function mountsUnder(dirs: string[]): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '')

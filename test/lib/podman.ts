@@ -24,7 +24,7 @@ export const SUBNET_PREFIX = `10.214.${testSubnetOctet(PODMAN_NAME)}.`;
  * Podman's blob-info cache lives in /var/lib/containers/cache whatever the graph root; removed at
  * teardown unless the host had that dir before (a host Podman's, then left alone).
  */
-const CONTAINERS_DIR = '/var/lib/containers';
+export const CONTAINERS_DIR = '/var/lib/containers';
 let hadContainersDir = true;
 /** Where CNI's host-local plugin keeps the addresses it handed out on our network. */
 const CNI_IPAM_DIR = `/var/lib/cni/networks/${NETWORK}`;
