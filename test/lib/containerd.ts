@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  DOCKER, DOCKER_HOST, FS_SOCKET, MGR_SOCKET, REPO, SYSBOX_RUNC, TEST_NAME, mountsUnder, pipeDockerSave, processAlive, processesMentioning, run, testSubnetOctet, waitForExit,
+  DOCKER, DOCKER_HOST, REPO, TEST_NAME, mountsUnder, pipeDockerSave, processAlive, processesMentioning, run, testSubnetOctet, waitForExit, writeSysboxRuncWrapper,
   type Result,
 } from './env.js';
 
@@ -85,7 +85,7 @@ export async function startContainerd(): Promise<Containerd> {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const runtime = path.join(dir, 'sysbox-runc');
-  fs.writeFileSync(runtime, `#!/bin/sh\nexec ${SYSBOX_RUNC} --sysbox-mgr-socket=${MGR_SOCKET} --sysbox-fs-socket=${FS_SOCKET} "$@"\n`, { mode: 0o755 });
+  writeSysboxRuncWrapper(runtime);
   fs.mkdirSync(path.join(dir, 'cni'));
   // containerd 1.6 wants an address for every sandbox: a point-to-point veth per pod (no bridge to
   // share), addresses from a /24 of 10.214.0.0/16 picked from the name, leases kept in our dir.

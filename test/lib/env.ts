@@ -65,6 +65,16 @@ export async function dockerOk(...args: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
+/**
+ * Writes an executable sh script at `file` that runs the built sysbox-runc against the test daemons:
+ * for a runtime manager that takes a binary path and passes no arguments of ours (containerd's shim,
+ * Podman). `before`: shell lines run first.
+ */
+export function writeSysboxRuncWrapper(file: string, before: string[] = []): void {
+  const lines = ['#!/bin/sh', ...before, `exec ${SYSBOX_RUNC} --sysbox-mgr-socket=${MGR_SOCKET} --sysbox-fs-socket=${FS_SOCKET} "$@"`, ''];
+  fs.writeFileSync(file, lines.join('\n'), { mode: 0o755 });
+}
+
 export function sysboxRunc(args: string[], opts: { mgrSocket?: string; fsSocket?: string; root?: string } = {}): Promise<Result> {
   return run(SYSBOX_RUNC, ['--root', opts.root ?? '/run/sysbox-test-runc', '--sysbox-mgr-socket', opts.mgrSocket ?? MGR_SOCKET,
     '--sysbox-fs-socket', opts.fsSocket ?? FS_SOCKET, ...args]);

@@ -8,7 +8,7 @@
 // Podman passes (RUNTIME_LOG) and adds the test daemons' sockets.
 import fs from 'node:fs';
 import path from 'node:path';
-import { FS_SOCKET, MGR_SOCKET, REPO, SYSBOX_RUNC, TEST_NAME, mountsUnder, pipeDockerSave, run, testSubnetOctet, type Result } from './env.js';
+import { REPO, TEST_NAME, mountsUnder, pipeDockerSave, run, testSubnetOctet, writeSysboxRuncWrapper, type Result } from './env.js';
 
 export const PODMAN_NAME = `${TEST_NAME}-podman`;
 export const PODMAN_STATE = `/run/${PODMAN_NAME}`;
@@ -68,13 +68,7 @@ export async function setUpPodman(images: string[], autoUser: string): Promise<v
   const conf = await run(path.join(REPO, 'test', 'lib', 'podman-conf.sh'), [PODMAN_STATE, PODMAN_GRAPH, RUNTIME, NETWORK, autoUser]);
   if (conf.status !== 0) throw new Error(`podman-conf.sh failed: ${conf.stderr}`);
   fs.writeFileSync(path.join(PODMAN_STATE, 'net', `${NETWORK}.conflist`), cniNetwork());
-  fs.writeFileSync(RUNTIME, [
-    '#!/bin/sh',
-    '# Logs the command line Podman gives the runtime, then runs sysbox-runc against the test daemons.',
-    `printf '%s\\n' "$*" >> ${RUNTIME_LOG}`,
-    `exec ${SYSBOX_RUNC} --sysbox-mgr-socket ${MGR_SOCKET} --sysbox-fs-socket ${FS_SOCKET} "$@"`,
-    '',
-  ].join('\n'), { mode: 0o755 });
+  writeSysboxRuncWrapper(RUNTIME, ['# Logs the command line Podman gives the runtime.', `printf '%s\\n' "$*" >> ${RUNTIME_LOG}`]);
   fs.writeFileSync(RUNTIME_LOG, '');
   const load = await pipeDockerSave(images, 'podman load', { env: PODMAN_ENV, timeoutMs: 300_000 });
   if (load.status !== 0) throw new Error(`podman load failed: ${load.stderr}`);
