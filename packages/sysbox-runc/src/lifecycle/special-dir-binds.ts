@@ -24,7 +24,11 @@ export function bindSpecialDirsHere(mountPoints: string[], hostDirs: string[]): 
     if (!hostDir || showsHostDir(mountPoint, hostDir)) return;
     // Loaded only here: Docker runs sysbox-runc in the host's namespace, where the binds are.
     const native = require('@sysbox/native') as typeof import('@sysbox/native');
-    native.mount(hostDir, mountPoint, '', native.constants.MS_BIND);
+    try {
+      native.mount(hostDir, mountPoint, '', native.constants.MS_BIND);
+    } catch (err) {
+      throw new Error(`cannot bind special dir ${hostDir} at ${mountPoint} in runc's mount namespace: ${(err as Error).message}`);
+    }
     log('debug', `bound ${hostDir} at ${mountPoint} in this mount namespace (sysbox-mgr's bind does not propagate here)`);
   });
 }
