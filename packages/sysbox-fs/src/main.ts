@@ -7,7 +7,7 @@ import { defaultPidfile, nameProcess, refuseSecondInstance, writePidfile } from 
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { createLogger, type LogFormat, type Logger } from '@sysbox/common/daemon/logger';
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
-import { releaseMemoryWhenQuiet } from '@sysbox/common/daemon/memory-release';
+import { describeRelease, releaseMemoryWhenQuiet } from '@sysbox/common/daemon/memory-release';
 import { serve } from '@sysbox/common/daemon/server';
 import { descriptor, SysboxFsService } from '@sysbox/common/generated/sysboxfs';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
@@ -31,9 +31,6 @@ import { virtualPaths } from './virtual-tree.js';
  */
 const SPIN_MICROS = 50;
 
-/** Quiet time after a container is forgotten before the main thread collects and trims (as sysbox-mgr). */
-const MEMORY_RELEASE_QUIET_MS = 1000;
-const MEMORY_RELEASE_MAX_DELAY_MS = 5000;
 /** How long the trim waits for the FUSE workers' GCs (a few ms each when idle). */
 const WORKER_COLLECT_WAIT_MS = 200;
 
@@ -140,14 +137,12 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
   const session = await openSession({ mods, mountpoint, stateDir, keeper, kept, workers: argv.workers, treeConfig, log });
   const virtualFiles = virtualPaths();
   const memory = releaseMemoryWhenQuiet({
-    quietMs: MEMORY_RELEASE_QUIET_MS,
-    maxDelayMs: MEMORY_RELEASE_MAX_DELAY_MS,
     // The FUSE workers' heaps too, before the trim (they free V8 pages and malloc'd buffers).
     beforeTrim: async () => {
       session.askWorkersToCollect();
       await new Promise((r) => setTimeout(r, WORKER_COLLECT_WAIT_MS));
     },
-    onReleased: (r) => log.debug(`memory released after removals: RSS ${r.rssBeforeKiB} -> ${r.rssAfterKiB} KiB, heap ${r.heapBeforeKiB} -> ${r.heapAfterKiB} KiB (${r.ms.toFixed(1)} ms)`),
+    onReleased: (r) => log.debug(describeRelease(r)),
   });
   const registry = new Registry({ stateDir, mountpoint, virtualPaths: virtualFiles, generation, load, log, onForgotten: () => memory.request() });
   registry.restore();

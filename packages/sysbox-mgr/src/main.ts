@@ -7,7 +7,7 @@ import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
 import { defaultPidfile, nameProcess, refuseSecondInstance, writePidfile } from '@sysbox/common/daemon/identity';
 import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness';
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
-import { releaseMemoryWhenQuiet } from '@sysbox/common/daemon/memory-release';
+import { describeRelease, releaseMemoryWhenQuiet } from '@sysbox/common/daemon/memory-release';
 import { serve } from '@sysbox/common/daemon/server';
 import { startRootfsViewSpares, stopRootfsViewSpares } from './rootfs-view/process.js';
 import { featureLines, parseMgrArgs } from './flags.js';
@@ -15,14 +15,6 @@ import { MgrService } from './service.js';
 import { StateStore } from './state-store.js';
 import { ensureSubidEntry } from './subid-config.js';
 
-/**
- * Quiet time after a container's removal before sysbox-mgr collects and trims (a full GC of its
- * ~15 MiB heap takes 5-20 ms of the event loop): a `docker rm -f` of many containers sends its
- * Unregisters well under this apart, so the burst costs one release.
- */
-const MEMORY_RELEASE_QUIET_MS = 1000;
-/** ... and at most this long after the first removal, however busy. */
-const MEMORY_RELEASE_MAX_DELAY_MS = 5000;
 /** Requests that change nothing (a monitor's polling) do not postpone the release. */
 const READ_ONLY_METHODS = new Set(['status', 'listContainers']);
 
@@ -49,11 +41,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(argv.dataRoot, { recursive: true, mode: 0o700 });
   const store = new StateStore(argv.dataRoot);
 
-  const memory = releaseMemoryWhenQuiet({
-    quietMs: MEMORY_RELEASE_QUIET_MS,
-    maxDelayMs: MEMORY_RELEASE_MAX_DELAY_MS,
-    onReleased: (r) => log.debug(`memory released after removals: RSS ${r.rssBeforeKiB} -> ${r.rssAfterKiB} KiB, heap ${r.heapBeforeKiB} -> ${r.heapAfterKiB} KiB (${r.ms.toFixed(1)} ms)`),
-  });
+  const memory = releaseMemoryWhenQuiet({ onReleased: (r) => log.debug(describeRelease(r)) });
   const svc = new MgrService({
     pool: uidEntry, mountRoot: argv.mountRoot, dataRoot: argv.dataRoot, containerDefaults: argv.containerDefaults, features: argv.features,
     onReleased: () => memory.request(),

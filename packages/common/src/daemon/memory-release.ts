@@ -25,13 +25,24 @@ export interface MemoryRelease {
   stop(): void;
 }
 
+/**
+ * Both daemons' quiet time before a release: a `docker rm -f` of many containers sends its
+ * removals well under this apart, so the burst costs one release (a full GC of a ~15 MiB heap
+ * takes 5-20 ms of the event loop).
+ */
+export const RELEASE_QUIET_MS = 1000;
+/** ... and the longest a release waits after the first removal, however busy the daemon. */
+export const RELEASE_MAX_DELAY_MS = 5000;
+
 export interface MemoryReleaseOptions {
-  quietMs: number;
+  /** Default RELEASE_QUIET_MS. */
+  quietMs?: number;
   /**
    * The longest a release waits after the first removal: a daemon that is never quiet for
    * quietMs (a monitor polling Status, a steady stream of creates) still gives memory back.
+   * Default RELEASE_MAX_DELAY_MS.
    */
-  maxDelayMs: number;
+  maxDelayMs?: number;
   /** Runs between the GC and the trim: e.g. asks worker threads (own heaps) to collect too. */
   beforeTrim?: () => Promise<void>;
   onReleased?: (r: ReleaseResult) => void;
@@ -56,9 +67,16 @@ export function fullGc(): void {
 
 const kib = (bytes: number): number => Math.round(bytes / 1024);
 
+/** The daemons' debug line for one release. */
+export function describeRelease(r: ReleaseResult): string {
+  return `memory released after removals: RSS ${r.rssBeforeKiB} -> ${r.rssAfterKiB} KiB, heap ${r.heapBeforeKiB} -> ${r.heapAfterKiB} KiB (${r.ms.toFixed(1)} ms)`;
+}
+
 export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryRelease {
   const collect = opts.collect ?? fullGc;
   const trim = opts.trim ?? ((): void => void native.mallocTrim());
+  const quietMs = opts.quietMs ?? RELEASE_QUIET_MS;
+  const maxDelayMs = opts.maxDelayMs ?? RELEASE_MAX_DELAY_MS;
   let pending = false;
   /** When the pending release was first asked for (Date.now()). */
   let since = 0;
@@ -67,7 +85,7 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
 
   const arm = (): void => {
     if (timer) clearTimeout(timer);
-    const delay = Math.max(0, Math.min(opts.quietMs, since + opts.maxDelayMs - Date.now()));
+    const delay = Math.max(0, Math.min(quietMs, since + maxDelayMs - Date.now()));
     // unref: a pending release never keeps a stopping daemon alive.
     timer = setTimeout(() => void release(), delay).unref();
   };
