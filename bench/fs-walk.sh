@@ -23,19 +23,9 @@ keys=(find sysctl)
 command -v gcc >/dev/null && dpkg -s libc6-dev >/dev/null 2>&1 || { apt-get update >/dev/null; apt-get install -y gcc libc6-dev >/dev/null; }
 reader=$(bench_procread)
 
-bench=sysbox-bench-walk-$$
 work=$(mktemp -d)
 containers=()
-cleanup() {
-  set +e
-  [ ${#containers[@]} -gt 0 ] && $docker rm -f "${containers[@]}" >/dev/null 2>&1
-  rm -rf "$work"
-  bench_stop
-  bench_remove_dirs "$bench"
-}
-trap 'exit 130' INT TERM
-bench_start "$bench"
-trap cleanup EXIT
+bench_start_cleaned sysbox-bench-walk-$$
 
 common=(-d --network none -v "$reader:/procread:ro")
 $docker run "${common[@]}" --name "$bench-runc" --runtime=runc sysbox/busybox sleep 3600 >/dev/null

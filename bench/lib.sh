@@ -102,5 +102,25 @@ bench_remove_dirs() {
   done
 }
 
+# bench_start for the scripts that start their own containers and scratch dir: on exit (or INT/TERM)
+# the containers in the caller's `containers` array are removed, the caller's
+# `bench_extra_cleanup` runs if it defines one, `$work` is removed, then bench_stop and
+# bench_remove_dirs. The traps are set around bench_start so that an interrupt during it still
+# tears down what it started.
+bench_start_cleaned() {
+  bench=$1
+  trap 'exit 130' INT TERM
+  bench_start "$bench"
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  set +e
+  [ ${#containers[@]} -gt 0 ] && /usr/bin/docker rm -f "${containers[@]}" >/dev/null 2>&1
+  declare -F bench_extra_cleanup >/dev/null && bench_extra_cleanup
+  rm -rf "$work"
+  bench_stop
+  bench_remove_dirs "$bench"
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

@@ -49,9 +49,7 @@ work=$(mktemp -d)
 lxcfs_dir=/var/lib/$bench-lxcfs
 lxcfs_pid=
 containers=()
-cleanup() {
-  set +e
-  [ ${#containers[@]} -gt 0 ] && $docker rm -f "${containers[@]}" >/dev/null 2>&1
+bench_extra_cleanup() {
   if [ -n "$lxcfs_pid" ] && [ "$(cat "/proc/$lxcfs_pid/comm" 2>/dev/null)" = lxcfs ]; then
     kill "$lxcfs_pid"
     for _ in $(seq 1 50); do kill -0 "$lxcfs_pid" 2>/dev/null || break; sleep 0.1; done
@@ -59,13 +57,8 @@ cleanup() {
   fi
   if [ -d "$lxcfs_dir" ]; then umount -l "$lxcfs_dir" 2>/dev/null; rmdir "$lxcfs_dir"; fi
   rm -f "/run/$bench-lxcfs.pid"
-  rm -rf "$work"
-  bench_stop
-  bench_remove_dirs "$bench"
 }
-trap 'exit 130' INT TERM
-bench_start "$bench"
-trap cleanup EXIT
+bench_start_cleaned "$bench"
 
 mkdir -p "$lxcfs_dir"
 # -f: stay in the foreground so $! is lxcfs itself (setsid execs it: a background job is no group
