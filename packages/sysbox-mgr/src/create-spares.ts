@@ -153,6 +153,21 @@ export class CreateSpareKeeper {
       retireFiles(s.name);
     }
     this.waiting.clear();
+    const log = path.join(this.root, 'spares.log');
+    try {
+      if (fs.statSync(log).size === 0) fs.rmSync(log);
+    } catch {
+      // none
+    }
+    // Empty now unless a claimed spare is finishing (it removes its own files; the next start the rest)
+    // or the spares wrote to their log (kept for the operator).
+    for (const dir of [this.currentDir(), this.root]) {
+      try {
+        if (dir !== undefined) fs.rmdirSync(dir);
+      } catch {
+        // not empty, or never made
+      }
+    }
   }
 
   /** The spares' directory for the sysbox-runc.js there now (an upgrade in place changes it). */
