@@ -200,7 +200,9 @@ create_spare() {
   set -C
   for f in "$spares"/*.in; do
     [ -p "$f" ] || continue
-    if { : > "${f%.in}.claim"; } 2>/dev/null; then claimed=${f%.in}; break; fi
+    # `command`: a lost race (the file exists) must only fail the `if`, not end the shell as a failed
+    # redirection of the special builtin `:` would (exit status 2).
+    if { command : > "${f%.in}.claim"; } 2>/dev/null; then claimed=${f%.in}; break; fi
   done
   set +C
   [ -n "$claimed" ] || return 0
