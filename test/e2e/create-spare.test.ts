@@ -72,6 +72,19 @@ function claimedSpare(): number | undefined {
   return files.filter((f) => f.endsWith('.claim')).map((f) => Number(f.replace(/\.claim$/, ''))).find((pid) => processAlive(pid));
 }
 
+/** The launcher exchanging with a spare: the process whose fd 8 is the spare's request fifo. */
+function launcherOf(spare: number): number | undefined {
+  const fifo = path.join(BUILD_DIR, `${spare}.in`);
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number)) {
+    try {
+      if (pid !== spare && fs.readlinkSync(`/proc/${pid}/fd/8`) === fifo) return pid;
+    } catch {
+      // no fd 8, or gone
+    }
+  }
+  return undefined;
+}
+
 describe('pre-started create (create spares)', () => {
   const names: string[] = [];
   after(async () => {
@@ -150,6 +163,33 @@ describe('pre-started create (create spares)', () => {
     await dockerOk('rm', '-f', name);
     assert.deepEqual(leftoversOf(id), []);
     assert.deepEqual(fs.readdirSync(BUILD_DIR).filter((f) => f.startsWith(`${spare}.`)), [], 'sysbox-mgr retired its files');
+    await restartMgr();
+  });
+
+  it('a launcher killed -9 mid-create (Docker\'s timeout): the spare sees it gone, releases and exits; nothing is left', async () => {
+    await restartPausingInRegister();
+    await spares(2);
+    const name = uniqueName('spare-launcher-kill');
+    names.push(name);
+    const running = docker('run', '--name', name, '--runtime=sysbox-runc', BUSYBOX, 'true');
+    let spare: number | undefined;
+    let launcher: number | undefined;
+    const offset = logSize();
+    try {
+      await waitFor('sysbox-mgr pauses in Register', () => fs.existsSync(MARKER) && (spare = claimedSpare()) !== undefined);
+      launcher = launcherOf(spare!);
+      assert.ok(launcher !== undefined, 'the launcher holds the spare\'s fifo as its fd 8');
+      process.kill(launcher, 'SIGKILL');
+      assert.ok(await waitForExit(launcher));
+    } finally {
+      fs.rmSync(MARKER, { force: true });
+    }
+    assert.notEqual((await running).status, 0);
+    await waitFor('the spare exits', () => !processAlive(spare!), 20_000);
+    assert.equal(await spareOutcome(offset, [spare!]), 'served a create');
+    const id = await containerIdOf(name);
+    await dockerOk('rm', '-f', name);
+    assert.deepEqual(leftoversOf(id), []);
     await restartMgr();
   });
 
