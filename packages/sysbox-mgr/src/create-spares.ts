@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { claimSpare, CREATE_SPARE_ENV, SpareExit } from '@sysbox/common/create-spare';
 import type { Logger } from '@sysbox/common/daemon/logger';
 
 /** How long after a spare exits its replacement starts: not while the container it served starts. */
@@ -18,12 +19,6 @@ const REPLACE_DELAY_MS = 400;
 /** A spare that exits unclaimed sooner than this after starting is crashing: wait before the next. */
 const CRASH_WINDOW_MS = 5_000;
 const MAX_BACKOFF_MS = 60_000;
-/** create-spare.ts's exit statuses. */
-const SERVED = 0;
-const DECLINED = 2;
-const RETIRED = 3;
-/** The environment variable that makes sysbox-runc.js a spare (its value: the directory). */
-const SPARE_ENV = 'SYSBOX_RUNC_CREATE_SPARE';
 
 /**
  * The build a sysbox-runc.js belongs to: the launcher beside it carries the same name (stamped by
@@ -36,15 +31,6 @@ export function createSpareBuild(script: Buffer): string {
 /** Where spares live for sysbox-mgr's socket: the launcher finds them from the socket it is given. */
 export function createSparesRoot(mgrSocket: string): string {
   return `${mgrSocket}.create-spares`;
-}
-
-function tryClaim(file: string): boolean {
-  try {
-    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -66,7 +52,7 @@ function retireFiles(name: string): void {
 /** Whether pid is a waiting spare started for dir (and so may be ended). */
 function isSpareOf(pid: number, dir: string): boolean {
   try {
-    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`${SPARE_ENV}=${dir}`);
+    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`${CREATE_SPARE_ENV}=${dir}`);
   } catch {
     return false;
   }
@@ -97,7 +83,7 @@ export function clearStaleSpares(root: string, currentDir: string): void {
       const pid = Number(pidText);
       const live = Number.isInteger(pid) && pid > 0 && isSpareOf(pid, dir);
       if (!live) retireFiles(name);
-      else if (tryClaim(`${name}.claim`)) {
+      else if (claimSpare(`${name}.claim`)) {
         process.kill(pid, 'SIGKILL');
         retireFiles(name);
       }
@@ -148,7 +134,7 @@ export class CreateSpareKeeper {
   stop(): void {
     this.stopped = true;
     for (const [pid, s] of this.waiting) {
-      if (!tryClaim(`${s.name}.claim`)) continue;
+      if (!claimSpare(`${s.name}.claim`)) continue;
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       retireFiles(s.name);
     }
@@ -195,7 +181,7 @@ export class CreateSpareKeeper {
     if (dir === undefined) return;
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.chmodSync(this.root, 0o700);
-    const env: NodeJS.ProcessEnv = { ...process.env, [SPARE_ENV]: dir };
+    const env: NodeJS.ProcessEnv = { ...process.env, [CREATE_SPARE_ENV]: dir };
     for (const k of ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'SYSBOX_MGR_SOCKET', 'SYSBOX_FS_SOCKET', 'SYSBOX_RUNC_PATH', 'SYSBOX_TEST_PAUSE_AT']) delete env[k];
     const log = fs.openSync(path.join(this.root, 'spares.log'), 'a', 0o600);
     let child: ChildProcess;
@@ -213,11 +199,11 @@ export class CreateSpareKeeper {
       this.waiting.delete(pid);
       // Its own files are gone when it finished; a spare killed leaves them, maybe claimed.
       retireFiles(spare.name);
-      const outcome = code === SERVED ? 'served a create' : code === DECLINED ? 'declined a create (Node ran it)'
-        : code === RETIRED ? 'retired' : `exited (${signal ?? `status ${code}`})`;
+      const outcome = code === SpareExit.served ? 'served a create' : code === SpareExit.declined ? 'declined a create (Node ran it)'
+        : code === SpareExit.retired ? 'retired' : `exited (${signal ?? `status ${code}`})`;
       this.o.log.debug(`create spare ${pid} ${outcome}`);
       if (this.stopped) return;
-      const crashed = code !== SERVED && code !== DECLINED && Date.now() - spare.startedAt < CRASH_WINDOW_MS;
+      const crashed = code !== SpareExit.served && code !== SpareExit.declined && Date.now() - spare.startedAt < CRASH_WINDOW_MS;
       this.backoffMs = crashed ? Math.min(MAX_BACKOFF_MS, Math.max(1_000, this.backoffMs * 2)) : 0;
       if (crashed) this.o.log.warn(`create spare ${pid} ${outcome} soon after starting; next one in ${this.backoffMs / 1000} s`);
       this.startLater(Math.max(REPLACE_DELAY_MS, this.backoffMs));

@@ -32,14 +32,11 @@ import { connectFs } from './lifecycle/fs.js';
 import { connectMgr } from './lifecycle/mgr.js';
 import { procSelf } from './lifecycle/oom-score.js';
 import { beforeRunc } from './commands/create.js';
+import { claimSpare, SpareExit } from '@sysbox/common/create-spare';
 
 const S_IFIFO = 0o010000;
 /** How often an unclaimed spare checks that sysbox-mgr (its parent) is still there. */
 const PARENT_POLL_MS = 1_000;
-/** Exit statuses sysbox-mgr's keeper tells apart (its debug log says which). */
-const SERVED = 0;
-const DECLINED = 2;
-const RETIRED = 3;
 /** The request's fixed lines before argv. */
 const HEADER_LINES = 6;
 
@@ -76,16 +73,6 @@ class LineReader {
   /** The next line, or undefined at end of file. */
   next(): Promise<string | undefined> {
     return new Promise((resolve) => { this.waiting = resolve; this.wake(); });
-  }
-}
-
-/** Whether `file` could be created exclusively, i.e. this caller holds the claim. */
-function claim(file: string): boolean {
-  try {
-    fs.closeSync(fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -137,10 +124,10 @@ export async function serveOneCreate(dir: string, ownArgv: readonly string[]): P
   // sysbox-mgr gone (killed): retire, unless a launcher got here first.
   const parent = process.ppid;
   const watch = setInterval(() => {
-    if (process.ppid !== parent && claim(claimPath)) { cleanUp(); process.exit(RETIRED); }
+    if (process.ppid !== parent && claimSpare(claimPath)) { cleanUp(); process.exit(SpareExit.retired); }
   }, PARENT_POLL_MS);
   let status = 1;
-  let exitStatus = RETIRED;
+  let exitStatus: number = SpareExit.retired;
   try {
     const first = new LineReader(inFd);
     const request = await readRequest(first);
@@ -157,7 +144,7 @@ export async function serveOneCreate(dir: string, ownArgv: readonly string[]): P
     // another namespace): Node, as before.
     if (runcEnv || ctx.mgrSocket !== own.mgrSocket || globals.rest[0] !== 'create' || !isOurLauncher(pid, inFd)) {
       say('F');
-      exitStatus = DECLINED;
+      exitStatus = SpareExit.declined;
       return;
     }
     // From here the launcher's fd is the only writer of NAME.in: its exit is end of file.
@@ -183,7 +170,7 @@ export async function serveOneCreate(dir: string, ownArgv: readonly string[]): P
       fsd.close();
     }
     say(`S${status}`);
-    exitStatus = SERVED;
+    exitStatus = SpareExit.served;
   } finally {
     cleanUp();
     mgr.close();

@@ -1,6 +1,7 @@
 // sysbox-runc entry point: runc's global flags, then one command module, loaded on demand so each
 // invocation pays only for what its command uses (this runs 4+ times per `docker run`).
 import { versionText } from '@sysbox/common/version';
+import { CREATE_SPARE_ENV } from '@sysbox/common/create-spare';
 import { asksHelp, GLOBAL_FLAGS, flagSet, parseFlags, UsageError } from './cli/flags.js';
 import type { Command } from './commands/common.js';
 import { globalContext } from './context.js';
@@ -65,9 +66,9 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 // A pre-started create (create-spare.ts) is started by sysbox-mgr with its directory in the environment.
-const spareDir = process.env.SYSBOX_RUNC_CREATE_SPARE;
+const spareDir = process.env[CREATE_SPARE_ENV];
 if (spareDir) {
-  delete process.env.SYSBOX_RUNC_CREATE_SPARE;
+  delete process.env[CREATE_SPARE_ENV];
   void import('./create-spare.js').then((m) => m.serveOneCreate(spareDir, process.argv.slice(2)));
 } else main(process.argv.slice(2)).then(
   (status) => process.exit(status),
