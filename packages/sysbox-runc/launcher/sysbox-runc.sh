@@ -206,6 +206,9 @@ create_spare() {
   done
   set +C
   [ -n "$claimed" ] || return 0
+  # A spare found dead (killed while sysbox-mgr, which would retire its files, is down): Node. A
+  # builtin, no fork; what it cannot see (a death in the next microseconds) the open below handles.
+  kill -0 "${claimed##*/}" 2>/dev/null || return 0
   # The reply first: this open waits for a writer, which the spare is while it lives and sysbox-mgr
   # is for a moment when it reaps one, so a spare that died before this point still ends the wait.
   # `command`: a failed redirection of exec must not end the shell (the files may be gone).

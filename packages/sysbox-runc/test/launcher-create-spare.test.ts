@@ -1,7 +1,8 @@
 // The launcher's side of the pre-started create (launcher/sysbox-runc.sh, create_spare): against a
 // stand-in spare (a child process holding the fifos as create-spare.ts does and answering a script),
 // what the launcher does for each answer and for each way the spare can go away. The source
-// launcher is unstamped, so its spare directory is literally named @CREATE_SPARE_BUILD@.
+// launcher is unstamped, so its spare directory is literally named @CREATE_SPARE_BUILD@. The
+// stand-ins' fifos are named after this process (a live pid, which the launcher checks).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +11,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 /** A spare that reads one request, then writes `reply` lines (and, after an R, answers S<status>). */
+const NAME = String(process.pid);
+
 const STAND_IN = `
 const fs = require('fs');
 const [name, reply] = process.argv.slice(1);
@@ -54,6 +57,7 @@ describe('launcher: create through a pre-started spare', () => {
 
   /** Makes spare NAME's fifos; with a reply, starts a stand-in holding them (resolves once it does). */
   async function spare(name: string, reply?: string): Promise<string> {
+    clear();
     const base = path.join(spares, name);
     spawnSync('mkfifo', [`${base}.in`, `${base}.out`]);
     if (reply === undefined) return base;
@@ -74,7 +78,7 @@ describe('launcher: create through a pre-started spare', () => {
   }
 
   it('starts Node when the only spare was claimed by another launcher (a lost race is no error)', async () => {
-    const base = await spare('1');
+    const base = await spare(NAME);
     fs.writeFileSync(`${base}.claim`, '');
     const r = create();
     assert.equal(r.status, 0, r.stderr);
@@ -83,7 +87,7 @@ describe('launcher: create through a pre-started spare', () => {
   });
 
   it('starts Node when the spare declines (F)', async () => {
-    const base = await spare('2', 'F');
+    const base = await spare(NAME, 'F');
     const r = create();
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'node');
@@ -94,7 +98,7 @@ describe('launcher: create through a pre-started spare', () => {
   });
 
   it('starts Node when the spare exits before accepting (end of file)', async () => {
-    await spare('3', 'exit');
+    await spare(NAME, 'exit');
     const r = create();
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'node');
@@ -102,28 +106,38 @@ describe('launcher: create through a pre-started spare', () => {
   });
 
   it('fails with a runc-style error on stderr and in the json --log when the spare exits after accepting', async () => {
-    await spare('4', 'A');
+    await spare(NAME, 'A');
     const log = path.join(dir, 'log.json');
     const r = create(['--log', log, '--log-format', 'json']);
     assert.equal(r.status, 1);
     assert.equal(r.stdout, '', 'Node was not started');
-    assert.match(r.stderr, /^time="[^"]+" level=error msg="sysbox-runc create: the pre-started create \(4\) exited before finishing: the create failed"\n$/);
+    assert.match(r.stderr, new RegExp(`^time="[^"]+" level=error msg="sysbox-runc create: the pre-started create \\(${NAME}\\) exited before finishing: the create failed"\n$`));
     const line = JSON.parse(fs.readFileSync(log, 'utf8')) as { level: string; msg: string; time: string };
     assert.equal(line.level, 'error');
-    assert.match(line.msg, /pre-started create \(4\) exited before finishing/);
+    assert.ok(line.msg.includes(`pre-started create (${NAME}) exited before finishing`), line.msg);
     clear();
   });
 
   it('runs the command the spare sends, relays E lines, and exits with the status the spare gives', async () => {
-    await spare('5', 'A|Eoops from the spare|R3|/bin/sh|-c|exit 7');
+    await spare(NAME, 'A|Eoops from the spare|R3|/bin/sh|-c|exit 7');
     const r = create();
     assert.equal(r.status, 7, r.stderr);
     assert.equal(r.stderr, 'oops from the spare\n');
     clear();
   });
 
+  it('starts Node without waiting when the claimed spare is dead (its fifo has no writer)', async () => {
+    clear();
+    const base = path.join(spares, '999999999');
+    spawnSync('mkfifo', [`${base}.in`, `${base}.out`]);
+    const r = create();
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'node');
+    clear();
+  });
+
   it('does not claim a spare with --preserve-fds above 4 (fds 8 and 9 carry the exchange)', async () => {
-    const base = await spare('6');
+    const base = await spare(NAME);
     const r = spawnSync(launcher, [`--sysbox-mgr-socket=${sock}`, 'create', '--preserve-fds', '5', 'c1'],
       { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 20_000 });
     assert.equal(r.stdout.trim(), 'node');
