@@ -12,9 +12,7 @@ bench_start() {
   mkdir -p "$mgr_dir" && chmod 700 "$mgr_dir"
   echo "sysbox:2500000000:268435456" > "$mgr_dir/subid"
   export BENCH_MGR_SOCKET=$mgr_dir/sysmgr.sock
-  setsid out/bin/sysbox-mgr --socket "$BENCH_MGR_SOCKET" --pidfile "$mgr_dir/pid" --data-root "/var/lib/$name-mgr" \
-    --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level warn >"$mgr_dir/log" 2>&1 </dev/null &
-  for _ in $(seq 1 50); do [ -S "$BENCH_MGR_SOCKET" ] && break; sleep 0.1; done
+  bench_mgr_start ${BENCH_MGR_ARGS:-}
   fs_dir=/run/$name-fs
   mkdir -p "$fs_dir" && chmod 700 "$fs_dir"
   export BENCH_FS_SOCKET=$fs_dir/sysfs.sock
@@ -28,6 +26,19 @@ bench_start() {
   test/lib/dockerd.sh start "$name" "${BENCH_RUNTIME:-$PWD/out/bin/sysbox-runc}" "--sysbox-mgr-socket=$BENCH_MGR_SOCKET" "--sysbox-fs-socket=$BENCH_FS_SOCKET" ${BENCH_RUNTIME_ARGS:-}
   export DOCKER_HOST=unix:///run/$name.sock
   DOCKER=/usr/bin/docker images/build.sh busybox
+}
+# The bench's sysbox-mgr, with more flags if given (BENCH_MGR_ARGS for bench_start, word-split);
+# bench_mgr_restart stops it (SIGTERM) and starts it again with the flags given.
+bench_mgr_start() {
+  setsid out/bin/sysbox-mgr --socket "$BENCH_MGR_SOCKET" --pidfile "$mgr_dir/pid" --data-root "/var/lib/$name-mgr" \
+    --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level warn "$@" >>"$mgr_dir/log" 2>&1 </dev/null &
+  for _ in $(seq 1 50); do [ -S "$BENCH_MGR_SOCKET" ] && break; sleep 0.1; done
+}
+bench_mgr_restart() {
+  local pid; pid=$(cat "$mgr_dir/pid")
+  kill "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  bench_mgr_start "$@"
 }
 bench_stop() {
   set +e

@@ -4,6 +4,7 @@
 // cost Node ~100 ms at start-up (shared notes, "Node start-up on the hot path").
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,4 +71,13 @@ function place(from, name, mode) {
   fs.renameSync(tmp, path.join(out, name));
 }
 place('packages/native/build/Release/sysbox_native.node', 'sysbox_native.node', 0o755);
-place('packages/sysbox-runc/launcher/sysbox-runc.sh', 'sysbox-runc', 0o755);
+// The launcher claims only spares of its own build: their directory is named after the bundle's hash,
+// as sysbox-mgr names it (packages/sysbox-mgr/src/create-spares.ts, createSpareBuild).
+{
+  const build = createHash('sha256').update(fs.readFileSync(path.join(out, 'sysbox-runc.js'))).digest('hex').slice(0, 16);
+  const launcher = fs.readFileSync(path.join(root, 'packages/sysbox-runc/launcher/sysbox-runc.sh'), 'utf8');
+  const tmp = path.join(out, '.sysbox-runc.tmp');
+  fs.writeFileSync(tmp, launcher.replace('@CREATE_SPARE_BUILD@', build), { mode: 0o755 });
+  fs.chmodSync(tmp, 0o755);
+  fs.renameSync(tmp, path.join(out, 'sysbox-runc'));
+}

@@ -37,6 +37,8 @@ export interface MgrArgs extends LogArgs {
   subuidFile: string;
   subgidFile: string;
   pidfile?: string;
+  /** Pre-started sysbox-runc creates to keep (create-spares.ts). */
+  createSpares: number;
   /** Flags accepted for compatibility that cannot act on this kernel, with the reason (logged once). */
   inert: { flag: string; reason: string }[];
   containerDefaults: ContainerConfig;
@@ -44,6 +46,11 @@ export interface MgrArgs extends LogArgs {
 }
 
 const SHIFTFS_ABSENT = 'shiftfs does not exist on this kernel; Sysbox uses ID-mapped mounts';
+
+function spareCount(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 16) throw new Error(`--create-spares must be a whole number from 0 to 16, not ${n}`);
+  return n;
+}
 
 export function parseMgrArgs(args: string[]): MgrArgs {
   const argv = daemonCli('sysbox-mgr', 'Sysbox manager daemon: id ranges, ID-shifted mounts, per-container host dirs, container state.\nContainer flags set the default of every container; SYSBOX_* variables in a container\'s environment override them (docs/usage.md).', args)
@@ -59,7 +66,8 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     .option('ignore-sysfs-chown', { type: 'boolean', default: false, describe: 'chown of /sys inside succeeds without effect; traps chown syscalls (SYSBOX_IGNORE_SYSFS_CHOWN)' })
     .option('allow-trusted-xattr', { type: 'boolean', default: false, describe: 'allow trusted.overlay.* xattrs inside; traps *xattr syscalls (SYSBOX_ALLOW_TRUSTED_XATTR)' })
     .option('relaxed-read-only', { type: 'boolean', default: false, describe: 'with --read-only, keep sysbox-fs mounts and special dirs (/var/lib/docker ...) writable' })
-    .group(['alias-dns', 'disable-inner-image-preload', 'disable-idmapped-mount', 'disable-rootfs-cloning', 'disable-ovfs-on-idmapped-mount', 'fsuid-map-fail-on-error', 'disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck'], 'Manager:')
+    .group(['create-spares', 'alias-dns', 'disable-inner-image-preload', 'disable-idmapped-mount', 'disable-rootfs-cloning', 'disable-ovfs-on-idmapped-mount', 'fsuid-map-fail-on-error', 'disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck'], 'Manager:')
+    .option('create-spares', { type: 'number', default: 2, describe: 'pre-started sysbox-runc creates to keep waiting (each ~45 MB; 0: none, every create starts Node)' })
     .option('alias-dns', { type: 'boolean', default: true, describe: 'give the container a DNS address that is not localhost (needed on user-defined Docker networks for inner containers)' })
     .option('disable-inner-image-preload', { type: 'boolean', default: false, describe: 'do not carry inner images into docker commit/build (kept across stop/start until docker rm); makes container stop faster' })
     .option('disable-idmapped-mount', { type: 'boolean', default: false, describe: 'do not use ID-mapped mounts; the rootfs is chowned and bind mounts show nobody:nogroup (testing)' })
@@ -82,6 +90,7 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     subuidFile: argv['subuid-file'],
     subgidFile: argv['subgid-file'],
     pidfile: argv.pidfile,
+    createSpares: spareCount(argv['create-spares']),
     inert,
     containerDefaults: {
       honorCaps: argv['honor-caps'],

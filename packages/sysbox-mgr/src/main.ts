@@ -10,6 +10,7 @@ import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
 import { describeRelease, releaseMemoryWhenQuiet } from '@sysbox/common/daemon/memory-release';
 import { serve } from '@sysbox/common/daemon/server';
 import { startRootfsViewSpares, stopRootfsViewSpares } from './rootfs-view/process.js';
+import { CreateSpareKeeper } from './create-spares.js';
 import { featureLines, parseMgrArgs } from './flags.js';
 import { MgrService } from './service.js';
 import { StateStore } from './state-store.js';
@@ -68,15 +69,20 @@ async function main(): Promise<void> {
   });
   // Only once the socket is ours: a second instance, refused above, must not touch the first's spare.
   startRootfsViewSpares(path.dirname(argv.socket));
+  // The bundled sysbox-runc.js beside this file; none in the unbundled build tree (unit tests).
+  const createSpares = new CreateSpareKeeper({ mgrSocket: argv.socket, count: argv.createSpares, script: path.join(__dirname, 'sysbox-runc.js'), log });
   writePidfile(pidfile);
   log.info(`sysbox-mgr ${VERSION} listening on ${argv.socket} (pool ${uidEntry.start}:${uidEntry.count}, data root ${argv.dataRoot})`);
   announceReady(log, notifySocket, `pool ${uidEntry.start}:${uidEntry.count}`);
+  // After readiness: the spares' Node start-ups come after the daemon serves, not before.
+  setImmediate(() => createSpares.start());
 
   const stop = (sig: string): void => {
     log.info(`${sig}: shutting down; container state stays in ${argv.dataRoot}`);
     server.forceShutdown();
     memory.stop();
     stopRootfsViewSpares();
+    createSpares.stop();
     fs.rmSync(pidfile, { force: true });
     fs.rmSync(argv.socket, { force: true });
     process.exit(0);

@@ -26,18 +26,32 @@ node_runtime() {
 
 # Find the command: skip global flags (and the value of those that take one).
 cmd=
-skip=0
-next_is_executor=0
+skip=
+mgr_socket=${SYSBOX_MGR_SOCKET:-/run/sysbox/sysmgr.sock}
+log_file=
+log_format=text
 for a in "$@"; do
-  if [ "$skip" = 1 ]; then
-    skip=0
-    if [ "$next_is_executor" = 1 ]; then next_is_executor=0; runc=$a; fi
+  # The value of the flag before: kept where this script itself needs it.
+  if [ -n "$skip" ]; then
+    case $skip in
+      executor) runc=$a ;;
+      mgr) mgr_socket=$a ;;
+      log) log_file=$a ;;
+      log-format) log_format=$a ;;
+    esac
+    skip=
     continue
   fi
   case "$a" in
-    --executor|-executor) skip=1; next_is_executor=1 ;;
+    --executor|-executor) skip=executor ;;
     --executor=*|-executor=*) runc=${a#*=} ;;
-    --log|-log|--log-format|-log-format|--root|-root|--criu|-criu|--rootless|-rootless|--sysbox-mgr-socket|-sysbox-mgr-socket|--sysbox-fs-socket|-sysbox-fs-socket) skip=1 ;;
+    --sysbox-mgr-socket|-sysbox-mgr-socket) skip=mgr ;;
+    --sysbox-mgr-socket=*|-sysbox-mgr-socket=*) mgr_socket=${a#*=} ;;
+    --log|-log) skip=log ;;
+    --log=*|-log=*) log_file=${a#*=} ;;
+    --log-format|-log-format) skip=log-format ;;
+    --log-format=*|-log-format=*) log_format=${a#*=} ;;
+    --root|-root|--criu|-criu|--rootless|-rootless|--sysbox-fs-socket|-sysbox-fs-socket) skip=other ;;
     --*=*|-debug|--debug|-systemd-cgroup|--systemd-cgroup|-no-kernel-check|--no-kernel-check|-no-sysbox-fs|--no-sysbox-fs|-no-sysbox-mgr|--no-sysbox-mgr) ;;
     -*) node_runtime "$@" ;;
     *) cmd=$a; break ;;
@@ -146,6 +160,84 @@ EOF
   exit $?
 }
 
+# A runc-style error line on stderr and in --log (containerd and Podman read the log, in its
+# format), for the few errors this script reports itself. msg: no quotes or backslashes.
+launcher_error() {
+  now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  printf 'time="%s" level=error msg="%s"\n' "$now" "$1" >&2
+  [ -n "$log_file" ] || return 0
+  if [ "$log_format" = json ]; then
+    printf '{"level":"error","msg":"%s","time":"%s"}\n' "$1" "$now" >>"$log_file"
+  else
+    printf 'time="%s" level=error msg="%s"\n' "$now" "$1" >>"$log_file"
+  fi
+}
+
+# `create` through a pre-started create (create-spare.ts documents the exchange, sysbox-mgr's
+# create-spares.ts keeps them): claimed by an exclusive create (set -C), fed the command line, and
+# asked for the runc arguments, which this process runs itself (the init must be reparented to the
+# caller's subreaper). Builtins only. The directory is named after the build this launcher belongs
+# to (stamped by scripts/bundle.mjs), so a spare of another build is never claimed. No spare free,
+# or a spare that says so or dies before accepting: return, and Node starts as before.
+create_spare() {
+  spares=$mgr_socket.create-spares/@CREATE_SPARE_BUILD@
+  [ -d "$spares" ] || return 0
+  nl='
+'
+  case $PWD in *"$nl"*) return 0 ;; esac
+  # fds 8 and 9 carry the exchange: runc must not be asked to pass them on.
+  want=
+  for a in "$@"; do
+    case $a in *"$nl"*) return 0 ;; esac
+    if [ -n "$want" ]; then want=; a=--preserve-fds=$a; fi
+    case $a in
+      --preserve-fds|-preserve-fds) want=1 ;;
+      --preserve-fds=*|-preserve-fds=*) case ${a#*=} in 0|1|2|3|4) ;; *) return 0 ;; esac ;;
+    esac
+  done
+  case ${LISTEN_FDS:-0} in 0) ;; *) return 0 ;; esac
+  claimed=
+  set -C
+  for f in "$spares"/*.in; do
+    [ -p "$f" ] || continue
+    # `command`: a lost race (the file exists) must only fail the `if`, not end the shell as a failed
+    # redirection of the special builtin `:` would (exit status 2).
+    if { command : > "${f%.in}.claim"; } 2>/dev/null; then claimed=${f%.in}; break; fi
+  done
+  set +C
+  [ -n "$claimed" ] || return 0
+  # A spare found dead (killed while sysbox-mgr, which would retire its files, is down): Node. A
+  # builtin, no fork; what it cannot see (a death in the next microseconds) the open below handles.
+  kill -0 "${claimed##*/}" 2>/dev/null || return 0
+  # The reply first: this open waits for a writer, which the spare is while it lives and sysbox-mgr
+  # is for a moment when it reaps one, so a spare that died before this point still ends the wait.
+  # `command`: a failed redirection of exec must not end the shell (the files may be gone).
+  { command exec 9<"$claimed.out"; } 2>/dev/null || return 0
+  # Read-write: never waits. The spare sees end of file here once this process is gone.
+  [ -p "$claimed.in" ] && { command exec 8<>"$claimed.in"; } 2>/dev/null || { exec 9<&-; return 0; }
+  printf '%s\n' "$$" "$PWD" "${SYSBOX_MGR_SOCKET-}" "${SYSBOX_FS_SOCKET-}" "${SYSBOX_RUNC_PATH-}" "$#" "$@" >&8
+  accepted=0
+  while IFS= read -r line <&9; do
+    case $line in
+      A) accepted=1 ;;
+      E*) printf '%s\n' "${line#E}" >&2 ;;
+      F) break ;;
+      S*) exit "${line#S}" ;;
+      R*)
+        n=${line#R}
+        set --
+        while [ "$n" -gt 0 ] && IFS= read -r line <&9; do set -- "$@" "$line"; n=$((n - 1)); done
+        [ "$n" = 0 ] || break
+        "$@" 8>&- 9<&-
+        printf '%s\n' "$?" >&8 ;;
+    esac
+  done
+  exec 8>&- 9<&-
+  [ "$accepted" = 1 ] || return 0
+  launcher_error "sysbox-runc create: the pre-started create (${claimed##*/}) exited before finishing: the create failed"
+  exit 1
+}
+
 # The exec command line with the --process value replaced by $1.
 with_process() {
   new=$1; shift
@@ -215,6 +307,7 @@ case "$cmd" in
     fi
     ;;
   exec) exec_fast "$@" ;;
+  create) create_spare "$@"; node_runtime "$@" ;;
   *) node_runtime "$@" ;;
 esac
 

@@ -9,6 +9,11 @@ export interface LogOptions { file?: string; format: 'text' | 'json'; debug: boo
 
 let opts: LogOptions = { format: 'text', debug: false };
 
+/** Where stderr text goes: a pre-started create relays it to its launcher. */
+let toStderr = (text: string): void => { process.stderr.write(text); };
+
+export function redirectStderr(write: (text: string) => void): void { toStderr = write; }
+
 export function configureLog(o: LogOptions): void { opts = o; }
 
 function line(level: Level, msg: string, format: 'text' | 'json'): string {
@@ -31,14 +36,14 @@ export function log(level: Level, msg: string): void {
   const text = line(level, msg, opts.format);
   try {
     if (opts.file) fs.appendFileSync(opts.file, text);
-    else process.stderr.write(text);
+    else toStderr(text);
   } catch {
-    process.stderr.write(text);
+    toStderr(text);
   }
 }
 
 /** Logs the error and prints it on stderr too (once, if the log already is stderr). */
 export function logFatal(msg: string): void {
   log('error', msg);
-  if (opts.file) process.stderr.write(line('error', msg, 'text'));
+  if (opts.file) toStderr(line('error', msg, 'text'));
 }

@@ -1,11 +1,13 @@
 // sysbox-runc entry point: runc's global flags, then one command module, loaded on demand so each
 // invocation pays only for what its command uses (this runs 4+ times per `docker run`).
 import { versionText } from '@sysbox/common/version';
-import { asksHelp, GLOBAL_FLAGS, flagSet, flagValue, parseFlags, UsageError } from './cli/flags.js';
+import { CREATE_SPARE_ENV } from '@sysbox/common/create-spare';
+import { asksHelp, GLOBAL_FLAGS, flagSet, parseFlags, UsageError } from './cli/flags.js';
 import type { Command } from './commands/common.js';
 import { globalContext } from './context.js';
-import { runcCapture, runcPath, useExecutor } from './executor.js';
-import { configureLog, log, logFatal } from './log.js';
+import { applyGlobalFlags } from './cli/setup.js';
+import { runcCapture, runcPath } from './executor.js';
+import { log, logFatal } from './log.js';
 
 type Loader = () => Promise<{ command: Command }>;
 
@@ -37,15 +39,8 @@ function version(): string {
 
 async function main(argv: readonly string[]): Promise<number> {
   const globals = parseFlags(argv, GLOBAL_FLAGS);
-  const format = flagValue(globals, 'log-format') ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log format "${format}"`);
-  configureLog({ file: flagValue(globals, 'log'), format, debug: flagSet(globals, 'debug') });
+  applyGlobalFlags(globals);
   log('debug', `main module loaded (process started at ${performance.timeOrigin.toFixed(1)})`);
-  const executor = flagValue(globals, 'executor');
-  if (executor !== undefined) {
-    if (!executor.startsWith('/')) throw new UsageError(`--executor must be an absolute path, not "${executor}"`);
-    useExecutor(executor);
-  }
   if (flagSet(globals, 'version')) { process.stdout.write(version()); return 0; }
   const [name, ...rest] = globals.rest;
   const helpCmd = name === 'help' || name === 'h';
@@ -70,7 +65,12 @@ async function main(argv: readonly string[]): Promise<number> {
   return run(globalContext(globals), rest);
 }
 
-main(process.argv.slice(2)).then(
+// A pre-started create (create-spare.ts) is started by sysbox-mgr with its directory in the environment.
+const spareDir = process.env[CREATE_SPARE_ENV];
+if (spareDir) {
+  delete process.env[CREATE_SPARE_ENV];
+  void import('./create-spare.js').then((m) => m.serveOneCreate(spareDir, process.argv.slice(2)));
+} else main(process.argv.slice(2)).then(
   (status) => process.exit(status),
   (err: unknown) => {
     logFatal((err as Error).message);

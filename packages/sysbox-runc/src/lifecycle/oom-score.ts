@@ -119,8 +119,9 @@ function hasCapability(field: 'CapBnd' | 'CapEff', cap: number): boolean {
 }
 
 /** This process's /proc/self/oom_score_adj. */
-export function procSelf(): OomScoreHost {
-  const file = '/proc/self/oom_score_adj';
+/** pid: another process's (a pre-started create's launcher: runc is its child, not ours). */
+export function procSelf(pid: number | 'self' = 'self'): OomScoreHost {
+  const file = `/proc/${pid}/oom_score_adj`;
   return {
     read: () => Number(fs.readFileSync(file, 'utf8').trim()),
     write: (value, keepFloor = false) => {

@@ -21,7 +21,8 @@ import { connectFs, explainFsError } from './fs.js';
 import { againIfLost, connectMgr, explainMgrError, isNotFound } from './mgr.js';
 import { configFromReply, recordConfig } from './container-config.js';
 import { recordExecRootCapabilities } from './exec-capabilities.js';
-import { applyOomScore, recordOomScore, takeOomScore } from './oom-score.js';
+import { applyOomScore, recordOomScore, takeOomScore, type OomScoreHost } from './oom-score.js';
+import type { FsClient, MgrClient } from '@sysbox/common';
 import { initIsSystemd, markSystemdInit, recordInitPid } from './systemd-init.js';
 import { aliasDns } from './alias-dns.js';
 import { bindSpecialDirsHere } from './special-dir-binds.js';
@@ -50,11 +51,18 @@ export function joinedNetns(namespaces: readonly Namespace[] | undefined): strin
 
 const toMgr = (m: IdMapping): { containerId: number; hostId: number; size: number } => ({ containerId: m.containerID, hostId: m.hostID, size: m.size });
 
-export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket' | 'fsSocket'>, id: string, bundle: string): Promise<PreparedContainer> {
+/** What a pre-started create brings: its open connections, and the launcher whose runc gets the OOM score. */
+export interface PrestartedOptions {
+  mgr: MgrClient;
+  fsd: FsClient;
+  oomHost: OomScoreHost;
+}
+
+export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket' | 'fsSocket'>, id: string, bundle: string, pre?: PrestartedOptions): Promise<PreparedContainer> {
   const { mgrSocket, fsSocket } = ctx;
   // Connect first: the HTTP/2 handshakes proceed while the spec is read and checked.
-  const mgr = connectMgr(mgrSocket);
-  const fsd = connectFs(fsSocket);
+  const mgr = pre?.mgr ?? connectMgr(mgrSocket);
+  const fsd = pre?.fsd ?? connectFs(fsSocket);
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -141,7 +149,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       specialDirs: config.syscontMode ? specialDirs : [], specialDirSources: reg.specialDirSources ?? [],
     });
     if (config.syscontMode) bindSpecialDirsHere(reg.specialDirSources ?? [], reg.specialDirHostDirs ?? []);
-    const oomScore = takeOomScore(spec);
+    const oomScore = takeOomScore(spec, pre?.oomHost);
     const runDir = reg.runDir ?? '';
     fs.writeFileSync(path.join(runDir, 'config.json'), stringifyExactJson(spec), { mode: 0o600 });
     recordOomScore(runDir, oomScore);
@@ -149,7 +157,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     recordExecRootCapabilities(runDir, config);
     markSystemdInit(runDir, initIsSystemd(rootfsPath(bundle, spec), spec.process?.args, spec.process?.env));
     // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
-    applyOomScore(oomScore);
+    applyOomScore(oomScore, pre?.oomHost);
     const created = async (initPid: number): Promise<void> => {
       log('debug', `created ${id}: init ${initPid}`);
       recordInitPid(runDir, initPid);

@@ -1,0 +1,179 @@
+// A pre-started `sysbox-runc create` (docs/design.md, "Pre-started create"): a Node process with
+// create's modules loaded and its sysbox-mgr connection open, started and reaped by sysbox-mgr
+// (create-spares.ts there), waiting for one launcher to claim it. It takes Node's start-up, module
+// load and exit (~55-80 ms) off `docker run`'s path.
+//
+// The launcher keeps what must stay with the caller: its stdio, fds and LISTEN_FDS pass to runc
+// untouched, and it runs `runc create` itself, because the container's init must end up reparented
+// to the caller's subreaper (containerd's shim) when runc exits. This process does what create does
+// around runc: everything before (checks, Register, transforms, the OOM score written onto the
+// launcher, which runc inherits), and after (Created and sysbox-fs's Register, or the release).
+//
+// Files NAME.in (launcher to spare), NAME.out and NAME.claim, NAME = DIR/PID, DIR named after the
+// build (the launcher carries the same name). Claims are exclusive creates of NAME.claim: by a
+// launcher, or by this process or sysbox-mgr retiring it, whichever comes first.
+//   in:  launcher pid, cwd, SYSBOX_MGR_SOCKET, SYSBOX_FS_SOCKET, SYSBOX_RUNC_PATH, argc, argv...;
+//        later runc's exit status
+//   out: A (accepted: before this, end of file means "start Node"; after it, a failed create),
+//        E<line of stderr>, F (nothing done: start Node), R<n> and n lines (runc and its
+//        arguments), S<exit status>
+// This process holds both fifos read-write until claimed, so neither of the launcher's opens waits
+// while it lives; sysbox-mgr opens NAME.out when it reaps one, so a launcher waiting on a dead
+// spare's fifo gets end of file. Once the request is in, this process keeps only a read-only end of
+// NAME.in: the launcher holds the only writer, so its death (Docker's timeout) is end of file here.
+import fs from 'node:fs';
+import net from 'node:net';
+import { GLOBAL_FLAGS, parseFlags, UsageError } from './cli/flags.js';
+import { applyGlobalFlags } from './cli/setup.js';
+import { globalContext } from './context.js';
+import { runcPath } from './executor.js';
+import { logFatal, redirectStderr } from './log.js';
+import { connectFs } from './lifecycle/fs.js';
+import { connectMgr } from './lifecycle/mgr.js';
+import { procSelf } from './lifecycle/oom-score.js';
+import { beforeRunc } from './commands/create.js';
+import { claimSpare, SpareExit } from '@sysbox/common/create-spare';
+
+const S_IFIFO = 0o010000;
+/** How often an unclaimed spare checks that sysbox-mgr (its parent) is still there. */
+const PARENT_POLL_MS = 1_000;
+/** The request's fixed lines before argv. */
+const HEADER_LINES = 6;
+
+class LineReader {
+  private buf = '';
+  private waiting: ((line: string | undefined) => void) | undefined;
+  private lines: string[] = [];
+  private ended = false;
+  readonly socket: net.Socket;
+
+  constructor(fd: number) {
+    this.socket = new net.Socket({ fd, readable: true, writable: false });
+    this.socket.setEncoding('utf8');
+    this.socket.on('data', (chunk: string) => {
+      this.buf += chunk;
+      let i: number;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        this.lines.push(this.buf.slice(0, i));
+        this.buf = this.buf.slice(i + 1);
+      }
+      this.wake();
+    });
+    this.socket.on('end', () => { this.ended = true; this.wake(); });
+    this.socket.on('error', () => { this.ended = true; this.wake(); });
+  }
+
+  private wake(): void {
+    if (!this.waiting || (this.lines.length === 0 && !this.ended)) return;
+    const w = this.waiting;
+    this.waiting = undefined;
+    w(this.lines.shift());
+  }
+
+  /** The next line, or undefined at end of file. */
+  next(): Promise<string | undefined> {
+    return new Promise((resolve) => { this.waiting = resolve; this.wake(); });
+  }
+}
+
+/**
+ * Whether `pid` is the launcher that claimed us: its fd 8 is our NAME.in (a pid of another pid
+ * namespace names another process) and it shares our mount namespace (create binds special dirs
+ * and resolves paths in the caller's).
+ */
+function isOurLauncher(pid: number, inFd: number): boolean {
+  try {
+    const theirs = fs.statSync(`/proc/${pid}/fd/8`);
+    const ours = fs.fstatSync(inFd);
+    return theirs.ino === ours.ino && theirs.dev === ours.dev
+      && fs.readlinkSync(`/proc/${pid}/ns/mnt`) === fs.readlinkSync('/proc/self/ns/mnt');
+  } catch {
+    return false;
+  }
+}
+
+async function readRequest(reader: LineReader): Promise<string[] | undefined> {
+  const request: string[] = [];
+  for (;;) {
+    const line = await reader.next();
+    if (line === undefined) return undefined;
+    request.push(line);
+    if (request.length >= HEADER_LINES && request.length === HEADER_LINES + Number(request[HEADER_LINES - 1])) return request;
+  }
+}
+
+export async function serveOneCreate(dir: string, ownArgv: readonly string[]): Promise<void> {
+  const own = globalContext(parseFlags(ownArgv, GLOBAL_FLAGS));
+  const mgr = connectMgr(own.mgrSocket);
+  // Opens the connection now, off any create's path (a status call changes nothing).
+  mgr.status({}).catch(() => {});
+  const name = `${dir}/${process.pid}`;
+  const [inPath, outPath, claimPath] = [`${name}.in`, `${name}.out`, `${name}.claim`];
+  const cleanUp = (): void => { for (const f of [inPath, outPath, claimPath]) fs.rmSync(f, { force: true }); };
+  // Loaded here only, as in special-dir-binds.ts (a plain create does not need the addon).
+  const native = require('@sysbox/native') as typeof import('@sysbox/native');
+  // NAME.in last: launchers look for it, and by then both ends are held.
+  native.mknod(outPath, S_IFIFO | 0o600, 0);
+  const outFd = fs.openSync(outPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  native.mknod(inPath, S_IFIFO | 0o600, 0);
+  const inFd = fs.openSync(inPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  // Non-blocking: a reply line nobody reads (a launcher gone) is dropped rather than waited on.
+  const say = (line: string): void => {
+    try { fs.writeSync(outFd, `${line}\n`); } catch { /* EAGAIN: nobody reading */ }
+  };
+  // sysbox-mgr gone (killed): retire, unless a launcher got here first.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent && claimSpare(claimPath)) { cleanUp(); process.exit(SpareExit.retired); }
+  }, PARENT_POLL_MS);
+  let status = 1;
+  let exitStatus: number = SpareExit.retired;
+  try {
+    const first = new LineReader(inFd);
+    const request = await readRequest(first);
+    clearInterval(watch);
+    if (request === undefined) return;
+    const [pidText, cwd, mgrEnv, fsEnv, runcEnv, , ...argv] = request;
+    const pid = Number(pidText);
+    const setEnv = (key: string, value: string | undefined): void => { if (value) process.env[key] = value; else delete process.env[key]; };
+    setEnv('SYSBOX_MGR_SOCKET', mgrEnv);
+    setEnv('SYSBOX_FS_SOCKET', fsEnv);
+    const globals = parseFlags(argv, GLOBAL_FLAGS);
+    const ctx = globalContext(globals);
+    // Anything this process did not start for (another sysbox-mgr, a stand-in runc, a caller in
+    // another namespace): Node, as before.
+    if (runcEnv || ctx.mgrSocket !== own.mgrSocket || globals.rest[0] !== 'create' || !isOurLauncher(pid, inFd)) {
+      say('F');
+      exitStatus = SpareExit.declined;
+      return;
+    }
+    // From here the launcher's fd is the only writer of NAME.in: its exit is end of file.
+    const reader = new LineReader(fs.openSync(inPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+    first.socket.destroy();
+    say('A');
+    redirectStderr((text) => { for (const l of text.replace(/\n$/, '').split('\n')) say(`E${l}`); });
+    const fsd = connectFs(ctx.fsSocket);
+    try {
+      process.chdir(cwd!);
+      applyGlobalFlags(globals);
+      const pending = await beforeRunc(ctx, globals.rest.slice(1), { mgr, fsd, oomHost: procSelf(pid) });
+      const args = [runcPath, ...pending.runcArgs];
+      say(`R${args.length}`);
+      for (const a of args) say(a);
+      const answer = await reader.next();
+      // A launcher gone before saying how runc went: its container is not Docker's to use.
+      status = await pending.finish(answer === undefined || !/^\d+$/.test(answer) ? 1 : Number(answer));
+    } catch (err) {
+      logFatal((err as Error).message);
+      status = err instanceof UsageError ? 1 : (err as { exitCode?: number }).exitCode ?? 1;
+    } finally {
+      fsd.close();
+    }
+    say(`S${status}`);
+    exitStatus = SpareExit.served;
+  } finally {
+    cleanUp();
+    mgr.close();
+    process.exit(exitStatus);
+  }
+}
