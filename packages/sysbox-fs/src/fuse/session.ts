@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { DEFAULT_DISPATCH, type DispatchOptions } from './dispatch.js';
+import { KEPT_PAGES_BYTES } from './kept-pages.js';
 import * as p from './protocol.js';
 import { CONTROL_SLOTS, Control, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 
@@ -110,6 +111,8 @@ export class FuseSession {
       dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch, cacheListings: (initFlags & p.FUSE_AUTO_INVAL_DATA) !== 0 },
       control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
       shrunkInodes: new SharedArrayBuffer(1 << 20),
+      // Empty after a restart too: every page-cached file's next OPEN is then a refill.
+      keptPages: new SharedArrayBuffer(KEPT_PAGES_BYTES),
       spinMicros: opts.spinMicros ?? 0,
     };
     const workers: Worker[] = [];

@@ -22,6 +22,8 @@ export interface WorkerConfig {
   leader: boolean;
   /** One byte per inode (modulo its length): its size may have been shrunk by a page-cache READ. */
   shrunkInodes: SharedArrayBuffer;
+  /** What the kernel holds of page-cached files (kept-pages.ts), KEPT_PAGES_BYTES long. */
+  keptPages: SharedArrayBuffer;
 }
 
 /**

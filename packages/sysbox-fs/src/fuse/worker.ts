@@ -16,9 +16,10 @@ import { constants as osc } from 'node:os';
 import * as native from '@sysbox/native';
 import { fullGc } from '@sysbox/common/daemon/memory-release';
 import { parentPort, workerData } from 'node:worker_threads';
-import { dispatch, type Listing } from './dispatch.js';
+import { dispatch, type Listing, type PageRecords } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
-import { Opcode, notifyStore } from './protocol.js';
+import { KeptPages } from './kept-pages.js';
+import { FOPEN_DIRECT_IO, Opcode, notifyStore } from './protocol.js';
 import { errnoName } from '../errno-name.js';
 import { Control, loadTree, shrunkIndex, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 import type { FileTree } from '../tree.js';
@@ -37,8 +38,26 @@ function stopReason(errno: number): string {
   return `read /dev/fuse: ${errnoName(errno)}`;
 }
 
+/**
+ * The shared records of kept pages, growing i_size to a new rendering's length before the OPEN
+ * that drops the old pages is answered: the refill's reply may then be as long as it is (a short
+ * one shrinks i_size back). Grown to the length, not to st_size, so a reader racing the open past
+ * a page it already had sees at most that many bytes more, never a page of NULs.
+ */
+function pageRecords(fd: number, kept: KeptPages): PageRecords {
+  return {
+    held: (ino) => kept.held(ino),
+    replace(ino, content) {
+      kept.record(ino, content);
+      if (content === undefined) return;
+      try { fs.writeSync(fd, notifyStore(ino, BigInt(content.length))); } catch { /* inode not cached */ }
+    },
+  };
+}
+
 class Server {
   private readonly buf: Buffer;
+  private readonly pages: PageRecords;
   private readonly cache = new RenderCache();
   private readonly listings = new RenderCache<Listing>();
   private readonly shrunk: Uint8Array;
@@ -52,6 +71,7 @@ class Server {
     this.buf = Buffer.alloc(cfg.bufferSize);
     this.shrunk = new Uint8Array(cfg.shrunkInodes);
     this.control = new Int32Array(cfg.control);
+    this.pages = pageRecords(cfg.fd, new KeptPages(cfg.keptPages));
     this.collected = Atomics.load(this.control, Control.CollectSeq);
   }
 
@@ -99,18 +119,19 @@ class Server {
   /** Builds the reply to the request take() returned; the next take() or flush() writes it. */
   handle(n: number): void {
     const { cfg, buf } = this;
-    const reply = dispatch(buf.subarray(0, n), this.tree, cfg.dispatch, this.cache, this.listings);
+    const reply = dispatch(buf.subarray(0, n), this.tree, cfg.dispatch, this.cache, this.listings, this.pages);
     if (!reply) return;
     // sendfile()/splice() (busybox cat) read FUSE files through the page cache even with
     // FOPEN_DIRECT_IO on this kernel, and stop at the inode's size, which a short page-cache READ
     // shrinks to that read's length: content that grew since (uptime 9.99 → 10.00) would be cut.
     // So a page-sized READ at a page boundary (how the page cache asks) marks the inode, and the
-    // next successful OPEN of a marked inode grows the size back first (an empty store: no page is
-    // touched, so no page lock is taken).
+    // next successful direct-I/O OPEN of a marked inode grows the size back first (an empty store:
+    // no page is touched, so no page lock is taken). Not a page-cached open: such a file's size is
+    // its kept rendering's (pageRecords), and a kept page must not be read past it.
     const opcode = buf.readUInt32LE(4);
     if (opcode === Opcode.READ && n >= 64 && buf.readUInt32LE(56) === PAGE && buf.readUInt32LE(48) % PAGE === 0) {
       Atomics.store(this.shrunk, shrunkIndex(buf.readBigUInt64LE(16), this.shrunk.length), 1);
-    } else if (opcode === Opcode.OPEN && reply.readInt32LE(4) === 0) {
+    } else if (opcode === Opcode.OPEN && reply.readInt32LE(4) === 0 && reply.length >= 28 && (reply.readUInt32LE(24) & FOPEN_DIRECT_IO) !== 0) {
       const ino = buf.readBigUInt64LE(16);
       if (Atomics.exchange(this.shrunk, shrunkIndex(ino, this.shrunk.length), 0) === 1) {
         try { fs.writeSync(cfg.fd, notifyStore(ino, BigInt(cfg.dispatch.fileSize))); } catch { /* inode not cached */ }

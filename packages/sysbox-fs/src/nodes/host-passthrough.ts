@@ -73,8 +73,11 @@ function epochOf(ttl: number): number {
  * whether the kernel may keep listings (OPENDIR): not where the files listed are read as they are
  * walked (sysctl -a in /proc/sys): every read makes the kernel ask for the file's attributes again
  * at the next stat (atime), which a fresh READDIRPLUS would have answered for the whole directory.
+ * pageCached: the files' contents may stay in the kernel's page cache between opens (tree.ts
+ * VirtualFile.pageCached): /proc/sys's host-wide settings, which sysctl -a reads one by one. Not
+ * sysfs, which stays direct I/O (a walk of /sys/kernel reads no file).
  */
-export function hostPassthrough(name: string, root: string, ttl: number, keptByKernel = true): PassthroughSource {
+export function hostPassthrough(name: string, root: string, ttl: number, keptByKernel = true, pageCached = false): PassthroughSource {
   const at = (rel: string): string => (rel === '' ? root : `${root}/${rel}`);
   const listings = new Map<string, KeptListing>();
   // A listing is as old as the kernel may keep the names it holds (ttl): a walk of /sys/kernel run
@@ -95,6 +98,7 @@ export function hostPassthrough(name: string, root: string, ttl: number, keptByK
   return {
     name,
     ttl,
+    ...(pageCached ? { pageCached } : {}),
     list: (_caller, rel) => listed(rel).entries,
     // The same for every caller: the kernel may keep these listings (dispatch.ts OPENDIR).
     ...(keptByKernel ? { listingStamp: (rel: string) => (listed(rel).stamp + epochOf(ttl) * 7919) % 1_000_000_000 } : {}),
