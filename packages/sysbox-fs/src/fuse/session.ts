@@ -103,7 +103,7 @@ export class FuseSession {
   private static async start(fd: number, maxWrite: number, initFlags: number, opts: SessionOptions): Promise<FuseSession> {
     // Helpers take requests only when one is queued, and must not sleep in read (worker.ts).
     native.setNonBlocking(fd);
-    const cfg: Omit<WorkerConfig, 'leader'> = {
+    const cfg: Omit<WorkerConfig, 'leader' | 'workerCount'> = {
       fd,
       bufferSize: p.readBufferSize(maxWrite),
       treeModule: opts.treeModule,
@@ -118,8 +118,9 @@ export class FuseSession {
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];
     const exits: Promise<string>[] = [];
-    for (let i = 0; i < Math.max(1, opts.workers ?? 2); i++) {
-      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0 } satisfies WorkerConfig });
+    const workerCount = Math.max(1, opts.workers ?? 2);
+    for (let i = 0; i < workerCount; i++) {
+      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0, workerCount } satisfies WorkerConfig });
       workers.push(w);
       const { ready: r, exit } = track(w, opts.onError ?? (() => {}));
       ready.push(r);
