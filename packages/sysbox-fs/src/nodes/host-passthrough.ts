@@ -89,10 +89,10 @@ function epochOf(ttl: number): number {
 /**
  * root: the directory entries are found under (rel '' is root itself). ttl: seconds the kernel may
  * cache names found here (they change when the host loads a module or adds a device). keptByKernel:
- * whether the kernel may keep listings (OPENDIR): not where the files listed are read as they are
- * walked (sysctl -a in /proc/sys): every read makes the kernel ask for the file's attributes again
- * at the next stat (atime), which a fresh READDIRPLUS would have answered for the whole directory.
- * pageCached: the files' contents may stay in the kernel's page cache between opens (tree.ts
+ * whether the kernel may keep listings (OPENDIR): costly where the files listed are read through
+ * FUSE as they are walked, since every READ makes the kernel ask for the file's attributes again at
+ * the next stat (atime), which a fresh READDIRPLUS would have answered for the whole directory; but
+ * a page-cached file read from its kept page sends no READ (sysctl -a in /proc/sys). pageCached: the files' contents may stay in the kernel's page cache between opens (tree.ts
  * VirtualFile.pageCached): /proc/sys's host-wide settings, which sysctl -a reads one by one. Not
  * sysfs, which stays direct I/O (a walk of /sys/kernel reads no file).
  */
