@@ -20,6 +20,11 @@ export interface VirtualFile {
   read(caller: Caller): string | Buffer;
   /** Called once per WRITE request with that request's bytes; a number return is an errno to fail with. */
   write?(caller: Caller, data: Buffer): void | number;
+  /**
+   * The kernel may keep the content in its page cache between opens (fuse/kept-pages.ts): only for
+   * content the same for every caller of the inode, re-rendered at each OPEN, and never written.
+   */
+  pageCached?: boolean;
 }
 
 export interface VirtualDir {
@@ -62,6 +67,8 @@ export interface PassthroughSource {
   read(caller: Caller, rel: string): string | Buffer;
   /** Absent: every entry is read-only. */
   write?(caller: Caller, rel: string, data: Buffer): void | number;
+  /** Files found here are VirtualFile.pageCached (read-only sources only). */
+  readonly pageCached?: boolean;
 }
 
 /** A symbolic link; the caller's kernel resolves target from where the link is. */
@@ -263,7 +270,10 @@ export class StaticTree implements FileTree {
       ? { kind: 'dir', perm: e.perm, entries: {}, passthrough: { source, rel } }
       : e.kind === 'symlink'
         ? { kind: 'symlink', target: e.target ?? '' }
-        : { kind: 'file', perm: e.perm, read: (c) => source.read(c, rel), ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : {}) };
+        : {
+          kind: 'file', perm: e.perm, read: (c) => source.read(c, rel),
+          ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : source.pageCached ? { pageCached: true } : {}),
+        };
     const inode: Inode = { ino, parent: parent.ino, node, ttl: source.ttl };
     if (this.dynamic.size >= DYNAMIC_KEPT) this.dynamic.clear();
     this.dynamic.set(ino, inode);

@@ -159,8 +159,10 @@ export function createTree(config: unknown): FileTree {
   const sys = `/proc/self/fd/${native.openPrivateMount('sysfs', true)}`;
   // HIDDEN's paths are below the sysfs root without the leading "sys/".
   const sysfs = withoutEntries(hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs), HIDDEN.map((p) => p.slice('sys/'.length)));
-  // /proc/sys's listings are not kept by the kernel: sysctl -a reads what it lists (hostPassthrough).
-  const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs, false), sysfs };
+  // /proc/sys: listings kept by the kernel, and the host-wide settings' contents too (page-cached,
+  // fuse/kept-pages.ts), so a sysctl -a of unchanged settings costs an OPEN each and little else.
+  // neigh is another source (per network namespace: never kept).
+  const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs, true, true), sysfs };
   layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`), hostKind);
   const tree = new SlottedTree(new StaticTree(root), LOAD_SLOTS, (c) => {
     const rec = callers.resolve(c.pid).container;

@@ -225,6 +225,39 @@ describe('READDIRPLUS', () => {
 });
 
 describe('hostPassthrough', () => {
+  it('reads an entry whole in one read, and one longer than its buffer (64 KiB) whole too', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-pt-'));
+    try {
+      const big = Buffer.alloc(70_000, 0x61);
+      fs.writeFileSync(path.join(root, 'big'), big);
+      fs.writeFileSync(path.join(root, 'small'), '42\n');
+      const h = hostPassthrough('r', root, 0);
+      assert.ok(Buffer.from(h.read(caller, 'big')).equals(big));
+      assert.equal(h.read(caller, 'small').toString(), '42\n');
+      assert.throws(() => h.read(caller, 'nope'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('marks its files page-cached only when asked (the /proc/sys source), and never a writable source\'s', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-pt-'));
+    try {
+      fs.writeFileSync(path.join(root, 'f'), '1\n');
+      const fileOf = (src: PassthroughSource): unknown => {
+        const t = new StaticTree(dir({ top: { kind: 'dir', entries: {}, passthrough: { source: src, rel: '' } } }));
+        const n = t.lookup(staticIno('top'), 'f', caller)!.node;
+        return n.kind === 'file' ? n.pageCached === true : undefined;
+      };
+      assert.equal(fileOf(hostPassthrough('pc', root, 10, false, true)), true);
+      assert.equal(fileOf(hostPassthrough('np', root, 10, false)), false);
+      const writable = { ...hostPassthrough('w', root, 10, false, true), write: () => undefined };
+      assert.equal(fileOf(writable), false);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('lists kinds, container permissions and link targets; keeps a listing for its ttl only', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-pt-'));
     try {

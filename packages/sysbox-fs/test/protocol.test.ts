@@ -214,6 +214,11 @@ describe('notifications', () => {
     assert.equal(store.readBigUInt64LE(16), 7n);
     assert.equal(store.readBigUInt64LE(24), 4096n);
     assert.equal(store.readUInt32LE(32), 0);
+    const withData = p.notifyStore(7n, 0n, Buffer.from('12\n'));
+    assert.equal(withData.length, 43);
+    assert.equal(withData.readUInt32LE(0), 43);
+    assert.equal(withData.readUInt32LE(32), 3, 'size: the bytes that follow');
+    assert.equal(withData.subarray(40).toString(), '12\n');
     const resend = p.notifyResend();
     assert.deepEqual([resend.length, resend.readInt32LE(4), resend.readBigUInt64LE(8)], [16, 7, 0n]);
   });

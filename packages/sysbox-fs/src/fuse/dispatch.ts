@@ -5,6 +5,18 @@ import { constants as osc } from 'node:os';
 import * as p from './protocol.js';
 import type { Caller, FileTree, Inode, VirtualNode } from '../tree.js';
 import type { RenderCache } from './render-cache.js';
+import { openAnswer } from './kept-pages.js';
+
+/**
+ * What the kernel holds of page-cached files (VirtualFile.pageCached), shared by the workers
+ * (kept-pages.ts). replace() records what the next fill of an inode's page gets (the OPEN being
+ * answered drops the kernel's pages), or forgets it; the worker's also grows i_size to the new
+ * length first, so the fill is not cut at the old one.
+ */
+export interface PageRecords {
+  held(ino: bigint): Buffer | undefined;
+  replace(ino: bigint, content: Buffer | undefined): void;
+}
 
 export interface DispatchOptions {
   /**
@@ -69,8 +81,12 @@ function modeOf(n: VirtualNode): number {
   return p.S_IFREG | (n.perm ?? (n.write ? 0o644 : 0o444));
 }
 
-/** stamp: a directory's listing stamp (FileTree.listingStamp), shown as its mtime's nanoseconds. */
-function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner, stamp?: number): p.Attr {
+/**
+ * stamp: a directory's listing stamp (FileTree.listingStamp), shown as its mtime's nanoseconds.
+ * keptLength: a page-cached file's recorded length: its size, so that attributes refreshed while
+ * the kernel keeps its page agree with i_size (a size change would drop the page).
+ */
+function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner, stamp?: number, keptLength?: number): p.Attr {
   const n = inode.node;
   const { uid, gid } = owner;
   const mode = modeOf(n);
@@ -80,7 +96,11 @@ function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner, stamp?: numbe
     return { ino: inode.ino, size: 0n, mode, nlink: 2 + subdirs, uid, gid, time: opts.time, mtimeNsec: stamp ?? 0 };
   }
   if (n.kind === 'symlink') return { ino: inode.ino, size: BigInt(Buffer.byteLength(n.target)), mode, nlink: 1, uid, gid, time: opts.time };
-  return { ino: inode.ino, size: BigInt(opts.fileSize), mode, nlink: 1, uid, gid, time: opts.time };
+  return { ino: inode.ino, size: BigInt(keptLength ?? opts.fileSize), mode, nlink: 1, uid, gid, time: opts.time };
+}
+
+function toBuffer(content: string | Buffer): Buffer {
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
 }
 
 /** The directory's listing stamp, or undefined if it must not be kept; a directory it cannot list (gone, unreadable) has none. */
@@ -102,11 +122,11 @@ function errnoOf(e: unknown): number {
  * Builds the reply to one request, or undefined for requests that take none (FORGET, BATCH_FORGET,
  * INTERRUPT: our handlers are synchronous, so an interrupted request is answered anyway).
  */
-export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>): Buffer | undefined {
+export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>, pages?: PageRecords): Buffer | undefined {
   const h = p.decodeInHeader(buf);
   if (!p.expectsReply(h.opcode)) return undefined;
   try {
-    return handle(h, p.requestBody(buf, h), tree, opts, cache, listings);
+    return handle(h, p.requestBody(buf, h), tree, opts, cache, listings, pages);
   } catch (e) {
     // A malformed body (RangeError from a decoder) or a failing handler: the request still needs an answer.
     return p.replyError(h.unique, e instanceof RangeError ? E.EINVAL : errnoOf(e));
@@ -125,7 +145,7 @@ function listing(n: Inode, tree: FileTree, caller: Caller): Listing {
   return entries;
 }
 
-function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>): Buffer {
+function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>, pages?: PageRecords): Buffer {
   const fail = (errno: number): Buffer => p.replyError(h.unique, errno);
   const ok = (b?: Buffer): Buffer => p.reply(h.unique, b);
   const caller: Caller = { pid: h.pid, uid: h.uid, gid: h.gid };
@@ -137,7 +157,8 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   // A static directory with a pass-through has its source's ttl too: its mtime carries its listing's
   // stamp, which the kernel must ask for again that often to drop a listing it keeps.
   const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : opts.attrTimeout);
-  const attrFor = (n: Inode, owner: Owner): p.Attr => attrOf(n, opts, owner, n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : undefined);
+  const kept = (n: Inode): Buffer | undefined => (n.node.kind === 'file' && n.node.pageCached ? pages?.held(n.ino) : undefined);
+  const attrFor = (n: Inode, owner: Owner): p.Attr => attrOf(n, opts, owner, n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : undefined, kept(n)?.length);
   const mayAccess = (n: Inode, mask: number): boolean => permits(modeOf(n.node), ownerFor(tree, caller), h, mask);
 
   switch (h.opcode) {
@@ -178,6 +199,21 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       const acc = p.decodeOpenIn(body).flags & O_ACCMODE;
       const mask = acc === fsc.O_RDONLY ? R_OK : acc === fsc.O_WRONLY ? W_OK : R_OK | W_OK;
       if ((mask & W_OK && !isWritable(n)) || !mayAccess(n, mask)) return fail(E.EACCES);
+      if (n.node.kind === 'file' && n.node.pageCached && pages && !isWritable(n)) {
+        // Rendered now, so every open sees the value as of its open. A rendering that fails is left
+        // to the READ, as for any file (direct I/O).
+        let rendering: Buffer | undefined;
+        try {
+          rendering = toBuffer(n.node.read(caller));
+        } catch {
+          rendering = undefined;
+        }
+        const answer = rendering ? openAnswer(pages.held(n.ino), rendering) : 'direct';
+        if (answer === 'keep') return ok(p.encodeOpenOut(0n, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH));
+        pages.replace(n.ino, answer === 'refill' ? rendering : undefined);
+        // No KEEP_CACHE: the kernel drops the inode's pages before this open returns.
+        if (answer === 'refill') return ok(p.encodeOpenOut(0n, p.FOPEN_NOFLUSH));
+      }
       // DIRECT_IO: no page cache, so each read sees fresh content and no size-based truncation or
       // padding; NOFLUSH: close() costs no FLUSH round trip (nothing is buffered).
       return ok(p.encodeOpenOut(0n, p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH));
@@ -187,10 +223,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (!n) return fail(E.ENOENT);
       if (n.node.kind !== 'file') return fail(E.EISDIR);
       const r = p.decodeReadIn(body);
-      let data = r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined;
+      // A page-cached file's page is filled (or refilled after eviction) with the recorded
+      // rendering: its length is what i_size and the attributes say.
+      let data = kept(n) ?? (r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined);
       if (!data) {
-        const content = n.node.read(caller);
-        data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+        data = toBuffer(n.node.read(caller));
         cache?.set(n.ino, h.pid, data);
       }
       const start = r.offset > BigInt(data.length) ? data.length : Number(r.offset);

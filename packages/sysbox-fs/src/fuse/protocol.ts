@@ -280,14 +280,19 @@ export function replyError(unique: bigint, errno: number): Buffer {
 export const NOTIFY_STORE = 4;
 
 /**
- * A store of no data at offset: grows the inode's size to offset if smaller, touching no page (so
- * it takes no page lock). Notifications carry unique 0 and the code as error; this one's body is
- * fuse_notify_store_out {nodeid, offset, size 0, padding}.
+ * A store of data at offset (fuse_notify_store_out {nodeid, offset, size, padding}, then the bytes;
+ * notifications carry unique 0 and the code as error). The kernel grows i_size to offset + size if
+ * smaller, but only when something is written (fuse_write_update_attr's `written > 0`): a store of
+ * no data touches no page and leaves i_size alone, bumping the inode's attribute version and
+ * marking its size stale (the next read(2) asks GETATTR; splice does not). With data it locks and
+ * fills the pages it covers, which a READ in flight for them may hold locked (worker.ts).
  */
-export function notifyStore(ino: bigint, offset: bigint): Buffer {
-  const body = Buffer.alloc(24);
+export function notifyStore(ino: bigint, offset: bigint, data: Buffer = Buffer.alloc(0)): Buffer {
+  const body = Buffer.alloc(24 + data.length);
   body.writeBigUInt64LE(ino, 0);
   body.writeBigUInt64LE(offset, 8);
+  body.writeUInt32LE(data.length, 16);
+  data.copy(body, 24);
   return message(NOTIFY_STORE, 0n, body);
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { DEFAULT_DISPATCH, type DispatchOptions } from './dispatch.js';
+import { KEPT_PAGES_BYTES } from './kept-pages.js';
 import * as p from './protocol.js';
 import { CONTROL_SLOTS, Control, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 
@@ -102,7 +103,7 @@ export class FuseSession {
   private static async start(fd: number, maxWrite: number, initFlags: number, opts: SessionOptions): Promise<FuseSession> {
     // Helpers take requests only when one is queued, and must not sleep in read (worker.ts).
     native.setNonBlocking(fd);
-    const cfg: Omit<WorkerConfig, 'leader'> = {
+    const cfg: Omit<WorkerConfig, 'leader' | 'workerCount'> = {
       fd,
       bufferSize: p.readBufferSize(maxWrite),
       treeModule: opts.treeModule,
@@ -110,13 +111,16 @@ export class FuseSession {
       dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch, cacheListings: (initFlags & p.FUSE_AUTO_INVAL_DATA) !== 0 },
       control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
       shrunkInodes: new SharedArrayBuffer(1 << 20),
+      // Empty after a restart too: every page-cached file's next OPEN is then a refill.
+      keptPages: new SharedArrayBuffer(KEPT_PAGES_BYTES),
       spinMicros: opts.spinMicros ?? 0,
     };
     const workers: Worker[] = [];
     const ready: Promise<void>[] = [];
     const exits: Promise<string>[] = [];
-    for (let i = 0; i < Math.max(1, opts.workers ?? 2); i++) {
-      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0 } satisfies WorkerConfig });
+    const workerCount = Math.max(1, opts.workers ?? 2);
+    for (let i = 0; i < workerCount; i++) {
+      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0, workerCount } satisfies WorkerConfig });
       workers.push(w);
       const { ready: r, exit } = track(w, opts.onError ?? (() => {}));
       ready.push(r);

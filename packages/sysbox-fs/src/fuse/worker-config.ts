@@ -20,8 +20,12 @@ export interface WorkerConfig {
   spinMicros: number;
   /** Set per worker: the first one leads. */
   leader: boolean;
+  /** How many workers the session runs. */
+  workerCount: number;
   /** One byte per inode (modulo its length): its size may have been shrunk by a page-cache READ. */
   shrunkInodes: SharedArrayBuffer;
+  /** What the kernel holds of page-cached files (kept-pages.ts), KEPT_PAGES_BYTES long. */
+  keptPages: SharedArrayBuffer;
 }
 
 /**
@@ -46,8 +50,10 @@ export const Control = {
   LeaderSeq: 3,
   /** Bumped by the main thread when it releases memory: each worker then runs a full GC of its own heap. */
   CollectSeq: 4,
+  /** 1 while a worker writes a store with data (worker.ts growSize): at most one at a time. */
+  Storing: 5,
 } as const;
-export const CONTROL_SLOTS = 5;
+export const CONTROL_SLOTS = 6;
 
 export type WorkerMessage =
   | { type: 'ready' }

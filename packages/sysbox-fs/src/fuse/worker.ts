@@ -16,9 +16,10 @@ import { constants as osc } from 'node:os';
 import * as native from '@sysbox/native';
 import { fullGc } from '@sysbox/common/daemon/memory-release';
 import { parentPort, workerData } from 'node:worker_threads';
-import { dispatch, type Listing } from './dispatch.js';
+import { dispatch, type Listing, type PageRecords } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
-import { Opcode, notifyStore } from './protocol.js';
+import { KeptPages } from './kept-pages.js';
+import { FOPEN_DIRECT_IO, Opcode, notifyStore } from './protocol.js';
 import { errnoName } from '../errno-name.js';
 import { Control, loadTree, shrunkIndex, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 import type { FileTree } from '../tree.js';
@@ -37,8 +38,45 @@ function stopReason(errno: number): string {
   return `read /dev/fuse: ${errnoName(errno)}`;
 }
 
+/**
+ * Grows ino's i_size to offset + data.length before an OPEN is answered: splice readers (busybox
+ * cat's sendfile) read through the page cache up to i_size without asking for attributes, so a size
+ * a short READ shrank would cut content that grew since. Only a store with data moves i_size
+ * (protocol.ts notifyStore), and it locks the pages it covers, which a READ in flight may hold
+ * until a worker answers it: so at most one worker stores at a time (the others, and a lone worker,
+ * send an empty store, which only marks the size stale), leaving one free to answer that READ.
+ */
+function sizeGrower(fd: number, control: Int32Array, workerCount: number): (ino: bigint, offset: bigint, data: Buffer) => void {
+  return (ino, offset, data) => {
+    const alone = workerCount > 1 && data.length > 0 && Atomics.compareExchange(control, Control.Storing, 0, 1) === 0;
+    try {
+      fs.writeSync(fd, notifyStore(ino, alone ? offset : offset + BigInt(data.length), alone ? data : undefined));
+    } catch { /* inode not cached */ } finally {
+      if (alone) Atomics.store(control, Control.Storing, 0);
+    }
+  };
+}
+
+/**
+ * The shared records of kept pages. A new rendering is stored into the inode before the OPEN that
+ * drops the old pages is answered: i_size grows to its length if smaller (a short refill shrinks it
+ * if larger), and the attribute version moves on (no READ in flight shrinks i_size to an older
+ * rendering's length).
+ */
+function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer) => void): PageRecords {
+  return {
+    held: (ino) => kept.held(ino),
+    replace(ino, content) {
+      kept.record(ino, content);
+      if (content !== undefined) grow(ino, 0n, content);
+    },
+  };
+}
+
 class Server {
   private readonly buf: Buffer;
+  private readonly pages: PageRecords;
+  private readonly grow: (ino: bigint, offset: bigint, data: Buffer) => void;
   private readonly cache = new RenderCache();
   private readonly listings = new RenderCache<Listing>();
   private readonly shrunk: Uint8Array;
@@ -52,6 +90,8 @@ class Server {
     this.buf = Buffer.alloc(cfg.bufferSize);
     this.shrunk = new Uint8Array(cfg.shrunkInodes);
     this.control = new Int32Array(cfg.control);
+    this.grow = sizeGrower(cfg.fd, this.control, cfg.workerCount);
+    this.pages = pageRecords(new KeptPages(cfg.keptPages), this.grow);
     this.collected = Atomics.load(this.control, Control.CollectSeq);
   }
 
@@ -99,21 +139,23 @@ class Server {
   /** Builds the reply to the request take() returned; the next take() or flush() writes it. */
   handle(n: number): void {
     const { cfg, buf } = this;
-    const reply = dispatch(buf.subarray(0, n), this.tree, cfg.dispatch, this.cache, this.listings);
+    const reply = dispatch(buf.subarray(0, n), this.tree, cfg.dispatch, this.cache, this.listings, this.pages);
     if (!reply) return;
     // sendfile()/splice() (busybox cat) read FUSE files through the page cache even with
     // FOPEN_DIRECT_IO on this kernel, and stop at the inode's size, which a short page-cache READ
     // shrinks to that read's length: content that grew since (uptime 9.99 → 10.00) would be cut.
     // So a page-sized READ at a page boundary (how the page cache asks) marks the inode, and the
-    // next successful OPEN of a marked inode grows the size back first (an empty store: no page is
-    // touched, so no page lock is taken).
+    // next successful direct-I/O OPEN of a marked inode grows the size back first (sizeGrower). Not
+    // a page-cached open: such a file's size is its kept rendering's (pageRecords), and a kept page
+    // must not be read past it.
     const opcode = buf.readUInt32LE(4);
     if (opcode === Opcode.READ && n >= 64 && buf.readUInt32LE(56) === PAGE && buf.readUInt32LE(48) % PAGE === 0) {
       Atomics.store(this.shrunk, shrunkIndex(buf.readBigUInt64LE(16), this.shrunk.length), 1);
-    } else if (opcode === Opcode.OPEN && reply.readInt32LE(4) === 0) {
+    } else if (opcode === Opcode.OPEN && reply.readInt32LE(4) === 0 && reply.length >= 28 && (reply.readUInt32LE(24) & FOPEN_DIRECT_IO) !== 0) {
       const ino = buf.readBigUInt64LE(16);
       if (Atomics.exchange(this.shrunk, shrunkIndex(ino, this.shrunk.length), 0) === 1) {
-        try { fs.writeSync(cfg.fd, notifyStore(ino, BigInt(cfg.dispatch.fileSize))); } catch { /* inode not cached */ }
+        // A zero byte at st_size - 1: the page's bytes past the content are zeros already.
+        this.grow(ino, BigInt(cfg.dispatch.fileSize - 1), Buffer.alloc(1));
       }
     }
     this.pending = reply;

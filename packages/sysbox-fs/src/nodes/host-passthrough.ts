@@ -24,6 +24,25 @@ function entry(name: string, at: string, st: fs.Stats): PassthroughEntry {
   return { name, kind: st.isDirectory() ? 'dir' : 'file', perm: containerPerm(st.mode, st.isDirectory()) };
 }
 
+/** Per thread (each worker loads this module): a /proc/sys setting or sysfs attribute fits in one read. */
+const readBuf = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * A host entry's content: open, one read, close. readFileSync costs a fstat and a second read to
+ * find the end besides (procfs and sysfs report size 0): 30 µs against 7–13 per /proc/sys setting,
+ * measured; sysctl -a renders ~250 of them.
+ */
+function readHost(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const n = fs.readSync(fd, readBuf, 0, readBuf.length, null); // read(2): readFileSync(fd) goes on from there
+    const head = Buffer.from(readBuf.subarray(0, n));
+    return n < readBuf.length ? head : Buffer.concat([head, fs.readFileSync(fd)]);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Directories whose listing a source keeps (per worker): more than /sys/kernel and /proc/sys hold. */
 const LISTINGS_KEPT = 4096;
 
@@ -70,11 +89,14 @@ function epochOf(ttl: number): number {
 /**
  * root: the directory entries are found under (rel '' is root itself). ttl: seconds the kernel may
  * cache names found here (they change when the host loads a module or adds a device). keptByKernel:
- * whether the kernel may keep listings (OPENDIR): not where the files listed are read as they are
- * walked (sysctl -a in /proc/sys): every read makes the kernel ask for the file's attributes again
- * at the next stat (atime), which a fresh READDIRPLUS would have answered for the whole directory.
+ * whether the kernel may keep listings (OPENDIR): costly where the files listed are read through
+ * FUSE as they are walked, since every READ makes the kernel ask for the file's attributes again at
+ * the next stat (atime), which a fresh READDIRPLUS would have answered for the whole directory; but
+ * a page-cached file read from its kept page sends no READ (sysctl -a in /proc/sys). pageCached: the files' contents may stay in the kernel's page cache between opens (tree.ts
+ * VirtualFile.pageCached): /proc/sys's host-wide settings, which sysctl -a reads one by one. Not
+ * sysfs, which stays direct I/O (a walk of /sys/kernel reads no file).
  */
-export function hostPassthrough(name: string, root: string, ttl: number, keptByKernel = true): PassthroughSource {
+export function hostPassthrough(name: string, root: string, ttl: number, keptByKernel = true, pageCached = false): PassthroughSource {
   const at = (rel: string): string => (rel === '' ? root : `${root}/${rel}`);
   const listings = new Map<string, KeptListing>();
   // A listing is as old as the kernel may keep the names it holds (ttl): a walk of /sys/kernel run
@@ -95,6 +117,7 @@ export function hostPassthrough(name: string, root: string, ttl: number, keptByK
   return {
     name,
     ttl,
+    ...(pageCached ? { pageCached } : {}),
     list: (_caller, rel) => listed(rel).entries,
     // The same for every caller: the kernel may keep these listings (dispatch.ts OPENDIR).
     ...(keptByKernel ? { listingStamp: (rel: string) => (listed(rel).stamp + epochOf(ttl) * 7919) % 1_000_000_000 } : {}),
@@ -115,7 +138,7 @@ export function hostPassthrough(name: string, root: string, ttl: number, keptByK
         throw e;
       }
     },
-    read: (_caller, rel) => fs.readFileSync(at(rel)),
+    read: (_caller, rel) => readHost(at(rel)),
   };
 }
 
