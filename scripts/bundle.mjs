@@ -21,8 +21,6 @@ const binaries = {
   'sysbox-fs-worker.js': 'packages/sysbox-fs/dist/src/fuse/worker.js',
   'sysbox-fs-tree.js': 'packages/sysbox-fs/dist/src/virtual-tree.js',
   'sysbox-fs-seccomp.js': 'packages/sysbox-fs/dist/src/seccomp/worker.js',
-  // sysbox-mgr starts one per running container (node <this>), by path (next to sysbox-mgr).
-  'sysbox-mgr-rootfs-view.js': 'packages/sysbox-mgr/dist/src/rootfs-view/main.js',
   // Registers the runtime in Docker's daemon.json (the package's maintainer scripts call it).
   'sysbox-docker-runtime': 'packages/common/dist/src/install/docker-runtime.js',
 };
@@ -70,4 +68,6 @@ function place(from, name, mode) {
   fs.renameSync(tmp, path.join(out, name));
 }
 place('packages/native/build/Release/sysbox_native.node', 'sysbox_native.node', 0o755);
+// sysbox-mgr starts one per running container, by path (next to sysbox-mgr): a C program.
+place('packages/native/build/Release/sysbox-mgr-rootfs-view', 'sysbox-mgr-rootfs-view', 0o755);
 place('packages/sysbox-runc/launcher/sysbox-runc.sh', 'sysbox-runc', 0o755);

@@ -6,5 +6,10 @@
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
     "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra"],
     "cflags_cc!": ["-fno-exceptions"]
+  }, {
+    "target_name": "sysbox-mgr-rootfs-view",
+    "type": "executable",
+    "sources": ["src/rootfs-view/main.c", "src/rootfs-view/ops.c", "src/rootfs-view/nodes.c"],
+    "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror"]
   }]
 }

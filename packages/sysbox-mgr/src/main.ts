@@ -1,6 +1,5 @@
 // sysbox-mgr: flags, logging, state, then the gRPC server until SIGTERM/SIGINT.
 import fs from 'node:fs';
-import path from 'node:path';
 import { VERSION } from '@sysbox/common';
 import { descriptor, SysboxMgrService } from '@sysbox/common/generated/sysboxmgr';
 import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
@@ -9,7 +8,6 @@ import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
 import { describeRelease, releaseMemoryWhenQuiet } from '@sysbox/common/daemon/memory-release';
 import { serve } from '@sysbox/common/daemon/server';
-import { startRootfsViewSpares, stopRootfsViewSpares } from './rootfs-view/process.js';
 import { featureLines, parseMgrArgs } from './flags.js';
 import { MgrService } from './service.js';
 import { StateStore } from './state-store.js';
@@ -66,8 +64,6 @@ async function main(): Promise<void> {
       listContainers: () => svc.list(),
     },
   });
-  // Only once the socket is ours: a second instance, refused above, must not touch the first's spare.
-  startRootfsViewSpares(path.dirname(argv.socket));
   writePidfile(pidfile);
   log.info(`sysbox-mgr ${VERSION} listening on ${argv.socket} (pool ${uidEntry.start}:${uidEntry.count}, data root ${argv.dataRoot})`);
   announceReady(log, notifySocket, `pool ${uidEntry.start}:${uidEntry.count}`);
@@ -76,7 +72,6 @@ async function main(): Promise<void> {
     log.info(`${sig}: shutting down; container state stays in ${argv.dataRoot}`);
     server.forceShutdown();
     memory.stop();
-    stopRootfsViewSpares();
     fs.rmSync(pidfile, { force: true });
     fs.rmSync(argv.socket, { force: true });
     process.exit(0);
