@@ -22,14 +22,6 @@ export function mount(source: string, target: string, fstype: string, flags: num
 /** mount(2) performed with the given fsuid/fsgid on the calling thread, restored afterwards. */
 export function mountAs(fsuid: number, fsgid: number, source: string, target: string, fstype: string, flags: number, data: string): void;
 export function umount(target: string, flags: number): void;
-/** fsuid/fsgid of the calling thread for good, keeping its capabilities (SECBIT_NO_SETUID_FIXUP). */
-export function setFsIdsKeepCaps(uid: number, gid: number): void;
-/** In a private mount namespace: path (a mount point) becomes the root; the old root and all under it are detached. */
-export function pivotRootHere(path: string): void;
-/** unshare(CLONE_NEWNS) for the calling thread, then every mount made private. */
-export function unshareMountNs(): void;
-/** mknod(2); rdev encoded as FUSE (and the kernel's new_encode_dev) pass it. */
-export function mknod(path: string, mode: number, rdev: number): void;
 
 /** sd_notify(3): sends message to the datagram socket at socketPath (a leading @ names an abstract one). */
 export function sdNotify(socketPath: string, message: string): void;
