@@ -59,6 +59,20 @@ for (const [name, entry] of Object.entries(binaries)) {
   });
   fs.chmodSync(path.join(out, name), name.endsWith('.js') ? 0o644 : 0o755);
 }
+// The native build happens at `npm ci`; a tree installed before the rootfs-view program existed, or
+// whose C sources changed since, gets it rebuilt here rather than a stale or missing program.
+function rebuildNativeIfStale() {
+  const native = path.join(root, 'packages', 'native');
+  const program = path.join(native, 'build', 'Release', 'sysbox-mgr-rootfs-view');
+  const built = fs.existsSync(program) ? fs.statSync(program).mtimeMs : 0;
+  const srcDir = path.join(native, 'src', 'rootfs-view');
+  const sources = [path.join(native, 'binding.gyp'), ...fs.readdirSync(srcDir).map((f) => path.join(srcDir, f))];
+  if (sources.every((f) => fs.statSync(f).mtimeMs <= built)) return;
+  console.log('bundle: building packages/native (node-gyp rebuild)');
+  execFileSync('npx', ['node-gyp', 'rebuild', '--loglevel=warn', `--nodedir=${process.env.npm_config_nodedir || '/usr'}`], { cwd: native, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+rebuildNativeIfStale();
+
 // Copy to a temp name and rename: overwriting the addon in place would crash a running sysbox-mgr
 // that has it mapped.
 function place(from, name, mode) {
