@@ -107,8 +107,8 @@ static void serve(void) {
       die("read the FUSE connection: %s", strerror(errno));
     }
     const struct fuse_in_header *h = (const void *)in;
-    if ((size_t)n < sizeof *h) continue;
     size_t len = h->len < (size_t)n ? h->len : (size_t)n;
+    if (len < sizeof *h) continue;
     size_t reply = ops_handle(h, in + sizeof *h, len - sizeof *h, out);
     // A failed write is an ENOENT: its caller was interrupted meanwhile.
     if (reply && write(FUSE_FD, out, reply) < 0) continue;
