@@ -119,3 +119,12 @@ export function setNonBlocking(fd: number): void;
  * unmounted). A reply refused with ENOENT (caller interrupted) is dropped; other refusals throw.
  */
 export function fuseExchange(fd: number, reply: Buffer | null, request: Buffer | null, spinMicros?: number, block?: boolean): number;
+
+/**
+ * fork + execve without waiting for the exec (child_process.spawn waits for it: a scheduler wait on
+ * a loaded host): file runs in a session of its own with fds[i] as fd i (-1: /dev/null) and no other
+ * fd; an exec failure goes to its fd 2 (exit 127). The caller reaps it with reapChild.
+ */
+export function spawnNoWait(file: string, args: string[], fds: number[]): number;
+/** waitpid(WNOHANG): true once pid is reaped, or when it is not this process's child. */
+export function reapChild(pid: number): boolean;

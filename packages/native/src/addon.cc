@@ -37,6 +37,8 @@ Napi::Value ReadMemory(const Napi::CallbackInfo& info);
 Napi::Value WriteMemory(const Napi::CallbackInfo& info);
 Napi::Value ListDir(const Napi::CallbackInfo& info);
 Napi::Value MallocTrim(const Napi::CallbackInfo& info);
+Napi::Value SpawnNoWait(const Napi::CallbackInfo& info);
+Napi::Value ReapChild(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -74,6 +76,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));
   exports.Set("listDir", Napi::Function::New(env, ListDir));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
+  exports.Set("spawnNoWait", Napi::Function::New(env, SpawnNoWait));
+  exports.Set("reapChild", Napi::Function::New(env, ReapChild));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

@@ -137,6 +137,32 @@ describe('rootfs view program', { skip: !canMount && 'needs root and /dev/fuse' 
     assert.ok(alive(pid));
     native.umount(merged, native.constants.MNT_DETACH);
     assert.ok(await gone(pid), 'the view ended with its mount');
+    stopRootfsView(v.view);
+    assert.ok(!fs.existsSync(`/proc/${pid}`), 'and was reaped: no zombie left');
+  });
+});
+
+describe('spawnNoWait', () => {
+  it('runs a program with the fds given and nothing else, reports an exec failure on its fd 2, and is reaped', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spawn-no-wait-'));
+    try {
+      const out = fs.openSync(path.join(dir, 'out'), 'w');
+      const extra = fs.openSync('/dev/null', 'r');
+      const pid = native.spawnNoWait('/bin/sh', ['-c', 'ls /proc/self/fd; echo "sid $(cut -d" " -f6 /proc/self/stat)"'], [-1, out, out]);
+      for (let i = 0; i < 500 && !native.reapChild(pid); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(!fs.existsSync(`/proc/${pid}`), 'reaped');
+      const text = fs.readFileSync(path.join(dir, 'out'), 'utf8');
+      // 0-2, and the fd ls opens to list them (3): not `extra` nor anything else of this process.
+      assert.deepEqual(text.split('\n').filter((l) => /^\d+$/.test(l)).map(Number).sort(), [0, 1, 2, 3]);
+      assert.match(text, new RegExp(`^sid ${pid}$`, 'm'), 'a session of its own');
+      const failing = native.spawnNoWait('/nonexistent/program', [], [-1, out, out]);
+      for (let i = 0; i < 500 && !native.reapChild(failing); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.match(fs.readFileSync(path.join(dir, 'out'), 'utf8'), /^exec \/nonexistent\/program failed$/m);
+      fs.closeSync(out);
+      fs.closeSync(extra);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

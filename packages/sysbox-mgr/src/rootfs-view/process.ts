@@ -3,7 +3,6 @@
 // critical path), a stop once the process is gone. The view is a small C program
 // (packages/native/src/rootfs-view): ~1 ms to start and ~1 MiB resident, where a Node view cost
 // ~50 ms (hidden by a spare started ahead) and ~39 MiB RSS (6-7 MiB PSS) per running container.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { processStartTime } from '@sysbox/common/proc';
@@ -71,9 +70,9 @@ export function startRootfsView(mountpoint: string, rootfs: string, ids: { uid: 
     const args = [rootfs, String(ids.uid), String(ids.gid), String(ids.size), ...binds.map((b) => `${b.hostDir}=${b.dest}`)];
     const log = fs.openSync(logFile, 'w', 0o600);
     try {
-      const child = spawn(viewProgram(), args, { detached: true, stdio: ['ignore', log, log, fd] });
-      child.unref();
-      view = { pid: child.pid ?? 0, startTime: processStartTime(child.pid ?? 0) ?? 0 };
+      // Not child_process.spawn: it would hold Register until the view has exec'd (a scheduler wait).
+      const pid = native.spawnNoWait(viewProgram(), args, [-1, log, log, fd]);
+      view = { pid, startTime: processStartTime(pid) ?? 0 };
     } finally {
       fs.closeSync(log);
     }
@@ -112,15 +111,31 @@ export function settleRootfsView(v: StartingView): boolean {
   return /^ready$/m.test(logText(v.logFile));
 }
 
+/**
+ * Reaps the view if it is our zombie (one a previous sysbox-mgr started is init's to reap). Only that
+ * very process: a pid reused since may be another child, whose exit is libuv's to collect.
+ */
+function reap(p: ViewProcess): void {
+  try {
+    const stat = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8');
+    if (stat[stat.lastIndexOf(')') + 2] === 'Z' && processStartTime(p.pid) === p.startTime) native.reapChild(p.pid);
+  } catch {
+    // gone: reaped already
+  }
+}
+
 /** Kills the view (its mount should be gone already) and waits until it holds nothing. */
 export function stopRootfsView(p: ViewProcess): void {
-  if (p.pid <= 0 || exited(p)) return;
-  try {
-    process.kill(p.pid, 'SIGKILL');
-  } catch {
-    return;
+  if (p.pid <= 0) return;
+  if (!exited(p)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) sleep(5);
   }
-  for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) sleep(5);
+  reap(p);
 }
 
 /**
@@ -129,11 +144,14 @@ export function stopRootfsView(p: ViewProcess): void {
  * 192 MiB inner-data archive).
  */
 export async function stopRootfsViewAsync(p: ViewProcess): Promise<void> {
-  if (p.pid <= 0 || exited(p)) return;
-  try {
-    process.kill(p.pid, 'SIGKILL');
-  } catch {
-    return;
+  if (p.pid <= 0) return;
+  if (!exited(p)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) await new Promise((r) => setTimeout(r, 5));
   }
-  for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) await new Promise((r) => setTimeout(r, 5));
+  reap(p);
 }
