@@ -124,17 +124,25 @@ function reap(p: ViewProcess): void {
   }
 }
 
+/** SIGKILL to the view unless it has exited (then reaped already); whether there is an exit to wait for. */
+function kill(p: ViewProcess): boolean {
+  if (p.pid <= 0) return false;
+  if (exited(p)) {
+    reap(p);
+    return false;
+  }
+  try {
+    process.kill(p.pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Kills the view (its mount should be gone already) and waits until it holds nothing. */
 export function stopRootfsView(p: ViewProcess): void {
-  if (p.pid <= 0) return;
-  if (!exited(p)) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      return;
-    }
-    for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) sleep(5);
-  }
+  if (!kill(p)) return;
+  for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) sleep(5);
   reap(p);
 }
 
@@ -144,14 +152,7 @@ export function stopRootfsView(p: ViewProcess): void {
  * 192 MiB inner-data archive).
  */
 export async function stopRootfsViewAsync(p: ViewProcess): Promise<void> {
-  if (p.pid <= 0) return;
-  if (!exited(p)) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      return;
-    }
-    for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) await new Promise((r) => setTimeout(r, 5));
-  }
+  if (!kill(p)) return;
+  for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) await new Promise((r) => setTimeout(r, 5));
   reap(p);
 }
