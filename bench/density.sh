@@ -44,8 +44,8 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 host_used_kb() { awk '/^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} END {print t - a}' /proc/meminfo; }
-# the rootfs-view processes of this bench's sysbox-mgr (its children; the spare excluded)
-view_pids() { ps -o pid=,args= --ppid "$mgr_pid" | grep rootfs-view | grep -v -- --spare | awk '{print $1}' || true; }
+# the rootfs-view processes of this bench's sysbox-mgr (its children, one per running container)
+view_pids() { ps -o pid=,args= --ppid "$mgr_pid" | grep rootfs-view | awk '{print $1}' || true; }
 sum_view() { local s=0 p; for p in $(view_pids); do s=$(( s + $($1 "$p") )); done; echo "$s"; }
 # memory of a container's cgroup as docker stats shows it (v1: usage - total_inactive_file), KiB
 cgroup_kb() {

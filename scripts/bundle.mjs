@@ -22,8 +22,6 @@ const binaries = {
   'sysbox-fs-worker.js': 'packages/sysbox-fs/dist/src/fuse/worker.js',
   'sysbox-fs-tree.js': 'packages/sysbox-fs/dist/src/virtual-tree.js',
   'sysbox-fs-seccomp.js': 'packages/sysbox-fs/dist/src/seccomp/worker.js',
-  // sysbox-mgr starts one per running container (node <this>), by path (next to sysbox-mgr).
-  'sysbox-mgr-rootfs-view.js': 'packages/sysbox-mgr/dist/src/rootfs-view/main.js',
   // Registers the runtime in Docker's daemon.json (the package's maintainer scripts call it).
   'sysbox-docker-runtime': 'packages/common/dist/src/install/docker-runtime.js',
 };
@@ -62,6 +60,20 @@ for (const [name, entry] of Object.entries(binaries)) {
   });
   fs.chmodSync(path.join(out, name), name.endsWith('.js') ? 0o644 : 0o755);
 }
+// The native build happens at `npm ci`; a tree installed before the rootfs-view program existed, or
+// whose C sources changed since, gets it rebuilt here rather than a stale or missing program.
+function rebuildNativeIfStale() {
+  const native = path.join(root, 'packages', 'native');
+  const program = path.join(native, 'build', 'Release', 'sysbox-mgr-rootfs-view');
+  const built = fs.existsSync(program) ? fs.statSync(program).mtimeMs : 0;
+  const srcDir = path.join(native, 'src', 'rootfs-view');
+  const sources = [path.join(native, 'binding.gyp'), ...fs.readdirSync(srcDir).map((f) => path.join(srcDir, f))];
+  if (sources.every((f) => fs.statSync(f).mtimeMs <= built)) return;
+  console.log('bundle: building packages/native (node-gyp rebuild)');
+  execFileSync('npx', ['node-gyp', 'rebuild', '--loglevel=warn', `--nodedir=${process.env.npm_config_nodedir || '/usr'}`], { cwd: native, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+rebuildNativeIfStale();
+
 // Copy to a temp name and rename: overwriting the addon in place would crash a running sysbox-mgr
 // that has it mapped.
 function place(from, name, mode) {
@@ -71,6 +83,8 @@ function place(from, name, mode) {
   fs.renameSync(tmp, path.join(out, name));
 }
 place('packages/native/build/Release/sysbox_native.node', 'sysbox_native.node', 0o755);
+// sysbox-mgr starts one per running container, by path (next to sysbox-mgr): a C program.
+place('packages/native/build/Release/sysbox-mgr-rootfs-view', 'sysbox-mgr-rootfs-view', 0o755);
 // The launcher claims only spares of its own build: their directory is named after the bundle's hash,
 // as sysbox-mgr names it (packages/sysbox-mgr/src/create-spares.ts, createSpareBuild).
 {

@@ -22,14 +22,6 @@ export function mount(source: string, target: string, fstype: string, flags: num
 /** mount(2) performed with the given fsuid/fsgid on the calling thread, restored afterwards. */
 export function mountAs(fsuid: number, fsgid: number, source: string, target: string, fstype: string, flags: number, data: string): void;
 export function umount(target: string, flags: number): void;
-/** fsuid/fsgid of the calling thread for good, keeping its capabilities (SECBIT_NO_SETUID_FIXUP). */
-export function setFsIdsKeepCaps(uid: number, gid: number): void;
-/** In a private mount namespace: path (a mount point) becomes the root; the old root and all under it are detached. */
-export function pivotRootHere(path: string): void;
-/** unshare(CLONE_NEWNS) for the calling thread, then every mount made private. */
-export function unshareMountNs(): void;
-/** mknod(2); rdev encoded as FUSE (and the kernel's new_encode_dev) pass it. */
-export function mknod(path: string, mode: number, rdev: number): void;
 
 /** sd_notify(3): sends message to the datagram socket at socketPath (a leading @ names an abstract one). */
 export function sdNotify(socketPath: string, message: string): void;
@@ -127,3 +119,12 @@ export function setNonBlocking(fd: number): void;
  * unmounted). A reply refused with ENOENT (caller interrupted) is dropped; other refusals throw.
  */
 export function fuseExchange(fd: number, reply: Buffer | null, request: Buffer | null, spinMicros?: number, block?: boolean): number;
+
+/**
+ * fork + execve without waiting for the exec (child_process.spawn waits for it: a scheduler wait on
+ * a loaded host): file runs in a session of its own with fds[i] as fd i (-1: /dev/null) and no other
+ * fd; an exec failure goes to its fd 2 (exit 127). The caller reaps it with reapChild.
+ */
+export function spawnNoWait(file: string, args: string[], fds: number[]): number;
+/** waitpid(WNOHANG): true once pid is reaped, or when it is not this process's child. */
+export function reapChild(pid: number): boolean;

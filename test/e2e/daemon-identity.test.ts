@@ -93,7 +93,7 @@ describe('sysbox-mgr without --pidfile', () => {
   let pid: number | undefined;
   after(async () => {
     // Found by the temp dir in their command lines, not by the pid file: a build that writes none
-    // (or a killed daemon's spare rootfs view) must not outlive the test either.
+    // must not outlive the test either.
     for (const line of processesMentioning(dir)) {
       const p = Number(line.split(' ')[0]);
       process.kill(p, 'SIGKILL');

@@ -239,9 +239,9 @@ function assertNoGrowth(before: Footprint, after: Footprint, ids: readonly strin
   }
 }
 
-/** A child's command line without its pid (a spare rootfs view is replaced by a new one with the same role). */
+/** A child's command line without its pid. */
 function stripPid(p: string): string {
-  return p.replace(/^\d+ /, '').replace(/rootfs-view-spare-[\d-]+/, 'rootfs-view-spare-N');
+  return p.replace(/^\d+ /, '');
 }
 
 function rssLine(label: string, b: Footprint, a: Footprint): string {

@@ -29,10 +29,6 @@ Napi::Value ListInNetns(const Napi::CallbackInfo& info);
 Napi::Value OpenPrivateMount(const Napi::CallbackInfo& info);
 Napi::Value NamespaceOwner(const Napi::CallbackInfo& info);
 Napi::Value SdNotify(const Napi::CallbackInfo& info);
-Napi::Value SetFsIdsKeepCaps(const Napi::CallbackInfo& info);
-Napi::Value PivotRootHere(const Napi::CallbackInfo& info);
-Napi::Value Mknod(const Napi::CallbackInfo& info);
-Napi::Value UnshareMountNs(const Napi::CallbackInfo& info);
 Napi::Value XattrSet(const Napi::CallbackInfo& info);
 Napi::Value XattrGet(const Napi::CallbackInfo& info);
 Napi::Value XattrList(const Napi::CallbackInfo& info);
@@ -41,6 +37,8 @@ Napi::Value ReadMemory(const Napi::CallbackInfo& info);
 Napi::Value WriteMemory(const Napi::CallbackInfo& info);
 Napi::Value ListDir(const Napi::CallbackInfo& info);
 Napi::Value MallocTrim(const Napi::CallbackInfo& info);
+Napi::Value SpawnNoWait(const Napi::CallbackInfo& info);
+Napi::Value ReapChild(const Napi::CallbackInfo& info);
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createUserns", Napi::Function::New(env, CreateUserns));
@@ -70,10 +68,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openPrivateMount", Napi::Function::New(env, OpenPrivateMount));
   exports.Set("namespaceOwner", Napi::Function::New(env, NamespaceOwner));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
-  exports.Set("setFsIdsKeepCaps", Napi::Function::New(env, SetFsIdsKeepCaps));
-  exports.Set("pivotRootHere", Napi::Function::New(env, PivotRootHere));
-  exports.Set("mknod", Napi::Function::New(env, Mknod));
-  exports.Set("unshareMountNs", Napi::Function::New(env, UnshareMountNs));
   exports.Set("xattrSet", Napi::Function::New(env, XattrSet));
   exports.Set("xattrGet", Napi::Function::New(env, XattrGet));
   exports.Set("xattrList", Napi::Function::New(env, XattrList));
@@ -82,6 +76,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));
   exports.Set("listDir", Napi::Function::New(env, ListDir));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
+  exports.Set("spawnNoWait", Napi::Function::New(env, SpawnNoWait));
+  exports.Set("reapChild", Napi::Function::New(env, ReapChild));
   Napi::Object c = Napi::Object::New(env);
   c.Set("MS_RDONLY", Napi::Number::New(env, MS_RDONLY));
   c.Set("MS_BIND", Napi::Number::New(env, MS_BIND));

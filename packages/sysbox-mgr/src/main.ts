@@ -1,6 +1,5 @@
 // sysbox-mgr: flags, logging, state, then the gRPC server until SIGTERM/SIGINT.
 import fs from 'node:fs';
-import path from 'node:path';
 import { VERSION } from '@sysbox/common';
 import { descriptor, SysboxMgrService } from '@sysbox/common/generated/sysboxmgr';
 import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
@@ -9,7 +8,6 @@ import { announceReady, takeNotifySocket } from '@sysbox/common/daemon/readiness
 import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
 import { describeRelease, releaseMemoryWhenQuiet } from '@sysbox/common/daemon/memory-release';
 import { serve } from '@sysbox/common/daemon/server';
-import { startRootfsViewSpares, stopRootfsViewSpares } from './rootfs-view/process.js';
 import { CreateSpareKeeper } from './create-spares.js';
 import { featureLines, parseMgrArgs } from './flags.js';
 import { MgrService } from './service.js';
@@ -67,8 +65,6 @@ async function main(): Promise<void> {
       listContainers: () => svc.list(),
     },
   });
-  // Only once the socket is ours: a second instance, refused above, must not touch the first's spare.
-  startRootfsViewSpares(path.dirname(argv.socket));
   // The bundled sysbox-runc.js beside this file; none in the unbundled build tree (unit tests).
   const createSpares = new CreateSpareKeeper({ mgrSocket: argv.socket, count: argv.createSpares, script: path.join(__dirname, 'sysbox-runc.js'), log });
   writePidfile(pidfile);
@@ -81,7 +77,6 @@ async function main(): Promise<void> {
     log.info(`${sig}: shutting down; container state stays in ${argv.dataRoot}`);
     server.forceShutdown();
     memory.stop();
-    stopRootfsViewSpares();
     createSpares.stop();
     fs.rmSync(pidfile, { force: true });
     fs.rmSync(argv.socket, { force: true });

@@ -23,7 +23,7 @@ import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { IdmapUnsupportedError, idmapBind, isOverlayMount, mountsUnder, openMappingUserns, plainBind, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import { chownRootfs, unchownRootfs, writeBackRunning } from './rootfs-chown.js';
 import { KeptSpecialDirs, type KeptDirs } from './kept-special-dirs.js';
-import { awaitRootfsView, forgetStartingView, settleRootfsView, startRootfsView, stopRootfsView, stopRootfsViewAsync, type StartingView } from './rootfs-view/process.js';
+import { awaitRootfsView, settleRootfsView, startRootfsView, stopRootfsView, stopRootfsViewAsync, type StartingView } from './rootfs-view/process.js';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import type { MgrFeatures } from './flags.js';
@@ -400,7 +400,7 @@ export class MgrService {
     rec.rootfsView = starting.view;
     this.startingViews.set(rec.id, starting);
     this.save(rec);
-    this.log.debug(`container ${rec.id}: rootfs view at ${rec.replacedRootfs} (pid ${rec.rootfsView.pid}) handed over in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
+    this.log.debug(`container ${rec.id}: rootfs view at ${rec.replacedRootfs} (pid ${rec.rootfsView.pid}) started in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
   }
 
   /**
@@ -411,7 +411,7 @@ export class MgrService {
   private awaitRootfsView(rec: ContainerRecord): void {
     if (!rec.rootfsView) return;
     const starting = this.startingViews.get(rec.id)
-      ?? { view: rec.rootfsView, mountpoint: rec.replacedRootfs, rootfs: rec.rootfs, logFile: path.join(rec.runDir, 'rootfs-view.log'), fd: undefined };
+      ?? { view: rec.rootfsView, mountpoint: rec.replacedRootfs, rootfs: rec.rootfs, logFile: path.join(rec.runDir, 'rootfs-view.log') };
     this.startingViews.delete(rec.id);
     const t0 = process.hrtime.bigint();
     try {
@@ -431,10 +431,8 @@ export class MgrService {
     for (const v of this.startingViews.values()) settleRootfsView(v);
   }
 
-  /** A release before Created: the connection a starting view may not have copied yet goes too. */
+  /** A release before Created: its view, settled by now, is no longer starting. */
   private forgetStartingView(id: string): void {
-    const starting = this.startingViews.get(id);
-    if (starting) forgetStartingView(starting);
     this.startingViews.delete(id);
   }
 
