@@ -1,5 +1,6 @@
 // sysbox-mgr: flags, logging, state, then the gRPC server until SIGTERM/SIGINT.
 import fs from 'node:fs';
+import path from 'node:path';
 import { VERSION } from '@sysbox/common';
 import { descriptor, SysboxMgrService } from '@sysbox/common/generated/sysboxmgr';
 import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
