@@ -22,6 +22,8 @@ export function mount(source: string, target: string, fstype: string, flags: num
 /** mount(2) performed with the given fsuid/fsgid on the calling thread, restored afterwards. */
 export function mountAs(fsuid: number, fsgid: number, source: string, target: string, fstype: string, flags: number, data: string): void;
 export function umount(target: string, flags: number): void;
+/** mkfifo(3): a named pipe (the pre-started create's exchange). */
+export function mkfifo(path: string, mode: number): void;
 
 /** sd_notify(3): sends message to the datagram socket at socketPath (a leading @ names an abstract one). */
 export function sdNotify(socketPath: string, message: string): void;

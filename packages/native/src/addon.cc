@@ -29,6 +29,7 @@ Napi::Value ListInNetns(const Napi::CallbackInfo& info);
 Napi::Value OpenPrivateMount(const Napi::CallbackInfo& info);
 Napi::Value NamespaceOwner(const Napi::CallbackInfo& info);
 Napi::Value SdNotify(const Napi::CallbackInfo& info);
+Napi::Value Mkfifo(const Napi::CallbackInfo& info);
 Napi::Value XattrSet(const Napi::CallbackInfo& info);
 Napi::Value XattrGet(const Napi::CallbackInfo& info);
 Napi::Value XattrList(const Napi::CallbackInfo& info);
@@ -68,6 +69,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openPrivateMount", Napi::Function::New(env, OpenPrivateMount));
   exports.Set("namespaceOwner", Napi::Function::New(env, NamespaceOwner));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("xattrSet", Napi::Function::New(env, XattrSet));
   exports.Set("xattrGet", Napi::Function::New(env, XattrGet));
   exports.Set("xattrList", Napi::Function::New(env, XattrList));

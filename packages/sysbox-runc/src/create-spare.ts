@@ -34,7 +34,6 @@ import { procSelf } from './lifecycle/oom-score.js';
 import { beforeRunc } from './commands/create.js';
 import { claimSpare, SpareExit } from '@sysbox/common/create-spare';
 
-const S_IFIFO = 0o010000;
 /** How often an unclaimed spare checks that sysbox-mgr (its parent) is still there. */
 const PARENT_POLL_MS = 1_000;
 /** The request's fixed lines before argv. */
@@ -113,9 +112,9 @@ export async function serveOneCreate(dir: string, ownArgv: readonly string[]): P
   // Loaded here only, as in special-dir-binds.ts (a plain create does not need the addon).
   const native = require('@sysbox/native') as typeof import('@sysbox/native');
   // NAME.in last: launchers look for it, and by then both ends are held.
-  native.mknod(outPath, S_IFIFO | 0o600, 0);
+  native.mkfifo(outPath, 0o600);
   const outFd = fs.openSync(outPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-  native.mknod(inPath, S_IFIFO | 0o600, 0);
+  native.mkfifo(inPath, 0o600);
   const inFd = fs.openSync(inPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
   // Non-blocking: a reply line nobody reads (a launcher gone) is dropped rather than waited on.
   const say = (line: string): void => {
