@@ -22,6 +22,8 @@ export function mount(source: string, target: string, fstype: string, flags: num
 /** mount(2) performed with the given fsuid/fsgid on the calling thread, restored afterwards. */
 export function mountAs(fsuid: number, fsgid: number, source: string, target: string, fstype: string, flags: number, data: string): void;
 export function umount(target: string, flags: number): void;
+/** umount2(2) of each target in order on a pool thread (an overlay's flush then holds no event loop); EINVAL/ENOENT ignored, the first other failure rejects after all were tried. */
+export function umountAll(targets: string[], flags: number): Promise<void>;
 /** fsuid/fsgid of the calling thread for good, keeping its capabilities (SECBIT_NO_SETUID_FIXUP). */
 export function setFsIdsKeepCaps(uid: number, gid: number): void;
 /** In a private mount namespace: path (a mount point) becomes the root; the old root and all under it are detached. */
