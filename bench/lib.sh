@@ -13,7 +13,7 @@ bench_start() {
   echo "sysbox:2500000000:268435456" > "$mgr_dir/subid"
   export BENCH_MGR_SOCKET=$mgr_dir/sysmgr.sock
   setsid out/bin/sysbox-mgr --socket "$BENCH_MGR_SOCKET" --pidfile "$mgr_dir/pid" --data-root "/var/lib/$name-mgr" \
-    --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level warn >"$mgr_dir/log" 2>&1 </dev/null &
+    --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level "${BENCH_MGR_LOG_LEVEL:-warn}" >"$mgr_dir/log" 2>&1 </dev/null &
   for _ in $(seq 1 50); do [ -S "$BENCH_MGR_SOCKET" ] && break; sleep 0.1; done
   fs_dir=/run/$name-fs
   mkdir -p "$fs_dir" && chmod 700 "$fs_dir"
