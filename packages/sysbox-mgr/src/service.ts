@@ -17,7 +17,7 @@ import * as native from '@sysbox/native';
 import { processStartTime, userNamespaceOf } from '@sysbox/common/proc';
 import { isSameProcessAlive, watchInit } from './init-watch.js';
 import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js';
-import { runAsync } from './run-async.js';
+import { endReleaseSignal, holdReleaseSignal, removeRunDir } from './release-signal.js';
 import { parseMountInfo } from './mountinfo.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { IdmapUnsupportedError, idmapBind, isOverlayMount, mountsUnder, openMappingUserns, plainBind, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
@@ -82,6 +82,12 @@ export class MgrService {
     fs.mkdirSync(opts.mountRoot, { recursive: true, mode: 0o711 });
     fs.chmodSync(opts.mountRoot, 0o711);
     for (const rec of store.loadAll()) {
+      if (rec.removing) {
+        // Released before a crash; only its host dirs' removal was left.
+        for (const dir of rec.removing) fs.rmSync(dir, { recursive: true, force: true });
+        store.remove(rec.id);
+        continue;
+      }
       if (!fs.existsSync(rec.runDir)) {
         // /run is empty after a reboot: the container cannot be running any more.
         log.info(`dropping stale record of ${rec.id} (its run dir is gone)`);
@@ -91,6 +97,11 @@ export class MgrService {
       this.containers.set(rec.id, rec);
       if (rec.allocated) this.allocator.reserve(rec.uid);
       if (rec.initPid > 0) this.watch(rec);
+    }
+    // A crash between a run dir's rename and its removal (release-signal.ts).
+    for (const name of fs.readdirSync(opts.mountRoot)) {
+      const gone = path.join(opts.mountRoot, name);
+      if (name.endsWith(':released') && mountsUnder(gone).length === 0) fs.rmSync(gone, { recursive: true, force: true });
     }
     log.info(`loaded ${this.containers.size} container records; ${this.allocator.free} of ${this.allocator.capacity} id ranges free`);
   }
@@ -462,9 +473,16 @@ export class MgrService {
 
   private watch(rec: ContainerRecord): void {
     const { id, initPid } = rec;
+    try {
+      holdReleaseSignal(rec.runDir);
+    } catch (err) {
+      // The launcher then finds no fifo and releases through Node.
+      this.log.warn(`container ${id}: no release fifo in ${rec.runDir}: ${(err as Error).message}`);
+    }
     watchInit(initPid, rec.initStartTime, () => {
       const cur = this.containers.get(id);
       if (!cur || cur.initPid !== initPid) return;
+      this.log.debug(`container ${id}: init ${initPid} exited; releasing`);
       this.release(cur).catch((err: unknown) => {
         this.log.error(`container ${id}: release after exit of init ${initPid} failed: ${(err as Error).message}`);
       });
@@ -546,22 +564,37 @@ export class MgrService {
       // The slow part of the teardown (the kernel flushing the overlay as its last user goes)
       // waited for off the event loop; releaseNow then finds these steps done.
       if (rec.chowned) this.unchownRootfs(rec, rec.chowned);
-      // By a child: the unmount that drops the overlay's last reference flushes its upper file
-      // system (the host's, with whatever else is dirty on it: >100 ms seen under load).
+      // On a pool thread (native umountAll): the unmount that drops the overlay's last reference
+      // flushes its upper file system (the host's, with whatever else is dirty on it: >100 ms seen
+      // under load). umount(8) in a child did the same at 30-120 ms a stop under load 8, its fork
+      // and exec included, on the path of `docker stop`.
       const t0 = process.hrtime.bigint();
+      const ms = (): string => (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1);
       const mounts = [...[...rec.mounts].reverse(), ...mountsUnder(rec.runDir)];
-      await runAsync('umount', ['--lazy', '--quiet', ...new Set(mounts)]).catch(() => {
-        // Not mounted (any more) is fine; what is left releaseNow finds and reports.
-      });
-      if (rec.rootfsView) await stopRootfsViewAsync(rec.rootfsView);
-      this.log.debug(`container ${rec.id}: unmounted, view gone in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms (off the event loop)`);
-      // A real inner Docker store is many files: its removal would hold the loop for seconds.
-      if (mountsUnder(rec.runDir).length === 0 && !this.keepsSpecialDirs(rec)) {
-        await Promise.all(rec.specialDirs.map(({ hostDir }) => fs.promises.rm(hostDir, { recursive: true, force: true })));
+      // Side by side: the view has a mount namespace of its own (copies of these mounts), so
+      // neither waits for the other; whichever ends last drops the overlay's last reference.
+      const laps: string[] = [];
+      await Promise.all([
+        native.umountAll([...new Set(mounts)], native.constants.MNT_DETACH).catch(() => {
+          // What is left releaseNow finds and reports.
+        }).then(() => laps.push(`unmounted ${ms()}`)),
+        rec.rootfsView ? stopRootfsViewAsync(rec.rootfsView).then(() => laps.push(`view gone ${ms()}`)) : undefined,
+      ]);
+      this.log.debug(`container ${rec.id}: ${laps.join(', ')} ms after the archive (off the event loop)`);
+      const removing = this.releaseNow(rec, true);
+      // After the run dir is gone, the end of what Docker's delete waits for. Still part of the
+      // release: a Register of the same id (same host dirs) waits for it. A real inner Docker store
+      // is many files: its removal would hold the loop for seconds.
+      if (removing.length > 0) {
+        const t1 = process.hrtime.bigint();
+        await Promise.all(removing.map((dir) => fs.promises.rm(dir, { recursive: true, force: true })));
+        this.store.remove(rec.id);
+        this.log.debug(`container ${rec.id}: special dirs removed in ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(1)} ms, after the release`);
       }
-      this.releaseNow(rec);
     })();
     this.releasing.set(rec.id, done);
+    // A failed release leaves the run dir: the launcher, woken, sees it and asks through Node.
+    done.catch(() => endReleaseSignal(rec.runDir));
     return done.finally(() => this.releasing.delete(rec.id));
   }
 
@@ -571,8 +604,12 @@ export class MgrService {
     return rec.keepFor !== undefined && rec.keepFor !== '' && (rec.initPid > 0 || rec.reusesKept === true) && fs.existsSync(rec.keepFor);
   }
 
-  /** Undoes everything held for the container; safe to repeat after a crash half-way. */
-  private releaseNow(rec: ContainerRecord): void {
+  /**
+   * Undoes everything held for the container; safe to repeat after a crash half-way. With
+   * deferDirs, the special dirs to remove are returned instead of removed (and the record kept,
+   * marked, until they are).
+   */
+  private releaseNow(rec: ContainerRecord, deferDirs = false): string[] {
     // Where the time goes (logged at debug): this runs on the event loop, other requests wait.
     const steps: string[] = [];
     let t = process.hrtime.bigint();
@@ -597,6 +634,8 @@ export class MgrService {
     if (rec.keepFor && this.keepsSpecialDirs(rec)) {
       // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
       this.kept.keep({ id: rec.id, until: rec.keepFor, uid: rec.uid, gid: rec.gid, size: rec.size, dirs: rec.specialDirs });
+    } else if (deferDirs && rec.specialDirs.length > 0) {
+      rec.removing = rec.specialDirs.map((d) => d.hostDir);
     } else {
       for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
     }
@@ -612,15 +651,17 @@ export class MgrService {
     // A range shared by the containers of one network namespace (a pod) is free once none holds it.
     const stillHeld = [...this.containers.values()].some((c) => c.allocated && c.uid === rec.uid);
     if (rec.allocated && !stillHeld) this.allocator.release(rec.uid);
-    this.store.remove(rec.id);
+    if (rec.removing) this.save(rec);
+    else this.store.remove(rec.id);
     lap('overlay back, record');
     // Last: sysbox-runc's launcher takes the run dir's removal for the end of the release
     // (delete waits for it rather than asking for the release itself).
-    fs.rmSync(rec.runDir, { recursive: true, force: true });
+    removeRunDir(rec.runDir);
     this.log.debug(`container ${rec.id}: release steps (ms): ${steps.join(', ')}`);
     const ids = rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}${stillHeld ? ' (still held by a container sharing them)' : ''}` : '';
     this.log.info(`container ${rec.id}: released${ids}`);
     this.opts.onReleased?.();
+    return rec.removing ?? [];
   }
 
   /** docker commit pauses the container: its clone's changes (special dirs' archive included) into Docker's rootfs. */

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { processStartTime } from '@sysbox/common/proc';
 import * as native from '@sysbox/native';
+import { exitOf } from '../init-watch.js';
 
 export const VIEW_FSTYPE = 'fuse.sysbox-rootfs';
 const UNSHARE = '/usr/bin/unshare';
@@ -257,10 +258,12 @@ export function stopRootfsView(p: ViewProcess): void {
  */
 export async function stopRootfsViewAsync(p: ViewProcess): Promise<void> {
   if (p.pid <= 0 || exited(p)) return;
+  // Watched before the kill, so that the exit is seen when it happens rather than at a poll.
+  const gone = exitOf(p.pid, 5_000);
   try {
     process.kill(p.pid, 'SIGKILL');
   } catch {
     return;
   }
-  for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) await new Promise((r) => setTimeout(r, 5));
+  await gone;
 }
