@@ -130,17 +130,7 @@ class UmountWorker : public Napi::AsyncWorker {
 // umountAll(targets: string[], flags: number): Promise<void> — each in order, off the event loop;
 // rejects with the first failure other than EINVAL/ENOENT after trying them all.
 Napi::Value UmountAll(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 2 || !info[0].IsArray() || !info[1].IsNumber())
-    throw Napi::TypeError::New(env, "umountAll(targets: string[], flags: number)");
-  Napi::Array arr = info[0].As<Napi::Array>();
-  std::vector<std::string> targets;
-  for (uint32_t i = 0; i < arr.Length(); i++) {
-    Napi::Value v = arr.Get(i);
-    if (!v.IsString()) throw Napi::TypeError::New(env, "umountAll: targets must be strings");
-    targets.push_back(v.As<Napi::String>());
-  }
-  auto* w = new UmountWorker(env, std::move(targets), info[1].As<Napi::Number>().Int32Value());
+  auto* w = new UmountWorker(info.Env(), ArgStrings(info, 0, "targets"), static_cast<int>(ArgInt(info, 1, "flags")));
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;
