@@ -607,6 +607,22 @@ export class MgrService {
     return done.finally(() => this.releasing.delete(rec.id));
   }
 
+  /**
+   * Records that only the removal of the special dirs is left (a restart after a crash finishes
+   * it). False when the record cannot be written (a full data root): they are removed at once then.
+   */
+  private markRemoving(rec: ContainerRecord): boolean {
+    rec.removing = rec.specialDirs.map((d) => d.hostDir);
+    try {
+      this.save(rec);
+      return true;
+    } catch (err) {
+      this.log.debug(`container ${rec.id}: special dirs removed before the run dir (record not written: ${(err as Error).message})`);
+      rec.removing = undefined;
+      return false;
+    }
+  }
+
   /** Whether the container's special dirs outlive its release (--disable-inner-image-preload). */
   private keepsSpecialDirs(rec: ContainerRecord): boolean {
     // Also when a start again failed: the data it was given back is still the container's.
@@ -643,8 +659,8 @@ export class MgrService {
     if (rec.keepFor && this.keepsSpecialDirs(rec)) {
       // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
       this.kept.keep({ id: rec.id, until: rec.keepFor, uid: rec.uid, gid: rec.gid, size: rec.size, dirs: rec.specialDirs });
-    } else if (deferDirs && rec.specialDirs.length > 0) {
-      rec.removing = rec.specialDirs.map((d) => d.hostDir);
+    } else if (deferDirs && rec.specialDirs.length > 0 && this.markRemoving(rec)) {
+      // Left to the caller, after the run dir.
     } else {
       for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
     }
@@ -661,8 +677,7 @@ export class MgrService {
     // A range shared by the containers of one network namespace (a pod) is free once none holds it.
     const stillHeld = [...this.containers.values()].some((c) => c.allocated && c.uid === rec.uid);
     if (rec.allocated && !stillHeld) this.allocator.release(rec.uid);
-    if (rec.removing) this.save(rec);
-    else this.store.remove(rec.id);
+    if (!rec.removing) this.store.remove(rec.id);
     lap('record');
     // Last: sysbox-runc's launcher takes the run dir's removal for the end of the release
     // (delete waits for it rather than asking for the release itself).
