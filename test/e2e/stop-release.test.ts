@@ -1,6 +1,6 @@
 // `docker stop` returns once sysbox-mgr's release has put Docker's rootfs back and taken the run dir
-// away; what Docker does not depend on (removing the special dirs' host dirs, the record) finishes
-// after that. These check the ordering holds when Docker acts again at once on the same container:
+// away; what Docker does not depend on (removing the special dirs' host dirs, moved aside by then)
+// finishes after that. These check the ordering holds when Docker acts again at once on the same container:
 // a start (a Register of the same id, same host dirs) or a removal, many times in a row.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,6 +15,12 @@ const ROUNDS = 20;
 /** sysbox-mgr's host dirs behind a container's special dirs (<data root>/<kind>/<id>). */
 function specialHostDirs(id: string): string[] {
   return fs.readdirSync(MGR_DATA_ROOT).map((kind) => path.join(MGR_DATA_ROOT, kind, id)).filter((d) => fs.existsSync(d));
+}
+
+/** Special dirs moved aside for their removal after the release (<data root>/mgr/removing) and not removed. */
+function movedAside(id: string): string[] {
+  const dir = path.join(MGR_DATA_ROOT, 'mgr', 'removing');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.startsWith(`${id}.`)) : [];
 }
 
 /** Run dirs renamed away for removal (sysbox-mgr's release-signal.ts) and not removed. */
@@ -69,7 +75,7 @@ describe('docker stop, then at once start or rm of the same container', () => {
     }
     // The removal of the host dirs ends the release shortly after the stop returned.
     const end = Date.now() + 10_000;
-    const left = (): string[] => ids.flatMap((id) => [...leftoversOf(id), ...specialHostDirs(id), ...renamedRunDirs(id)]);
+    const left = (): string[] => ids.flatMap((id) => [...leftoversOf(id), ...specialHostDirs(id), ...movedAside(id), ...renamedRunDirs(id)]);
     while (left().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(left(), []);
   });

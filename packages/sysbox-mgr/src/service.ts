@@ -82,12 +82,6 @@ export class MgrService {
     fs.mkdirSync(opts.mountRoot, { recursive: true, mode: 0o711 });
     fs.chmodSync(opts.mountRoot, 0o711);
     for (const rec of store.loadAll()) {
-      if (rec.removing) {
-        // Released before a crash; only its host dirs' removal was left.
-        for (const dir of rec.removing) fs.rmSync(dir, { recursive: true, force: true });
-        store.remove(rec.id);
-        continue;
-      }
       if (!fs.existsSync(rec.runDir)) {
         // /run is empty after a reboot: the container cannot be running any more.
         log.info(`dropping stale record of ${rec.id} (its run dir is gone)`);
@@ -98,6 +92,8 @@ export class MgrService {
       if (rec.allocated) this.allocator.reserve(rec.uid);
       if (rec.initPid > 0) this.watch(rec);
     }
+    // Special dirs of released containers whose removal a crash cut short.
+    fs.rmSync(this.removingDir(), { recursive: true, force: true });
     // A crash between a run dir's rename and its removal (release-signal.ts).
     for (const name of fs.readdirSync(opts.mountRoot)) {
       const gone = path.join(opts.mountRoot, name);
@@ -590,15 +586,15 @@ export class MgrService {
         viewGone,
       ]);
       this.log.debug(`container ${rec.id}: ${laps.join(', ')} ms after init exit was seen (off the event loop)`);
-      const removing = this.releaseNow(rec, true);
-      // After the run dir is gone, the end of what Docker's delete waits for. Still part of the
-      // release: a Register of the same id (same host dirs) waits for it. A real inner Docker store
-      // is many files: its removal would hold the loop for seconds.
-      if (removing.length > 0) {
+      const movedAside = this.releaseNow(rec, true);
+      // After the run dir is gone, the end of what Docker's delete waits for, and off the release:
+      // a real inner Docker store is many files, seconds to remove.
+      if (movedAside.length > 0) {
         const t1 = process.hrtime.bigint();
-        await Promise.all(removing.map((dir) => fs.promises.rm(dir, { recursive: true, force: true })));
-        this.store.remove(rec.id);
-        this.log.debug(`container ${rec.id}: special dirs removed in ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(1)} ms, after the release`);
+        void Promise.all(movedAside.map((dir) => fs.promises.rm(dir, { recursive: true, force: true }))).then(
+          () => this.log.debug(`container ${rec.id}: special dirs removed in ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(1)} ms, after the release`),
+          (err: unknown) => this.log.error(`container ${rec.id}: removing its special dirs failed: ${(err as Error).message}`),
+        );
       }
     })();
     this.releasing.set(rec.id, done);
@@ -607,19 +603,34 @@ export class MgrService {
     return done.finally(() => this.releasing.delete(rec.id));
   }
 
+  /** Where released containers' special dirs wait for their removal (emptied at start-up). */
+  private removingDir(): string {
+    return path.join(this.opts.dataRoot, 'mgr', 'removing');
+  }
+
   /**
-   * Records that only the removal of the special dirs is left (a restart after a crash finishes
-   * it). False when the record cannot be written (a full data root): they are removed at once then.
+   * Moves the special dirs out of the way (a rename each: their paths are free for a start again
+   * at once, and a crash leaves them where start-up removes them); returns where they went.
+   * Undefined if a rename failed (another file system): the caller removes them now.
    */
-  private markRemoving(rec: ContainerRecord): boolean {
-    rec.removing = rec.specialDirs.map((d) => d.hostDir);
+  private moveSpecialDirsAside(rec: ContainerRecord): string[] | undefined {
+    const moved: string[] = [];
     try {
-      this.save(rec);
-      return true;
+      fs.mkdirSync(this.removingDir(), { recursive: true, mode: 0o700 });
+      for (const { hostDir } of rec.specialDirs) {
+        const to = path.join(this.removingDir(), `${rec.id}.${path.basename(path.dirname(hostDir))}.${process.hrtime.bigint()}`);
+        try {
+          fs.renameSync(hostDir, to);
+          moved.push(to);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+      return moved;
     } catch (err) {
-      this.log.debug(`container ${rec.id}: special dirs removed before the run dir (record not written: ${(err as Error).message})`);
-      rec.removing = undefined;
-      return false;
+      this.log.debug(`container ${rec.id}: special dirs removed before the run dir (${(err as Error).message})`);
+      for (const dir of moved) fs.rmSync(dir, { recursive: true, force: true });
+      return undefined;
     }
   }
 
@@ -631,12 +642,13 @@ export class MgrService {
 
   /**
    * Undoes everything held for the container; safe to repeat after a crash half-way. With
-   * deferDirs, the special dirs to remove are returned instead of removed (and the record kept,
-   * marked, until they are).
+   * deferDirs, the special dirs are moved aside and where they went returned, for the caller to
+   * remove after the run dir.
    */
   private releaseNow(rec: ContainerRecord, deferDirs = false): string[] {
     // Where the time goes (logged at debug): this runs on the event loop, other requests wait.
     const steps: string[] = [];
+    let movedAside: string[] | undefined;
     let t = process.hrtime.bigint();
     const lap = (step: string): void => {
       const now = process.hrtime.bigint();
@@ -659,8 +671,8 @@ export class MgrService {
     if (rec.keepFor && this.keepsSpecialDirs(rec)) {
       // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
       this.kept.keep({ id: rec.id, until: rec.keepFor, uid: rec.uid, gid: rec.gid, size: rec.size, dirs: rec.specialDirs });
-    } else if (deferDirs && rec.specialDirs.length > 0 && this.markRemoving(rec)) {
-      // Left to the caller, after the run dir.
+    } else if (deferDirs && rec.specialDirs.length > 0 && (movedAside = this.moveSpecialDirsAside(rec)) !== undefined) {
+      // Left to the caller.
     } else {
       for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
     }
@@ -677,7 +689,7 @@ export class MgrService {
     // A range shared by the containers of one network namespace (a pod) is free once none holds it.
     const stillHeld = [...this.containers.values()].some((c) => c.allocated && c.uid === rec.uid);
     if (rec.allocated && !stillHeld) this.allocator.release(rec.uid);
-    if (!rec.removing) this.store.remove(rec.id);
+    this.store.remove(rec.id);
     lap('record');
     // Last: sysbox-runc's launcher takes the run dir's removal for the end of the release
     // (delete waits for it rather than asking for the release itself).
@@ -686,7 +698,7 @@ export class MgrService {
     const ids = rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}${stillHeld ? ' (still held by a container sharing them)' : ''}` : '';
     this.log.info(`container ${rec.id}: released${ids}`);
     this.opts.onReleased?.();
-    return rec.removing ?? [];
+    return movedAside ?? [];
   }
 
   /** docker commit pauses the container: its clone's changes (special dirs' archive included) into Docker's rootfs. */

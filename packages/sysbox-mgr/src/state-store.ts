@@ -23,8 +23,6 @@ export interface ContainerRecord {
   mounts: string[];
   /** Host dirs backing special paths (/var/lib/docker ...), with those paths; removed on release. */
   specialDirs: { dest: string; hostDir: string }[];
-  /** Released, run dir gone: host dirs still being removed (finished at the next start after a crash). */
-  removing?: string[];
   /** User-given sources bound at special paths (e.g. a volume at /var/lib/docker): exclusive. */
   exclusiveSources: string[];
   /** The container's init and its start time (clock ticks since boot), 0 until created. */
