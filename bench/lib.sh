@@ -31,7 +31,7 @@ bench_start() {
 # bench_mgr_restart stops it (SIGTERM) and starts it again with the flags given.
 bench_mgr_start() {
   setsid out/bin/sysbox-mgr --socket "$BENCH_MGR_SOCKET" --pidfile "$mgr_dir/pid" --data-root "/var/lib/$name-mgr" \
-    --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level warn "$@" >>"$mgr_dir/log" 2>&1 </dev/null &
+    --subuid-file "$mgr_dir/subid" --subgid-file "$mgr_dir/subid" --log-level "${BENCH_MGR_LOG_LEVEL:-warn}" "$@" >>"$mgr_dir/log" 2>&1 </dev/null &
   for _ in $(seq 1 50); do [ -S "$BENCH_MGR_SOCKET" ] && break; sleep 0.1; done
 }
 bench_mgr_restart() {

@@ -24,6 +24,8 @@ export function mountAs(fsuid: number, fsgid: number, source: string, target: st
 export function umount(target: string, flags: number): void;
 /** mkfifo(3): a named pipe (the pre-started create's exchange). */
 export function mkfifo(path: string, mode: number): void;
+/** umount2(2) of each target in order on a pool thread (an overlay's flush then holds no event loop); EINVAL/ENOENT ignored, the first other failure rejects after all were tried. */
+export function umountAll(targets: string[], flags: number): Promise<void>;
 
 /** sd_notify(3): sends message to the datagram socket at socketPath (a leading @ names an abstract one). */
 export function sdNotify(socketPath: string, message: string): void;

@@ -9,6 +9,7 @@ Napi::Value MoveMount(const Napi::CallbackInfo& info);
 Napi::Value Mount(const Napi::CallbackInfo& info);
 Napi::Value MountAs(const Napi::CallbackInfo& info);
 Napi::Value Umount(const Napi::CallbackInfo& info);
+Napi::Value UmountAll(const Napi::CallbackInfo& info);
 Napi::Value WatchExit(const Napi::CallbackInfo& info);
 Napi::Value PidfdGetfd(const Napi::CallbackInfo& info);
 Napi::Value PollFds(const Napi::CallbackInfo& info);
@@ -49,6 +50,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("mountAs", Napi::Function::New(env, MountAs));
   exports.Set("umount", Napi::Function::New(env, Umount));
+  exports.Set("umountAll", Napi::Function::New(env, UmountAll));
   exports.Set("watchExit", Napi::Function::New(env, WatchExit));
   exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd));
   exports.Set("pollFds", Napi::Function::New(env, PollFds));

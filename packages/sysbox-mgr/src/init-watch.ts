@@ -21,3 +21,22 @@ export function watchInit(pid: number, startTime: number, onExit: () => void): v
     setImmediate(onExit);
   }
 }
+
+/**
+ * Resolves once the process has exited, or after boundMs. A pidfd, not polls: the rootfs view's
+ * exit sits on the path of `docker stop` (it holds the shifted rootfs until then).
+ */
+export function exitOf(pid: number, boundMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, boundMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    try {
+      native.watchExit(pid, done);
+    } catch {
+      done();
+    }
+  });
+}

@@ -23,3 +23,9 @@ export function overlayLayers(superOptions: string): OverlayLayers | undefined {
   if (!lower || !upper || !work) return undefined;
   return { lower: lower.split(':'), upper, work, volatile };
 }
+
+/** The mount points no other one given is above, once each, in their first order. */
+export function outermost(mountPoints: readonly string[]): string[] {
+  const all = [...new Set(mountPoints)];
+  return all.filter((m) => !all.some((o) => o !== m && m.startsWith(o.endsWith('/') ? o : `${o}/`)));
+}

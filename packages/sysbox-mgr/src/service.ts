@@ -17,8 +17,8 @@ import * as native from '@sysbox/native';
 import { processStartTime, userNamespaceOf } from '@sysbox/common/proc';
 import { isSameProcessAlive, watchInit } from './init-watch.js';
 import { canArchiveInto, restoreSpecialDir, saveSpecialDir } from './preload.js';
-import { runAsync } from './run-async.js';
-import { parseMountInfo } from './mountinfo.js';
+import { endReleaseSignal, holdReleaseSignal, removeRunDir } from './release-signal.js';
+import { outermost, parseMountInfo } from './mountinfo.js';
 import { prepareSpecialDir, type SpecialDir } from './special-dirs.js';
 import { IdmapUnsupportedError, idmapBind, isOverlayMount, mountsUnder, openMappingUserns, plainBind, releaseMount, remountOverlay, shiftRootfs } from './idshift.js';
 import { chownRootfs, unchownRootfs, writeBackRunning } from './rootfs-chown.js';
@@ -91,6 +91,13 @@ export class MgrService {
       this.containers.set(rec.id, rec);
       if (rec.allocated) this.allocator.reserve(rec.uid);
       if (rec.initPid > 0) this.watch(rec);
+    }
+    // Special dirs of released containers whose removal a crash cut short.
+    fs.rmSync(this.removingDir(), { recursive: true, force: true });
+    // A crash between a run dir's rename and its removal (release-signal.ts).
+    for (const name of fs.readdirSync(opts.mountRoot)) {
+      const gone = path.join(opts.mountRoot, name);
+      if (name.endsWith(':released') && mountsUnder(gone).length === 0) fs.rmSync(gone, { recursive: true, force: true });
     }
     log.info(`loaded ${this.containers.size} container records; ${this.allocator.free} of ${this.allocator.capacity} id ranges free`);
   }
@@ -460,9 +467,16 @@ export class MgrService {
 
   private watch(rec: ContainerRecord): void {
     const { id, initPid } = rec;
+    try {
+      holdReleaseSignal(rec.runDir);
+    } catch (err) {
+      // The launcher then finds no fifo and releases through Node.
+      this.log.warn(`container ${id}: no release fifo in ${rec.runDir}: ${(err as Error).message}`);
+    }
     watchInit(initPid, rec.initStartTime, () => {
       const cur = this.containers.get(id);
       if (!cur || cur.initPid !== initPid) return;
+      this.log.debug(`container ${id}: init ${initPid} exited; releasing`);
       this.release(cur).catch((err: unknown) => {
         this.log.error(`container ${id}: release after exit of init ${initPid} failed: ${(err as Error).message}`);
       });
@@ -538,29 +552,84 @@ export class MgrService {
     this.settleStartingViews();
     this.forgetStartingView(rec.id);
     const done = (async () => {
+      const t0 = process.hrtime.bigint();
+      const ms = (): string => (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1);
+      const laps: string[] = [];
+      // From the start, beside the archive (which writes into the shifted rootfs itself, not
+      // through the view): a Node process's exit takes 10-60 ms under load, on the path of `docker
+      // stop`. Only Docker's overlay put back (releaseNow) must come after it: the view's chroot
+      // holds the shifted overlay on the same upper dir.
+      const viewGone = rec.rootfsView ? stopRootfsViewAsync(rec.rootfsView).then(() => laps.push(`view gone ${ms()}`)) : undefined;
       if (rec.initPid > 0) await this.saveSpecialDirs(rec, true);
+      laps.push(`archived ${ms()}`);
       // Creates may have come while the archive was awaited.
       this.settleStartingViews();
       // The slow part of the teardown (the kernel flushing the overlay as its last user goes)
       // waited for off the event loop; releaseNow then finds these steps done.
       if (rec.chowned) this.unchownRootfs(rec, rec.chowned);
-      // By a child: the unmount that drops the overlay's last reference flushes its upper file
-      // system (the host's, with whatever else is dirty on it: >100 ms seen under load).
-      const t0 = process.hrtime.bigint();
-      const mounts = [...[...rec.mounts].reverse(), ...mountsUnder(rec.runDir)];
-      await runAsync('umount', ['--lazy', '--quiet', ...new Set(mounts)]).catch(() => {
-        // Not mounted (any more) is fine; what is left releaseNow finds and reports.
-      });
-      if (rec.rootfsView) await stopRootfsViewAsync(rec.rootfsView);
-      this.log.debug(`container ${rec.id}: unmounted, view gone in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms (off the event loop)`);
-      // A real inner Docker store is many files: its removal would hold the loop for seconds.
-      if (mountsUnder(rec.runDir).length === 0 && !this.keepsSpecialDirs(rec)) {
-        await Promise.all(rec.specialDirs.map(({ hostDir }) => fs.promises.rm(hostDir, { recursive: true, force: true })));
+      // On a pool thread (native umountAll): the unmount that drops the overlay's last reference
+      // flushes its upper file system (the host's, with whatever else is dirty on it: >100 ms seen
+      // under load). umount(8) in a child did the same at 30-120 ms a stop under load 8, its fork
+      // and exec included, on the path of `docker stop`.
+      // Only the outermost: a lazy unmount detaches everything below too, and each umount2 pays
+      // an RCU grace period (16 binds one by one 4.5 ms, their parent alone 0.3 ms, load 20).
+      const mounts = outermost([...[...rec.mounts].reverse(), ...mountsUnder(rec.runDir)]);
+      // Side by side with the view's exit: the view has a mount namespace of its own (copies of
+      // these mounts), so neither waits for the other; whichever ends last drops the overlay's last
+      // reference.
+      await Promise.all([
+        native.umountAll(mounts, native.constants.MNT_DETACH).catch(() => {
+          // What is left releaseNow finds and reports.
+        }).then(() => laps.push(`unmounted ${ms()}`)),
+        viewGone,
+      ]);
+      this.log.debug(`container ${rec.id}: ${laps.join(', ')} ms after init exit was seen (off the event loop)`);
+      const movedAside = this.releaseNow(rec, true);
+      // After the run dir is gone, the end of what Docker's delete waits for, and off the release:
+      // a real inner Docker store is many files, seconds to remove.
+      if (movedAside.length > 0) {
+        const t1 = process.hrtime.bigint();
+        void Promise.all(movedAside.map((dir) => fs.promises.rm(dir, { recursive: true, force: true }))).then(
+          () => this.log.debug(`container ${rec.id}: special dirs removed in ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(1)} ms, after the release`),
+          (err: unknown) => this.log.error(`container ${rec.id}: removing its special dirs failed: ${(err as Error).message}`),
+        );
       }
-      this.releaseNow(rec);
     })();
     this.releasing.set(rec.id, done);
+    // A failed release leaves the run dir: the launcher, woken, sees it and asks through Node.
+    done.catch(() => endReleaseSignal(rec.runDir));
     return done.finally(() => this.releasing.delete(rec.id));
+  }
+
+  /** Where released containers' special dirs wait for their removal (emptied at start-up). */
+  private removingDir(): string {
+    return path.join(this.opts.dataRoot, 'mgr', 'removing');
+  }
+
+  /**
+   * Moves the special dirs out of the way (a rename each: their paths are free for a start again
+   * at once, and a crash leaves them where start-up removes them); returns where they went.
+   * Undefined if a rename failed (another file system): the caller removes them now.
+   */
+  private moveSpecialDirsAside(rec: ContainerRecord): string[] | undefined {
+    const moved: string[] = [];
+    try {
+      fs.mkdirSync(this.removingDir(), { recursive: true, mode: 0o700 });
+      for (const { hostDir } of rec.specialDirs) {
+        const to = path.join(this.removingDir(), `${rec.id}.${path.basename(path.dirname(hostDir))}.${process.hrtime.bigint()}`);
+        try {
+          fs.renameSync(hostDir, to);
+          moved.push(to);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }
+      return moved;
+    } catch (err) {
+      this.log.debug(`container ${rec.id}: special dirs removed before the run dir (${(err as Error).message})`);
+      for (const dir of moved) fs.rmSync(dir, { recursive: true, force: true });
+      return undefined;
+    }
   }
 
   /** Whether the container's special dirs outlive its release (--disable-inner-image-preload). */
@@ -569,10 +638,15 @@ export class MgrService {
     return rec.keepFor !== undefined && rec.keepFor !== '' && (rec.initPid > 0 || rec.reusesKept === true) && fs.existsSync(rec.keepFor);
   }
 
-  /** Undoes everything held for the container; safe to repeat after a crash half-way. */
-  private releaseNow(rec: ContainerRecord): void {
+  /**
+   * Undoes everything held for the container; safe to repeat after a crash half-way. With
+   * deferDirs, the special dirs are moved aside and where they went returned, for the caller to
+   * remove after the run dir.
+   */
+  private releaseNow(rec: ContainerRecord, deferDirs = false): string[] {
     // Where the time goes (logged at debug): this runs on the event loop, other requests wait.
     const steps: string[] = [];
+    let movedAside: string[] | undefined;
     let t = process.hrtime.bigint();
     const lap = (step: string): void => {
       const now = process.hrtime.bigint();
@@ -595,6 +669,8 @@ export class MgrService {
     if (rec.keepFor && this.keepsSpecialDirs(rec)) {
       // Not archived into the rootfs (--disable-inner-image-preload): kept for a start again, until removal.
       this.kept.keep({ id: rec.id, until: rec.keepFor, uid: rec.uid, gid: rec.gid, size: rec.size, dirs: rec.specialDirs });
+    } else if (deferDirs && rec.specialDirs.length > 0 && (movedAside = this.moveSpecialDirsAside(rec)) !== undefined) {
+      // Left to the caller.
     } else {
       for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
     }
@@ -606,19 +682,21 @@ export class MgrService {
         this.log.warn(`container ${rec.id}: could not put Docker's overlay back at ${rec.replacedRootfs}: ${(err as Error).message}`);
       }
     }
+    lap('overlay back');
     this.containers.delete(rec.id);
     // A range shared by the containers of one network namespace (a pod) is free once none holds it.
     const stillHeld = [...this.containers.values()].some((c) => c.allocated && c.uid === rec.uid);
     if (rec.allocated && !stillHeld) this.allocator.release(rec.uid);
     this.store.remove(rec.id);
-    lap('overlay back, record');
+    lap('record');
     // Last: sysbox-runc's launcher takes the run dir's removal for the end of the release
     // (delete waits for it rather than asking for the release itself).
-    fs.rmSync(rec.runDir, { recursive: true, force: true });
+    removeRunDir(rec.runDir);
     this.log.debug(`container ${rec.id}: release steps (ms): ${steps.join(', ')}`);
     const ids = rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}${stillHeld ? ' (still held by a container sharing them)' : ''}` : '';
     this.log.info(`container ${rec.id}: released${ids}`);
     this.opts.onReleased?.();
+    return movedAside ?? [];
   }
 
   /** docker commit pauses the container: its clone's changes (special dirs' archive included) into Docker's rootfs. */

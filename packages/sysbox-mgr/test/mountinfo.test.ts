@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findMount, overlayLayers, parseMountInfo } from '../src/mountinfo.js';
+import { findMount, outermost, overlayLayers, parseMountInfo } from '../src/mountinfo.js';
 
 const SAMPLE = [
   '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw',
@@ -33,5 +33,16 @@ describe('mountinfo', () => {
     assert.equal(overlayLayers('rw,lowerdir=/s/l/A,upperdir=/s/c/diff,workdir=/s/c/work,volatile')?.volatile, true);
     assert.equal(overlayLayers('rw,lowerdir=/s/l/A,upperdir=/s/c/diff,workdir=/s/c/work,uuid=on,fsync=volatile')?.volatile, true);
     assert.equal(overlayLayers('rw,lowerdir=/s/l/A,upperdir=/s/c/diff,workdir=/s/c/work,fsync=auto')?.volatile, false);
+  });
+});
+
+describe('outermost', () => {
+  it('keeps the mount points nothing given is above, once each, in order', () => {
+    assert.deepEqual(outermost(['/run/c/x/special/docker', '/var/lib/docker/overlay2/a/merged', '/run/c/x', '/run/c/x/rootfs', '/run/c/x']),
+      ['/var/lib/docker/overlay2/a/merged', '/run/c/x']);
+  });
+  it('takes a shared prefix for no parent', () => {
+    assert.deepEqual(outermost(['/run/c/ab', '/run/c/a', '/']), ['/']);
+    assert.deepEqual(outermost(['/run/c/ab', '/run/c/a']), ['/run/c/ab', '/run/c/a']);
   });
 });

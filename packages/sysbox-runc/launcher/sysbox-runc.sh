@@ -291,17 +291,22 @@ case "$cmd" in
       fi
     done
     # A container sysbox-mgr still holds: runc deletes it here, and sysbox-mgr, which releases a
-    # container by itself once its init has exited (runc delete kills an init never started), removes
-    # the run dir as the last step of that release. Waiting for that instead of starting Node for an
-    # explicit release saves ~40 ms per `docker rm` and `docker run --rm` (bench/README.md). Should
-    # the run dir stay (nothing watching the init: a create that died half-way; or a long release,
-    # archiving inner images), Node releases the container explicitly, told that runc's delete is
-    # done and how it went. As before, a failed delete of a container runc still knows ends there.
+    # container by itself once its init has exited (runc delete kills an init never started), takes
+    # the run dir's name away (a rename) as the last step of that release that Docker depends on.
+    # Waiting for that instead of starting Node for an explicit release saves ~40 ms per `docker rm`
+    # and `docker run --rm` (bench/README.md). The wait is a blocking read of the run dir's fifo
+    # `released`, whose write end sysbox-mgr holds while it watches the init and closes when the
+    # release ends, fails, or sysbox-mgr dies (EOF: no polls, no forks; see sysbox-mgr's
+    # release-signal.ts). Opened read-write first (fd 4), so that the read-only open never blocks for
+    # want of a writer, then fd 4 is closed for good: only sysbox-mgr's end is left. No fifo (nothing
+    # watching the init: a create that died half-way) or the run dir still there after the wait (a
+    # failed release): Node releases the container explicitly, told that runc's delete is done and
+    # how it went. As before, a failed delete of a container runc still knows ends there.
     if [ -n "$id" ] && [ -e "$mount_root/$id" ]; then
       runc_with run "$@"; st=$?
       if [ "$st" != 0 ] && runc_with state "$@" >/dev/null 2>&1; then exit "$st"; fi
-      i=0
-      while [ -e "$mount_root/$id" ] && [ "$i" -lt 100 ]; do sleep 0.005; i=$((i + 1)); done
+      fifo=$mount_root/$id/released
+      if [ -p "$fifo" ]; then { exec 4>&-; read -r _; } 2>/dev/null 4<>"$fifo" </dev/fd/4; fi
       [ -e "$mount_root/$id" ] || exit "$st"
       SYSBOX_RUNC_DELETE_STATUS=$st node_runtime "$@"
     fi

@@ -1,9 +1,10 @@
 // The sh launcher's `delete` of a container sysbox-mgr still holds: runc deletes it, the launcher
-// waits for sysbox-mgr's own release to remove the run dir, and only if it stays hands over to the
-// Node runtime, saying how runc's delete went. Run against a stand-in runc and a stand-in Node
-// runtime, both printing what they were given.
+// waits on the run dir's `released` fifo until sysbox-mgr closes its write end at the end of its
+// own release (which takes the run dir's name away first), and only if the dir stays hands over to
+// the Node runtime, saying how runc's delete went. Run against a stand-in runc, a stand-in Node
+// runtime, both printing what they were given, and this process as sysbox-mgr.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -54,13 +55,47 @@ describe('launcher delete fast path', () => {
     p.on('close', (status) => resolve({ status, lines: fs.readFileSync(log, 'utf8').trim().split('\n') }));
   });
 
-  it('returns runc\'s status without Node once sysbox-mgr has removed the run dir', async () => {
+  /** The run dir's fifo with sysbox-mgr's write end (held here), as at Created. */
+  const watched = (id: string): number => {
+    const fifo = path.join(MOUNT_ROOT, id, 'released');
+    execFileSync('mkfifo', ['-m', '600', fifo]);
+    return fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  };
+
+  it('returns runc\'s status without Node once sysbox-mgr has released the container, not before', async () => {
     const id = registered('released');
+    const end = watched(id);
+    const t0 = Date.now();
     const outcome = run({}, 'delete', id);
-    setTimeout(() => fs.rmSync(path.join(MOUNT_ROOT, id), { recursive: true, force: true }), 100);
+    let releasedAt = 0;
+    setTimeout(() => {
+      // As sysbox-mgr's release-signal.ts: the name goes first, then the write end.
+      const gone = path.join(MOUNT_ROOT, `${id}:released`);
+      fs.renameSync(path.join(MOUNT_ROOT, id), gone);
+      releasedAt = Date.now();
+      fs.closeSync(end);
+      fs.rmSync(gone, { recursive: true, force: true });
+    }, 300);
     assert.deepEqual(await outcome, { status: 0, lines: [`runc --root /run/x delete ${id}`] });
+    assert.ok(releasedAt > 0 && releasedAt - t0 >= 300, 'the launcher waited for the write end to close');
   });
-  it('hands over to Node, with runc\'s status and our own flags, when the run dir stays', async () => {
+  it('hands over to Node when the release ended with the run dir still there (a failed release)', async () => {
+    const id = registered('failed');
+    const end = watched(id);
+    const outcome = run({}, 'delete', id);
+    setTimeout(() => fs.closeSync(end), 100);
+    assert.deepEqual(await outcome, { status: 0, lines: [`runc --root /run/x delete ${id}`, `node status=0 --root /run/x --sysbox-mgr-socket /m.sock delete ${id}`] });
+  });
+  it('hands over to Node at once when nothing holds the fifo (sysbox-mgr gone), creating nothing', async () => {
+    const id = registered('orphan');
+    fs.closeSync(watched(id));
+    const t0 = Date.now();
+    assert.deepEqual(await run({}, 'delete', id), { status: 0, lines: [`runc --root /run/x delete ${id}`, `node status=0 --root /run/x --sysbox-mgr-socket /m.sock delete ${id}`] });
+    assert.ok(Date.now() - t0 < 5000);
+    assert.deepEqual(fs.readdirSync(path.join(MOUNT_ROOT, id)), ['released']);
+    assert.ok(fs.statSync(path.join(MOUNT_ROOT, id, 'released')).isFIFO());
+  });
+  it('hands over to Node, with runc\'s status and our own flags, when the run dir has no fifo', async () => {
     const id = registered('kept');
     assert.deepEqual(await run({}, 'delete', '--force', id), {
       status: 0,

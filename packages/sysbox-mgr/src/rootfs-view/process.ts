@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { processStartTime } from '@sysbox/common/proc';
 import * as native from '@sysbox/native';
+import { exitOf } from '../init-watch.js';
 
 export const VIEW_FSTYPE = 'fuse.sysbox-rootfs';
 const PROGRAM = 'sysbox-mgr-rootfs-view';
@@ -152,7 +153,10 @@ export function stopRootfsView(p: ViewProcess): void {
  * 192 MiB inner-data archive).
  */
 export async function stopRootfsViewAsync(p: ViewProcess): Promise<void> {
+  if (p.pid <= 0) return;
+  // Watched before the kill, so that the exit is seen when it happens rather than at a poll.
+  const gone = exited(p) ? undefined : exitOf(p.pid, 5_000);
   if (!kill(p)) return;
-  for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) await new Promise((r) => setTimeout(r, 5));
+  await gone;
   reap(p);
 }
