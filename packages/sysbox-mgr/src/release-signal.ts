@@ -22,7 +22,7 @@ export function holdReleaseSignal(runDir: string): void {
   if (held.has(runDir)) return;
   const fifo = path.join(runDir, RELEASE_FIFO);
   try {
-    native.mknod(fifo, fs.constants.S_IFIFO | 0o600, 0);
+    native.mkfifo(fifo, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
