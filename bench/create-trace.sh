@@ -33,4 +33,32 @@ for i in $(seq 1 ${N:-6}); do
   t=$(now_ms); $docker run --rm "${net[@]}" --runtime=runc sysbox/busybox true; echo "runc $(( $(now_ms) - t ))" >> $tmp/runs
   sleep 0.6
 done
-cat /proc/loadavg; cp "$mgr_dir/log" $tmp/mgr.log; cp "/var/lib/$name-fs.log" $tmp/fs.log
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+cp "$mgr_dir/log" "$tmp/mgr.log"; cp "/var/lib/$name-fs.log" "$tmp/fs.log"
+# One line per create (ms between the spare's --debug step lines, matched by time to the create
+# call), then the other calls' durations and the runs.
+python3 - "$tmp" <<'PY'
+import re, sys, datetime
+tmp = sys.argv[1]
+calls = [l.split() for l in open(f'{tmp}/calls') if not l.startswith('run')]
+ev = re.findall(r'"msg":"\[\+[0-9.]+ms\] ([^"]*?)","time":"([^"]+)"', open(f'{tmp}/debug').read())
+ev += [(m, t) for t, m in re.findall(r'time="([^"]+)" level=debug msg="\[\+[0-9.]+ms\] ([^"]*)"', open(f'{tmp}/debug').read())]
+def ms(t): return datetime.datetime.strptime(t, '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
+others = {}
+for c in calls:
+    if c[0] != 'create':
+        others.setdefault(c[0], []).append((int(c[2]) - int(c[1])) / 1e6)
+        continue
+    s, e = int(c[1]) / 1e6, int(c[2]) / 1e6
+    evs = [(m, ms(t)) for m, t in ev if s - 5 <= ms(t) <= e + 5]
+    def at(p): return next((t for m, t in evs if re.match(p, m)), None)
+    p = [s, at('pre-started create claimed'), at('registering'), at('pre-registered'), at('registered'), at('transformed'),
+         at(r'runc create \S+$'), at(r'runc create \S+: status'), at('created'), at('sysbox-fs serves'), e]
+    if None in p:
+        print(f'create {e - s:.0f} ms (no spare, or no --debug: no steps)')
+        continue
+    print('launcher->req %4.0f  ->registering %3.0f  preReg %3.0f  Register %3.0f  transforms %3.0f  runc %4.0f  ->created %3.0f  Created+fsRegister %3.0f  ->exit %3.0f  total %4.0f' % (
+        p[1] - s, p[2] - p[1], p[3] - p[2], p[4] - p[2], p[5] - p[4], p[7] - p[6], p[8] - p[7], p[9] - p[8], e - p[9], e - s))
+for k, v in others.items(): print(k, ' '.join('%.0f' % x for x in v))
+print('runs (ms):', ' '.join(l.strip() for l in open(f'{tmp}/runs')))
+PY
