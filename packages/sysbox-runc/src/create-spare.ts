@@ -27,7 +27,7 @@ import { GLOBAL_FLAGS, parseFlags, UsageError } from './cli/flags.js';
 import { applyGlobalFlags } from './cli/setup.js';
 import { globalContext } from './context.js';
 import { runcPath } from './executor.js';
-import { logFatal, redirectStderr } from './log.js';
+import { elapsedMs, log, logFatal, redirectStderr } from './log.js';
 import { connectFs } from './lifecycle/fs.js';
 import { connectMgr } from './lifecycle/mgr.js';
 import { procSelf } from './lifecycle/oom-score.js';
@@ -104,8 +104,11 @@ async function readRequest(reader: LineReader): Promise<string[] | undefined> {
 export async function serveOneCreate(dir: string, ownArgv: readonly string[]): Promise<void> {
   const own = globalContext(parseFlags(ownArgv, GLOBAL_FLAGS));
   const mgr = connectMgr(own.mgrSocket);
-  // Opens the connection now, off any create's path (a status call changes nothing).
+  // Both connections opened now, off any create's path (a status call changes nothing): a
+  // connection opened at the claim cost PreRegister its connect and HTTP/2 handshake.
   mgr.status({}).catch(() => {});
+  const ownFsd = connectFs(own.fsSocket);
+  ownFsd.status({}).catch(() => {});
   const name = `${dir}/${process.pid}`;
   const [inPath, outPath, claimPath] = [`${name}.in`, `${name}.out`, `${name}.claim`];
   const cleanUp = (): void => { for (const f of [inPath, outPath, claimPath]) fs.rmSync(f, { force: true }); };
@@ -130,6 +133,7 @@ export async function serveOneCreate(dir: string, ownArgv: readonly string[]): P
   try {
     const first = new LineReader(inFd);
     const request = await readRequest(first);
+    const readAt = elapsedMs();
     clearInterval(watch);
     if (request === undefined) return;
     const [pidText, cwd, mgrEnv, fsEnv, runcEnv, , ...argv] = request;
@@ -151,10 +155,13 @@ export async function serveOneCreate(dir: string, ownArgv: readonly string[]): P
     first.socket.destroy();
     say('A');
     redirectStderr((text) => { for (const l of text.replace(/\n$/, '').split('\n')) say(`E${l}`); });
-    const fsd = connectFs(ctx.fsSocket);
+    // The request's sysbox-fs is the one this spare connected to unless SYSBOX_FS_SOCKET or the
+    // flag named another.
+    const fsd = ctx.fsSocket === own.fsSocket ? ownFsd : connectFs(ctx.fsSocket);
     try {
       process.chdir(cwd!);
       applyGlobalFlags(globals);
+      log('debug', `pre-started create claimed by launcher ${pid}: request read at +${readAt}ms`);
       const pending = await beforeRunc(ctx, globals.rest.slice(1), { mgr, fsd, oomHost: procSelf(pid) });
       const args = [runcPath, ...pending.runcArgs];
       say(`R${args.length}`);
@@ -173,6 +180,7 @@ export async function serveOneCreate(dir: string, ownArgv: readonly string[]): P
   } finally {
     cleanUp();
     mgr.close();
+    ownFsd.close();
     process.exit(exitStatus);
   }
 }
