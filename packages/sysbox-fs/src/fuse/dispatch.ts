@@ -5,17 +5,23 @@ import { constants as osc } from 'node:os';
 import * as p from './protocol.js';
 import type { Caller, FileTree, Inode, VirtualNode } from '../tree.js';
 import type { RenderCache } from './render-cache.js';
-import { openAnswer } from './kept-pages.js';
+import type { OpenAnswer } from './kept-pages.js';
 
 /**
  * What the kernel holds of page-cached files (VirtualFile.pageCached), shared by the workers
- * (kept-pages.ts). replace() records what the next fill of an inode's page gets (the OPEN being
- * answered drops the kernel's pages), or forgets it; the worker's also grows i_size to the new
- * length first, so the fill is not cut at the old one.
+ * (kept-pages.ts). open() decides an OPEN (KeptPages.open: keep, refill or direct) and counts the
+ * handle unless direct; on a refill it has recorded what the next fill of the inode's page gets (the
+ * OPEN being answered drops the kernel's pages), and the worker's has grown i_size to the new length
+ * first, so the fill is not cut at the old one. release() uncounts a handle opened with fh.
  */
 export interface PageRecords {
+  /** The file handle counted opens are given. */
+  readonly fh: bigint;
   held(ino: bigint): Buffer | undefined;
-  replace(ino: bigint, content: Buffer | undefined): void;
+  open(ino: bigint, rendering: Buffer): OpenAnswer;
+  /** Forgets ino's record unless handles read it (its rendering failed). */
+  forget(ino: bigint): void;
+  release(ino: bigint, fh: bigint): void;
 }
 
 export interface DispatchOptions {
@@ -208,11 +214,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         } catch {
           rendering = undefined;
         }
-        const answer = rendering ? openAnswer(pages.held(n.ino), rendering) : 'direct';
-        if (answer === 'keep') return ok(p.encodeOpenOut(0n, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH));
-        pages.replace(n.ino, answer === 'refill' ? rendering : undefined);
+        const answer = rendering ? pages.open(n.ino, rendering) : 'direct';
+        if (!rendering) pages.forget(n.ino);
+        if (answer === 'keep') return ok(p.encodeOpenOut(pages.fh, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH));
         // No KEEP_CACHE: the kernel drops the inode's pages before this open returns.
-        if (answer === 'refill') return ok(p.encodeOpenOut(0n, p.FOPEN_NOFLUSH));
+        if (answer === 'refill') return ok(p.encodeOpenOut(pages.fh, p.FOPEN_NOFLUSH));
       }
       // DIRECT_IO: no page cache, so each read sees fresh content and no size-based truncation or
       // padding; NOFLUSH: close() costs no FLUSH round trip (nothing is buffered).
@@ -223,9 +229,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (!n) return fail(E.ENOENT);
       if (n.node.kind !== 'file') return fail(E.EISDIR);
       const r = p.decodeReadIn(body);
-      // A page-cached file's page is filled (or refilled after eviction) with the recorded
-      // rendering: its length is what i_size and the attributes say.
-      let data = kept(n) ?? (r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined);
+      // A page-cached file's page is filled (or refilled after eviction) through a counted handle
+      // with the recorded rendering, which no other open changes while it is open: its length is
+      // what i_size and the attributes say. A direct I/O handle (fh 0) reads its own rendering.
+      const counted = pages !== undefined && r.fh === pages.fh;
+      let data = (counted ? kept(n) : undefined) ?? (r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined);
       if (!data) {
         data = toBuffer(n.node.read(caller));
         cache?.set(n.ino, h.pid, data);
@@ -294,7 +302,10 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (mask & W_OK && n.node.kind === 'file' && !isWritable(n)) return fail(E.EACCES);
       return mayAccess(n, mask & 7) ? ok() : fail(E.EACCES);
     }
-    case p.Opcode.RELEASE:
+    case p.Opcode.RELEASE: {
+      if (pages) pages.release(h.nodeid, p.decodeReleaseIn(body).fh);
+      return ok();
+    }
     case p.Opcode.RELEASEDIR:
     case p.Opcode.FLUSH:
     case p.Opcode.FSYNC:

@@ -65,11 +65,15 @@ function sizeGrower(fd: number, control: Int32Array, workerCount: number): (ino:
  */
 function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer) => void): PageRecords {
   return {
+    fh: kept.fh,
     held: (ino) => kept.held(ino),
-    replace(ino, content) {
-      kept.record(ino, content);
-      if (content !== undefined) grow(ino, 0n, content);
+    open(ino, rendering) {
+      const answer = kept.open(ino, rendering);
+      if (answer === 'refill') grow(ino, 0n, rendering);
+      return answer;
     },
+    forget: (ino) => void kept.record(ino, undefined),
+    release: (ino, fh) => kept.release(ino, fh),
   };
 }
 
