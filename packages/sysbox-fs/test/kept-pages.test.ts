@@ -95,6 +95,9 @@ describe('dispatch of page-cached files', () => {
     open: (ino, r) => { const a = kept.open(ino, r); if (a === 'refill') replaced.push([ino, r.toString()]); return a; },
     forget: (ino) => { replaced.push([ino, undefined]); kept.record(ino, undefined); },
     release: (ino, fh) => kept.release(ino, fh),
+    refresh: (ino, r) => kept.refresh(ino, r),
+    version: (ino) => kept.version(ino),
+    opens: (ino) => kept.opens(ino),
   };
   const req = (opcode: number, nodeid: bigint, body: Buffer = Buffer.alloc(8)): Buffer => {
     const h = Buffer.alloc(40);
@@ -116,8 +119,8 @@ describe('dispatch of page-cached files', () => {
   };
   /** An open closed at once (cat): its flags. */
   const openFlags = (ino: bigint): number => { const o = openOf(ino); close(ino, o.fh); return o.flags; };
-  const readAt = (ino: bigint, offset: number, fh = kept.fh): string => {
-    const body = Buffer.alloc(40); body.writeBigUInt64LE(fh, 0); body.writeBigUInt64LE(BigInt(offset), 8); body.writeUInt32LE(4096, 16);
+  const readAt = (ino: bigint, offset: number, fh = kept.fh, size = 4096): string => {
+    const body = Buffer.alloc(40); body.writeBigUInt64LE(fh, 0); body.writeBigUInt64LE(BigInt(offset), 8); body.writeUInt32LE(size, 16);
     return dispatch(req(p.Opcode.READ, ino, body), tree, OPTS, undefined, undefined, pages)!.subarray(16).toString();
   };
   const size = (ino: bigint): bigint => dispatch(req(p.Opcode.GETATTR, ino, Buffer.alloc(16)), tree, OPTS, undefined, undefined, pages)!.readBigUInt64LE(16 + 16 + 8);
@@ -163,7 +166,8 @@ describe('dispatch of page-cached files', () => {
     const other = openOf(SETTING);
     assert.equal(other.flags, p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH);
     assert.equal(other.fh, 0n, 'not counted');
-    assert.equal(readAt(SETTING, 0, other.fh), '800\n', 'a direct handle reads its own rendering');
+    assert.equal(readAt(SETTING, 0, other.fh, 65536), '800\n', 'a direct handle reads its own rendering');
+    assert.equal(readAt(SETTING, 0, other.fh), '7\n', 'but its page fill (splice) gets the page the counted handles read');
     assert.equal(readAt(SETTING, 0), '7\n', 'a counted handle refilling after eviction reads the one it opened');
     assert.equal(size(SETTING), 2n, 'i_size stays the open handles\' length');
     close(SETTING, other.fh);
@@ -175,6 +179,31 @@ describe('dispatch of page-cached files', () => {
     assert.equal(b2.flags, p.FOPEN_NOFLUSH, 'all closed: refills');
     assert.equal(readAt(SETTING, 0), '800\n');
     close(SETTING, b2.fh);
+  });
+  it('a lone handle kept open and read again after the attribute ttl (GETATTR with its fh) moves on; never beside others', () => {
+    const getattr = (fh: bigint): Buffer => {
+      const body = Buffer.alloc(16); body.writeUInt32LE(fh ? p.FUSE_GETATTR_FH : 0, 0); body.writeBigUInt64LE(fh, 8);
+      return dispatch(req(p.Opcode.GETATTR, SETTING, body), tree, OPTS, undefined, undefined, pages)!;
+    };
+    const mtimeNsec = (out: Buffer): number => out.readUInt32LE(16 + 16 + 52);
+    value = '1.00\n';
+    const a = openOf(SETTING);
+    const first = getattr(a.fh);
+    assert.equal(first.readBigUInt64LE(0 + 16), 1n, 'attr ttl 1 s');
+    value = '22.00\n';
+    assert.equal(getattr(0n).readBigUInt64LE(16 + 16 + 8), 5n, 'a stat without the handle changes nothing');
+    value = '1.00\n';
+    const other = openOf(SETTING);
+    assert.equal(other.flags, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH);
+    value = '22.00\n';
+    const moved = getattr(a.fh);
+    assert.equal(moved.readBigUInt64LE(16 + 16 + 8), 5n, 'not alone: the record stays');
+    close(SETTING, other.fh);
+    const second = getattr(a.fh);
+    assert.equal(second.readBigUInt64LE(16 + 16 + 8), 6n, 'alone: the new length');
+    assert.notEqual(mtimeNsec(second), mtimeNsec(first), 'and a new mtime, which drops pages of the same length too');
+    assert.equal(readAt(SETTING, 0), '22.00\n');
+    close(SETTING, a.fh);
   });
   it('a RELEASE of a handle another sysbox-fs counted (other fh) counts nothing down', () => {
     value = '3\n';

@@ -22,7 +22,20 @@ export interface PageRecords {
   /** Forgets ino's record unless handles read it (its rendering failed). */
   forget(ino: bigint): void;
   release(ino: bigint, fh: bigint): void;
+  /** Counted handles of ino. */
+  opens(ino: bigint): number;
+  /** KeptPages.refresh: a lone counted handle's GETATTR records a changed rendering. */
+  refresh(ino: bigint, rendering: Buffer): boolean;
+  /** The record's version, shown as the mtime's nanoseconds. */
+  version(ino: bigint): number;
 }
+
+/**
+ * Attribute ttl (s) of page-cached files that have none of their own (the /proc files): with
+ * FUSE_AUTO_INVAL_DATA a read(2) after it asks GETATTR, whose new size or mtime (the record's
+ * version) drops the pages, so a handle kept open and read again sees renderings at most this old.
+ */
+export const PAGE_CACHED_ATTR_TTL = 1;
 
 export interface DispatchOptions {
   /**
@@ -50,6 +63,7 @@ export interface DispatchOptions {
 export const DEFAULT_DISPATCH: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: Math.floor(Date.now() / 1000) };
 
 const E = osc.errno;
+const PAGE = 4096;
 const O_ACCMODE = 3; // not in fs.constants
 const R_OK = 4;
 const W_OK = 2;
@@ -88,7 +102,8 @@ function modeOf(n: VirtualNode): number {
 }
 
 /**
- * stamp: a directory's listing stamp (FileTree.listingStamp), shown as its mtime's nanoseconds.
+ * stamp: a directory's listing stamp (FileTree.listingStamp), or a page-cached file's record
+ * version, shown as its mtime's nanoseconds.
  * keptLength: a page-cached file's recorded length: its size, so that attributes refreshed while
  * the kernel keeps its page agree with i_size (a size change would drop the page).
  */
@@ -102,7 +117,7 @@ function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner, stamp?: numbe
     return { ino: inode.ino, size: 0n, mode, nlink: 2 + subdirs, uid, gid, time: opts.time, mtimeNsec: stamp ?? 0 };
   }
   if (n.kind === 'symlink') return { ino: inode.ino, size: BigInt(Buffer.byteLength(n.target)), mode, nlink: 1, uid, gid, time: opts.time };
-  return { ino: inode.ino, size: BigInt(keptLength ?? opts.fileSize), mode, nlink: 1, uid, gid, time: opts.time };
+  return { ino: inode.ino, size: BigInt(keptLength ?? opts.fileSize), mode, nlink: 1, uid, gid, time: opts.time, mtimeNsec: stamp ?? 0 };
 }
 
 function toBuffer(content: string | Buffer): Buffer {
@@ -162,9 +177,13 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   // host root there for that long), which saves a GETATTR per stat in a walk of /sys/kernel.
   // A static directory with a pass-through has its source's ttl too: its mtime carries its listing's
   // stamp, which the kernel must ask for again that often to drop a listing it keeps.
-  const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : opts.attrTimeout);
-  const kept = (n: Inode): Buffer | undefined => (n.node.kind === 'file' && n.node.pageCached ? pages?.held(n.ino) : undefined);
-  const attrFor = (n: Inode, owner: Owner): p.Attr => attrOf(n, opts, owner, n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : undefined, kept(n)?.length);
+  const pageCached = (n: Inode): boolean => n.node.kind === 'file' && n.node.pageCached === true && pages !== undefined;
+  const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? PAGE_CACHED_ATTR_TTL : opts.attrTimeout);
+  const kept = (n: Inode): Buffer | undefined => (pageCached(n) ? pages?.held(n.ino) : undefined);
+  const attrFor = (n: Inode, owner: Owner): p.Attr => {
+    const stamp = n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : pageCached(n) ? pages!.version(n.ino) % 1e9 : undefined;
+    return attrOf(n, opts, owner, stamp, kept(n)?.length);
+  };
   const mayAccess = (n: Inode, mask: number): boolean => permits(modeOf(n.node), ownerFor(tree, caller), h, mask);
 
   switch (h.opcode) {
@@ -182,7 +201,20 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
     }
     case p.Opcode.GETATTR: {
       const n = node();
-      return n ? ok(p.encodeAttrOut(attrTtl(n), attrFor(n, ownerFor(tree, caller)))) : fail(E.ENOENT);
+      if (!n) return fail(E.ENOENT);
+      // Only files that take PAGE_CACHED_ATTR_TTL (no ttl of their own: the /proc files).
+      if (pageCached(n) && n.ttl === undefined && body.length >= 16) {
+        const g = p.decodeGetattrIn(body);
+        if (g.flags & p.FUSE_GETATTR_FH && g.fh === pages!.fh) {
+          // A counted handle reading again after the ttl: if it is the only one, it may move on.
+          try {
+            if (n.node.kind === 'file') pages!.refresh(n.ino, toBuffer(n.node.read(caller)));
+          } catch {
+            // The record stays; the next OPEN renders again.
+          }
+        }
+      }
+      return ok(p.encodeAttrOut(attrTtl(n), attrFor(n, ownerFor(tree, caller))));
     }
     case p.Opcode.SETATTR: {
       // Only truncation (open with O_TRUNC, `echo > file`) is meaningful, and virtual files have no
@@ -232,7 +264,10 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       // A page-cached file's page is filled (or refilled after eviction) through a counted handle
       // with the recorded rendering, which no other open changes while it is open: its length is
       // what i_size and the attributes say. A direct I/O handle (fh 0) reads its own rendering.
-      const counted = pages !== undefined && r.fh === pages.fh;
+      // But a direct handle's page fill (one page at a page boundary: splice readers go through the
+      // page cache whatever the open answered) gets the record too while counted handles read the
+      // page, so the page stays what they read.
+      const counted = pages !== undefined && (r.fh === pages.fh || (r.size === PAGE && r.offset % BigInt(PAGE) === 0n && pages.opens(h.nodeid) > 0));
       let data = (counted ? kept(n) : undefined) ?? (r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined);
       if (!data) {
         data = toBuffer(n.node.read(caller));

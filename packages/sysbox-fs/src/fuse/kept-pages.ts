@@ -21,12 +21,12 @@
  * Longest rendering kept: /proc/sys settings are at most 63 bytes on the development host,
  * /proc/uptime and /proc/loadavg about 30; longer ones stay direct I/O.
  */
-export const KEPT_MAX = 112;
+export const KEPT_MAX = 108;
 const WAYS = 4;
 const SETS = 8192;
-/** Bytes per entry: ino low and high words, length, open handles, content. */
+/** Bytes per entry: ino low and high words, length, open handles, version, content. */
 const ENTRY = 128;
-const HEADER = 16;
+const HEADER = 20;
 /** Bytes of the shared buffer: sequence numbers, the entries, then the generation. */
 export const KEPT_PAGES_BYTES = SETS * 4 + SETS * WAYS * ENTRY + 4;
 
@@ -123,6 +123,52 @@ export class KeptPages {
     }
   }
 
+  /**
+   * A lone counted handle of ino asks for attributes (a read(2) once they are a second old): if
+   * rendering differs from the record, it becomes the record (a new version) and true is returned,
+   * so a reader that keeps the file open and reads it again from the start (procps 3.3's top:
+   * lseek + read) is not shown its first rendering for good. Never with other handles counted.
+   */
+  refresh(ino: bigint, rendering: Buffer): boolean {
+    if (rendering.length > KEPT_MAX) return false;
+    const set = setOf(ino);
+    const [lo, hi] = words(ino);
+    this.lock(set);
+    try {
+      for (let w = 0; w < WAYS; w++) {
+        const at = (set * WAYS + w) * ENTRY;
+        const i = at / 4;
+        if (this.ints[i] !== lo || this.ints[i + 1] !== hi) continue;
+        if (this.ints[i + 3] !== 1) return false;
+        const len = this.ints[i + 2]!;
+        if (len === rendering.length && Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at + HEADER, len).equals(rendering)) return false;
+        this.ints[i + 2] = rendering.length;
+        this.ints[i + 4] = (this.ints[i + 4]! + 1) | 0;
+        this.bytes.set(rendering, at + HEADER);
+        return true;
+      }
+      return false;
+    } finally {
+      Atomics.add(this.seq, set, 1);
+    }
+  }
+
+  /** The version of ino's record (moves with each new rendering recorded), 0 if none. */
+  version(ino: bigint): number {
+    const set = setOf(ino);
+    const [lo, hi] = words(ino);
+    for (;;) {
+      const before = Atomics.load(this.seq, set);
+      if (before & 1) continue;
+      let v = 0;
+      for (let w = 0; w < WAYS; w++) {
+        const i = ((set * WAYS + w) * ENTRY) / 4;
+        if (this.ints[i] === lo && this.ints[i + 1] === hi) { v = this.ints[i + 4]! >>> 0; break; }
+      }
+      if (Atomics.load(this.seq, set) === before) return v;
+    }
+  }
+
   /** Open handles counted for ino (tests, diagnostics). */
   opens(ino: bigint): number {
     const set = setOf(ino);
@@ -162,7 +208,7 @@ export class KeptPages {
       const content = decide(held, opens);
       if (content === undefined) {
         // Forgotten only if no handle reads it; a counted record stays until its handles close.
-        if (way >= 0 && opens === 0) this.ints.fill(0, ((set * WAYS + way) * ENTRY) / 4, ((set * WAYS + way) * ENTRY) / 4 + 4);
+        if (way >= 0 && opens === 0) this.ints.fill(0, ((set * WAYS + way) * ENTRY) / 4, ((set * WAYS + way) * ENTRY) / 4 + 4); // the version stays: a new record moves it on
         return 'direct';
       }
       if (held !== undefined && content !== held && held.equals(content)) {
@@ -186,6 +232,7 @@ export class KeptPages {
       this.ints[i + 1] = hi;
       this.ints[i + 2] = content.length;
       this.ints[i + 3] = count;
+      this.ints[i + 4] = (this.ints[i + 4]! + 1) | 0;
       this.bytes.set(content, at + HEADER);
       return 'recorded';
     } finally {
