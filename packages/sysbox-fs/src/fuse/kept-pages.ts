@@ -60,6 +60,15 @@ export class KeptPages {
     this.fh = BigInt(Atomics.load(gen, 0)) & 0xffffffffn;
   }
 
+  /** ino's entry as an index into ints (its first word), or -1; under the set's lock or sequence. */
+  private find(set: number, lo: number, hi: number): number {
+    for (let w = 0; w < WAYS; w++) {
+      const i = ((set * WAYS + w) * ENTRY) / 4;
+      if (this.ints[i] === lo && this.ints[i + 1] === hi) return i;
+    }
+    return -1;
+  }
+
   /** The rendering recorded for ino, or undefined if none is (never recorded, or replaced). */
   held(ino: bigint): Buffer | undefined {
     const set = setOf(ino);
@@ -68,15 +77,9 @@ export class KeptPages {
       const before = Atomics.load(this.seq, set);
       if (before & 1) continue; // a writer is in the set: a few copies of ≤ 128 bytes
       let found: Buffer | undefined;
-      for (let w = 0; w < WAYS; w++) {
-        const at = (set * WAYS + w) * ENTRY;
-        const i = at / 4;
-        if (this.ints[i] !== lo || this.ints[i + 1] !== hi) continue;
-        const len = this.ints[i + 2]!;
-        if (len < 0 || len > KEPT_MAX) break;
-        found = Buffer.from(this.bytes.subarray(at + HEADER, at + HEADER + len));
-        break;
-      }
+      const i = this.find(set, lo, hi);
+      const len = i < 0 ? -1 : this.ints[i + 2]!;
+      if (len >= 0 && len <= KEPT_MAX) found = Buffer.from(this.bytes.subarray(i * 4 + HEADER, i * 4 + HEADER + len));
       if (Atomics.load(this.seq, set) === before) return found;
     }
   }
@@ -110,14 +113,9 @@ export class KeptPages {
     const [lo, hi] = words(ino);
     this.lock(set);
     try {
-      for (let w = 0; w < WAYS; w++) {
-        const i = ((set * WAYS + w) * ENTRY) / 4;
-        if (this.ints[i] === lo && this.ints[i + 1] === hi) {
-          const opens = this.ints[i + 3]!;
-          if (opens > 0) this.ints[i + 3] = opens - 1;
-          return;
-        }
-      }
+      const i = this.find(set, lo, hi);
+      const opens = i < 0 ? 0 : this.ints[i + 3]!;
+      if (opens > 0) this.ints[i + 3] = opens - 1;
     } finally {
       Atomics.add(this.seq, set, 1);
     }
@@ -135,19 +133,14 @@ export class KeptPages {
     const [lo, hi] = words(ino);
     this.lock(set);
     try {
-      for (let w = 0; w < WAYS; w++) {
-        const at = (set * WAYS + w) * ENTRY;
-        const i = at / 4;
-        if (this.ints[i] !== lo || this.ints[i + 1] !== hi) continue;
-        if (this.ints[i + 3] !== 1) return false;
-        const len = this.ints[i + 2]!;
-        if (len === rendering.length && Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at + HEADER, len).equals(rendering)) return false;
-        this.ints[i + 2] = rendering.length;
-        this.ints[i + 4] = (this.ints[i + 4]! + 1) | 0;
-        this.bytes.set(rendering, at + HEADER);
-        return true;
-      }
-      return false;
+      const i = this.find(set, lo, hi);
+      if (i < 0 || this.ints[i + 3] !== 1) return false;
+      const len = this.ints[i + 2]!;
+      if (len === rendering.length && Buffer.from(this.bytes.buffer, this.bytes.byteOffset + i * 4 + HEADER, len).equals(rendering)) return false;
+      this.ints[i + 2] = rendering.length;
+      this.ints[i + 4] = (this.ints[i + 4]! + 1) | 0;
+      this.bytes.set(rendering, i * 4 + HEADER);
+      return true;
     } finally {
       Atomics.add(this.seq, set, 1);
     }
@@ -160,11 +153,8 @@ export class KeptPages {
     for (;;) {
       const before = Atomics.load(this.seq, set);
       if (before & 1) continue;
-      let v = 0;
-      for (let w = 0; w < WAYS; w++) {
-        const i = ((set * WAYS + w) * ENTRY) / 4;
-        if (this.ints[i] === lo && this.ints[i + 1] === hi) { v = this.ints[i + 4]! >>> 0; break; }
-      }
+      const i = this.find(set, lo, hi);
+      const v = i < 0 ? 0 : this.ints[i + 4]! >>> 0;
       if (Atomics.load(this.seq, set) === before) return v;
     }
   }
@@ -173,11 +163,8 @@ export class KeptPages {
   opens(ino: bigint): number {
     const set = setOf(ino);
     const [lo, hi] = words(ino);
-    for (let w = 0; w < WAYS; w++) {
-      const i = ((set * WAYS + w) * ENTRY) / 4;
-      if (this.ints[i] === lo && this.ints[i + 1] === hi) return Atomics.load(this.ints, i + 3);
-    }
-    return 0;
+    const i = this.find(set, lo, hi);
+    return i < 0 ? 0 : Atomics.load(this.ints, i + 3);
   }
 
   /**
