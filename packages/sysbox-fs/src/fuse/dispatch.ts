@@ -63,7 +63,6 @@ export interface DispatchOptions {
 export const DEFAULT_DISPATCH: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: Math.floor(Date.now() / 1000) };
 
 const E = osc.errno;
-const PAGE = 4096;
 const O_ACCMODE = 3; // not in fs.constants
 const R_OK = 4;
 const W_OK = 2;
@@ -264,10 +263,10 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       // A page-cached file's page is filled (or refilled after eviction) through a counted handle
       // with the recorded rendering, which no other open changes while it is open: its length is
       // what i_size and the attributes say. A direct I/O handle (fh 0) reads its own rendering.
-      // But a direct handle's page fill (one page at a page boundary: splice readers go through the
-      // page cache whatever the open answered) gets the record too while counted handles read the
-      // page, so the page stays what they read.
-      const counted = pages !== undefined && (r.fh === pages.fh || (r.size === PAGE && r.offset % BigInt(PAGE) === 0n && pages.opens(h.nodeid) > 0));
+      // (Serving the record to a direct handle's page fill as well, to keep the page the counted
+      // handles' beside a splice reader, made kernel/random/uuid read by cat then dd show one value
+      // twice in 2 of 3 e2e runs: not done.)
+      const counted = pages !== undefined && r.fh === pages.fh;
       let data = (counted ? kept(n) : undefined) ?? (r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined);
       if (!data) {
         data = toBuffer(n.node.read(caller));
