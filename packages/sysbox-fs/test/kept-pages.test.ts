@@ -81,11 +81,10 @@ describe('dispatch of page-cached files', () => {
   const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: 1700000000 };
   let value = '5\n';
   let fails = false;
-  // Read as a container's root sees them (a host caller's attributes are never kept: dispatch.ts).
-  const tree = Object.assign(new StaticTree(dir({
+  const tree = new StaticTree(dir({
     setting: { ...file(() => { if (fails) throw Object.assign(new Error('EIO'), { errno: -5 }); return value; }), pageCached: true },
     plain: file(() => value),
-  })), { owner: () => ({ uid: 100000, gid: 100000 }) });
+  }));
   const SETTING = staticIno('setting');
   const PLAIN = staticIno('plain');
   const kept = new KeptPages(new SharedArrayBuffer(KEPT_PAGES_BYTES));
@@ -218,12 +217,5 @@ describe('dispatch of page-cached files', () => {
     assert.equal(openFlags(PLAIN), p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH);
     assert.equal(size(PLAIN), 4096n);
     assert.equal(kept.held(PLAIN), undefined);
-  });
-
-  it("attributes a host process is answered (owner host root) are never kept: the container's stat must not show nobody", () => {
-    const hostTree = Object.assign(new StaticTree(dir({ setting: { ...file(() => '5\n'), pageCached: true } })), { owner: () => ({ uid: 0, gid: 0 }) });
-    const out = dispatch(req(p.Opcode.GETATTR, SETTING, Buffer.alloc(16)), hostTree, OPTS, undefined, undefined, pages)!;
-    assert.equal(out.readBigUInt64LE(16), 0n, 'attr ttl 0 for a host caller');
-    assert.equal(dispatch(req(p.Opcode.GETATTR, SETTING, Buffer.alloc(16)), tree, OPTS, undefined, undefined, pages)!.readBigUInt64LE(16), 1n, 'a container root\'s are kept 1 s');
   });
 });

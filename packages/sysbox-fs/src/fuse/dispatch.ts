@@ -177,10 +177,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   // A static directory with a pass-through has its source's ttl too: its mtime carries its listing's
   // stamp, which the kernel must ask for again that often to drop a listing it keeps.
   const pageCached = (n: Inode): boolean => n.node.kind === 'file' && n.node.pageCached === true && pages !== undefined;
-  // A page-cached /proc file's attributes are kept for PAGE_CACHED_ATTR_TTL only when they carry a
-  // container's root: a host process looking into a slot first (sysbox-fs binding the file at
-  // Register) would otherwise leave it showing as nobody inside for that long.
-  const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? (ownerFor(tree, caller).uid === 0 ? 0 : PAGE_CACHED_ATTR_TTL) : opts.attrTimeout);
+  const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? PAGE_CACHED_ATTR_TTL : opts.attrTimeout);
   const kept = (n: Inode): Buffer | undefined => (pageCached(n) ? pages?.held(n.ino) : undefined);
   const attrFor = (n: Inode, owner: Owner): p.Attr => {
     const stamp = n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : pageCached(n) ? pages!.version(n.ino) % 1e9 : undefined;
