@@ -188,7 +188,9 @@ describe('Debian package on a systemd host', { timeout: 1_500_000 }, () => {
     await onHostOk('systemctl start sysbox');
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /sysbox-mgr is not running \(cannot reach \/run\/sysbox\/sysmgr\.sock.*waited 10 s/);
-    assert.equal((await readStats(await nowMs() - 60_000)).fails, 0, 'the running containers never saw a failed read');
+    const stats = await readStats(await nowMs() - 60_000);
+    if (stats.fails > 0) t.diagnostic(`reader errors: ${await onHost(`for c in ${READERS.join(' ')}; do docker exec $c tail -5 /tmp/errors; done`).then((r) => r.stdout.trim())}`);
+    assert.equal(stats.fails, 0, 'the running containers never saw a failed read');
   });
 
   it('takes a log level set by sed on the unit (sysbox-mgr, with --log) and by a drop-in (sysbox-fs)', async () => {
