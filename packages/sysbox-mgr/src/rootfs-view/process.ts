@@ -25,14 +25,20 @@ export function viewProgram(): string {
   return path.resolve(__dirname, '../../../../native/build/Release', PROGRAM);
 }
 
-/** Neither running nor able to hold anything: gone, or a zombie (its mounts and files released). */
-function exited(p: ViewProcess): boolean {
+/** The view's state letter from /proc (R, S, Z ...), or undefined once that very process is gone (its pid maybe reused). */
+function stateOf(p: ViewProcess): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-    return processStartTime(p.pid) !== p.startTime || stat[stat.lastIndexOf(')') + 2] === 'Z';
+    return processStartTime(p.pid) === p.startTime ? stat[stat.lastIndexOf(')') + 2] : undefined;
   } catch {
-    return true;
+    return undefined;
   }
+}
+
+/** Neither running nor able to hold anything: gone, or a zombie (its mounts and files released). */
+function exited(p: ViewProcess): boolean {
+  const state = stateOf(p);
+  return state === undefined || state === 'Z';
 }
 
 function logText(logFile: string): string {
@@ -117,33 +123,24 @@ export function settleRootfsView(v: StartingView): boolean {
  * very process: a pid reused since may be another child, whose exit is libuv's to collect.
  */
 function reap(p: ViewProcess): void {
-  try {
-    const stat = fs.readFileSync(`/proc/${p.pid}/stat`, 'utf8');
-    if (stat[stat.lastIndexOf(')') + 2] === 'Z' && processStartTime(p.pid) === p.startTime) native.reapChild(p.pid);
-  } catch {
-    // gone: reaped already
-  }
+  if (stateOf(p) === 'Z') native.reapChild(p.pid);
 }
 
-/** SIGKILL to the view unless it has exited (then reaped already); whether there is an exit to wait for. */
-function kill(p: ViewProcess): boolean {
-  if (p.pid <= 0) return false;
-  if (exited(p)) {
-    reap(p);
-    return false;
-  }
+function sigkill(p: ViewProcess): void {
   try {
     process.kill(p.pid, 'SIGKILL');
-    return true;
   } catch {
-    return false;
+    // gone meanwhile: the waits below end at once
   }
 }
 
 /** Kills the view (its mount should be gone already) and waits until it holds nothing. */
 export function stopRootfsView(p: ViewProcess): void {
-  if (!kill(p)) return;
-  for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) sleep(5);
+  if (p.pid <= 0) return;
+  if (!exited(p)) {
+    sigkill(p);
+    for (let waited = 0; waited < 5_000 && !exited(p); waited += 5) sleep(5);
+  }
   reap(p);
 }
 
@@ -154,9 +151,11 @@ export function stopRootfsView(p: ViewProcess): void {
  */
 export async function stopRootfsViewAsync(p: ViewProcess): Promise<void> {
   if (p.pid <= 0) return;
-  // Watched before the kill, so that the exit is seen when it happens rather than at a poll.
-  const gone = exited(p) ? undefined : exitOf(p.pid, 5_000);
-  if (!kill(p)) return;
-  await gone;
+  if (!exited(p)) {
+    // Watched before the kill, so that the exit is seen when it happens rather than at a poll.
+    const gone = exitOf(p.pid, 5_000);
+    sigkill(p);
+    await gone;
+  }
   reap(p);
 }
