@@ -30,7 +30,7 @@ import { runcPath } from './executor.js';
 import { elapsedMs, log, logFatal, redirectStderr } from './log.js';
 import { connectFs } from './lifecycle/fs.js';
 import { connectMgr } from './lifecycle/mgr.js';
-import { procSelf } from './lifecycle/oom-score.js';
+import { procOomScore } from './lifecycle/oom-score.js';
 import { beforeRunc } from './commands/create.js';
 import { claimSpare, SpareExit } from '@sysbox/common/create-spare';
 
@@ -162,7 +162,7 @@ export async function serveOneCreate(dir: string, ownArgv: readonly string[]): P
       process.chdir(cwd!);
       applyGlobalFlags(globals);
       log('debug', `pre-started create claimed by launcher ${pid}: request read at +${readAt}ms`);
-      const pending = await beforeRunc(ctx, globals.rest.slice(1), { mgr, fsd, oomHost: procSelf(pid) });
+      const pending = await beforeRunc(ctx, globals.rest.slice(1), { mgr, fsd, oomHost: procOomScore(pid) });
       const args = [runcPath, ...pending.runcArgs];
       say(`R${args.length}`);
       for (const a of args) say(a);

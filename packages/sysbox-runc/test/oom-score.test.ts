@@ -105,16 +105,16 @@ function inChild(code: string): string {
   return r.stdout.trim();
 }
 
-describe('procSelf (the real /proc/self/oom_score_adj, in a child process)', () => {
+describe('procOomScore (the real /proc/self/oom_score_adj, in a child process)', () => {
   it('writes without privilege through a file opened before seteuid, then is root with its capabilities again', () => {
     const out = inChild(`const caps = () => /CapEff:\\s*(\\S+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1];
-      const before = caps(); const h = m.procSelf(); h.write(7, true);
+      const before = caps(); const h = m.procOomScore(); h.write(7, true);
       console.log(JSON.stringify({ value: h.read(), euid: process.geteuid(), same: caps() === before }));`);
     assert.deepEqual(JSON.parse(out), { value: 7, euid: 0, same: true });
   });
   it('tells from the capability sets why a floor cannot be lowered', () => {
     const bnd = /CapBnd:\s*([0-9a-f]+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]!;
-    const why = inChild('console.log(m.procSelf().missingPrivilege())');
+    const why = inChild('console.log(m.procOomScore().missingPrivilege())');
     if ((BigInt(`0x${bnd}`) >> 24n) % 2n === 1n) assert.doesNotMatch(why, /bounding set/);
     else assert.match(why, /not in the capability bounding set/);
   });

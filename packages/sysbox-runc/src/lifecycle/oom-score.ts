@@ -45,7 +45,7 @@ export class OomScoreError extends Error {}
  * gets: the spec's (already clamped by the transform), or, when the spec has none, this process's
  * own, which is what runc would have left the container with.
  */
-export function takeOomScore(spec: Spec, host: Pick<OomScoreHost, 'read'> = procSelf()): number {
+export function takeOomScore(spec: Spec, host: Pick<OomScoreHost, 'read'> = procOomScore()): number {
   const p = spec.process;
   const wanted = p?.oomScoreAdj;
   if (p) delete p.oomScoreAdj;
@@ -53,7 +53,7 @@ export function takeOomScore(spec: Spec, host: Pick<OomScoreHost, 'read'> = proc
 }
 
 /** Gives this process (and so everything it starts) the score `value` over a floor as low as the host allows. */
-export function applyOomScore(value: number, host: OomScoreHost = procSelf()): void {
+export function applyOomScore(value: number, host: OomScoreHost = procOomScore()): void {
   const own = host.read();
   let floorLowered = true;
   try {
@@ -118,9 +118,11 @@ function hasCapability(field: 'CapBnd' | 'CapEff', cap: number): boolean {
   return m !== null && (BigInt(`0x${m[1]}`) >> BigInt(cap)) % 2n === 1n;
 }
 
-/** This process's /proc/self/oom_score_adj. */
-/** pid: another process's (a pre-started create's launcher: runc is its child, not ours). */
-export function procSelf(pid: number | 'self' = 'self'): OomScoreHost {
+/**
+ * A process's /proc/PID/oom_score_adj: this process's by default, or another's (a pre-started
+ * create's launcher: runc is its child, not ours).
+ */
+export function procOomScore(pid: number | 'self' = 'self'): OomScoreHost {
   const file = `/proc/${pid}/oom_score_adj`;
   return {
     read: () => Number(fs.readFileSync(file, 'utf8').trim()),
