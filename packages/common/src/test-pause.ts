@@ -21,7 +21,9 @@ export function pauseAt(step: string): void {
   if (wanted === undefined || wanted.step !== step) return;
   const { marker } = wanted;
   wanted = undefined;
-  fs.writeFileSync(marker, String(process.pid));
+  // Whole or absent (a rename): the test reads the pid as soon as the file shows.
+  fs.writeFileSync(`${marker}.tmp`, String(process.pid));
+  fs.renameSync(`${marker}.tmp`, marker);
   const cell = new Int32Array(new SharedArrayBuffer(4));
   const end = Date.now() + PAUSE_LIMIT_MS;
   while (fs.existsSync(marker) && Date.now() < end) Atomics.wait(cell, 0, 0, 20);
