@@ -220,7 +220,9 @@ export class StaticTree implements FileTree {
   }
 
   lookup(parent: bigint, name: string, caller?: Caller): Inode | undefined {
-    const p = this.find(parent);
+    // get, not find: after a restart the kernel looks names up in pass-through directories it
+    // still holds and this worker never met; a miss here would be cached as "no such entry".
+    const p = this.get(parent, caller);
     const child = p?.children?.get(name);
     if (child !== undefined) return this.inodes.get(child);
     const pt = p?.node.kind === 'dir' ? p.node.passthrough : undefined;

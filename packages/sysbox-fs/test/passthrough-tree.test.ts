@@ -101,6 +101,30 @@ describe('pass-through directories', () => {
     assert.equal(src.lists - before, walked, 'no second walk for it');
   });
 
+  it('another worker looks a name up in a pass-through directory it never saw (a restart), by walking to it first', () => {
+    // The kernel keeps a directory's entry across a sysbox-fs restart and looks its child up from
+    // it: the restarted daemon must not answer "no such entry" (cached for the source's ttl) just
+    // because this worker has not met the directory yet.
+    const a = build(fakeSource(hostTree(), 1));
+    const kernelA = a.lookup(a.lookup(ROOT_INODE, 'sys')!.ino, 'kernel')!;
+    const random = a.lookup(kernelA.ino, 'random', caller)!;
+    const b = build(fakeSource(hostTree(), 1));
+    const uuid = b.lookup(random.ino, 'uuid', caller)!;
+    assert.equal(uuid.ino, passthroughIno({ name: 'fake' } as PassthroughSource, 'kernel/random/uuid'));
+    assert.equal(uuid.parent, random.ino);
+    const slotted = (t: StaticTree): SlottedTree => new SlottedTree(t, 4, () => ({ uid: 1000, gid: 1000 }));
+    const sa = slotted(build(fakeSource(hostTree(), 1)));
+    const walk = (slot: string, ...names: string[]) => names.reduce((ino, n) => sa.lookup(ino, n, caller)!.ino, sa.lookup(ROOT_INODE, slot)!.ino);
+    const random2 = walk('2', 'sys', 'kernel', 'random');
+    const sb = slotted(build(fakeSource(hostTree(), 1)));
+    assert.equal(sb.lookup(random2, 'uuid', caller)?.ino, walk('2', 'sys', 'kernel', 'random', 'uuid'));
+    // Through the dispatcher: an entry, not a cached negative one.
+    const opts: DispatchOptions = { entryTimeout: 86400, attrTimeout: 0, fileSize: 4096, time: 0 };
+    const entry = dispatch(req(p.Opcode.LOOKUP, random2, Buffer.from('uuid\0')), slotted(build(fakeSource(hostTree(), 1))), opts)!;
+    assert.equal(entry.readInt32LE(4), 0);
+    assert.equal(entry.subarray(16).readBigUInt64LE(0), walk('2', 'sys', 'kernel', 'random', 'uuid'));
+  });
+
   it('slots carry pass-through inodes apart and back, parents included', () => {
     const t = new SlottedTree(build(fakeSource(hostTree())), 4, () => ({ uid: 1000, gid: 1000 }));
     const walk = (slot: string, ...names: string[]) => names.reduce((ino, n) => t.lookup(ino, n, caller)!.ino, t.lookup(ROOT_INODE, slot)!.ino);
