@@ -21,8 +21,11 @@ export interface VirtualFile {
   /** Called once per WRITE request with that request's bytes; a number return is an errno to fail with. */
   write?(caller: Caller, data: Buffer): void | number;
   /**
-   * The kernel may keep the content in its page cache between opens (fuse/kept-pages.ts): only for
-   * content the same for every caller of the inode, re-rendered at each OPEN, and never written.
+   * The kernel may keep the content in its page cache between opens (fuse/kept-pages.ts): content
+   * re-rendered at each OPEN and kept only while it equals the caller's rendering, never written, and
+   * short (KEPT_MAX). Content that differs between callers of one inode (uptime in a nested pid
+   * namespace) stays correct for read(2) (counted handles; a rival rendering opens direct I/O), but
+   * splice readers go through the page whatever the open answered.
    */
   pageCached?: boolean;
 }

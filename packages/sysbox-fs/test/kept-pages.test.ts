@@ -12,15 +12,20 @@ const slotted = (slot: number, hash: number): bigint => (1n << 62n) + (BigInt(sl
 
 describe('openAnswer: how an OPEN of a page-cached file is answered', () => {
   it('keeps the kernel\'s page only for the very rendering it holds', () => {
-    assert.equal(openAnswer(b('42\n'), b('42\n')), 'keep');
-    assert.equal(openAnswer(b('42\n'), b('43\n')), 'refill', 'same length, other bytes');
-    assert.equal(openAnswer(b('9\n'), b('10\n')), 'refill', 'grown');
-    assert.equal(openAnswer(undefined, b('42\n')), 'refill', 'nothing recorded (new, replaced, or a restarted daemon)');
-    assert.equal(openAnswer(b(''), b('')), 'keep', 'empty is a rendering too');
+    assert.equal(openAnswer(b('42\n'), 0, b('42\n')), 'keep');
+    assert.equal(openAnswer(b('42\n'), 0, b('43\n')), 'refill', 'same length, other bytes');
+    assert.equal(openAnswer(b('9\n'), 0, b('10\n')), 'refill', 'grown');
+    assert.equal(openAnswer(undefined, 0, b('42\n')), 'refill', 'nothing recorded (new, replaced, or a restarted daemon)');
+    assert.equal(openAnswer(b(''), 0, b('')), 'keep', 'empty is a rendering too');
+  });
+  it('never changes a rendering that open handles read: another one opens direct I/O', () => {
+    assert.equal(openAnswer(b('1.00 2.00\n'), 1, b('1.01 2.00\n')), 'direct');
+    assert.equal(openAnswer(b('9.99 1.00\n'), 3, b('10.00 1.00\n')), 'direct', 'grown while read: not cut, not padded');
+    assert.equal(openAnswer(b('1.00 2.00\n'), 2, b('1.00 2.00\n')), 'keep', 'the same one is shared');
   });
   it('leaves renderings longer than an entry holds to direct I/O', () => {
-    assert.equal(openAnswer(undefined, Buffer.alloc(KEPT_MAX, 0x31)), 'refill');
-    assert.equal(openAnswer(Buffer.alloc(KEPT_MAX + 1, 0x31), Buffer.alloc(KEPT_MAX + 1, 0x31)), 'direct');
+    assert.equal(openAnswer(undefined, 0, Buffer.alloc(KEPT_MAX, 0x31)), 'refill');
+    assert.equal(openAnswer(Buffer.alloc(KEPT_MAX + 1, 0x31), 0, Buffer.alloc(KEPT_MAX + 1, 0x31)), 'direct');
   });
 });
 
@@ -49,6 +54,16 @@ describe('KeptPages: the shared record', () => {
     assert.equal(kept.length, 4, 'as many as the ways');
     for (const [i, v] of kept) assert.deepEqual(v, b(`v${i}\n`));
   });
+  it('a full set never gives up a record open handles read: the newcomer opens direct I/O', () => {
+    const k = new KeptPages(new SharedArrayBuffer(KEPT_PAGES_BYTES));
+    const inos = Array.from({ length: 5 }, (_, i) => slotted(0, 1 + i * 8192));
+    inos.slice(0, 4).forEach((ino, i) => assert.equal(k.open(ino, b(`v${i}\n`)), 'refill'));
+    assert.equal(k.open(inos[4]!, b('v4\n')), 'direct');
+    inos.slice(0, 4).forEach((ino, i) => assert.deepEqual(k.held(ino), b(`v${i}\n`)));
+    k.release(inos[2]!, k.fh);
+    assert.equal(k.open(inos[4]!, b('v4\n')), 'refill', 'the way with no handle is given up');
+    assert.equal(k.held(inos[2]!), undefined);
+  });
   it('is shared between threads: a record made in another worker is seen here', async () => {
     const sab = new SharedArrayBuffer(KEPT_PAGES_BYTES);
     const ino = slotted(7, 777);
@@ -66,15 +81,25 @@ describe('dispatch of page-cached files', () => {
   const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: 1700000000 };
   let value = '5\n';
   let fails = false;
-  const tree = new StaticTree(dir({
+  // Read as a container's root sees them (a host caller's attributes are never kept: dispatch.ts).
+  const tree = Object.assign(new StaticTree(dir({
     setting: { ...file(() => { if (fails) throw Object.assign(new Error('EIO'), { errno: -5 }); return value; }), pageCached: true },
     plain: file(() => value),
-  }));
+  })), { owner: () => ({ uid: 100000, gid: 100000 }) });
   const SETTING = staticIno('setting');
   const PLAIN = staticIno('plain');
   const kept = new KeptPages(new SharedArrayBuffer(KEPT_PAGES_BYTES));
   const replaced: Array<[bigint, string | undefined]> = [];
-  const pages: PageRecords = { held: (ino) => kept.held(ino), replace: (ino, c) => { replaced.push([ino, c?.toString()]); kept.record(ino, c); } };
+  const pages: PageRecords = {
+    fh: kept.fh,
+    held: (ino) => kept.held(ino),
+    open: (ino, r) => { const a = kept.open(ino, r); if (a === 'refill') replaced.push([ino, r.toString()]); return a; },
+    forget: (ino) => { replaced.push([ino, undefined]); kept.record(ino, undefined); },
+    release: (ino, fh) => kept.release(ino, fh),
+    refresh: (ino, r) => kept.refresh(ino, r),
+    version: (ino) => kept.version(ino),
+    opens: (ino) => kept.opens(ino),
+  };
   const req = (opcode: number, nodeid: bigint, body: Buffer = Buffer.alloc(8)): Buffer => {
     const h = Buffer.alloc(40);
     h.writeUInt32LE(40 + body.length, 0);
@@ -84,9 +109,19 @@ describe('dispatch of page-cached files', () => {
     h.writeUInt32LE(99, 32);
     return Buffer.concat([h, body]);
   };
-  const openFlags = (ino: bigint): number => dispatch(req(p.Opcode.OPEN, ino), tree, OPTS, undefined, undefined, pages)!.readUInt32LE(24);
-  const readAt = (ino: bigint, offset: number): string => {
-    const body = Buffer.alloc(40); body.writeBigUInt64LE(BigInt(offset), 8); body.writeUInt32LE(4096, 16);
+  /** Opens ino; the handle stays open (counted) until close(fh) unless closeNow. */
+  const openOf = (ino: bigint): { flags: number; fh: bigint } => {
+    const out = dispatch(req(p.Opcode.OPEN, ino), tree, OPTS, undefined, undefined, pages)!;
+    return { flags: out.readUInt32LE(24), fh: out.readBigUInt64LE(16) };
+  };
+  const close = (ino: bigint, fh: bigint): void => {
+    const body = Buffer.alloc(24); body.writeBigUInt64LE(fh, 0);
+    dispatch(req(p.Opcode.RELEASE, ino, body), tree, OPTS, undefined, undefined, pages);
+  };
+  /** An open closed at once (cat): its flags. */
+  const openFlags = (ino: bigint): number => { const o = openOf(ino); close(ino, o.fh); return o.flags; };
+  const readAt = (ino: bigint, offset: number, fh = kept.fh, size = 4096): string => {
+    const body = Buffer.alloc(40); body.writeBigUInt64LE(fh, 0); body.writeBigUInt64LE(BigInt(offset), 8); body.writeUInt32LE(size, 16);
     return dispatch(req(p.Opcode.READ, ino, body), tree, OPTS, undefined, undefined, pages)!.subarray(16).toString();
   };
   const size = (ino: bigint): bigint => dispatch(req(p.Opcode.GETATTR, ino, Buffer.alloc(16)), tree, OPTS, undefined, undefined, pages)!.readBigUInt64LE(16 + 16 + 8);
@@ -119,10 +154,76 @@ describe('dispatch of page-cached files', () => {
     assert.equal(openFlags(SETTING), p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH);
     assert.equal(readAt(SETTING, 0), value);
   });
+  it('counts open handles: while one reads a rendering, a changed one opens direct I/O with its own, and the record stays', () => {
+    value = '7\n';
+    const a = openOf(SETTING);
+    assert.equal(a.flags, p.FOPEN_NOFLUSH, 'refill');
+    assert.notEqual(a.fh, 0n);
+    assert.equal(kept.opens(SETTING), 1);
+    const same = openOf(SETTING);
+    assert.equal(same.flags, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH);
+    assert.equal(kept.opens(SETTING), 2);
+    value = '800\n';
+    const other = openOf(SETTING);
+    assert.equal(other.flags, p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH);
+    assert.equal(other.fh, 0n, 'not counted');
+    assert.equal(readAt(SETTING, 0, other.fh, 65536), '800\n', 'a direct handle reads its own rendering');
+    assert.equal(readAt(SETTING, 0), '7\n', 'a counted handle refilling after eviction reads the one it opened');
+    assert.equal(size(SETTING), 2n, 'i_size stays the open handles\' length');
+    close(SETTING, other.fh);
+    close(SETTING, a.fh);
+    assert.equal(openOf(SETTING).flags, p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH, 'one handle still open');
+    close(SETTING, same.fh);
+    assert.equal(kept.opens(SETTING), 0);
+    const b2 = openOf(SETTING);
+    assert.equal(b2.flags, p.FOPEN_NOFLUSH, 'all closed: refills');
+    assert.equal(readAt(SETTING, 0), '800\n');
+    close(SETTING, b2.fh);
+  });
+  it('a lone handle kept open and read again after the attribute ttl (GETATTR with its fh) moves on; never beside others', () => {
+    const getattr = (fh: bigint): Buffer => {
+      const body = Buffer.alloc(16); body.writeUInt32LE(fh ? p.FUSE_GETATTR_FH : 0, 0); body.writeBigUInt64LE(fh, 8);
+      return dispatch(req(p.Opcode.GETATTR, SETTING, body), tree, OPTS, undefined, undefined, pages)!;
+    };
+    const mtimeNsec = (out: Buffer): number => out.readUInt32LE(16 + 16 + 52);
+    value = '1.00\n';
+    const a = openOf(SETTING);
+    const first = getattr(a.fh);
+    assert.equal(first.readBigUInt64LE(0 + 16), 1n, 'attr ttl 1 s');
+    value = '22.00\n';
+    assert.equal(getattr(0n).readBigUInt64LE(16 + 16 + 8), 5n, 'a stat without the handle changes nothing');
+    value = '1.00\n';
+    const other = openOf(SETTING);
+    assert.equal(other.flags, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH);
+    value = '22.00\n';
+    const moved = getattr(a.fh);
+    assert.equal(moved.readBigUInt64LE(16 + 16 + 8), 5n, 'not alone: the record stays');
+    close(SETTING, other.fh);
+    const second = getattr(a.fh);
+    assert.equal(second.readBigUInt64LE(16 + 16 + 8), 6n, 'alone: the new length');
+    assert.notEqual(mtimeNsec(second), mtimeNsec(first), 'and a new mtime, which drops pages of the same length too');
+    assert.equal(readAt(SETTING, 0), '22.00\n');
+    close(SETTING, a.fh);
+  });
+  it('a RELEASE of a handle another sysbox-fs counted (other fh) counts nothing down', () => {
+    value = '3\n';
+    const a = openOf(SETTING);
+    close(SETTING, a.fh ^ 0x5n);
+    assert.equal(kept.opens(SETTING), 1);
+    close(SETTING, a.fh);
+    assert.equal(kept.opens(SETTING), 0);
+  });
   it('files not marked page-cached stay direct I/O with st_size 4096', () => {
     value = '1\n';
     assert.equal(openFlags(PLAIN), p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH);
     assert.equal(size(PLAIN), 4096n);
     assert.equal(kept.held(PLAIN), undefined);
+  });
+
+  it("attributes a host process is answered (owner host root) are never kept: the container's stat must not show nobody", () => {
+    const hostTree = Object.assign(new StaticTree(dir({ setting: { ...file(() => '5\n'), pageCached: true } })), { owner: () => ({ uid: 0, gid: 0 }) });
+    const out = dispatch(req(p.Opcode.GETATTR, SETTING, Buffer.alloc(16)), hostTree, OPTS, undefined, undefined, pages)!;
+    assert.equal(out.readBigUInt64LE(16), 0n, 'attr ttl 0 for a host caller');
+    assert.equal(dispatch(req(p.Opcode.GETATTR, SETTING, Buffer.alloc(16)), tree, OPTS, undefined, undefined, pages)!.readBigUInt64LE(16), 1n, 'a container root\'s are kept 1 s');
   });
 });

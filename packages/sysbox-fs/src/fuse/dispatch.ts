@@ -5,18 +5,37 @@ import { constants as osc } from 'node:os';
 import * as p from './protocol.js';
 import type { Caller, FileTree, Inode, VirtualNode } from '../tree.js';
 import type { RenderCache } from './render-cache.js';
-import { openAnswer } from './kept-pages.js';
+import type { OpenAnswer } from './kept-pages.js';
 
 /**
  * What the kernel holds of page-cached files (VirtualFile.pageCached), shared by the workers
- * (kept-pages.ts). replace() records what the next fill of an inode's page gets (the OPEN being
- * answered drops the kernel's pages), or forgets it; the worker's also grows i_size to the new
- * length first, so the fill is not cut at the old one.
+ * (kept-pages.ts). open() decides an OPEN (KeptPages.open: keep, refill or direct) and counts the
+ * handle unless direct; on a refill it has recorded what the next fill of the inode's page gets (the
+ * OPEN being answered drops the kernel's pages), and the worker's has grown i_size to the new length
+ * first, so the fill is not cut at the old one. release() uncounts a handle opened with fh.
  */
 export interface PageRecords {
+  /** The file handle counted opens are given. */
+  readonly fh: bigint;
   held(ino: bigint): Buffer | undefined;
-  replace(ino: bigint, content: Buffer | undefined): void;
+  open(ino: bigint, rendering: Buffer): OpenAnswer;
+  /** Forgets ino's record unless handles read it (its rendering failed). */
+  forget(ino: bigint): void;
+  release(ino: bigint, fh: bigint): void;
+  /** Counted handles of ino. */
+  opens(ino: bigint): number;
+  /** KeptPages.refresh: a lone counted handle's GETATTR records a changed rendering. */
+  refresh(ino: bigint, rendering: Buffer): boolean;
+  /** The record's version, shown as the mtime's nanoseconds. */
+  version(ino: bigint): number;
 }
+
+/**
+ * Attribute ttl (s) of page-cached files that have none of their own (the /proc files): with
+ * FUSE_AUTO_INVAL_DATA a read(2) after it asks GETATTR, whose new size or mtime (the record's
+ * version) drops the pages, so a handle kept open and read again sees renderings at most this old.
+ */
+export const PAGE_CACHED_ATTR_TTL = 1;
 
 export interface DispatchOptions {
   /**
@@ -82,7 +101,8 @@ function modeOf(n: VirtualNode): number {
 }
 
 /**
- * stamp: a directory's listing stamp (FileTree.listingStamp), shown as its mtime's nanoseconds.
+ * stamp: a directory's listing stamp (FileTree.listingStamp), or a page-cached file's record
+ * version, shown as its mtime's nanoseconds.
  * keptLength: a page-cached file's recorded length: its size, so that attributes refreshed while
  * the kernel keeps its page agree with i_size (a size change would drop the page).
  */
@@ -96,7 +116,7 @@ function attrOf(inode: Inode, opts: DispatchOptions, owner: Owner, stamp?: numbe
     return { ino: inode.ino, size: 0n, mode, nlink: 2 + subdirs, uid, gid, time: opts.time, mtimeNsec: stamp ?? 0 };
   }
   if (n.kind === 'symlink') return { ino: inode.ino, size: BigInt(Buffer.byteLength(n.target)), mode, nlink: 1, uid, gid, time: opts.time };
-  return { ino: inode.ino, size: BigInt(keptLength ?? opts.fileSize), mode, nlink: 1, uid, gid, time: opts.time };
+  return { ino: inode.ino, size: BigInt(keptLength ?? opts.fileSize), mode, nlink: 1, uid, gid, time: opts.time, mtimeNsec: stamp ?? 0 };
 }
 
 function toBuffer(content: string | Buffer): Buffer {
@@ -156,9 +176,16 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   // host root there for that long), which saves a GETATTR per stat in a walk of /sys/kernel.
   // A static directory with a pass-through has its source's ttl too: its mtime carries its listing's
   // stamp, which the kernel must ask for again that often to drop a listing it keeps.
-  const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : opts.attrTimeout);
-  const kept = (n: Inode): Buffer | undefined => (n.node.kind === 'file' && n.node.pageCached ? pages?.held(n.ino) : undefined);
-  const attrFor = (n: Inode, owner: Owner): p.Attr => attrOf(n, opts, owner, n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : undefined, kept(n)?.length);
+  const pageCached = (n: Inode): boolean => n.node.kind === 'file' && n.node.pageCached === true && pages !== undefined;
+  // A page-cached /proc file's attributes are kept for PAGE_CACHED_ATTR_TTL only when they carry a
+  // container's root: a host process looking into a slot first (sysbox-fs binding the file at
+  // Register) would otherwise leave it showing as nobody inside for that long.
+  const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? (ownerFor(tree, caller).uid === 0 ? 0 : PAGE_CACHED_ATTR_TTL) : opts.attrTimeout);
+  const kept = (n: Inode): Buffer | undefined => (pageCached(n) ? pages?.held(n.ino) : undefined);
+  const attrFor = (n: Inode, owner: Owner): p.Attr => {
+    const stamp = n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : pageCached(n) ? pages!.version(n.ino) % 1e9 : undefined;
+    return attrOf(n, opts, owner, stamp, kept(n)?.length);
+  };
   const mayAccess = (n: Inode, mask: number): boolean => permits(modeOf(n.node), ownerFor(tree, caller), h, mask);
 
   switch (h.opcode) {
@@ -176,7 +203,20 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
     }
     case p.Opcode.GETATTR: {
       const n = node();
-      return n ? ok(p.encodeAttrOut(attrTtl(n), attrFor(n, ownerFor(tree, caller)))) : fail(E.ENOENT);
+      if (!n) return fail(E.ENOENT);
+      // Only files that take PAGE_CACHED_ATTR_TTL (no ttl of their own: the /proc files).
+      if (pageCached(n) && n.ttl === undefined && body.length >= 16) {
+        const g = p.decodeGetattrIn(body);
+        if (g.flags & p.FUSE_GETATTR_FH && g.fh === pages!.fh) {
+          // A counted handle reading again after the ttl: if it is the only one, it may move on.
+          try {
+            if (n.node.kind === 'file') pages!.refresh(n.ino, toBuffer(n.node.read(caller)));
+          } catch {
+            // The record stays; the next OPEN renders again.
+          }
+        }
+      }
+      return ok(p.encodeAttrOut(attrTtl(n), attrFor(n, ownerFor(tree, caller))));
     }
     case p.Opcode.SETATTR: {
       // Only truncation (open with O_TRUNC, `echo > file`) is meaningful, and virtual files have no
@@ -208,11 +248,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         } catch {
           rendering = undefined;
         }
-        const answer = rendering ? openAnswer(pages.held(n.ino), rendering) : 'direct';
-        if (answer === 'keep') return ok(p.encodeOpenOut(0n, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH));
-        pages.replace(n.ino, answer === 'refill' ? rendering : undefined);
+        const answer = rendering ? pages.open(n.ino, rendering) : 'direct';
+        if (!rendering) pages.forget(n.ino);
+        if (answer === 'keep') return ok(p.encodeOpenOut(pages.fh, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH));
         // No KEEP_CACHE: the kernel drops the inode's pages before this open returns.
-        if (answer === 'refill') return ok(p.encodeOpenOut(0n, p.FOPEN_NOFLUSH));
+        if (answer === 'refill') return ok(p.encodeOpenOut(pages.fh, p.FOPEN_NOFLUSH));
       }
       // DIRECT_IO: no page cache, so each read sees fresh content and no size-based truncation or
       // padding; NOFLUSH: close() costs no FLUSH round trip (nothing is buffered).
@@ -223,9 +263,14 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (!n) return fail(E.ENOENT);
       if (n.node.kind !== 'file') return fail(E.EISDIR);
       const r = p.decodeReadIn(body);
-      // A page-cached file's page is filled (or refilled after eviction) with the recorded
-      // rendering: its length is what i_size and the attributes say.
-      let data = kept(n) ?? (r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined);
+      // A page-cached file's page is filled (or refilled after eviction) through a counted handle
+      // with the recorded rendering, which no other open changes while it is open: its length is
+      // what i_size and the attributes say. A direct I/O handle (fh 0) reads its own rendering.
+      // (Serving the record to a direct handle's page fill as well, to keep the page the counted
+      // handles' beside a splice reader, made kernel/random/uuid read by cat then dd show one value
+      // twice in 2 of 3 e2e runs: not done.)
+      const counted = pages !== undefined && r.fh === pages.fh;
+      let data = (counted ? kept(n) : undefined) ?? (r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined);
       if (!data) {
         data = toBuffer(n.node.read(caller));
         cache?.set(n.ino, h.pid, data);
@@ -294,7 +339,10 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       if (mask & W_OK && n.node.kind === 'file' && !isWritable(n)) return fail(E.EACCES);
       return mayAccess(n, mask & 7) ? ok() : fail(E.EACCES);
     }
-    case p.Opcode.RELEASE:
+    case p.Opcode.RELEASE: {
+      if (pages) pages.release(h.nodeid, p.decodeReleaseIn(body).fh);
+      return ok();
+    }
     case p.Opcode.RELEASEDIR:
     case p.Opcode.FLUSH:
     case p.Opcode.FSYNC:

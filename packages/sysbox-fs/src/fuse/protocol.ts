@@ -174,6 +174,19 @@ export function decodeSetattrIn(body: Buffer): SetattrIn {
   };
 }
 
+/** fuse_getattr_in: fh is the handle's when flags has FUSE_GETATTR_FH (a read(2) or fstat of an open file). */
+export const FUSE_GETATTR_FH = 1;
+
+export interface GetattrIn {
+  flags: number;
+  fh: bigint;
+}
+
+export function decodeGetattrIn(body: Buffer): GetattrIn {
+  if (body.length < 16) throw new RangeError('short fuse_getattr_in');
+  return { flags: body.readUInt32LE(0), fh: body.readBigUInt64LE(8) };
+}
+
 export interface OpenIn {
   flags: number;
 }

@@ -65,11 +65,18 @@ function sizeGrower(fd: number, control: Int32Array, workerCount: number): (ino:
  */
 function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer) => void): PageRecords {
   return {
+    fh: kept.fh,
     held: (ino) => kept.held(ino),
-    replace(ino, content) {
-      kept.record(ino, content);
-      if (content !== undefined) grow(ino, 0n, content);
+    open(ino, rendering) {
+      const answer = kept.open(ino, rendering);
+      if (answer === 'refill') grow(ino, 0n, rendering);
+      return answer;
     },
+    forget: (ino) => void kept.record(ino, undefined),
+    refresh: (ino, rendering) => kept.refresh(ino, rendering),
+    version: (ino) => kept.version(ino),
+    opens: (ino) => kept.opens(ino),
+    release: (ino, fh) => kept.release(ino, fh),
   };
 }
 
@@ -153,7 +160,8 @@ class Server {
       Atomics.store(this.shrunk, shrunkIndex(buf.readBigUInt64LE(16), this.shrunk.length), 1);
     } else if (opcode === Opcode.OPEN && reply.readInt32LE(4) === 0 && reply.length >= 28 && (reply.readUInt32LE(24) & FOPEN_DIRECT_IO) !== 0) {
       const ino = buf.readBigUInt64LE(16);
-      if (Atomics.exchange(this.shrunk, shrunkIndex(ino, this.shrunk.length), 0) === 1) {
+      // A page-cached inode opened direct I/O beside counted handles: its size is theirs to keep.
+      if (Atomics.exchange(this.shrunk, shrunkIndex(ino, this.shrunk.length), 0) === 1 && this.pages.held(ino) === undefined) {
         // A zero byte at st_size - 1: the page's bytes past the content are zeros already.
         this.grow(ino, BigInt(cfg.dispatch.fileSize - 1), Buffer.alloc(1));
       }

@@ -9,8 +9,12 @@ export function renderLoadavg(e: LoadEntry): string {
   return `${e.load1.toFixed(2)} ${e.load5.toFixed(2)} ${e.load15.toFixed(2)} ${e.running}/${e.total} ${e.lastPid}\n`;
 }
 
-export const loadavg = (ctx: NodeContext): VirtualFile => file((c) => {
-  const view = ctx.callers.resolve(c.pid);
-  if (!view.container) return ctx.readHost('/proc/loadavg');
-  return renderLoadavg(ctx.load.get(view.container.slot));
+// Page-cached (fuse/kept-pages.ts): the figures move every 5 s, so most reads cost one OPEN.
+export const loadavg = (ctx: NodeContext): VirtualFile => ({
+  ...file((c) => {
+    const view = ctx.callers.resolve(c.pid);
+    if (!view.container) return ctx.readHost('/proc/loadavg');
+    return renderLoadavg(ctx.load.get(view.container.slot));
+  }),
+  pageCached: true,
 });

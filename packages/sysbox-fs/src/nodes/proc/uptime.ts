@@ -11,8 +11,15 @@ export function renderUptime(host: string, initStartTicks: number, cpus: number,
   return `${cUp.toFixed(2)} ${(cUp * cpus * idleRatio).toFixed(2)}\n`;
 }
 
-export const uptime = (ctx: NodeContext): VirtualFile => file((c) => {
-  const view = ctx.callers.resolve(c.pid);
-  if (!view.cgroup) return ctx.readHost('/proc/uptime');
-  return renderFor(ctx, view, 'uptime', () => renderUptime(ctx.readHost('/proc/uptime'), view.initStart, visibleCpus(view).length, hostCpus().length));
+// Page-cached (fuse/kept-pages.ts): a read costs one OPEN while the rendering stays (renderings
+// change at most once per --max-staleness-ms) and OPEN + READ when it moved on. A pid namespace
+// nested in the container renders another uptime: each OPEN compares the caller's own rendering,
+// and while handles read one rendering another caller's opens go direct I/O.
+export const uptime = (ctx: NodeContext): VirtualFile => ({
+  ...file((c) => {
+    const view = ctx.callers.resolve(c.pid);
+    if (!view.cgroup) return ctx.readHost('/proc/uptime');
+    return renderFor(ctx, view, 'uptime', () => renderUptime(ctx.readHost('/proc/uptime'), view.initStart, visibleCpus(view).length, hostCpus().length));
+  }),
+  pageCached: true,
 });

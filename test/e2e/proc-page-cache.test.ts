@@ -1,0 +1,133 @@
+// /proc/uptime and /proc/loadavg served through the kernel's page cache (fuse/kept-pages.ts, counted
+// open handles): each open shows its container's figures as of that open, fresh within the
+// renderings' staleness (--max-staleness-ms, 10 ms), whole however it is read (cat: sendfile; dd
+// bs=1: a read(2) per byte) while other processes reopen the file, and never another container's or
+// another pid namespace's.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { BOOKWORM, BUSYBOX, dockerOk, removeContainers, uniqueName } from '../lib/env.js';
+
+const UPTIME = /^\d+\.\d\d \d+\.\d\d\n$/;
+const LOADAVG = /^\d+\.\d\d \d+\.\d\d \d+\.\d\d \d+\/\d+ \d+\n$/;
+const USER_HZ = 100;
+/** Staleness allowed (10 ms) plus the figures' own rounding (10 ms) plus a margin for a loaded host. */
+const FRESH_S = 0.05;
+
+const first = (text: string): number => Number(text.split(' ')[0]);
+const hostUptime = (): number => first(fs.readFileSync('/proc/uptime', 'utf8'));
+
+/** Seconds after boot at which a host pid started (/proc/PID/stat field 22, in USER_HZ ticks). */
+function startOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) / USER_HZ;
+}
+
+/** Runs script in c; its output split at lines "@@". */
+async function chunks(c: string, script: string): Promise<string[]> {
+  const out = await dockerOk('exec', c, 'sh', '-c', script);
+  return `${out}\n`.split('@@\n').slice(0, -1);
+}
+
+describe('sysbox-fs: page-cached /proc/uptime and /proc/loadavg', () => {
+  let c1 = '';
+  let c2 = '';
+  let init1 = 0;
+  before(async () => {
+    c1 = uniqueName('procpc1');
+    c2 = uniqueName('procpc2');
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--network', 'none', '--name', c1, BUSYBOX, 'sleep', '600');
+    // Started at least 2 s after c1, so the two uptimes cannot be confused.
+    await new Promise((r) => setTimeout(r, 2000));
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--network', 'none', '--name', c2, BUSYBOX, 'sleep', '600');
+    init1 = Number(await dockerOk('inspect', '-f', '{{.State.Pid}}', c1));
+  });
+  after(() => removeContainers(c1, c2));
+
+  it('uptime is fresh at every open: between the host\'s uptime before and after, minus the init\'s start', async () => {
+    for (let round = 0; round < 5; round++) {
+      const before = hostUptime();
+      const seen = await chunks(c1, 'for i in 1 2 3; do cat /proc/uptime; echo @@; dd if=/proc/uptime bs=1 2>/dev/null; echo @@; sleep 0.03; done');
+      const after = hostUptime();
+      const start = startOf(init1);
+      let last = 0;
+      for (const [i, s] of seen.entries()) {
+        assert.match(s, UPTIME, `round ${round} read ${i}: ${JSON.stringify(s)}`);
+        const v = first(s);
+        assert.ok(v >= before - start - FRESH_S && v <= after - start + FRESH_S, `round ${round} read ${i}: ${v} outside ${before - start}..${after - start}`);
+        assert.ok(v >= last, `round ${round} read ${i}: went back from ${last} to ${v}`);
+        // 30 ms apart (sleep), so every other read (cat, then dd after a sleep) has moved on.
+        if (i % 2 === 0 && i > 0) assert.ok(v > last, `round ${round} read ${i}: ${v} did not advance past ${last}`);
+        last = v;
+      }
+    }
+  });
+
+  it('dd bs=1 reads one whole rendering per open while other processes reopen the file in a loop', async () => {
+    for (const [path, shape] of [['/proc/uptime', UPTIME], ['/proc/loadavg', LOADAVG]] as const) {
+      const seen = await chunks(c1, `
+        for j in 1 2; do (while :; do cat ${path} >/dev/null; dd if=${path} bs=7 2>/dev/null >/dev/null; done) & done
+        for i in $(seq 150); do dd if=${path} bs=1 2>/dev/null; echo @@; cat ${path}; echo @@; done
+        kill $(jobs -p)`);
+      assert.equal(seen.length, 300, path);
+      for (const [i, s] of seen.entries()) assert.match(s, shape, `${path} read ${i} (${i % 2 ? 'cat' : 'dd bs=1'}): cut, padded or mixed: ${JSON.stringify(s)}`);
+    }
+  });
+
+  it('loadavg renderings of other lengths (running/total tasks move) are never cut or padded', async () => {
+    // The task count jumps by a digit (95 sleepers), so the rendering's length changes between opens;
+    // the load table is resampled every 5 s, so 6 s of reading see at least one sample with them.
+    const seen = await chunks(c1, `
+      for k in $(seq 95); do sleep 6 & done
+      end=$(( $(date +%s) + 6 ))
+      while [ $(date +%s) -lt $end ]; do
+        dd if=/proc/loadavg bs=1 2>/dev/null; echo @@; cat /proc/loadavg; echo @@; sleep 0.02
+      done
+      wait`);
+    for (const [i, s] of seen.entries()) assert.match(s, LOADAVG, `read ${i}: ${JSON.stringify(s)}`);
+    const lengths = new Set(seen.map((s) => s.length));
+    const totals = new Set(seen.map((s) => s.split(' ')[3]!.split('/')[1]));
+    assert.ok(totals.size > 1, `the task count moved (${[...totals].join(', ')})`);
+    assert.ok(lengths.size > 1, `renderings of more than one length were read (${[...lengths].join(', ')})`);
+  });
+
+  it('a reader that keeps the file open and reads it again from the start (procps 3.3\'s top) sees it move on', async () => {
+    // perl (Debian's perl-base): sysseek to 0 and sysread, as procps 3.3's FILE_TO_BUF does with lseek + read.
+    const c3 = uniqueName('procpc3');
+    try {
+      await dockerOk('run', '-d', '--runtime=sysbox-runc', '--network', 'none', '--name', c3, BOOKWORM, 'sleep', '600');
+      const out = await dockerOk('exec', c3, 'perl', '-e',
+        'open(my $f, "<", "/proc/uptime") or die; for (1..4) { sysseek($f, 0, 0); my $b = ""; sysread($f, $b, 4096); print $b; select(undef, undef, undef, 1.3) }');
+      const seen = out.split('\n').filter((l) => l !== '').map((l) => `${l}\n`);
+      assert.equal(seen.length, 4, out);
+      for (const [i, l] of seen.entries()) {
+        assert.match(l, UPTIME);
+        if (i > 0) assert.ok(first(l) - first(seen[i - 1]!) >= 0.3, `read ${i} on one open handle, 1.3 s after the last: ${seen.map(first).join(' ')}`);
+      }
+    } finally {
+      await removeContainers(c3);
+    }
+  });
+
+  it('two containers, and a pid namespace nested in one, each read their own uptime', async () => {
+    for (let round = 0; round < 3; round++) {
+      const [a, b] = await Promise.all([
+        chunks(c1, 'for i in $(seq 20); do cat /proc/uptime; echo @@; dd if=/proc/uptime bs=3 2>/dev/null; echo @@; done'),
+        chunks(c2, 'for i in $(seq 20); do cat /proc/uptime; echo @@; dd if=/proc/uptime bs=3 2>/dev/null; echo @@; done'),
+      ]);
+      const minA = Math.min(...a.map(first));
+      const maxB = Math.max(...b.map(first));
+      assert.ok(minA - maxB > 1.5, `round ${round}: c1 (started 2 s earlier) read ${minA}, c2 ${maxB}`);
+    }
+    // A nested pid namespace's init started just now: its uptime is well under the container's. Its
+    // reads use read(2) (dd): splice readers go through the page whatever the open answered.
+    const [outer, nested] = await Promise.all([
+      chunks(c1, 'for i in $(seq 40); do dd if=/proc/uptime bs=64 2>/dev/null; echo @@; done'),
+      chunks(c1, "unshare -pf sh -c 'for i in $(seq 40); do dd if=/proc/uptime bs=64 2>/dev/null; echo @@; done'"),
+    ]);
+    for (const s of nested) assert.match(s, UPTIME);
+    const maxNested = Math.max(...nested.map(first));
+    const minOuter = Math.min(...outer.map(first));
+    assert.ok(maxNested < 1.5 && minOuter > 2, `nested ${maxNested}, container ${minOuter}`);
+  });
+});
