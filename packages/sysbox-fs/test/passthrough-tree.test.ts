@@ -168,6 +168,43 @@ describe('pass-through directories', () => {
   });
 });
 
+describe('entries with a ttl of their own (neigh: the loopback device)', () => {
+  it('keep it for their name and attributes, in LOOKUP and READDIRPLUS alike; their siblings and misses keep the source\'s', () => {
+    const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 0, fileSize: 4096, time: 0 };
+    const base = fakeSource(hostTree(), 0);
+    const own = (rel: string, e: PassthroughEntry): PassthroughEntry => ((rel === '' ? e.name : rel.split('/')[0]) === 'vm' ? { ...e, ttl: 5 } : e);
+    const src: PassthroughSource = {
+      ...base,
+      list: (c, rel) => base.list(c, rel).map((e) => own(rel, e)),
+      stat: (c, rel) => {
+        const e = base.stat(c, rel);
+        return e && own(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '', e);
+      },
+    };
+    const t = build(src);
+    const sysIno = t.lookup(ROOT_INODE, 'sys')!.ino;
+    const lookup = (parent: bigint, name: string): Buffer => dispatch(req(p.Opcode.LOOKUP, parent, Buffer.from(`${name}\0`)), t, OPTS)!.subarray(16);
+    const vm = lookup(sysIno, 'vm');
+    assert.deepEqual([vm.readBigUInt64LE(16), vm.readBigUInt64LE(24)], [5n, 5n], 'vm: its own entry and attribute ttl');
+    const swappiness = lookup(vm.readBigUInt64LE(0), 'swappiness');
+    assert.deepEqual([swappiness.readBigUInt64LE(16), swappiness.readBigUInt64LE(24)], [5n, 5n], 'an entry in it too');
+    assert.equal(lookup(vm.readBigUInt64LE(0), 'nope').readBigUInt64LE(16), 0n, 'a miss lasts as long as the source says');
+    const kernel = lookup(sysIno, 'kernel');
+    assert.equal(lookup(kernel.readBigUInt64LE(0), 'panic').readBigUInt64LE(16), 0n, 'a sibling keeps the source\'s ttl');
+    // READDIRPLUS answers each entry as LOOKUP: vm's ttl travels with it.
+    const readIn = Buffer.alloc(40);
+    readIn.writeUInt32LE(65536, 16);
+    const plus = dispatch(req(p.Opcode.READDIRPLUS, sysIno, readIn), t, OPTS)!;
+    const at = plus.indexOf(Buffer.from('vm')) - 152;
+    assert.equal(plus.readBigUInt64LE(at + 16), 5n, 'READDIRPLUS: vm\'s entry ttl');
+    // An inode made with the source's ttl is made anew when the entry now carries its own.
+    const plain = build(base);
+    const plainVm = plain.lookup(plain.lookup(ROOT_INODE, 'sys')!.ino, 'vm', caller)!;
+    assert.equal(plainVm.ttl, 0);
+    assert.equal(t.get(plainVm.ino)?.ttl, 5);
+  });
+});
+
 describe('containerPerm', () => {
   it('shows what a non-host root may do: the other bits, never write', () => {
     assert.equal(containerPerm(0o644, false), 0o444);
