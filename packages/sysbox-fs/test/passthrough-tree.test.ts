@@ -205,6 +205,25 @@ describe('entries with a ttl of their own (neigh: the loopback device)', () => {
   });
 });
 
+describe('attributes answered to a host process', () => {
+  it('are never kept, in a pass-through directory or entry alike (a fresh slot\'s /proc/sys showed as nobody inside for 10 s); a container\'s reader keeps them for the source\'s ttl', () => {
+    const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 1, fileSize: 4096, time: 0 };
+    // pid 1 is a host process (owner: host root), pid 2 a container's (host uid 1000).
+    const t = new SlottedTree(build(fakeSource(hostTree(), 7)), 2, (c) => (c.pid === 1 ? { uid: 0, gid: 0 } : { uid: 1000, gid: 1000 }));
+    const ask = (parent: bigint, name: string, pid: number): Buffer => {
+      const r = req(p.Opcode.LOOKUP, parent, Buffer.from(`${name}\0`));
+      r.writeUInt32LE(pid, 32);
+      return dispatch(r, t, OPTS)!.subarray(16);
+    };
+    const slot = ask(ROOT_INODE, '0', 2).readBigUInt64LE(0);
+    const sys = ask(slot, 'sys', 1);
+    assert.deepEqual([sys.readBigUInt64LE(16), sys.readBigUInt64LE(24)], [86400n, 0n], 'a static directory with a pass-through: its name kept, its attributes not');
+    const vm = ask(sys.readBigUInt64LE(0), 'vm', 1);
+    assert.deepEqual([vm.readBigUInt64LE(16), vm.readBigUInt64LE(24)], [7n, 0n], 'a pass-through entry: the same');
+    assert.deepEqual([ask(slot, 'sys', 2).readBigUInt64LE(24), ask(sys.readBigUInt64LE(0), 'vm', 2).readBigUInt64LE(24)], [7n, 7n], 'a container\'s reader');
+  });
+});
+
 describe('containerPerm', () => {
   it('shows what a non-host root may do: the other bits, never write', () => {
     assert.equal(containerPerm(0o644, false), 0o444);

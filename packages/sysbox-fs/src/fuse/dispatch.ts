@@ -181,14 +181,15 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   // A static directory with a pass-through has its source's ttl too: its mtime carries its listing's
   // stamp, which the kernel must ask for again that often to drop a listing it keeps.
   const pageCached = (n: Inode): boolean => n.node.kind === 'file' && n.node.pageCached === true && pages !== undefined;
-  // The static tree's attributes (and a page-cached /proc file's, for PAGE_CACHED_ATTR_TTL) are
-  // kept only when they carry a container's root: a host process looking into a slot first
-  // (sysbox-fs binding the file at Register) would otherwise leave it showing as nobody inside for
-  // that long. Each container reads through inodes of its own (slotted-tree.ts), so what one
-  // container's reader is answered is right for the others in it.
-  const hostOwned = (): boolean => ownerFor(tree, caller).uid === 0;
-  const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl
-    : pageCached(n) ? (hostOwned() ? 0 : PAGE_CACHED_ATTR_TTL) : tree.owner && hostOwned() ? 0 : opts.attrTimeout);
+  // Attributes are kept only when they carry a container's root: a host process looking into a
+  // slot first (sysbox-fs binding its files at Register, which looks up /proc/sys and its
+  // directories) would otherwise leave them showing as nobody inside for their ttl (a fresh slot's
+  // /proc/sys did, for 10 s). Each container reads through inodes of its own (slotted-tree.ts), so
+  // what one container's reader is answered is right for the others in it. Names stay cached.
+  let host: boolean | undefined;
+  const hostOwned = (): boolean => (host ??= ownerFor(tree, caller).uid === 0);
+  const attrTtl = (n: Inode): number => (pageCached(n) || tree.owner) && hostOwned() ? 0
+    : n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? PAGE_CACHED_ATTR_TTL : opts.attrTimeout);
   const kept = (n: Inode): Buffer | undefined => (pageCached(n) ? pages?.held(n.ino) : undefined);
   const attrFor = (n: Inode, owner: Owner): p.Attr => {
     const stamp = n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : pageCached(n) ? pages!.version(n.ino) % 1e9 : undefined;
