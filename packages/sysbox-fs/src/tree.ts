@@ -22,8 +22,9 @@ export interface VirtualFile {
   write?(caller: Caller, data: Buffer): void | number;
   /**
    * The kernel may keep the content in its page cache between opens (fuse/kept-pages.ts): content
-   * re-rendered at each OPEN and kept only while it equals the caller's rendering, never written, and
-   * short (KEPT_MAX). Content that differs between callers of one inode (uptime in a nested pid
+   * re-rendered at each OPEN and kept only while it equals the caller's rendering, and short
+   * (KEPT_MAX). Only opens that do not write: an open for writing is direct I/O, so a write never
+   * goes through the page, and the next open renders the written value, which differs, and refills. Content that differs between callers of one inode (uptime in a nested pid
    * namespace) stays correct for read(2) (counted handles; a rival rendering opens direct I/O), but
    * splice readers go through the page whatever the open answered.
    */
@@ -75,7 +76,7 @@ export interface PassthroughSource {
   read(caller: Caller, rel: string): string | Buffer;
   /** Absent: every entry is read-only. */
   write?(caller: Caller, rel: string, data: Buffer): void | number;
-  /** Files found here are VirtualFile.pageCached (read-only sources only). */
+  /** Files found here are VirtualFile.pageCached. */
   readonly pageCached?: boolean;
 }
 
@@ -284,7 +285,8 @@ export class StaticTree implements FileTree {
         ? { kind: 'symlink', target: e.target ?? '' }
         : {
           kind: 'file', perm: e.perm, read: (c) => source.read(c, rel),
-          ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : source.pageCached ? { pageCached: true } : {}),
+          ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : {}),
+          ...(source.pageCached ? { pageCached: true } : {}),
         };
     const inode: Inode = { ino, parent: parent.ino, node, ttl };
     if (this.dynamic.size >= DYNAMIC_KEPT) this.dynamic.clear();

@@ -248,7 +248,8 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       const acc = p.decodeOpenIn(body).flags & O_ACCMODE;
       const mask = acc === fsc.O_RDONLY ? R_OK : acc === fsc.O_WRONLY ? W_OK : R_OK | W_OK;
       if ((mask & W_OK && !isWritable(n)) || !mayAccess(n, mask)) return fail(E.EACCES);
-      if (n.node.kind === 'file' && n.node.pageCached && pages && !isWritable(n)) {
+      // A page-cached file opened for writing is direct I/O: its write never lands in the page.
+      if (n.node.kind === 'file' && n.node.pageCached && pages && mask === R_OK) {
         // Rendered now, so every open sees the value as of its open. A rendering that fails is left
         // to the READ, as for any file (direct I/O).
         let rendering: Buffer | undefined;

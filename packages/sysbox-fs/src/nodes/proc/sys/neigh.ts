@@ -31,6 +31,9 @@ export function neighDevices(root: string, loopbackTtl: number): PassthroughSour
   return {
     name: 'neigh',
     ttl: 0,
+    // Renderings differ between network namespaces reading one inode: kept-pages.ts keeps a page
+    // only while it is the opener's rendering.
+    pageCached: true,
     list: (c, rel) => list(c.pid, rel),
     stat(c, rel) {
       const slash = rel.lastIndexOf('/');
