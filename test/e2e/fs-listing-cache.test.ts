@@ -107,6 +107,27 @@ describe('sysbox-fs: listings the kernel keeps', () => {
     }
   });
 
+  it('neigh/lo\'s names are kept (every network namespace has lo), its values stay each namespace\'s, and another device\'s name never reaches a namespace without it', async () => {
+    const bridged = await start();
+    const neigh = '/proc/sys/net/ipv4/neigh';
+    const hostLo = fs.readFileSync(`${neigh}/lo/ucast_solicit`, 'utf8').trim();
+    const want = hostLo === '7' ? '8' : '7';
+    // One exec, well within the names' ttl: the container looks lo and eth0 up, then a new network
+    // namespace inside it (an inner container's) reads through the same inodes.
+    const inner = `mkdir -p /mnt/p && mount -t proc proc /mnt/p && cat /mnt/p/sys/net/ipv4/neigh/lo/ucast_solicit && ls /mnt/p/sys/net/ipv4/neigh/lo | wc -l && { cat /mnt/p/sys/net/ipv4/neigh/eth0/ucast_solicit 2>/dev/null || echo no-eth0; }`;
+    const out = await dockerOk('exec', bridged, 'sh', '-c', [
+      `echo ${want} > ${neigh}/lo/ucast_solicit`, `cat ${neigh}/lo/ucast_solicit`, `ls ${neigh}/lo | wc -l`, `cat ${neigh}/eth0/ucast_solicit >/dev/null && echo eth0`,
+      `unshare -n -m sh -c '${inner}'`, `cat ${neigh}/lo/ucast_solicit`,
+    ].join(' && '));
+    const [mine, entries, eth0, innerLo, innerEntries, innerEth0, mineAgain] = out.split('\n');
+    assert.equal(mine, want, 'the container reads back what it wrote to its lo');
+    assert.equal(eth0, 'eth0');
+    assert.equal(innerLo, hostLo, 'a new namespace reads its own lo through the cached name, not the container\'s value');
+    assert.equal(innerEntries, entries, 'the same entries in its lo');
+    assert.equal(innerEth0, 'no-eth0', 'the container\'s eth0, looked up a moment before, is not the new namespace\'s');
+    assert.equal(mineAgain, want, 'and the container\'s own value is unchanged');
+  });
+
   it('a kept listing is the host\'s: /sys/kernel as the host lists it (less what is hidden), and a walk of it the same twice in a row', async () => {
     const c = await start('--network', 'none');
     const host = fs.readdirSync('/sys/kernel').filter((n) => !['debug', 'tracing', 'config'].includes(n)).sort().join(' ');

@@ -2,7 +2,8 @@
 // every open shows the value as of that open (never a kept page the host has moved on from), whole
 // (no truncation to an older, shorter rendering's size, no padding), however it is read (cat uses
 // sendfile, dd bs=1 one read(2) per byte), and also after the attributes' ttl, when the kernel asks
-// for them again. Emulated settings (per container, writable) stay direct I/O: a write reads back.
+// for them again. Emulated settings (per container, writable) are page-cached for reads and written
+// direct: a write reads back, longer or shorter.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -114,7 +115,7 @@ describe('sysbox-fs: page-cached /proc/sys settings', () => {
     for (const [i, l] of lines.entries()) assert.match(l, /^\d+\.\d\d \d+\.\d\d \d+\.\d\d \d+\/\d+ \d+\n$/, `read ${i}`);
   });
 
-  it('an emulated setting written inside reads back its new value (direct I/O, unchanged)', async () => {
+  it('an emulated setting written inside reads back its new value (written direct, read through the page cache)', async () => {
     const p = '/proc/sys/kernel/panic';
     const host = fs.readFileSync(p, 'utf8');
     assert.equal((await readInside(c, [p]))[0], host);

@@ -64,8 +64,11 @@ async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateD
     treeConfig: opts.treeConfig,
     workers: opts.workers,
     ...(mods.worker ? { workerScript: mods.worker } : {}),
-    // Attributes carry the reading container's root as owner: never cache them across readers.
-    dispatch: { attrTimeout: 0 },
+    // Attributes carry the reading container's root as owner. Each container has inodes of its own,
+    // so they are kept for a second (not when answered to a host process: dispatch.ts): a walk's
+    // stat and fstat of an emulated setting cost no GETATTR. Not longer: a freed slot goes to the
+    // next container, whose stat may show the previous one's owner (nobody) that long.
+    dispatch: { attrTimeout: 1 },
     spinMicros: SPIN_MICROS,
     onError: (m: string) => opts.log.error(`FUSE worker: ${m}`),
   };

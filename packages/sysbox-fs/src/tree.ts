@@ -22,8 +22,9 @@ export interface VirtualFile {
   write?(caller: Caller, data: Buffer): void | number;
   /**
    * The kernel may keep the content in its page cache between opens (fuse/kept-pages.ts): content
-   * re-rendered at each OPEN and kept only while it equals the caller's rendering, never written, and
-   * short (KEPT_MAX). Content that differs between callers of one inode (uptime in a nested pid
+   * re-rendered at each OPEN and kept only while it equals the caller's rendering, and short
+   * (KEPT_MAX). Only opens that do not write: an open for writing is direct I/O, so a write never
+   * goes through the page, and the next open renders the written value, which differs, and refills. Content that differs between callers of one inode (uptime in a nested pid
    * namespace) stays correct for read(2) (counted handles; a rival rendering opens direct I/O), but
    * splice readers go through the page whatever the open answered.
    */
@@ -46,6 +47,11 @@ export interface PassthroughEntry {
   perm: number;
   /** A symlink's target. */
   target?: string;
+  /**
+   * Seconds the kernel may cache this entry's name and attributes, where they differ from the
+   * source's ttl (neigh.ts: the loopback device's entries, the same in every network namespace).
+   */
+  ttl?: number;
 }
 
 /**
@@ -70,7 +76,7 @@ export interface PassthroughSource {
   read(caller: Caller, rel: string): string | Buffer;
   /** Absent: every entry is read-only. */
   write?(caller: Caller, rel: string, data: Buffer): void | number;
-  /** Files found here are VirtualFile.pageCached (read-only sources only). */
+  /** Files found here are VirtualFile.pageCached. */
   readonly pageCached?: boolean;
 }
 
@@ -183,9 +189,10 @@ export const staticIno = (path: string): bigint => hashedIno(`\0static\0${path}`
 
 const join = (rel: string, name: string): string => (rel === '' ? name : `${rel}/${name}`);
 
-/** Whether node is what e describes (so a pass-through inode made from e before can be kept). */
-function sameEntry(node: VirtualNode, e: PassthroughEntry): boolean {
-  if (node.kind !== e.kind) return false;
+/** Whether inode is what e describes, with this ttl (so a pass-through inode made from e before can be kept). */
+function sameEntry(inode: Inode, e: PassthroughEntry, ttl: number): boolean {
+  const node = inode.node;
+  if (node.kind !== e.kind || inode.ttl !== ttl) return false;
   if (node.kind === 'symlink') return node.target === (e.target ?? '');
   return node.perm === e.perm;
 }
@@ -267,19 +274,21 @@ export class StaticTree implements FileTree {
   /** The inode of a pass-through entry, made (or refreshed: the source may now show it otherwise). */
   private remember(parent: Inode, source: PassthroughSource, rel: string, e: PassthroughEntry): Inode {
     const ino = passthroughIno(source, rel);
+    const ttl = e.ttl ?? source.ttl;
     // Unchanged since this worker last saw it: the same inode (a walk meets each entry in every
     // listing and every lookup; a fresh node each time was garbage and closures).
     const known = this.dynamic.get(ino);
-    if (known && known.parent === parent.ino && sameEntry(known.node, e)) return known;
+    if (known && known.parent === parent.ino && sameEntry(known, e, ttl)) return known;
     const node: VirtualNode = e.kind === 'dir'
       ? { kind: 'dir', perm: e.perm, entries: {}, passthrough: { source, rel } }
       : e.kind === 'symlink'
         ? { kind: 'symlink', target: e.target ?? '' }
         : {
           kind: 'file', perm: e.perm, read: (c) => source.read(c, rel),
-          ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : source.pageCached ? { pageCached: true } : {}),
+          ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : {}),
+          ...(source.pageCached ? { pageCached: true } : {}),
         };
-    const inode: Inode = { ino, parent: parent.ino, node, ttl: source.ttl };
+    const inode: Inode = { ino, parent: parent.ino, node, ttl };
     if (this.dynamic.size >= DYNAMIC_KEPT) this.dynamic.clear();
     this.dynamic.set(ino, inode);
     return inode;

@@ -161,9 +161,9 @@ export function createTree(config: unknown): FileTree {
   const sysfs = withoutEntries(hostPassthrough('host-sysfs', sys, HOST_TTL.sysfs), HIDDEN.map((p) => p.slice('sys/'.length)));
   // /proc/sys: listings kept by the kernel, and the host-wide settings' contents too (page-cached,
   // fuse/kept-pages.ts), so a sysctl -a of unchanged settings costs an OPEN each and little else.
-  // neigh is another source (per network namespace: never kept).
+  // neigh is another source (per network namespace: listings never kept; lo's names are, neigh.ts).
   const hosts = { procfs: hostPassthrough('host-procfs', proc, HOST_TTL.procfs, true, true), sysfs };
-  layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`), hostKind);
+  layCovered(root, hosts, neighDevices(`${proc}/sys/net/ipv4/neigh`, HOST_TTL.procfs), hostKind);
   const tree = new SlottedTree(new StaticTree(root), LOAD_SLOTS, (c) => {
     const rec = callers.resolve(c.pid).container;
     return rec ? { uid: rec.uid, gid: rec.gid } : { uid: 0, gid: 0 };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { dispatch, type DispatchOptions } from '../src/fuse/dispatch.js';
 import * as p from '../src/fuse/protocol.js';
-import { dir, file, staticIno, StaticTree } from '../src/tree.js';
+import { dir, file, staticIno, StaticTree, type FileTree } from '../src/tree.js';
 
 const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: 1700000000 };
 let written = '';
@@ -125,5 +125,28 @@ describe('dispatch over a StaticTree', () => {
     const access = (mask: number): Buffer => { const b = Buffer.alloc(8); b.writeUInt32LE(mask, 0); return b; };
     assert.equal(as(p.Opcode.ACCESS, rw, access(2), 1001), -13);
     assert.equal(as(p.Opcode.ACCESS, rw, access(6), 1000), 0);
+  });
+
+  it('static attributes are kept for attrTimeout when they carry a container\'s root, never when answered to a host process', () => {
+    // Owner by pid, as virtual-tree.ts resolves it: 99 is in a container (host uid 100000), 7 is a host process.
+    const owned = new StaticTree(dir({ d: dir({ f: file(() => 'x\n', () => undefined) }) }));
+    const t: FileTree = {
+      get: (ino, c) => owned.get(ino, c),
+      lookup: (parent, name, c) => owned.lookup(parent, name, c),
+      list: (ino, c) => owned.list(ino, c),
+      size: owned.size,
+      owner: (c) => (c.pid === 99 ? { uid: 100000, gid: 100000 } : { uid: 0, gid: 0 }),
+    };
+    const opts: DispatchOptions = { ...OPTS, attrTimeout: 1 };
+    const attrTtl = (nodeid: bigint, pid: number): bigint => bodyOf(dispatch(req(p.Opcode.GETATTR, nodeid, Buffer.alloc(16), pid), t, opts)).readBigUInt64LE(0);
+    const F = staticIno('d/f');
+    assert.equal(attrTtl(F, 99), 1n, 'a container\'s reader: kept');
+    assert.equal(bodyOf(dispatch(req(p.Opcode.GETATTR, F, Buffer.alloc(16), 99), t, opts)).readUInt32LE(16 + 68), 100000, 'owned by its root');
+    assert.equal(attrTtl(F, 7), 0n, 'a host process: not kept (it would show the container nobody\'s file)');
+    assert.equal(attrTtl(staticIno('d'), 99), 1n, 'a static directory too');
+    assert.equal(attrTtl(staticIno('d'), 7), 0n);
+    const entry = bodyOf(dispatch(req(p.Opcode.LOOKUP, staticIno('d'), Buffer.from('f\0'), 7), t, opts));
+    assert.equal(entry.readBigUInt64LE(24), 0n, 'LOOKUP by a host process: attributes not kept');
+    assert.equal(bodyOf(dispatch(req(p.Opcode.GETATTR, HELLO, Buffer.alloc(16), 7), tree, OPTS)).readBigUInt64LE(0), 86400n, 'a tree without owners keeps them for attrTimeout whoever asks');
   });
 });

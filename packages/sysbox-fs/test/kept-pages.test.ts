@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { dispatch, type DispatchOptions, type PageRecords } from '../src/fuse/dispatch.js';
@@ -85,6 +86,7 @@ describe('dispatch of page-cached files', () => {
   const tree = Object.assign(new StaticTree(dir({
     setting: { ...file(() => { if (fails) throw Object.assign(new Error('EIO'), { errno: -5 }); return value; }), pageCached: true },
     plain: file(() => value),
+    emulated: { ...file(() => value, (_c, data) => { value = data.toString(); }), pageCached: true },
   })), { owner: () => ({ uid: 100000, gid: 100000 }) });
   const SETTING = staticIno('setting');
   const PLAIN = staticIno('plain');
@@ -125,6 +127,36 @@ describe('dispatch of page-cached files', () => {
     return dispatch(req(p.Opcode.READ, ino, body), tree, OPTS, undefined, undefined, pages)!.subarray(16).toString();
   };
   const size = (ino: bigint): bigint => dispatch(req(p.Opcode.GETATTR, ino, Buffer.alloc(16)), tree, OPTS, undefined, undefined, pages)!.readBigUInt64LE(16 + 16 + 8);
+
+  it('a writable page-cached file (an emulated setting) is opened direct I/O for writing; the next read-only open refills with the written value', () => {
+    const EMULATED = staticIno('emulated');
+    const open = (flags: number): { flags: number; fh: bigint } => {
+      const body = Buffer.alloc(8); body.writeUInt32LE(flags, 0);
+      const out = dispatch(req(p.Opcode.OPEN, EMULATED, body), tree, OPTS, undefined, undefined, pages)!;
+      return { flags: out.readUInt32LE(24), fh: out.readBigUInt64LE(16) };
+    };
+    value = '5\n';
+    let o = open(fs.constants.O_RDONLY);
+    assert.equal(o.flags & (p.FOPEN_DIRECT_IO | p.FOPEN_KEEP_CACHE), 0, 'first read-only open: refill');
+    close(EMULATED, o.fh);
+    o = open(fs.constants.O_RDONLY);
+    assert.equal(o.flags & p.FOPEN_KEEP_CACHE, p.FOPEN_KEEP_CACHE, 'unchanged: kept');
+    close(EMULATED, o.fh);
+    for (const flags of [fs.constants.O_WRONLY, fs.constants.O_RDWR]) {
+      const w = open(flags);
+      assert.equal(w.flags & p.FOPEN_DIRECT_IO, p.FOPEN_DIRECT_IO, `opened ${flags === fs.constants.O_WRONLY ? 'write-only' : 'read-write'}: direct I/O`);
+      assert.equal(w.fh, 0n, 'not counted');
+    }
+    const body = Buffer.alloc(40 + 3); body.writeUInt32LE(3, 16); body.write('12\n', 40);
+    assert.equal(dispatch(req(p.Opcode.WRITE, EMULATED, body), tree, OPTS, undefined, undefined, pages)!.readInt32LE(4), 0);
+    o = open(fs.constants.O_RDONLY);
+    assert.equal(o.flags & (p.FOPEN_DIRECT_IO | p.FOPEN_KEEP_CACHE), 0, 'after the write: refill (the kernel drops the old page)');
+    assert.equal(readAt(EMULATED, 0, o.fh), '12\n');
+    assert.equal(size(EMULATED), 3n, 'st_size is the written value\'s length');
+    close(EMULATED, o.fh);
+    value = '5\n';
+    replaced.length = 0;
+  });
 
   it('first OPEN refills (no KEEP_CACHE, no DIRECT_IO, the rendering recorded), the next ones keep while the value stays', () => {
     assert.equal(size(SETTING), 4096n, 'nothing recorded yet: st_size');

@@ -168,6 +168,62 @@ describe('pass-through directories', () => {
   });
 });
 
+describe('entries with a ttl of their own (neigh: the loopback device)', () => {
+  it('keep it for their name and attributes, in LOOKUP and READDIRPLUS alike; their siblings and misses keep the source\'s', () => {
+    const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 0, fileSize: 4096, time: 0 };
+    const base = fakeSource(hostTree(), 0);
+    const own = (rel: string, e: PassthroughEntry): PassthroughEntry => ((rel === '' ? e.name : rel.split('/')[0]) === 'vm' ? { ...e, ttl: 5 } : e);
+    const src: PassthroughSource = {
+      ...base,
+      list: (c, rel) => base.list(c, rel).map((e) => own(rel, e)),
+      stat: (c, rel) => {
+        const e = base.stat(c, rel);
+        return e && own(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '', e);
+      },
+    };
+    const t = build(src);
+    const sysIno = t.lookup(ROOT_INODE, 'sys')!.ino;
+    const lookup = (parent: bigint, name: string): Buffer => dispatch(req(p.Opcode.LOOKUP, parent, Buffer.from(`${name}\0`)), t, OPTS)!.subarray(16);
+    const vm = lookup(sysIno, 'vm');
+    assert.deepEqual([vm.readBigUInt64LE(16), vm.readBigUInt64LE(24)], [5n, 5n], 'vm: its own entry and attribute ttl');
+    const swappiness = lookup(vm.readBigUInt64LE(0), 'swappiness');
+    assert.deepEqual([swappiness.readBigUInt64LE(16), swappiness.readBigUInt64LE(24)], [5n, 5n], 'an entry in it too');
+    assert.equal(lookup(vm.readBigUInt64LE(0), 'nope').readBigUInt64LE(16), 0n, 'a miss lasts as long as the source says');
+    const kernel = lookup(sysIno, 'kernel');
+    assert.equal(lookup(kernel.readBigUInt64LE(0), 'panic').readBigUInt64LE(16), 0n, 'a sibling keeps the source\'s ttl');
+    // READDIRPLUS answers each entry as LOOKUP: vm's ttl travels with it.
+    const readIn = Buffer.alloc(40);
+    readIn.writeUInt32LE(65536, 16);
+    const plus = dispatch(req(p.Opcode.READDIRPLUS, sysIno, readIn), t, OPTS)!;
+    const at = plus.indexOf(Buffer.from('vm')) - 152;
+    assert.equal(plus.readBigUInt64LE(at + 16), 5n, 'READDIRPLUS: vm\'s entry ttl');
+    // An inode made with the source's ttl is made anew when the entry now carries its own.
+    const plain = build(base);
+    const plainVm = plain.lookup(plain.lookup(ROOT_INODE, 'sys')!.ino, 'vm', caller)!;
+    assert.equal(plainVm.ttl, 0);
+    assert.equal(t.get(plainVm.ino)?.ttl, 5);
+  });
+});
+
+describe('attributes answered to a host process', () => {
+  it('are never kept, in a pass-through directory or entry alike (a fresh slot\'s /proc/sys showed as nobody inside for 10 s); a container\'s reader keeps them for the source\'s ttl', () => {
+    const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 1, fileSize: 4096, time: 0 };
+    // pid 1 is a host process (owner: host root), pid 2 a container's (host uid 1000).
+    const t = new SlottedTree(build(fakeSource(hostTree(), 7)), 2, (c) => (c.pid === 1 ? { uid: 0, gid: 0 } : { uid: 1000, gid: 1000 }));
+    const ask = (parent: bigint, name: string, pid: number): Buffer => {
+      const r = req(p.Opcode.LOOKUP, parent, Buffer.from(`${name}\0`));
+      r.writeUInt32LE(pid, 32);
+      return dispatch(r, t, OPTS)!.subarray(16);
+    };
+    const slot = ask(ROOT_INODE, '0', 2).readBigUInt64LE(0);
+    const sys = ask(slot, 'sys', 1);
+    assert.deepEqual([sys.readBigUInt64LE(16), sys.readBigUInt64LE(24)], [86400n, 0n], 'a static directory with a pass-through: its name kept, its attributes not');
+    const vm = ask(sys.readBigUInt64LE(0), 'vm', 1);
+    assert.deepEqual([vm.readBigUInt64LE(16), vm.readBigUInt64LE(24)], [7n, 0n], 'a pass-through entry: the same');
+    assert.deepEqual([ask(slot, 'sys', 2).readBigUInt64LE(24), ask(sys.readBigUInt64LE(0), 'vm', 2).readBigUInt64LE(24)], [7n, 7n], 'a container\'s reader');
+  });
+});
+
 describe('containerPerm', () => {
   it('shows what a non-host root may do: the other bits, never write', () => {
     assert.equal(containerPerm(0o644, false), 0o444);
@@ -264,7 +320,7 @@ describe('hostPassthrough', () => {
     }
   });
 
-  it('marks its files page-cached only when asked (the /proc/sys source), and never a writable source\'s', () => {
+  it('marks its files page-cached only when asked (the /proc/sys source, neigh), a writable source\'s too', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-pt-'));
     try {
       fs.writeFileSync(path.join(root, 'f'), '1\n');
@@ -276,7 +332,7 @@ describe('hostPassthrough', () => {
       assert.equal(fileOf(hostPassthrough('pc', root, 10, false, true)), true);
       assert.equal(fileOf(hostPassthrough('np', root, 10, false)), false);
       const writable = { ...hostPassthrough('w', root, 10, false, true), write: () => undefined };
-      assert.equal(fileOf(writable), false);
+      assert.equal(fileOf(writable), true, 'dispatch opens it direct I/O for writing (kept-pages.test.ts)');
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

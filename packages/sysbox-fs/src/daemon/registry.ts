@@ -10,6 +10,7 @@ import { initialMounts } from '../seccomp/mount-policy.js';
 import { GrpcStatus } from '@sysbox/common';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { LOAD_SLOTS, LoadTable } from '../container/load-table.js';
+import { pickSlot } from './slots.js';
 import { sampleOnce } from './load-sampler.js';
 import { Generation, pidNamespace, readRecords, removeRecord, writeRecord, type ContainerRecord } from '../container/record.js';
 import { containerUuid } from '../nodes/sys/product-uuid.js';
@@ -51,6 +52,9 @@ function preRecord(id: string): ContainerRecord {
 
 export class Registry {
   private readonly recs = new Map<string, ContainerRecord>();
+
+  /** When each slot was last freed (slots.ts: a freed slot rests before it is handed on). */
+  private readonly freedAt = new Map<number, number>();
 
   constructor(private readonly o: RegistryOptions) {}
 
@@ -145,6 +149,8 @@ export class Registry {
 
   private forget(id: string): void {
     pauseAt('fs-forget');
+    const slot = this.recs.get(id)?.slot;
+    if (slot !== undefined && slot >= 0) this.freedAt.set(slot, performance.now());
     this.recs.delete(id);
     removeRecord(this.o.stateDir, id);
     this.o.generation.bump();
@@ -167,8 +173,9 @@ export class Registry {
   }
 
   private freeSlot(): number {
-    const used = new Set([...this.recs.values()].map((r) => r.slot));
-    for (let i = 0; i < LOAD_SLOTS; i++) if (!used.has(i)) return i;
-    throw new RpcError(GrpcStatus.RESOURCE_EXHAUSTED, `more than ${LOAD_SLOTS} containers`);
+    const slot = pickSlot(LOAD_SLOTS, new Set([...this.recs.values()].map((r) => r.slot)), this.freedAt, performance.now());
+    if (slot === undefined) throw new RpcError(GrpcStatus.RESOURCE_EXHAUSTED, `more than ${LOAD_SLOTS} containers`);
+    this.freedAt.delete(slot);
+    return slot;
   }
 }

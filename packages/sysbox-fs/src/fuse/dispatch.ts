@@ -43,7 +43,11 @@ export interface DispatchOptions {
    * changes; pass-through entries carry their own (Inode.ttl).
    */
   entryTimeout: number;
-  /** Seconds the kernel may cache static attributes; contents are not cached (direct I/O) so this is safe. */
+  /**
+   * Seconds the kernel may cache static attributes; contents are not cached (direct I/O) so this is
+   * safe. With a tree whose attributes carry the caller's owner (FileTree.owner), those answered
+   * to a host process (owner uid 0) are not cached at all.
+   */
   attrTimeout: number;
   /**
    * st_size of every file. Must be non-zero: sendfile/splice readers (busybox cat) stop at i_size, and
@@ -177,10 +181,15 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   // A static directory with a pass-through has its source's ttl too: its mtime carries its listing's
   // stamp, which the kernel must ask for again that often to drop a listing it keeps.
   const pageCached = (n: Inode): boolean => n.node.kind === 'file' && n.node.pageCached === true && pages !== undefined;
-  // A page-cached /proc file's attributes are kept for PAGE_CACHED_ATTR_TTL only when they carry a
-  // container's root: a host process looking into a slot first (sysbox-fs binding the file at
-  // Register) would otherwise leave it showing as nobody inside for that long.
-  const attrTtl = (n: Inode): number => n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? (ownerFor(tree, caller).uid === 0 ? 0 : PAGE_CACHED_ATTR_TTL) : opts.attrTimeout);
+  // Attributes are kept only when they carry a container's root: a host process looking into a
+  // slot first (sysbox-fs binding its files at Register, which looks up /proc/sys and its
+  // directories) would otherwise leave them showing as nobody inside for their ttl (a fresh slot's
+  // /proc/sys did, for 10 s). Each container reads through inodes of its own (slotted-tree.ts), so
+  // what one container's reader is answered is right for the others in it. Names stay cached.
+  let host: boolean | undefined;
+  const hostOwned = (): boolean => (host ??= ownerFor(tree, caller).uid === 0);
+  const attrTtl = (n: Inode): number => (pageCached(n) || tree.owner) && hostOwned() ? 0
+    : n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? PAGE_CACHED_ATTR_TTL : opts.attrTimeout);
   const kept = (n: Inode): Buffer | undefined => (pageCached(n) ? pages?.held(n.ino) : undefined);
   const attrFor = (n: Inode, owner: Owner): p.Attr => {
     const stamp = n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : pageCached(n) ? pages!.version(n.ino) % 1e9 : undefined;
@@ -239,7 +248,8 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       const acc = p.decodeOpenIn(body).flags & O_ACCMODE;
       const mask = acc === fsc.O_RDONLY ? R_OK : acc === fsc.O_WRONLY ? W_OK : R_OK | W_OK;
       if ((mask & W_OK && !isWritable(n)) || !mayAccess(n, mask)) return fail(E.EACCES);
-      if (n.node.kind === 'file' && n.node.pageCached && pages && !isWritable(n)) {
+      // A page-cached file opened for writing is direct I/O: its write never lands in the page.
+      if (n.node.kind === 'file' && n.node.pageCached && pages && mask === R_OK) {
         // Rendered now, so every open sees the value as of its open. A rendering that fails is left
         // to the READ, as for any file (direct I/O).
         let rendering: Buffer | undefined;

@@ -10,7 +10,14 @@ import type { SettingRule } from './rules.js';
 const EINVAL = 22;
 const EPERM = 1;
 
+// Page-cached (tree.ts VirtualFile.pageCached): each container reads its own inodes, so an unchanged
+// value costs sysctl -a an OPEN instead of OPEN + READ + READ; a write (direct I/O) changes the
+// rendering, and the next open refills.
 export function emulatedSetting(ctx: NodeContext, values: EmulatedValues, hostPath: string, key: string, rule: SettingRule, perm = 0o644): VirtualFile {
+  return { ...emulatedFile(ctx, values, hostPath, key, rule, perm), pageCached: true };
+}
+
+function emulatedFile(ctx: NodeContext, values: EmulatedValues, hostPath: string, key: string, rule: SettingRule, perm: number): VirtualFile {
   return file(
     (c) => {
       const id = ctx.callers.resolve(c.pid).container?.id;

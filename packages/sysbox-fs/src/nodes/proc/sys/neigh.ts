@@ -1,5 +1,6 @@
 // /proc/sys/net/ipv4/neigh: the per-device directories of the caller's own network namespace
-// (they come and go with its devices, so nothing here is cached by the kernel), read and written
+// (they come and go with its devices, so their names are not cached by the kernel, except the
+// loopback device's, which every network namespace has, with the same entries), read and written
 // from inside that namespace (native setns on the worker thread), plus the `default` directory a
 // non-initial network namespace does not have, whose gc_thresh1-3 and gc_interval are emulated
 // (virtual-tree.ts). Entries show as owned by the container's root, as the kernel shows its own
@@ -10,14 +11,29 @@ import type { PassthroughEntry, PassthroughSource } from '../../../tree.js';
 /** Longest value of a neigh entry (all are single numbers) with room to spare. */
 const MAX_VALUE = 4096;
 
+/**
+ * Whether rel/name is the loopback device's directory or in it. Their names and attributes may be
+ * kept by the kernel for neighDevices' loopbackTtl (the host procfs pass-through's ttl): every
+ * network namespace has a loopback device named lo, made with the namespace and never removed,
+ * with the same neigh entries, so a name cached for one caller is right for every other caller of
+ * the inode (nested containers in other network namespaces). Uncached, a `sysctl -a` sent 70
+ * LOOKUPs (each listing the directory inside the caller's namespace) and 34 GETATTRs per walk for
+ * lo's 17 settings. A loopback device renamed inside a namespace (possible, never done by system
+ * software) would still show as lo there for that long, and reads through that name fail (ENOENT).
+ */
+const isLoopback = (rel: string, name: string): boolean => (rel === '' ? name : rel.split('/')[0]) === 'lo';
+
 /** root: the neigh directory as a path that resolves in whichever network namespace reads it. */
-export function neighDevices(root: string): PassthroughSource {
+export function neighDevices(root: string, loopbackTtl: number): PassthroughSource {
   const at = (rel: string): string => (rel === '' ? root : `${root}/${rel}`);
   const list = (pid: number, rel: string): PassthroughEntry[] =>
-    native.listInNetns(pid, at(rel)).map(([name, isDir]): PassthroughEntry => ({ name, kind: isDir ? 'dir' : 'file', perm: isDir ? 0o555 : 0o644 }));
+    native.listInNetns(pid, at(rel)).map(([name, isDir]): PassthroughEntry => ({ name, kind: isDir ? 'dir' : 'file', perm: isDir ? 0o555 : 0o644, ...(isLoopback(rel, name) ? { ttl: loopbackTtl } : {}) }));
   return {
     name: 'neigh',
     ttl: 0,
+    // Renderings differ between network namespaces reading one inode: kept-pages.ts keeps a page
+    // only while it is the opener's rendering.
+    pageCached: true,
     list: (c, rel) => list(c.pid, rel),
     stat(c, rel) {
       const slash = rel.lastIndexOf('/');
