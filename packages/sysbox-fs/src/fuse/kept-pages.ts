@@ -30,6 +30,11 @@ const HEADER = 20;
 /** Bytes of the shared buffer: sequence numbers, the entries, then the generation. */
 export const KEPT_PAGES_BYTES = SETS * 4 + SETS * WAYS * ENTRY + 4;
 
+/** The index in the entries' Int32Array of way w of set: the entry's first word (ino low). */
+function entryIndex(set: number, w: number): number {
+  return ((set * WAYS + w) * ENTRY) / 4;
+}
+
 /** The set an inode lives in: slot bits (above bit 40, slotted-tree.ts) folded into the path hash. */
 function setOf(ino: bigint): number {
   return Number((ino ^ (ino >> 40n) ^ (ino >> 53n)) & BigInt(SETS - 1));
@@ -63,7 +68,7 @@ export class KeptPages {
   /** ino's entry as an index into ints (its first word), or -1; under the set's lock or sequence. */
   private find(set: number, lo: number, hi: number): number {
     for (let w = 0; w < WAYS; w++) {
-      const i = ((set * WAYS + w) * ENTRY) / 4;
+      const i = entryIndex(set, w);
       if (this.ints[i] === lo && this.ints[i + 1] === hi) return i;
     }
     return -1;
@@ -177,50 +182,47 @@ export class KeptPages {
     const [lo, hi] = words(ino);
     this.lock(set);
     try {
-      let way = -1;
+      let i = -1;
       const uncounted: number[] = [];
       for (let w = 0; w < WAYS; w++) {
-        const i = ((set * WAYS + w) * ENTRY) / 4;
-        if (this.ints[i] === lo && this.ints[i + 1] === hi) { way = w; break; }
-        if (this.ints[i + 3] === 0) uncounted.push(w);
+        const at = entryIndex(set, w);
+        if (this.ints[at] === lo && this.ints[at + 1] === hi) { i = at; break; }
+        if (this.ints[at + 3] === 0) uncounted.push(at);
       }
       let held: Buffer | undefined;
       let opens = 0;
-      if (way >= 0) {
-        const at = (set * WAYS + way) * ENTRY;
-        const len = this.ints[at / 4 + 2]!;
-        opens = this.ints[at / 4 + 3]!;
-        if (len >= 0 && len <= KEPT_MAX) held = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at + HEADER, len);
+      if (i >= 0) {
+        const len = this.ints[i + 2]!;
+        opens = this.ints[i + 3]!;
+        if (len >= 0 && len <= KEPT_MAX) held = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + i * 4 + HEADER, len);
       }
       const content = decide(held, opens);
       if (content === undefined) {
         // Forgotten only if no handle reads it; a counted record stays until its handles close.
-        if (way >= 0 && opens === 0) this.ints.fill(0, ((set * WAYS + way) * ENTRY) / 4, ((set * WAYS + way) * ENTRY) / 4 + 4); // the version stays: a new record moves it on
+        if (i >= 0 && opens === 0) this.ints.fill(0, i, i + 4); // the version stays: a new record moves it on
         return 'direct';
       }
       if (held !== undefined && content !== held && held.equals(content)) {
-        this.ints[((set * WAYS + way) * ENTRY) / 4 + 3] = opens + count;
+        this.ints[i + 3] = opens + count;
         return 'recorded';
       }
       if (content === held) { // decide kept the record as it is (direct I/O beside counted handles)
         return 'direct';
       }
-      if (way >= 0 && opens > 0) return 'direct';
+      if (i >= 0 && opens > 0) return 'direct';
       // A full set gives up an uncounted way at random: which inode loses its record only costs that
       // one a miss; a set whose every way has open handles records nothing (direct I/O).
-      if (way < 0) {
+      if (i < 0) {
         if (uncounted.length === 0) return 'direct';
-        way = uncounted.find((w) => this.ints[((set * WAYS + w) * ENTRY) / 4] === 0 && this.ints[((set * WAYS + w) * ENTRY) / 4 + 1] === 0)
+        i = uncounted.find((at) => this.ints[at] === 0 && this.ints[at + 1] === 0)
           ?? uncounted[Math.floor(Math.random() * uncounted.length)]!;
       }
-      const at = (set * WAYS + way) * ENTRY;
-      const i = at / 4;
       this.ints[i] = lo;
       this.ints[i + 1] = hi;
       this.ints[i + 2] = content.length;
       this.ints[i + 3] = count;
       this.ints[i + 4] = (this.ints[i + 4]! + 1) | 0;
-      this.bytes.set(content, at + HEADER);
+      this.bytes.set(content, i * 4 + HEADER);
       return 'recorded';
     } finally {
       Atomics.add(this.seq, set, 1);
