@@ -192,6 +192,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
 
   const stop = async (sig: string): Promise<void> => {
     memory.stop();
+    registry.close();
     server.forceShutdown();
     seccomp.stop();
     fs.rmSync(argv.socket, { force: true });

@@ -13,7 +13,7 @@ import type { VirtualBind } from '../mount-layout.js';
 export type { VirtualBind };
 
 /** Clones of each virtual file; the caller moves them and must close them. */
-function clones(mountpoint: string, paths: readonly string[]): number[] {
+export function cloneSources(mountpoint: string, paths: readonly string[]): number[] {
   const fds: number[] = [];
   try {
     for (const p of paths) fds.push(native.openTreeClone(path.join(mountpoint, p), false));
@@ -23,6 +23,9 @@ function clones(mountpoint: string, paths: readonly string[]): number[] {
     throw e;
   }
 }
+
+/** The sources of the binds that have one, in order (what cloneSources takes). */
+export const sourcesOf = (wanted: readonly VirtualBind[]): string[] => wanted.flatMap((w) => ('source' in w ? [w.source] : []));
 
 export type NewFs = { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string };
 
@@ -34,9 +37,10 @@ export type ReadOnly = (target: string) => boolean;
  * with newFs, names inside the new procfs/sysfs mounted first). A source is relative to the
  * sysbox-fs mount ("3/proc/uptime"). Returns the targets bound; targets missing in the container
  * are skipped (ENOENT). Those readOnly picks are made read-only before they are attached.
+ * made: the sources' clones made before (cloneSources of the same sources), closed here like ours.
  */
-export function bindVirtualFiles(pid: number, mountpoint: string, wanted: readonly VirtualBind[], newFs: NewFs | null, readOnly: ReadOnly = () => false): string[] {
-  const fds = clones(mountpoint, wanted.flatMap((w) => ('source' in w ? [w.source] : [])));
+export function bindVirtualFiles(pid: number, mountpoint: string, wanted: readonly VirtualBind[], newFs: NewFs | null, readOnly: ReadOnly = () => false, made?: number[]): string[] {
+  const fds = made ?? cloneSources(mountpoint, sourcesOf(wanted));
   try {
     let next = 0;
     const binds = wanted.map((w) => ({ ...('source' in w ? { fd: fds[next++] } : { keep: w.target }), target: w.target, readOnly: readOnly(w.target) }));

@@ -14,9 +14,10 @@ import { pickSlot } from './slots.js';
 import { sampleOnce } from './load-sampler.js';
 import { Generation, pidNamespace, readRecords, removeRecord, writeRecord, type ContainerRecord } from '../container/record.js';
 import { containerUuid } from '../nodes/sys/product-uuid.js';
-import { bindVirtualFiles } from './container-mounts.js';
+import { bindVirtualFiles, cloneSources, sourcesOf } from './container-mounts.js';
+import { SlotClones } from './slot-clones.js';
 import { readOnlyTargets } from './read-only-binds.js';
-import { inSlot, virtualBinds } from '../mount-layout.js';
+import { inSlot, virtualBinds, type VirtualBind } from '../mount-layout.js';
 import { processStartTime } from '@sysbox/common/proc';
 import { pauseAt } from '@sysbox/common/test-pause';
 
@@ -56,7 +57,24 @@ export class Registry {
   /** When each slot was last freed (slots.ts: a freed slot rests before it is handed on). */
   private readonly freedAt = new Map<number, number>();
 
-  constructor(private readonly o: RegistryOptions) {}
+  /** What Register binds, in order, with sources relative to a slot. */
+  private readonly binds: VirtualBind[];
+
+  private readonly clones: SlotClones;
+
+  constructor(private readonly o: RegistryOptions) {
+    this.binds = [...virtualBinds(o.virtualPaths, 'proc', (p) => `/${p}`), ...virtualBinds(o.virtualPaths, 'sys', (p) => `/${p}`)];
+    this.clones = new SlotClones(
+      (slot) => cloneSources(o.mountpoint, sourcesOf(inSlot(this.binds, slot))),
+      () => pickSlot(LOAD_SLOTS, this.usedSlots(), this.freedAt, performance.now()),
+      (err) => o.log.debug(`virtual files not cloned ahead: ${err.message}`),
+    );
+  }
+
+  /** Stops cloning ahead and closes the clones made (they hold the FUSE mount). */
+  close(): void {
+    this.clones.close();
+  }
 
   get size(): number {
     return this.recs.size;
@@ -88,6 +106,7 @@ export class Registry {
       this.follow(r);
     }
     this.o.generation.bump();
+    this.clones.prepareSoon();
   }
 
   preRegister(req: { id?: unknown }): void {
@@ -102,6 +121,7 @@ export class Registry {
 
   register(req: { id?: unknown; initPid?: unknown; uid?: unknown; gid?: unknown; size?: unknown; ignoreSysfsChown?: unknown; allowTrustedXattr?: unknown; readOnly?: unknown }): string[] {
     const id = checkId(req.id);
+    const t0 = performance.now();
     const pid = Number(req.initPid);
     const [uid, gid, size] = [req.uid, req.gid, req.size].map(Number);
     if (!(uid > 0) || !(gid > 0) || !(size > 0)) throw new RpcError(GrpcStatus.INVALID_ARGUMENT, `${id}: uid, gid and size must be positive (got ${uid}, ${gid}, ${size})`);
@@ -114,12 +134,14 @@ export class Registry {
     if (pidns === pidNamespace('self')) throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: pid ${pid} is in the host's pid namespace, not a container's`);
     const slot = this.freeSlot();
     const readOnly = req.readOnly === true;
+    let ahead = false;
     const bound = (() => {
       try {
-        const binds = [...virtualBinds(this.o.virtualPaths, 'proc', (p) => `/${p}`), ...virtualBinds(this.o.virtualPaths, 'sys', (p) => `/${p}`)];
         const before = parseMountInfo(fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8'));
-        const ro = readOnlyTargets(binds.map((b) => b.target), before, readOnly);
-        return bindVirtualFiles(pid, this.o.mountpoint, inSlot(binds, slot), null, (t) => ro.has(t));
+        const ro = readOnlyTargets(this.binds.map((b) => b.target), before, readOnly);
+        const made = this.clones.take(slot);
+        ahead = made !== undefined;
+        return bindVirtualFiles(pid, this.o.mountpoint, inSlot(this.binds, slot), null, (t) => ro.has(t), made);
       } catch (e) {
         throw new RpcError(GrpcStatus.FAILED_PRECONDITION, `container ${id}: ${(e as Error).message}`);
       }
@@ -138,6 +160,8 @@ export class Registry {
     this.recs.set(id, rec);
     this.o.generation.bump();
     this.follow(rec);
+    this.clones.prepareSoon();
+    this.o.log.debug(`${id}: registered in slot ${slot} in ${(performance.now() - t0).toFixed(1)} ms (${ahead ? 'clones made ahead' : 'cloned now'})`);
     return bound;
   }
 
@@ -172,8 +196,12 @@ export class Registry {
     }
   }
 
+  private usedSlots(): Set<number> {
+    return new Set([...this.recs.values()].map((r) => r.slot));
+  }
+
   private freeSlot(): number {
-    const slot = pickSlot(LOAD_SLOTS, new Set([...this.recs.values()].map((r) => r.slot)), this.freedAt, performance.now());
+    const slot = pickSlot(LOAD_SLOTS, this.usedSlots(), this.freedAt, performance.now());
     if (slot === undefined) throw new RpcError(GrpcStatus.RESOURCE_EXHAUSTED, `more than ${LOAD_SLOTS} containers`);
     this.freedAt.delete(slot);
     return slot;
