@@ -10,7 +10,7 @@ import { initialMounts } from '../seccomp/mount-policy.js';
 import { GrpcStatus } from '@sysbox/common';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import { LOAD_SLOTS, LoadTable } from '../container/load-table.js';
-import { pickSlot } from './slots.js';
+import { pickSlot, restingAsWallClock, restingFromWallClock } from './slots.js';
 import { sampleOnce } from './load-sampler.js';
 import { Generation, pidNamespace, readRecords, removeRecord, writeRecord, type ContainerRecord } from '../container/record.js';
 import { containerUuid } from '../nodes/sys/product-uuid.js';
@@ -39,6 +39,18 @@ export interface RegistryOptions {
   log: Logger;
   /** After a container is forgotten (the daemon then gives freed memory back once quiet). */
   onForgotten?: () => void;
+}
+
+/** Where the slots still resting are kept across restarts (slots.ts). */
+const restingSlotsFile = (stateDir: string): string => `${stateDir}/resting-slots.json`;
+
+function readRestingSlots(stateDir: string): Record<string, number> {
+  try {
+    const rec = JSON.parse(fs.readFileSync(restingSlotsFile(stateDir), 'utf8')) as unknown;
+    return rec !== null && typeof rec === 'object' ? (rec as Record<string, number>) : {};
+  } catch {
+    return {};
+  }
 }
 
 function checkId(id: unknown): string {
@@ -91,6 +103,9 @@ export class Registry {
    * without it (see register).
    */
   restore(): void {
+    for (const [slot, at] of restingFromWallClock(readRestingSlots(this.o.stateDir), performance.now(), Date.now())) this.freedAt.set(slot, at);
+    // Written now, so that the file is there for good (its presence does not come and go).
+    this.saveRestingSlots();
     for (const r of readRecords(this.o.stateDir)) {
       if (r.initPid === 0) {
         removeRecord(this.o.stateDir, r.id);
@@ -174,7 +189,11 @@ export class Registry {
   private forget(id: string): void {
     pauseAt('fs-forget');
     const slot = this.recs.get(id)?.slot;
-    if (slot !== undefined && slot >= 0) this.freedAt.set(slot, performance.now());
+    if (slot !== undefined && slot >= 0) {
+      this.freedAt.set(slot, performance.now());
+      this.saveRestingSlots();
+      this.o.log.debug(`${id}: slot ${slot} freed; it rests before another container gets it`);
+    }
     this.recs.delete(id);
     removeRecord(this.o.stateDir, id);
     this.o.generation.bump();
@@ -193,6 +212,17 @@ export class Registry {
       });
     } catch {
       this.forget(rec.id);
+    }
+  }
+
+  /** Slots' rest outlives a restart (slots.ts): a failed write only costs that, so it is logged. */
+  private saveRestingSlots(): void {
+    try {
+      const file = restingSlotsFile(this.o.stateDir);
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(restingAsWallClock(this.freedAt, performance.now(), Date.now())));
+      fs.renameSync(`${file}.tmp`, file);
+    } catch (e) {
+      this.o.log.warn(`resting slots not saved: ${(e as Error).message}`);
     }
   }
 

@@ -25,3 +25,26 @@ export function pickSlot(slots: number, used: ReadonlySet<number>, freedAt: Read
   }
   return oldest;
 }
+
+/**
+ * The slots still resting, as wall-clock ms since the epoch (performance.now() starts again with
+ * each process; the kernel's kept attributes outlive a sysbox-fs restart, the fd keeper holding
+ * the connection). freedAt: performance.now() ms, as pickSlot takes it.
+ */
+export function restingAsWallClock(freedAt: ReadonlyMap<number, number>, nowPerf: number, nowWall: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [slot, at] of freedAt) if (nowPerf - at < SLOT_REST_MS) out[slot] = Math.round(nowWall - (nowPerf - at));
+  return out;
+}
+
+/** restingAsWallClock's record, back as pickSlot's freedAt in this process's performance.now() ms. */
+export function restingFromWallClock(rec: Readonly<Record<string, number>>, nowPerf: number, nowWall: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [slot, wall] of Object.entries(rec)) {
+    const n = Number(slot);
+    if (!Number.isInteger(n) || n < 0 || typeof wall !== 'number' || !Number.isFinite(wall)) continue;
+    const at = nowPerf - (nowWall - wall);
+    if (nowPerf - at < SLOT_REST_MS) out.set(n, at);
+  }
+  return out;
+}
