@@ -168,12 +168,14 @@ async function footprint(ids: readonly string[]): Promise<Footprint> {
 
 /**
  * fds sysbox-fs opens on first use in a thread and keeps for the process's life, whichever
- * container asked first: each FUSE worker's kept host /proc files (kept-files.ts) and the home
- * network namespace readInNetns returns to (netns.cc). Which worker serves a request depends on
- * timing, so a later round can open one a warm-up round did not: counted apart, and bounded.
+ * container asked first: each FUSE worker's kept host /proc files (kept-files.ts), the host
+ * settings it read (host-passthrough.ts; its private procfs names them /sys/...: bounded per
+ * thread, the oldest closed first) and the home network namespace readInNetns returns to
+ * (netns.cc). Which worker serves a request depends on timing, so a later round can open one a
+ * warm-up round did not: counted apart, and bounded.
  */
 function oncePerThread(target: string): boolean {
-  return /^\/proc\/[a-z]+$/.test(target) || target === 'net:';
+  return /^\/proc\/[a-z]+$/.test(target) || target.startsWith('/sys/') || target === 'net:';
 }
 /** sysbox-fs's threads that open such fds: 2 FUSE workers, the seccomp worker, the main thread. */
 const FS_THREADS = 4;
