@@ -7,9 +7,11 @@
  *   /tmp/fuse-uring-probe classic
  *   echo Y > /sys/module/fuse/parameters/enable_uring     # off by default; set it back to N after
  *   /tmp/fuse-uring-probe uring
+ *   /tmp/fuse-uring-probe restart   # the rings' owner killed while the connection is kept
  * The io_uring structs are spelled out here: Debian 12's linux-libc-dev (6.1) predates them (7.42). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <linux/io_uring.h>
@@ -165,15 +167,14 @@ static void bench(const char *path, int cpu, const char *label) {
   waitpid(p, NULL, 0);
 }
 
-int main(int argc, char **argv) {
-  int uring = argc > 1 && strcmp(argv[1], "uring") == 0;
-  const char *dir = "/tmp/fuse-uring-probe.mnt";
-  memset(content, 'x', sizeof(content)); content[sizeof(content) - 1] = '\n';
-  ncpu = sysconf(_SC_NPROCESSORS_CONF);
-  mkdir(dir, 0755);
+static const char *DIR_ = "/tmp/fuse-uring-probe.mnt";
+
+/* Mounts the probe's file system and answers INIT, offering io_uring if asked to. */
+static void mount_and_init(int uring) {
+  mkdir(DIR_, 0755);
   fusefd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
   char opts[128]; snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other", fusefd);
-  if (mount("uringprobe", dir, "fuse.uringprobe", MS_NOSUID | MS_NODEV, opts) < 0) { perror("mount"); return 1; }
+  if (mount("uringprobe", DIR_, "fuse.uringprobe", MS_NOSUID | MS_NODEV, opts) < 0) { perror("mount"); exit(1); }
   static char buf[PAYLOAD + 4096];
   ssize_t n = read(fusefd, buf, sizeof(buf));
   struct fuse_in_header *ih = (void *)buf; struct fuse_init_in *in = (void *)(buf + sizeof(*ih));
@@ -185,19 +186,65 @@ int main(int argc, char **argv) {
   rep.o.flags = FUSE_INIT_EXT | FUSE_MAX_PAGES | FUSE_ASYNC_READ; rep.o.max_write = 128 * 1024; rep.o.max_pages = 32; rep.o.max_background = 16;
   if (uring) rep.o.flags2 = (uint32_t)(OVER_IO_URING >> 32);
   rep.h.len = sizeof(rep); rep.h.unique = ih->unique;
-  if (write(fusefd, &rep, sizeof(rep)) < 0) { perror("write init"); return 1; }
+  if (write(fusefd, &rep, sizeof(rep)) < 0) { perror("write init"); exit(1); }
+}
+
+/* A thread per CPU with its own ring (io_uring), and the /dev/fuse reader: forgets, interrupts and
+ * whatever comes before every queue has an entry still use /dev/fuse. */
+static void start_servers(int uring) {
   pthread_t th;
-  if (uring) {
-    static struct qarg q[64];
-    for (int i = 0; i < ncpu; i++) { q[i].qid = i; pthread_create(&th, NULL, uring_q, &q[i]); }
-    // Forgets, interrupts and whatever comes before every queue has an entry still use /dev/fuse.
-    pthread_create(&th, NULL, classic, NULL);
-  } else {
-    pthread_create(&th, NULL, classic, NULL);
-  }
+  static struct qarg q[64];
+  for (int i = 0; uring && i < ncpu && i < 64; i++) { q[i].qid = i; pthread_create(&th, NULL, uring_q, &q[i]); }
+  pthread_create(&th, NULL, classic, NULL);
+}
+
+/* restart: the rings' owner killed -9 while this process keeps the connection (as sysbox-fs's fd
+ * keeper does), a read made in the gap, then a successor's rings on the same connection and a
+ * FUSE_NOTIFY_RESEND: does the gap's read end, do new reads work? */
+static void restart(const char *path) {
+  pid_t a = fork();
+  if (a == 0) { start_servers(1); pause(); _exit(0); }
   usleep(200000);
-  char path[256]; snprintf(path, sizeof(path), "%s/f", dir);
-  for (int c = 0; c < ncpu; c++) bench(path, c, uring ? "io_uring, a thread per CPU" : "classic /dev/fuse read loop");
-  umount2(dir, MNT_DETACH);
+  bench(path, 0, "io_uring, first server"); bench(path, 1, "io_uring, first server");
+  kill(a, SIGKILL); waitpid(a, NULL, 0);
+  printf("first server killed -9; the connection kept by the parent\n"); fflush(stdout);
+  pid_t r = fork();
+  if (r == 0) {
+    int fd = open(path, O_RDONLY); char b[4096]; ssize_t n = fd < 0 ? -errno : read(fd, b, sizeof(b));
+    printf("the read made in the gap ended: %zd (%s)\n", n, n < 0 ? strerror((int)-n) : "ok"); fflush(stdout); _exit(0);
+  }
+  usleep(300000);
+  start_servers(1);
+  usleep(100000);
+  struct fuse_out_header nh = { .len = sizeof(nh), .error = 7 /* FUSE_NOTIFY_RESEND */, .unique = 0 };
+  ssize_t wn = write(fusefd, &nh, sizeof(nh));
+  printf("second server's rings registered; FUSE_NOTIFY_RESEND %s\n", wn < 0 ? strerror(errno) : "sent"); fflush(stdout);
+  pid_t w = 0;
+  for (int i = 0; i < 50 && w == 0; i++) { w = waitpid(r, NULL, WNOHANG); usleep(100000); }
+  if (w == 0) { printf("the read made in the gap still waits 5 s later\n"); fflush(stdout); }
+  bench(path, 0, "io_uring, second server"); bench(path, 1, "io_uring, second server");
+  if (w == 0) {
+    for (int i = 0; i < 20 && w == 0; i++) { w = waitpid(r, NULL, WNOHANG); usleep(100000); }
+    if (w == 0) { printf("... and still after reads on both CPUs' queues\n"); fflush(stdout); kill(r, SIGKILL); waitpid(r, NULL, 0); }
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *mode = argc > 1 ? argv[1] : "";
+  int uring = strcmp(mode, "uring") == 0 || strcmp(mode, "restart") == 0;
+  if (!uring && strcmp(mode, "classic") != 0) { fprintf(stderr, "usage: %s classic|uring|restart\n", argv[0]); return 2; }
+  memset(content, 'x', sizeof(content)); content[sizeof(content) - 1] = '\n';
+  ncpu = sysconf(_SC_NPROCESSORS_CONF);
+  mount_and_init(uring);
+  char path[256]; snprintf(path, sizeof(path), "%s/f", DIR_);
+  if (strcmp(mode, "restart") == 0) {
+    restart(path);
+  } else {
+    start_servers(uring);
+    usleep(200000);
+    for (int c = 0; c < ncpu; c++) bench(path, c, uring ? "io_uring, a thread per CPU" : "classic /dev/fuse read loop");
+  }
+  umount2(DIR_, MNT_DETACH);
+  rmdir(DIR_);
   return 0;
 }
