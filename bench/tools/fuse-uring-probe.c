@@ -8,6 +8,7 @@
  *   echo Y > /sys/module/fuse/parameters/enable_uring     # off by default; set it back to N after
  *   /tmp/fuse-uring-probe uring
  *   /tmp/fuse-uring-probe restart   # the rings' owner killed while the connection is kept
+ *   /tmp/fuse-uring-probe restart-inflight   # ... with a READ in its hands (aborts the connection after)
  * The io_uring structs are spelled out here: Debian 12's linux-libc-dev (6.1) predates them (7.42). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -42,6 +44,8 @@ struct cmd_req { uint64_t flags, commit_id; uint16_t qid; uint8_t pad[6]; };
 static int fusefd;
 static char content[1500];
 static int ncpu;
+/* restart-inflight: the first server holds each READ 2 s before replying, so one is in its hands at the kill. */
+static volatile int slow_reads;
 
 static int reply_body(struct fuse_in_header *ih, const char *opin, const char *payload_in, char *out, int *err) {
   *err = 0;
@@ -138,6 +142,7 @@ static void *uring_q(void *arg) {
       struct fuse_in_header *ih = (void *)h[k]->in_out;
       uint64_t commit = h[k]->e.commit_id;
       static __thread char out[PAYLOAD];
+      if (slow_reads && ih->opcode == FUSE_READ) sleep(2);
       int err; int len = reply_body(ih, h[k]->op_in, pl[k], out, &err);
       memcpy(pl[k], out, len);
       struct fuse_out_header *oh = (void *)h[k]->in_out; uint64_t uniq = ih->unique;
@@ -229,16 +234,62 @@ static void restart(const char *path) {
   }
 }
 
+/* Aborts this probe's connection (fusectl, mounted for the moment if it is not): the only way to
+ * end a request no server will answer. */
+static void abort_connection(void) {
+  struct stat st;
+  if (stat(DIR_, &st) < 0) return;
+  int mounted_here = 0;
+  char p[128];
+  snprintf(p, sizeof(p), "/sys/fs/fuse/connections/%u/abort", minor(st.st_dev));
+  if (access(p, W_OK) != 0) mounted_here = mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0, NULL) == 0;
+  int fd = open(p, O_WRONLY);
+  if (fd >= 0) { if (write(fd, "1", 1) < 0) {} close(fd); }
+  printf("connection %u aborted\n", minor(st.st_dev)); fflush(stdout);
+  if (mounted_here) umount("/sys/fs/fuse/connections");
+}
+
+/* restart-inflight: the rings' owner killed -9 with a READ in its hands. */
+static void restart_inflight(const char *path) {
+  pid_t a = fork();
+  if (a == 0) { slow_reads = 1; start_servers(1); pause(); _exit(0); }
+  usleep(200000);
+  pid_t r = fork();
+  if (r == 0) {
+    int fd = open(path, O_RDONLY); char b[4096]; ssize_t n = fd < 0 ? -errno : read(fd, b, sizeof(b));
+    printf("the read in flight at the kill ended: %zd (%s)\n", n, n < 0 ? strerror((int)-n) : "ok"); fflush(stdout); _exit(0);
+  }
+  usleep(500000);
+  kill(a, SIGKILL); waitpid(a, NULL, 0);
+  printf("first server killed -9 with a READ in its hands; the connection kept by the parent\n"); fflush(stdout);
+  usleep(300000);
+  start_servers(1);
+  usleep(100000);
+  struct fuse_out_header nh = { .len = sizeof(nh), .error = 7 /* FUSE_NOTIFY_RESEND */, .unique = 0 };
+  ssize_t wn = write(fusefd, &nh, sizeof(nh));
+  printf("second server's rings registered; FUSE_NOTIFY_RESEND %s\n", wn < 0 ? strerror(errno) : "sent"); fflush(stdout);
+  bench(path, 0, "io_uring, second server"); bench(path, 1, "io_uring, second server");
+  pid_t w = 0;
+  for (int i = 0; i < 30 && w == 0; i++) { w = waitpid(r, NULL, WNOHANG); usleep(100000); }
+  if (w != 0) return;
+  kill(r, SIGKILL); usleep(200000);
+  printf("the read in flight at the kill still waits after reads on both queues, and %s a SIGKILL\n", waitpid(r, NULL, WNOHANG) == r ? "died of" : "survives"); fflush(stdout);
+  abort_connection();
+  waitpid(r, NULL, 0);
+}
+
 int main(int argc, char **argv) {
   const char *mode = argc > 1 ? argv[1] : "";
-  int uring = strcmp(mode, "uring") == 0 || strcmp(mode, "restart") == 0;
-  if (!uring && strcmp(mode, "classic") != 0) { fprintf(stderr, "usage: %s classic|uring|restart\n", argv[0]); return 2; }
+  int uring = strcmp(mode, "uring") == 0 || strcmp(mode, "restart") == 0 || strcmp(mode, "restart-inflight") == 0;
+  if (!uring && strcmp(mode, "classic") != 0) { fprintf(stderr, "usage: %s classic|uring|restart|restart-inflight\n", argv[0]); return 2; }
   memset(content, 'x', sizeof(content)); content[sizeof(content) - 1] = '\n';
   ncpu = sysconf(_SC_NPROCESSORS_CONF);
   mount_and_init(uring);
   char path[256]; snprintf(path, sizeof(path), "%s/f", DIR_);
   if (strcmp(mode, "restart") == 0) {
     restart(path);
+  } else if (strcmp(mode, "restart-inflight") == 0) {
+    restart_inflight(path);
   } else {
     start_servers(uring);
     usleep(200000);
