@@ -58,8 +58,8 @@ function readFrom(fd: number, pos: number | null): Buffer {
 
 /**
  * Per thread: host /proc/sys settings kept open and read again with pread at offset 0, which
- * makes procfs render the setting afresh (one syscall instead of open, read, close: the render of
- * an OPEN of a page-cached setting went from 8.6 to ~3 µs p50). The oldest is closed first past
+ * makes procfs render the setting afresh: one syscall instead of open, read, close (which took
+ * 8.6 µs of a page-cached setting's 11.8 µs OPEN; sysctl -a 0.7 ms faster, bench/README.md). The oldest is closed first past
  * KEPT_SETTINGS (sysctl -a reads ~250); an fd whose read fails (a setting unregistered since) is
  * dropped and the path opened again, which fails as a first open would.
  */
