@@ -203,6 +203,17 @@ static void start_servers(int uring) {
   pthread_create(&th, NULL, classic, NULL);
 }
 
+/* A successor on the kept connection: rings of its own, then FUSE_NOTIFY_RESEND (what sysbox-fs's
+ * successor sends for requests its predecessor read unanswered). */
+static void take_over(void) {
+  usleep(300000);
+  start_servers(1);
+  usleep(100000);
+  struct fuse_out_header nh = { .len = sizeof(nh), .error = 7 /* FUSE_NOTIFY_RESEND */, .unique = 0 };
+  ssize_t wn = write(fusefd, &nh, sizeof(nh));
+  printf("second server's rings registered; FUSE_NOTIFY_RESEND %s\n", wn < 0 ? strerror(errno) : "sent"); fflush(stdout);
+}
+
 /* restart: the rings' owner killed -9 while this process keeps the connection (as sysbox-fs's fd
  * keeper does), a read made in the gap, then a successor's rings on the same connection and a
  * FUSE_NOTIFY_RESEND: does the gap's read end, do new reads work? */
@@ -218,12 +229,7 @@ static void restart(const char *path) {
     int fd = open(path, O_RDONLY); char b[4096]; ssize_t n = fd < 0 ? -errno : read(fd, b, sizeof(b));
     printf("the read made in the gap ended: %zd (%s)\n", n, n < 0 ? strerror((int)-n) : "ok"); fflush(stdout); _exit(0);
   }
-  usleep(300000);
-  start_servers(1);
-  usleep(100000);
-  struct fuse_out_header nh = { .len = sizeof(nh), .error = 7 /* FUSE_NOTIFY_RESEND */, .unique = 0 };
-  ssize_t wn = write(fusefd, &nh, sizeof(nh));
-  printf("second server's rings registered; FUSE_NOTIFY_RESEND %s\n", wn < 0 ? strerror(errno) : "sent"); fflush(stdout);
+  take_over();
   pid_t w = 0;
   for (int i = 0; i < 50 && w == 0; i++) { w = waitpid(r, NULL, WNOHANG); usleep(100000); }
   if (w == 0) { printf("the read made in the gap still waits 5 s later\n"); fflush(stdout); }
@@ -262,12 +268,7 @@ static void restart_inflight(const char *path) {
   usleep(500000);
   kill(a, SIGKILL); waitpid(a, NULL, 0);
   printf("first server killed -9 with a READ in its hands; the connection kept by the parent\n"); fflush(stdout);
-  usleep(300000);
-  start_servers(1);
-  usleep(100000);
-  struct fuse_out_header nh = { .len = sizeof(nh), .error = 7 /* FUSE_NOTIFY_RESEND */, .unique = 0 };
-  ssize_t wn = write(fusefd, &nh, sizeof(nh));
-  printf("second server's rings registered; FUSE_NOTIFY_RESEND %s\n", wn < 0 ? strerror(errno) : "sent"); fflush(stdout);
+  take_over();
   bench(path, 0, "io_uring, second server"); bench(path, 1, "io_uring, second server");
   pid_t w = 0;
   for (int i = 0; i < 30 && w == 0; i++) { w = waitpid(r, NULL, WNOHANG); usleep(100000); }
