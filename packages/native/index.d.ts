@@ -106,6 +106,10 @@ export function mallocTrim(): boolean;
 
 /** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
 export function exitNow(code: number): never;
+/** FUSE over io_uring: binds the calling thread to CPU qid and registers a ring for queue qid (fuse-uring.cc). */
+export function uringOpen(fuseFd: number, qid: number, payloadSize: number): number;
+/** Commits reply (classic layout) for the last request, then waits for the next; its length, or -errno. */
+export function uringExchange(handle: number, reply: Buffer | null, request: Buffer): number;
 /** path read (up to maxBytes) from within process pid's network namespace (this thread only, restored). */
 export function readInNetns(pid: number, path: string, maxBytes: number): Buffer;
 /** One write(2) of data to path from within pid's network namespace (this thread only, restored). */

@@ -21,6 +21,8 @@ Napi::Value SeccompNotifIdValid(const Napi::CallbackInfo& info);
 Napi::Value ReadString(const Napi::CallbackInfo& info);
 Napi::Value MountInNs(const Napi::CallbackInfo& info);
 Napi::Value ExitNow(const Napi::CallbackInfo& info);
+Napi::Value UringOpen(const Napi::CallbackInfo& info);
+Napi::Value UringExchange(const Napi::CallbackInfo& info);
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info);
 Napi::Value FuseExchange(const Napi::CallbackInfo& info);
@@ -62,6 +64,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readString", Napi::Function::New(env, ReadString));
   exports.Set("mountInNs", Napi::Function::New(env, MountInNs));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow));
+  exports.Set("uringOpen", Napi::Function::New(env, UringOpen));
+  exports.Set("uringExchange", Napi::Function::New(env, UringExchange));
   exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
   exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking));
   exports.Set("fuseExchange", Napi::Function::New(env, FuseExchange));

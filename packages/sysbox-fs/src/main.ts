@@ -56,7 +56,20 @@ function mountIdentity(p: string): string {
 
 type ModulePaths = ReturnType<typeof modulePaths>;
 
-async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateDir: string; keeper: Keeper; kept: Map<string, number>; workers: number; treeConfig: unknown; log: Logger }): Promise<FuseSession> {
+/** io_uring for FUSE is off in the kernel unless this module parameter says Y. */
+const ENABLE_URING = '/sys/module/fuse/parameters/enable_uring';
+
+function enableFuseIoUring(log: Logger): boolean {
+  try {
+    if (fs.readFileSync(ENABLE_URING, 'utf8').trim() !== 'Y') fs.writeFileSync(ENABLE_URING, 'Y');
+    return true;
+  } catch (e) {
+    log.warn(`--fuse-io-uring: ${ENABLE_URING}: ${(e as Error).message}; serving from /dev/fuse`);
+    return false;
+  }
+}
+
+async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateDir: string; keeper: Keeper; kept: Map<string, number>; workers: number; ioUring: boolean; treeConfig: unknown; log: Logger }): Promise<FuseSession> {
   const { mods } = opts;
   const sessionOpts = {
     mountpoint: opts.mountpoint,
@@ -75,14 +88,16 @@ async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateD
   const keptFd = opts.kept.get('fuse');
   if (keptFd !== undefined && mountedAt(opts.mountpoint) === 'fuse.sysboxfs') {
     opts.log.info(`taking over the FUSE connection on ${opts.mountpoint} from the fd keeper (pid ${opts.keeper.pid})`);
-    return FuseSession.adopt(keptFd, { ...sessionOpts, initFlags: recalledInit(opts.stateDir, mountIdentity(opts.mountpoint)) });
+    const recalled = recalledInit(opts.stateDir, mountIdentity(opts.mountpoint));
+    // A connection set up for io_uring is served through rings whatever this start's flags say.
+    return FuseSession.adopt(keptFd, { ...sessionOpts, initFlags: recalled.flags, ioUring: recalled.ioUring && enableFuseIoUring(opts.log) });
   }
   if (keptFd !== undefined) fs.closeSync(keptFd);
   // A mount whose server is gone (no keeper held it) answers ENOTCONN: replace it.
   if (mountedAt(opts.mountpoint)) native.umount(opts.mountpoint, native.constants.MNT_DETACH);
   fs.mkdirSync(opts.mountpoint, { recursive: true, mode: 0o755 });
-  const session = await FuseSession.mount(sessionOpts);
-  recordInit(opts.stateDir, mountIdentity(opts.mountpoint), session.initFlags);
+  const session = await FuseSession.mount({ ...sessionOpts, ioUring: opts.ioUring && enableFuseIoUring(opts.log) });
+  recordInit(opts.stateDir, mountIdentity(opts.mountpoint), session.initFlags, session.ioUring);
   await opts.keeper.keep('fuse', session.connection);
   return session;
 }
@@ -137,7 +152,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
   const generation = new Generation();
   const load = new LoadTable();
   const treeConfig = { stateDir, maxStalenessMs: argv.maxStalenessMs, ignoreHandlerErrors: argv.ignoreHandlerErrors, generation: generation.buffer, load: load.buffer };
-  const session = await openSession({ mods, mountpoint, stateDir, keeper, kept, workers: argv.workers, treeConfig, log });
+  const session = await openSession({ mods, mountpoint, stateDir, keeper, kept, workers: argv.workers, ioUring: argv.fuseIoUring, treeConfig, log });
   const virtualFiles = virtualPaths();
   const memory = releaseMemoryWhenQuiet({
     // The FUSE workers' heaps too, before the trim (they free V8 pages and malloc'd buffers).

@@ -10,12 +10,15 @@ describe('INIT record', () => {
   it('gives the flags back for the same mount only; nothing recorded or unreadable counts as nothing negotiated', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-init-'));
     try {
-      assert.equal(recalledInit(dir, '41 0:55'), 0, 'no record (a mount made by an older version)');
+      const none = { flags: 0, ioUring: false };
+      assert.deepEqual(recalledInit(dir, '41 0:55'), none, 'no record (a mount made by an older version)');
       recordInit(dir, '41 0:55', 0x1234);
-      assert.equal(recalledInit(dir, '41 0:55'), 0x1234);
-      assert.equal(recalledInit(dir, '42 0:56'), 0, 'another mount\'s record');
+      assert.deepEqual(recalledInit(dir, '41 0:55'), { flags: 0x1234, ioUring: false });
+      assert.deepEqual(recalledInit(dir, '42 0:56'), none, 'another mount\'s record');
+      recordInit(dir, '41 0:55', 0x1234, true);
+      assert.deepEqual(recalledInit(dir, '41 0:55'), { flags: 0x1234, ioUring: true }, 'served over io_uring: a successor registers rings');
       fs.writeFileSync(path.join(dir, 'fuse-init.json'), '{');
-      assert.equal(recalledInit(dir, '41 0:55'), 0);
+      assert.deepEqual(recalledInit(dir, '41 0:55'), none);
       assert.deepEqual(fs.readdirSync(dir), ['fuse-init.json'], 'no temporary file left');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

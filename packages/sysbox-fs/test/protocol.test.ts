@@ -35,8 +35,26 @@ describe('fuse protocol: requests', () => {
   it('decodes fuse_init_in, both the 64-byte and the pre-7.36 16-byte form', () => {
     const b = Buffer.alloc(64);
     b.writeUInt32LE(7, 0); b.writeUInt32LE(41, 4); b.writeUInt32LE(131072, 8); b.writeUInt32LE(0xffffffff, 12);
-    assert.deepEqual(p.decodeInitIn(b), { major: 7, minor: 41, maxReadahead: 131072, flags: 0xffffffff });
+    assert.deepEqual(p.decodeInitIn(b), { major: 7, minor: 41, maxReadahead: 131072, flags: 0xffffffff, flags2: 0 });
     assert.deepEqual(p.decodeInitIn(b.subarray(0, 16)), p.decodeInitIn(b));
+    b.writeUInt32LE(p.FUSE2_OVER_IO_URING, 16);
+    assert.equal(p.decodeInitIn(b).flags2, p.FUSE2_OVER_IO_URING, 'flags2 (7.36+) at 16');
+  });
+
+  it('offers io_uring only when asked and offered, at minor 42 with FUSE_INIT_EXT and flags2', () => {
+    const offered = { major: 7, minor: 45, maxReadahead: 131072, flags: p.FUSE_ASYNC_READ, flags2: p.FUSE2_OVER_IO_URING };
+    const yes = p.negotiateInit(offered, { maxWrite: 131072, ioUring: true });
+    assert.ok(yes.ok);
+    if (yes.ok) {
+      assert.equal(yes.out.minor, 42);
+      assert.equal(yes.out.flags2, p.FUSE2_OVER_IO_URING);
+      assert.ok((yes.out.flags & p.FUSE_INIT_EXT) !== 0);
+      assert.equal(p.encodeInitOut(yes.out).readUInt32LE(32), p.FUSE2_OVER_IO_URING, 'flags2 at 32 of fuse_init_out');
+    }
+    for (const [req, want] of [[offered, false], [{ ...offered, flags2: 0 }, true], [{ ...offered, minor: 41 }, true]] as const) {
+      const r = p.negotiateInit(req, { maxWrite: 131072, ioUring: want });
+      assert.ok(r.ok && r.out.flags2 === 0 && r.out.minor <= 31 && (r.out.flags & p.FUSE_INIT_EXT) === 0);
+    }
   });
 
   it('decodes read_in, write_in (data follows the 40-byte struct), setattr_in, open_in, release_in', () => {

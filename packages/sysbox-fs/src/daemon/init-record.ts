@@ -12,20 +12,28 @@ interface InitRecord {
   /** The mount's mountinfo id and "major:minor": together they name one mount. */
   mount: string;
   flags: number;
+  /** Requests come over io_uring (--fuse-io-uring): a successor must register rings of its own. */
+  ioUring?: boolean;
 }
 
-export function recordInit(stateDir: string, mount: string, flags: number): void {
+export interface RecalledInit {
+  flags: number;
+  ioUring: boolean;
+}
+
+export function recordInit(stateDir: string, mount: string, flags: number, ioUring = false): void {
   const tmp = path.join(stateDir, `${FILE}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify({ mount, flags } satisfies InitRecord), { mode: 0o600 });
+  fs.writeFileSync(tmp, JSON.stringify({ mount, flags, ioUring } satisfies InitRecord), { mode: 0o600 });
   fs.renameSync(tmp, path.join(stateDir, FILE));
 }
 
-/** The flags recorded for mount, or 0 if the record is missing, unreadable or another mount's. */
-export function recalledInit(stateDir: string, mount: string): number {
+/** What was recorded for mount; nothing negotiated if the record is missing, unreadable or another mount's. */
+export function recalledInit(stateDir: string, mount: string): RecalledInit {
   try {
     const r = JSON.parse(fs.readFileSync(path.join(stateDir, FILE), 'utf8')) as Partial<InitRecord>;
-    return r.mount === mount && typeof r.flags === 'number' ? r.flags : 0;
+    if (r.mount !== mount || typeof r.flags !== 'number') return { flags: 0, ioUring: false };
+    return { flags: r.flags, ioUring: r.ioUring === true };
   } catch {
-    return 0;
+    return { flags: 0, ioUring: false };
   }
 }

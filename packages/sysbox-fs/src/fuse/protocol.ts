@@ -145,12 +145,14 @@ export interface InitIn {
   minor: number;
   maxReadahead: number;
   flags: number;
+  /** Since 7.36 (FUSE_INIT_EXT): bits 32-63 of the flags; 0 from older kernels. */
+  flags2?: number;
 }
 
 export function decodeInitIn(body: Buffer): InitIn {
   // Kernels before 7.36 send only the first 16 bytes.
   if (body.length < SIZES.initInCompat) throw new RangeError('short fuse_init_in');
-  return { major: body.readUInt32LE(0), minor: body.readUInt32LE(4), maxReadahead: body.readUInt32LE(8), flags: body.readUInt32LE(12) };
+  return { major: body.readUInt32LE(0), minor: body.readUInt32LE(4), maxReadahead: body.readUInt32LE(8), flags: body.readUInt32LE(12), flags2: body.length >= 20 ? body.readUInt32LE(16) : 0 };
 }
 
 export interface SetattrIn {
@@ -427,6 +429,7 @@ export interface InitOut {
   maxWrite: number;
   timeGran: number;
   maxPages: number;
+  flags2?: number;
 }
 
 export function encodeInitOut(i: InitOut): Buffer {
@@ -440,7 +443,8 @@ export function encodeInitOut(i: InitOut): Buffer {
   out.writeUInt32LE(i.maxWrite, 20);
   out.writeUInt32LE(i.timeGran, 24);
   out.writeUInt16LE(i.maxPages, 28);
-  // map_alignment (30), flags2 (32), max_stack_depth (36), unused: zero
+  // map_alignment (30): zero; max_stack_depth (36), unused: zero
+  out.writeUInt32LE((i.flags2 ?? 0) >>> 0, 32);
   return out;
 }
 
@@ -451,7 +455,13 @@ const PAGE_SIZE = 4096;
  * our major alone (it then re-sends INIT), an older one is refused. max_write is rounded to pages
  * and announced through max_pages too, since the kernel caps requests at max_pages.
  */
-export function negotiateInit(req: InitIn, want: { maxWrite: number; maxReadahead?: number }): { ok: true; out: InitOut } | { ok: false; errno: number; reason: string } {
+/** FUSE_INIT_EXT: flags2 is read; FUSE_OVER_IO_URING is bit 41 (flags2 bit 9), since 7.42. */
+export const FUSE_INIT_EXT = 1 << 30;
+export const FUSE2_OVER_IO_URING = 1 << 9;
+/** The minor at which the kernel takes requests over io_uring. */
+export const FUSE_IO_URING_MINOR = 42;
+
+export function negotiateInit(req: InitIn, want: { maxWrite: number; maxReadahead?: number; ioUring?: boolean }): { ok: true; out: InitOut } | { ok: false; errno: number; reason: string } {
   if (req.major < FUSE_KERNEL_VERSION) return { ok: false, errno: 71 /* EPROTO */, reason: `kernel FUSE major ${req.major} too old` };
   const maxPages = Math.max(1, Math.ceil(want.maxWrite / PAGE_SIZE));
   const base: InitOut = {
@@ -466,12 +476,14 @@ export function negotiateInit(req: InitIn, want: { maxWrite: number; maxReadahea
     maxPages: 0,
   };
   if (req.major > FUSE_KERNEL_VERSION) return { ok: true, out: base };
-  const minor = Math.min(req.minor, FUSE_KERNEL_MINOR_VERSION);
+  // io_uring: only where the kernel offers it (fuse.enable_uring Y) and at the minor it came with.
+  const uring = want.ioUring === true && ((req.flags2 ?? 0) & FUSE2_OVER_IO_URING) !== 0 && req.minor >= FUSE_IO_URING_MINOR;
+  const minor = uring ? FUSE_IO_URING_MINOR : Math.min(req.minor, FUSE_KERNEL_MINOR_VERSION);
   // Only flags the kernel offered may be returned; ASYNC_READ lets parallel readers of one file
   // overlap. DO_READDIRPLUS without READDIRPLUS_AUTO: always plus, since listing a pass-through
   // directory stats every entry anyway. AUTO_INVAL_DATA: cached listings are checked against the
   // directory's mtime (regular files are direct I/O with a fixed mtime, so it changes nothing there).
-  const flags = req.flags & (FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS | FUSE_AUTO_INVAL_DATA);
+  const flags = (req.flags & (FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS | FUSE_AUTO_INVAL_DATA)) | (uring ? FUSE_INIT_EXT : 0);
   return {
     ok: true,
     out: {
@@ -484,6 +496,7 @@ export function negotiateInit(req: InitIn, want: { maxWrite: number; maxReadahea
       maxWrite: maxPages * PAGE_SIZE,
       timeGran: 1_000_000_000, // we report whole seconds
       maxPages: flags & FUSE_MAX_PAGES ? maxPages : 0,
+      flags2: uring ? FUSE2_OVER_IO_URING : 0,
     },
   };
 }

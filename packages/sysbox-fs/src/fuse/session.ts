@@ -2,7 +2,9 @@
 // thread, then leaves every other request to worker threads. Unmounting (by us or anyone, lazily or
 // not) aborts the connection once the last user is gone; the leading worker's read then fails
 // ENODEV, the helpers follow it out, and `closed` settles (the fd is closed then).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
@@ -36,6 +38,8 @@ export interface SessionOptions {
    * that mounted it); unknown: 0, i.e. nothing that depends on a negotiated flag is used.
    */
   initFlags?: number;
+  /** Offer FUSE over io_uring at INIT (kernel 6.14+, fuse.enable_uring Y): a worker per CPU then. */
+  ioUring?: boolean;
 }
 
 const DEFAULT_MAX_WRITE = 128 * 1024;
@@ -53,6 +57,8 @@ export class FuseSession {
     /** The flags INIT agreed on (fuse_init_out.flags). */
     readonly initFlags: number,
     private readonly control: Int32Array,
+    /** Requests come over io_uring, a worker per CPU. */
+    readonly ioUring: boolean,
   ) {
     this.closed = Promise.all(exits).then((reasons) => {
       this.closeFd();
@@ -74,8 +80,8 @@ export class FuseSession {
       native.mount(fsname, opts.mountpoint, `fuse.${fsname}`, MS_NOSUID | MS_NODEV, data);
       mounted = true;
 
-      const init = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE);
-      return await FuseSession.start(fd, init.maxWrite, init.flags, opts);
+      const init = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE, opts.ioUring === true);
+      return await FuseSession.start(fd, init.maxWrite, init.flags, { ...opts, ioUring: init.uring });
     } catch (e) {
       if (mounted) {
         try { native.umount(opts.mountpoint, native.constants.MNT_DETACH); } catch { /* already gone */ }
@@ -96,6 +102,13 @@ export class FuseSession {
     } catch (e) {
       // Kernels before 6.9 lack it: requests the predecessor read unanswered stay lost.
       opts.onError?.(`FUSE resend notification refused (${(e as Error).message}); requests in flight at the restart are lost`);
+    }
+    // A request made while no ring served its CPU's queue waits there until the next one served on
+    // that queue (fuse-uring-probe restart): one request through each CPU's queue moves them on.
+    if (session.ioUring) {
+      for (let cpu = 0; cpu < os.cpus().length; cpu++) {
+        spawnSync('taskset', ['-c', String(cpu), 'ls', '-f', opts.mountpoint], { stdio: 'ignore', timeout: 2000 });
+      }
     }
     return session;
   }
@@ -119,14 +132,18 @@ export class FuseSession {
     const ready: Promise<void>[] = [];
     const exits: Promise<string>[] = [];
     const workerCount = Math.max(1, opts.workers ?? 2);
-    for (let i = 0; i < workerCount; i++) {
-      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0, workerCount } satisfies WorkerConfig });
+    // With io_uring, one more worker per CPU, each serving its CPU's queue; the /dev/fuse ones stay
+    // for what does not come through the ring (FORGET, INTERRUPT, requests before it is ready).
+    const cpus = opts.ioUring ? os.cpus().length : 0;
+    for (let i = 0; i < workerCount + cpus; i++) {
+      const ring = i >= workerCount ? { uringQid: i - workerCount } : {};
+      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0, workerCount, ...ring } satisfies WorkerConfig });
       workers.push(w);
       const { ready: r, exit } = track(w, opts.onError ?? (() => {}));
       ready.push(r);
       exits.push(exit);
     }
-    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags, new Int32Array(cfg.control));
+    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags, new Int32Array(cfg.control), cpus > 0);
     try {
       await Promise.all(ready);
     } catch (e) {
@@ -174,21 +191,21 @@ export class FuseSession {
 }
 
 /** Reads and answers the INIT the kernel queued at mount time; returns the max_write and flags agreed. */
-function answerInit(fd: number, maxWrite: number): { maxWrite: number; flags: number } {
+function answerInit(fd: number, maxWrite: number, ioUring: boolean): { maxWrite: number; flags: number; uring: boolean } {
   const buf = Buffer.alloc(p.readBufferSize(maxWrite));
   for (;;) {
     const n = fs.readSync(fd, buf, 0, buf.length, null);
     const h = p.decodeInHeader(buf.subarray(0, n));
     if (h.opcode !== p.Opcode.INIT) throw new Error(`expected FUSE INIT, got opcode ${h.opcode}`);
     const init = p.decodeInitIn(p.requestBody(buf, h));
-    const res = p.negotiateInit(init, { maxWrite });
+    const res = p.negotiateInit(init, { maxWrite, ioUring });
     if (!res.ok) {
       fs.writeSync(fd, p.replyError(h.unique, res.errno));
       throw new Error(res.reason);
     }
     fs.writeSync(fd, p.reply(h.unique, p.encodeInitOut(res.out)));
     // A kernel with a newer major got our major alone and re-sends INIT in our version.
-    if (init.major === p.FUSE_KERNEL_VERSION) return { maxWrite: res.out.maxWrite, flags: res.out.flags };
+    if (init.major === p.FUSE_KERNEL_VERSION) return { maxWrite: res.out.maxWrite, flags: res.out.flags, uring: (res.out.flags2 ?? 0) !== 0 };
   }
 }
 

@@ -20,6 +20,8 @@ export interface WorkerConfig {
   spinMicros: number;
   /** Set per worker: the first one leads. */
   leader: boolean;
+  /** FUSE over io_uring: this worker serves the ring queue of CPU uringQid (bound to that CPU). */
+  uringQid?: number;
   /** How many workers the session runs. */
   workerCount: number;
   /** One byte per inode (modulo its length): its size may have been shrunk by a page-cache READ. */

@@ -143,6 +143,24 @@ class Server {
     }
   }
 
+  /**
+   * FUSE over io_uring (cfg.uringQid): commits the pending reply to the ring, then waits for the next
+   * request there. A ring entry comes back only with a commit, so a request that got no reply
+   * (none expected) is committed an empty one.
+   */
+  takeFromRing(ring: number, answered: boolean): number | string {
+    let reply = this.pending;
+    this.pending = null;
+    if (answered && !reply) reply = emptyReply(this.buf.readBigUInt64LE(8));
+    try {
+      const n = native.uringExchange(ring, answered ? reply : null, this.buf);
+      return n < 0 ? stopReason(-n) : n;
+    } catch (e) {
+      post({ type: 'error', message: (e as Error).message });
+      return `io_uring: ${(e as Error).message}`;
+    }
+  }
+
   /** Builds the reply to the request take() returned; the next take() or flush() writes it. */
   handle(n: number): void {
     const { cfg, buf } = this;
@@ -217,9 +235,31 @@ function help(server: Server, control: Int32Array): string {
   }
 }
 
+/** fuse_out_header alone: error 0, no body. */
+function emptyReply(unique: bigint): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt32LE(16, 0);
+  b.writeBigUInt64LE(unique, 8);
+  return b;
+}
+
+/** A worker bound to one CPU, serving that CPU's queue of the ring (native fuse-uring.cc). */
+function serveRing(server: Server, cfg: WorkerConfig, qid: number): string {
+  const ring = native.uringOpen(cfg.fd, qid, cfg.bufferSize);
+  post({ type: 'ready' });
+  let answered = false;
+  for (;;) {
+    const n = server.takeFromRing(ring, answered);
+    if (typeof n === 'string') return n;
+    server.handle(n);
+    answered = true;
+  }
+}
+
 function serve(cfg: WorkerConfig): string {
   const server = new Server(cfg, loadTree(cfg.treeModule, cfg.treeConfig));
   const control = new Int32Array(cfg.control);
+  if (cfg.uringQid !== undefined) return serveRing(server, cfg, cfg.uringQid);
   post({ type: 'ready' });
   if (!cfg.leader) return help(server, control);
   try {
