@@ -106,9 +106,13 @@ export function mallocTrim(): boolean;
 
 /** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
 export function exitNow(code: number): never;
-/** FUSE over io_uring: binds the calling thread to CPU qid and registers a ring for queue qid (fuse-uring.cc). */
-export function uringOpen(fuseFd: number, qid: number, payloadSize: number): number;
-/** Commits reply (classic layout) for the last request, then waits for the next; its length, or -errno. */
+/** The FUSE ring slots (fuse-uring.cc), shared by the keeper's holders and sysbox-fs's servers: fd < 0 makes a new memfd arena, else maps the given one where it was made. */
+export function uringArena(fd: number, payloadSize?: number, queues?: number, entries?: number): { fd: number; base: number; payloadSize: number; queues: number; entries: number };
+/** Starts a thread per CPU queue owning that queue's io_uring (in the fd keeper; once per process). */
+export function uringHold(fuseFd: number, base: number): void;
+/** Binds the calling thread to CPU qid to serve that queue's slots; adopt: serve again what a predecessor was serving. */
+export function uringServe(base: number, qid: number, adopt: boolean): number;
+/** Hands over reply (classic layout) for the last request, then waits for the next; its length, or -errno. */
 export function uringExchange(handle: number, reply: Buffer | null, request: Buffer): number;
 /** path read (up to maxBytes) from within process pid's network namespace (this thread only, restored). */
 export function readInNetns(pid: number, path: string, maxBytes: number): Buffer;

@@ -1,22 +1,52 @@
-// FUSE over io_uring (kernel 6.14+, FUSE 7.42): one ring per CPU queue, owned by a thread bound to
-// that CPU, so that a request is served on the CPU its caller runs on. A request crossing CPUs costs
-// ~40 µs on a VM whose idle vCPUs halt (bench/README.md, fuse-uring-probe), one served in place ~3.
+// FUSE over io_uring (kernel 6.14+, FUSE 7.42): a ring per CPU queue, so that a request is served
+// on the CPU its caller runs on. A request crossing CPUs costs ~20-40 µs on a VM whose idle vCPUs
+// halt (bench/README.md, fuse-uring-probe), one served in place ~6.
 //
-// uringOpen(fuseFd, qid, payloadSize): handle — binds the calling thread to CPU qid, sets up a ring
-//   and registers ENTRIES entries for queue qid.
-// uringExchange(handle, reply, request): number — commits reply (the classic /dev/fuse layout:
-//   fuse_out_header then body; null: nothing to commit) for the request last returned, then waits
-//   for the next one and copies it into request in the classic layout (fuse_in_header, the op's own
-//   header, then the payload), so that callers dispatch it as one read from /dev/fuse. Returns its
-//   length, or -errno (ENOTCONN: the connection is gone).
+// Who owns the rings matters more than anything else here. The kernel hands a queued request to a
+// ring entry in the task that submitted the entry; if that task is dying, the request ends with
+// ECANCELED (the caller's read fails), and one the dying server held is never answered (its caller
+// waits, unkillable). A Node process takes milliseconds to die, so a kill -9 of a server that owns
+// its rings fails reads every time (measured: 15 failed reads over 12 kills). So the rings are
+// owned by "holder" threads in sysbox-fs's fd keeper, a process that outlives sysbox-fs; sysbox-fs's
+// workers serve the requests through shared memory and never touch the rings:
+//
+//   holder (keeper, bound to CPU q)           server worker (sysbox-fs, bound to CPU q)
+//   REGISTER / COMMIT_AND_FETCH entry k
+//   CQE: a request in slot k → REQUEST,
+//        requestSeq++, futex wake  ────────►  takes slot k (REQUEST → SERVING), dispatches it,
+//                                             writes the reply into slot k → REPLIED,
+//   futex (doorbell) CQE: commits every  ◄──  doorbell++, futex wake
+//   REPLIED slot
+//
+// A restarted server finds the slots as its predecessor left them: REQUEST and REPLIED ones go on as
+// usual; a SERVING one is served again (the parts of the request a half-written reply overwrote are
+// saved first). The "arena" holding the slots is a memfd mapped at one fixed address in both
+// processes: the kernel writes requests to, and reads replies from, the addresses an entry was
+// registered with, in the holder's address space.
+//
+// uringArena(fd, payloadSize, queues, entries): {fd, base, payloadSize, queues, entries} — fd < 0:
+//   a new arena (memfd); else maps the given one at the address it was made for.
+// uringHold(fuseFd, base): starts a holder thread per queue (once per process); returns at once.
+// uringServe(base, qid, adopt): handle — binds the calling thread to CPU qid; adopt: a predecessor
+//   may have left slots SERVING.
+// uringExchange(handle, reply, request): number — hands over reply (the classic /dev/fuse layout:
+//   fuse_out_header then body; null: nothing to hand over) for the request last returned, then
+//   waits for the next one and copies it into request in the classic layout (fuse_in_header, the
+//   op's own header, then the payload), so that callers dispatch it as one read from /dev/fuse.
+//   Returns its length, or -errno (ENOTCONN: the connection is gone).
 // The UAPI structs are spelled out: Debian 12's linux-libc-dev (6.1) predates them.
 #include "args.h"
 #include "errors.h"
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <linux/fuse.h>
+#include <linux/futex.h>
 #include <linux/io_uring.h>
+#include <mutex>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -32,137 +62,410 @@ struct ReqHeader { char in_out[HDR]; char op_in[HDR]; EntInOut e; };
 struct CmdReq { uint64_t flags, commit_id; uint16_t qid; uint8_t pad[6]; };
 constexpr uint32_t CMD_REGISTER = 1;
 constexpr uint32_t CMD_COMMIT_AND_FETCH = 2;
-constexpr int ENTRIES = 2;
+constexpr uint8_t OP_FUTEX_WAIT = 51;  // IORING_OP_FUTEX_WAIT, 6.7
+constexpr uint32_t FUTEX2_U32 = 0x02;  // shared (not FUTEX2_PRIVATE): the other side is another process
+constexpr uint64_t DOORBELL = ~0ULL;   // user_data of the holder's futex wait
+constexpr size_t PAGE = 4096;
+constexpr size_t MAX_QUEUES = 63;
+
+// Above where V8 places its reservations (random hints below 2^46) and the PIE image and heap
+// (0x55..-0x56..), below the mmap base (0x7e..-0x7f..): nothing else asks for it.
+constexpr uintptr_t ARENA_BASE = 0x600000000000ULL;
+constexpr uint64_t ARENA_MAGIC = 0x73627866732d7232ULL;  // "sbxfs-r2"
+
+struct alignas(64) QueueCtl {
+  uint32_t requestSeq;  // bumped by the holder when a slot becomes REQUEST (server futex-waits on it)
+  uint32_t doorbell;    // bumped by the server when a slot becomes REPLIED (holder futex-waits on it)
+  uint32_t ended;       // the holder saw the connection end: servers stop
+  uint32_t holding;     // a holder thread serves this queue
+};
+struct ArenaHeader {
+  uint64_t magic, base, payloadSize, queues, entries;
+  char pad[64 - 5 * sizeof(uint64_t)];
+  QueueCtl q[MAX_QUEUES];
+};
+static_assert(sizeof(ArenaHeader) <= PAGE, "arena header fits a page");
+
+enum SlotState : uint32_t { IN_KERNEL = 0, REQUEST = 1, SERVING = 2, REPLIED = 3 };
+
+// Next to an entry's header: its state, and the parts of its request that the reply (written over
+// it: the kernel reads the reply from the same buffers) overwrote, saved for a successor.
+struct SlotCtl {
+  uint32_t state;
+  uint32_t savedLen, payloadSz, pad;
+  uint64_t savedFor;  // commit id whose request is saved (0: none)
+  char savedInOut[sizeof(fuse_in_header)];
+};
+constexpr size_t SAVED_PAYLOAD_MAX = 2 * PAGE - 1024;
+struct SlotHead {
+  ReqHeader header;
+  char pad1[512 - sizeof(ReqHeader)];
+  SlotCtl ctl;
+  char pad2[1024 - 512 - sizeof(SlotCtl)];
+  char savedPayload[SAVED_PAYLOAD_MAX];
+};
+static_assert(sizeof(SlotHead) == 2 * PAGE, "slot head is two pages");
+
+size_t SlotSize(uint64_t payloadSize) { return sizeof(SlotHead) + (payloadSize + PAGE - 1) / PAGE * PAGE; }
+size_t ArenaSize(const ArenaHeader& h) { return PAGE + h.queues * h.entries * SlotSize(h.payloadSize); }
+
+ArenaHeader* HeaderAt(uintptr_t base) { return reinterpret_cast<ArenaHeader*>(base); }
+SlotHead* SlotAt(ArenaHeader* a, uint64_t qid, uint64_t k) {
+  return reinterpret_cast<SlotHead*>(reinterpret_cast<char*>(a) + PAGE + (qid * a->entries + k) * SlotSize(a->payloadSize));
+}
+char* PayloadOf(SlotHead* s) { return reinterpret_cast<char*>(s) + sizeof(SlotHead); }
+
+uint32_t Load(const uint32_t* p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+void Store(uint32_t* p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+void Wake(uint32_t* p) { syscall(SYS_futex, p, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0); }
+
+// ---- holder side (the fd keeper) ----
 
 struct Ring {
-  int fuseFd = -1, fd = -1, qid = 0;
+  int fd = -1;
   unsigned *sqTail = nullptr, *sqMask = nullptr, *sqArray = nullptr, *cqHead = nullptr, *cqTail = nullptr, *cqMask = nullptr;
   char* sqes = nullptr;
   io_uring_cqe* cqes = nullptr;
-  ReqHeader* headers[ENTRIES] = {};
-  char* payloads[ENTRIES] = {};
-  iovec iov[ENTRIES][2] = {};
-  uint32_t payloadSize = 0;
-  int current = -1;  // the entry whose request was returned last, awaiting its reply
   unsigned toSubmit = 0;
 };
 
-std::vector<Ring*> rings;
+bool SetupRing(Ring& r, unsigned entries) {
+  io_uring_params p;
+  memset(&p, 0, sizeof(p));
+  p.flags = IORING_SETUP_SQE128;
+  r.fd = static_cast<int>(syscall(__NR_io_uring_setup, entries, &p));
+  if (r.fd < 0) return false;
+  size_t sqsz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+  size_t cqsz = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
+  auto* sq = static_cast<char*>(mmap(nullptr, sqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r.fd, IORING_OFF_SQ_RING));
+  auto* cq = static_cast<char*>(mmap(nullptr, cqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r.fd, IORING_OFF_CQ_RING));
+  r.sqes = static_cast<char*>(mmap(nullptr, p.sq_entries * 128, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r.fd, IORING_OFF_SQES));
+  if (sq == MAP_FAILED || cq == MAP_FAILED || r.sqes == MAP_FAILED) return false;
+  r.sqTail = reinterpret_cast<unsigned*>(sq + p.sq_off.tail);
+  r.sqMask = reinterpret_cast<unsigned*>(sq + p.sq_off.ring_mask);
+  r.sqArray = reinterpret_cast<unsigned*>(sq + p.sq_off.array);
+  r.cqHead = reinterpret_cast<unsigned*>(cq + p.cq_off.head);
+  r.cqTail = reinterpret_cast<unsigned*>(cq + p.cq_off.tail);
+  r.cqMask = reinterpret_cast<unsigned*>(cq + p.cq_off.ring_mask);
+  r.cqes = reinterpret_cast<io_uring_cqe*>(cq + p.cq_off.cqes);
+  return true;
+}
 
-void Push(Ring& r, uint32_t op, int entry, uint64_t commit) {
+io_uring_sqe* NextSqe(Ring& r, uint64_t userData) {
   unsigned t = *r.sqTail, i = t & *r.sqMask;
   auto* s = reinterpret_cast<io_uring_sqe*>(r.sqes + i * 128);
   memset(s, 0, 128);
-  s->opcode = IORING_OP_URING_CMD;
-  s->fd = r.fuseFd;
-  s->cmd_op = op;
-  s->user_data = static_cast<uint64_t>(entry);
-  if (op == CMD_REGISTER) {
-    s->addr = reinterpret_cast<uint64_t>(r.iov[entry]);
-    s->len = 2;
-  }
-  auto* c = reinterpret_cast<CmdReq*>(s->cmd);
-  c->qid = static_cast<uint16_t>(r.qid);
-  c->commit_id = commit;
+  s->user_data = userData;
   r.sqArray[i] = i;
   __atomic_store_n(r.sqTail, t + 1, __ATOMIC_RELEASE);
   r.toSubmit++;
+  return s;
+}
+
+struct Holder {
+  int fuseFd;
+  ArenaHeader* arena;
+  uint32_t qid;
+  std::vector<iovec> iov;  // two per slot: header, payload
+};
+
+void PushEntry(Ring& r, Holder& h, uint32_t k, uint32_t op, uint64_t commit) {
+  io_uring_sqe* s = NextSqe(r, k);
+  s->opcode = IORING_OP_URING_CMD;
+  s->fd = h.fuseFd;
+  s->cmd_op = op;
+  if (op == CMD_REGISTER) {
+    s->addr = reinterpret_cast<uint64_t>(&h.iov[2 * k]);
+    s->len = 2;
+  }
+  auto* c = reinterpret_cast<CmdReq*>(s->cmd);
+  c->qid = static_cast<uint16_t>(h.qid);
+  c->commit_id = commit;
+}
+
+void PushDoorbellWait(Ring& r, QueueCtl& q, uint32_t seen) {
+  io_uring_sqe* s = NextSqe(r, DOORBELL);
+  s->opcode = OP_FUTEX_WAIT;
+  s->addr = reinterpret_cast<uint64_t>(&q.doorbell);
+  s->addr2 = seen;
+  s->addr3 = 0xffffffffULL;  // FUTEX_BITSET_MATCH_ANY
+  s->fd = FUTEX2_U32;
+}
+
+// Commits every slot whose reply is complete. A slot still IN_KERNEL after a successor's start may
+// carry a commit id: the predecessor holder's entry took a request the kernel still waits on.
+void CommitReplied(Ring& r, Holder& h) {
+  for (uint32_t k = 0; k < h.arena->entries; k++) {
+    SlotHead* s = SlotAt(h.arena, h.qid, k);
+    if (Load(&s->ctl.state) != REPLIED) continue;
+    Store(&s->ctl.state, IN_KERNEL);
+    PushEntry(r, h, k, CMD_COMMIT_AND_FETCH, s->header.e.commit_id);
+  }
+}
+
+void* HoldQueue(void* arg) {
+  Holder& h = *static_cast<Holder*>(arg);
+  QueueCtl& q = h.arena->q[h.qid];
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(h.qid, &set);
+  sched_setaffinity(0, sizeof(set), &set);
+  Ring r;
+  if (!SetupRing(r, 16)) {
+    fprintf(stderr, "sysbox-fs-keeper: io_uring for FUSE queue %u: %s\n", h.qid, strerror(errno));
+    Store(&q.ended, 1);
+    Wake(&q.requestSeq);
+    return nullptr;
+  }
+  // Slots a previous holder left with a request stay as they are (their entries, and requests, are
+  // still the kernel's; a commit from this ring finds them by commit id); the rest get entries.
+  for (uint32_t k = 0; k < h.arena->entries; k++) {
+    SlotHead* s = SlotAt(h.arena, h.qid, k);
+    if (Load(&s->ctl.state) == IN_KERNEL) PushEntry(r, h, k, CMD_REGISTER, 0);
+  }
+  uint32_t seen = Load(&q.doorbell);
+  CommitReplied(r, h);
+  PushDoorbellWait(r, q, seen);
+  for (;;) {
+    unsigned head = *r.cqHead, tail = __atomic_load_n(r.cqTail, __ATOMIC_ACQUIRE);
+    if (head == tail || r.toSubmit > 0) {
+      long rc = syscall(__NR_io_uring_enter, r.fd, r.toSubmit, head == tail ? 1 : 0, IORING_ENTER_GETEVENTS, nullptr, 0);
+      if (rc < 0 && errno != EINTR) break;
+      if (rc >= 0) r.toSubmit = 0;
+      continue;
+    }
+    io_uring_cqe* c = &r.cqes[head & *r.cqMask];
+    uint64_t who = c->user_data;
+    int res = c->res;
+    __atomic_store_n(r.cqHead, head + 1, __ATOMIC_RELEASE);
+    if (who == DOORBELL) {
+      seen = Load(&q.doorbell);
+      CommitReplied(r, h);
+      PushDoorbellWait(r, q, seen);
+      continue;
+    }
+    uint32_t k = static_cast<uint32_t>(who);
+    SlotHead* s = SlotAt(h.arena, h.qid, k);
+    if (res == 0) {
+      Store(&s->ctl.state, REQUEST);
+      __atomic_add_fetch(&q.requestSeq, 1, __ATOMIC_RELEASE);
+      Wake(&q.requestSeq);
+    } else if (res == -ENOENT) {
+      // No request by that commit id: it ended meanwhile (its caller's connection aborted it, or a
+      // predecessor's commit went through). The slot gets an entry of its own.
+      PushEntry(r, h, k, CMD_REGISTER, 0);
+    } else {
+      break;  // ENOTCONN, ECONNABORTED: the connection is gone
+    }
+  }
+  Store(&q.holding, 0);
+  Store(&q.ended, 1);
+  Wake(&q.requestSeq);
+  close(r.fd);
+  return nullptr;
+}
+
+std::mutex holdLock;
+uintptr_t heldArena = 0;
+
+// ---- server side (sysbox-fs workers) ----
+
+struct Server {
+  ArenaHeader* arena;
+  uint32_t qid;
+  int current = -1;  // the slot whose request was returned last, awaiting its reply
+};
+
+std::mutex serversLock;
+std::vector<Server*> servers;
+
+long CopyRequest(Server& sv, uint32_t k, Napi::Buffer<uint8_t>& out) {
+  SlotHead* s = SlotAt(sv.arena, sv.qid, k);
+  auto* ih = reinterpret_cast<fuse_in_header*>(s->header.in_out);
+  uint32_t payload = s->header.e.payload_sz;
+  if (payload > sv.arena->payloadSize) return -EPROTO;
+  size_t opIn = ih->len > sizeof(fuse_in_header) + payload ? ih->len - sizeof(fuse_in_header) - payload : 0;
+  if (opIn > static_cast<size_t>(HDR)) opIn = HDR;
+  size_t total = sizeof(fuse_in_header) + opIn + payload;
+  if (total > out.Length()) return -EOVERFLOW;
+  memcpy(out.Data(), ih, sizeof(fuse_in_header));
+  memcpy(out.Data() + sizeof(fuse_in_header), s->header.op_in, opIn);
+  memcpy(out.Data() + sizeof(fuse_in_header) + opIn, PayloadOf(s), payload);
+  reinterpret_cast<fuse_in_header*>(out.Data())->len = static_cast<uint32_t>(total);
+  sv.current = static_cast<int>(k);
+  return static_cast<long>(total);
+}
+
+// The reply goes over the request in the slot; the parts of the request it covers are saved first,
+// so that a successor can serve the request again if we die before the reply is whole.
+void WriteReply(Server& sv, Napi::Buffer<uint8_t>& reply) {
+  SlotHead* s = SlotAt(sv.arena, sv.qid, static_cast<uint32_t>(sv.current));
+  SlotCtl& ctl = s->ctl;
+  size_t outh = sizeof(fuse_out_header);
+  size_t body = reply.Length() > outh ? reply.Length() - outh : 0;
+  if (body > sv.arena->payloadSize) body = sv.arena->payloadSize;
+  uint32_t reqPayload = s->header.e.payload_sz;
+  size_t overlap = body < reqPayload ? body : reqPayload;
+  __atomic_store_n(&ctl.savedFor, 0, __ATOMIC_RELEASE);
+  if (overlap <= SAVED_PAYLOAD_MAX) {
+    memcpy(ctl.savedInOut, s->header.in_out, sizeof(ctl.savedInOut));
+    memcpy(s->savedPayload, PayloadOf(s), overlap);
+    ctl.payloadSz = reqPayload;
+    ctl.savedLen = static_cast<uint32_t>(overlap);
+    __atomic_store_n(&ctl.savedFor, s->header.e.commit_id, __ATOMIC_RELEASE);
+  }
+  memcpy(s->header.in_out, reply.Data(), outh);
+  memcpy(PayloadOf(s), reply.Data() + outh, body);
+  s->header.e.payload_sz = static_cast<uint32_t>(body);
+  Store(&ctl.state, REPLIED);
+  QueueCtl& q = sv.arena->q[sv.qid];
+  __atomic_add_fetch(&q.doorbell, 1, __ATOMIC_RELEASE);
+  Wake(&q.doorbell);
 }
 
 }  // namespace
 
-Napi::Value UringOpen(const Napi::CallbackInfo& info) {
+Napi::Value UringArena(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto* r = new Ring();
-  r->fuseFd = static_cast<int>(ArgInt(info, 0, "fuseFd"));
-  r->qid = static_cast<int>(ArgInt(info, 1, "qid"));
-  r->payloadSize = static_cast<uint32_t>(ArgInt(info, 2, "payloadSize"));
+  int fd = static_cast<int>(ArgInt(info, 0, "fd"));
+  ArenaHeader h;
+  memset(&h, 0, sizeof(h));
+  bool fresh = fd < 0;
+  if (fresh) {
+    h.magic = ARENA_MAGIC;
+    h.base = ARENA_BASE;
+    h.payloadSize = static_cast<uint64_t>(ArgInt(info, 1, "payloadSize"));
+    h.queues = static_cast<uint64_t>(ArgInt(info, 2, "queues"));
+    h.entries = static_cast<uint64_t>(ArgInt(info, 3, "entries"));
+    if (h.queues == 0 || h.queues > MAX_QUEUES) throw Napi::RangeError::New(env, "FUSE ring arena: 1 to 63 queues");
+    fd = static_cast<int>(syscall(__NR_memfd_create, "sysbox-fs-fuse-rings", MFD_CLOEXEC));
+    if (fd < 0) throw SyscallError(env, "memfd_create", errno);
+    if (ftruncate(fd, static_cast<off_t>(ArenaSize(h))) < 0) {
+      int e = errno;
+      close(fd);
+      throw SyscallError(env, "ftruncate", e, "FUSE ring arena");
+    }
+  } else if (pread(fd, &h, sizeof(h), 0) != static_cast<ssize_t>(sizeof(h)) || h.magic != ARENA_MAGIC) {
+    throw Napi::Error::New(env, "not a FUSE ring arena (wrong magic)");
+  }
+  auto* want = reinterpret_cast<void*>(h.base);
+  // Mapped already (a second call in this process): the same arena, or a clash.
+  if (msync(want, PAGE, MS_ASYNC) == 0) {
+    if (HeaderAt(h.base)->magic != ARENA_MAGIC) throw Napi::Error::New(env, "FUSE ring arena address taken");
+  } else {
+    void* at = mmap(want, ArenaSize(h), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_POPULATE, fd, 0);
+    if (at == MAP_FAILED || at != want) {
+      int e = at == MAP_FAILED ? errno : EEXIST;
+      if (at != MAP_FAILED) munmap(at, ArenaSize(h));
+      if (fresh) close(fd);
+      throw SyscallError(env, "mmap", e, "FUSE ring arena at its fixed address");
+    }
+    if (fresh) memcpy(at, &h, sizeof(h));
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("base", Napi::Number::New(env, static_cast<double>(h.base)));
+  out.Set("payloadSize", Napi::Number::New(env, static_cast<double>(h.payloadSize)));
+  out.Set("queues", Napi::Number::New(env, static_cast<double>(h.queues)));
+  out.Set("entries", Napi::Number::New(env, static_cast<double>(h.entries)));
+  return out;
+}
+
+Napi::Value UringHold(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fuseFd = static_cast<int>(ArgInt(info, 0, "fuseFd"));
+  uintptr_t base = static_cast<uintptr_t>(ArgInt(info, 1, "base"));
+  std::lock_guard<std::mutex> g(holdLock);
+  if (heldArena == base) return env.Undefined();
+  if (heldArena != 0) throw Napi::Error::New(env, "already holding another FUSE ring arena");
+  ArenaHeader* a = HeaderAt(base);
+  if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  for (uint32_t qid = 0; qid < a->queues; qid++) {
+    auto* h = new Holder{fuseFd, a, qid, {}};
+    h->iov.resize(2 * a->entries);
+    for (uint32_t k = 0; k < a->entries; k++) {
+      SlotHead* s = SlotAt(a, qid, k);
+      h->iov[2 * k] = {&s->header, sizeof(ReqHeader)};
+      h->iov[2 * k + 1] = {PayloadOf(s), a->payloadSize};
+    }
+    Store(&a->q[qid].ended, 0);
+    Store(&a->q[qid].holding, 1);
+    pthread_t t;
+    int e = pthread_create(&t, nullptr, HoldQueue, h);
+    if (e != 0) throw SyscallError(env, "pthread_create", e, "FUSE ring holder");
+    pthread_detach(t);
+  }
+  heldArena = base;
+  return env.Undefined();
+}
+
+Napi::Value UringServe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* a = HeaderAt(static_cast<uintptr_t>(ArgInt(info, 0, "base")));
+  auto qid = static_cast<uint32_t>(ArgInt(info, 1, "qid"));
+  bool adopt = info.Length() > 2 && info[2].ToBoolean().Value();
+  if (a->magic != ARENA_MAGIC || qid >= a->queues) throw Napi::RangeError::New(env, "no arena queue for this qid");
   cpu_set_t set;
   CPU_ZERO(&set);
-  CPU_SET(r->qid, &set);
+  CPU_SET(qid, &set);
   if (sched_setaffinity(0, sizeof(set), &set) < 0) throw SyscallError(env, "sched_setaffinity", errno);
-  io_uring_params p;
-  memset(&p, 0, sizeof(p));
-  p.flags = IORING_SETUP_SQE128;
-  r->fd = static_cast<int>(syscall(__NR_io_uring_setup, 8, &p));
-  if (r->fd < 0) throw SyscallError(env, "io_uring_setup", errno);
-  size_t sqsz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-  size_t cqsz = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
-  auto* sq = static_cast<char*>(mmap(nullptr, sqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING));
-  auto* cq = static_cast<char*>(mmap(nullptr, cqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_CQ_RING));
-  r->sqes = static_cast<char*>(mmap(nullptr, p.sq_entries * 128, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES));
-  if (sq == MAP_FAILED || cq == MAP_FAILED || r->sqes == MAP_FAILED) throw SyscallError(env, "mmap io_uring", errno);
-  r->sqTail = reinterpret_cast<unsigned*>(sq + p.sq_off.tail);
-  r->sqMask = reinterpret_cast<unsigned*>(sq + p.sq_off.ring_mask);
-  r->sqArray = reinterpret_cast<unsigned*>(sq + p.sq_off.array);
-  r->cqHead = reinterpret_cast<unsigned*>(cq + p.cq_off.head);
-  r->cqTail = reinterpret_cast<unsigned*>(cq + p.cq_off.tail);
-  r->cqMask = reinterpret_cast<unsigned*>(cq + p.cq_off.ring_mask);
-  r->cqes = reinterpret_cast<io_uring_cqe*>(cq + p.cq_off.cqes);
-  for (int k = 0; k < ENTRIES; k++) {
-    r->headers[k] = static_cast<ReqHeader*>(aligned_alloc(4096, 4096));
-    r->payloads[k] = static_cast<char*>(aligned_alloc(4096, (r->payloadSize + 4095) / 4096 * 4096));
-    memset(r->headers[k], 0, 4096);
-    r->iov[k][0] = {r->headers[k], sizeof(ReqHeader)};
-    r->iov[k][1] = {r->payloads[k], r->payloadSize};
-    Push(*r, CMD_REGISTER, k, 0);
+  if (adopt) {
+    // What a predecessor was serving when it died is served again, whole.
+    for (uint32_t k = 0; k < a->entries; k++) {
+      SlotHead* s = SlotAt(a, qid, k);
+      if (Load(&s->ctl.state) != SERVING) continue;
+      if (s->ctl.savedFor != 0 && s->ctl.savedFor == s->header.e.commit_id) {
+        memcpy(s->header.in_out, s->ctl.savedInOut, sizeof(s->ctl.savedInOut));
+        memcpy(PayloadOf(s), s->savedPayload, s->ctl.savedLen);
+        s->header.e.payload_sz = s->ctl.payloadSz;
+      }
+      Store(&s->ctl.state, REQUEST);
+    }
+    // Replies it finished but may not have rung for.
+    __atomic_add_fetch(&a->q[qid].doorbell, 1, __ATOMIC_RELEASE);
+    Wake(&a->q[qid].doorbell);
   }
-  // Registered now, not at the first exchange: a request made right after this returns (a
-  // successor's own, to flush what waited in a queue) must find the entries there.
-  if (syscall(__NR_io_uring_enter, r->fd, r->toSubmit, 0, 0, nullptr, 0) < 0) throw SyscallError(env, "io_uring_enter", errno);
-  r->toSubmit = 0;
-  rings.push_back(r);
-  return Napi::Number::New(env, static_cast<double>(rings.size() - 1));
+  auto* sv = new Server{a, qid};
+  std::lock_guard<std::mutex> g(serversLock);
+  servers.push_back(sv);
+  return Napi::Number::New(env, static_cast<double>(servers.size() - 1));
 }
 
 Napi::Value UringExchange(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t h = static_cast<size_t>(ArgInt(info, 0, "handle"));
-  if (h >= rings.size()) throw Napi::RangeError::New(env, "no such ring");
-  Ring& r = *rings[h];
-  if (r.current >= 0 && info.Length() > 1 && info[1].IsBuffer()) {
+  Server* svp;
+  {
+    std::lock_guard<std::mutex> g(serversLock);
+    if (h >= servers.size()) throw Napi::RangeError::New(env, "no such ring server");
+    svp = servers[h];
+  }
+  Server& sv = *svp;
+  if (sv.current >= 0 && info.Length() > 1 && info[1].IsBuffer()) {
     Napi::Buffer<uint8_t> reply = info[1].As<Napi::Buffer<uint8_t>>();
-    ReqHeader* hd = r.headers[r.current];
-    uint64_t commit = hd->e.commit_id;
-    size_t outh = sizeof(fuse_out_header);
-    size_t body = reply.Length() > outh ? reply.Length() - outh : 0;
-    if (body > r.payloadSize) body = r.payloadSize;
-    memcpy(hd->in_out, reply.Data(), outh);
-    memcpy(r.payloads[r.current], reply.Data() + outh, body);
-    hd->e.payload_sz = static_cast<uint32_t>(body);
-    Push(r, CMD_COMMIT_AND_FETCH, r.current, commit);
-    r.current = -1;
+    WriteReply(sv, reply);
+    sv.current = -1;
   }
   if (info.Length() < 3 || !info[2].IsBuffer()) return Napi::Number::New(env, 0);
   Napi::Buffer<uint8_t> request = info[2].As<Napi::Buffer<uint8_t>>();
+  QueueCtl& q = sv.arena->q[sv.qid];
   for (;;) {
-    unsigned head = *r.cqHead, tail = __atomic_load_n(r.cqTail, __ATOMIC_ACQUIRE);
-    if (head == tail || r.toSubmit > 0) {
-      long rc = syscall(__NR_io_uring_enter, r.fd, r.toSubmit, head == tail ? 1 : 0, IORING_ENTER_GETEVENTS, nullptr, 0);
-      if (rc < 0) {
-        if (errno == EINTR) continue;
-        return Napi::Number::New(env, -errno);
+    uint32_t seq = Load(&q.requestSeq);
+    for (uint32_t k = 0; k < sv.arena->entries; k++) {
+      SlotHead* s = SlotAt(sv.arena, sv.qid, k);
+      uint32_t expect = REQUEST;
+      if (__atomic_compare_exchange_n(&s->ctl.state, &expect, SERVING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        return Napi::Number::New(env, static_cast<double>(CopyRequest(sv, k, request)));
       }
-      r.toSubmit = 0;
-      continue;
     }
-    io_uring_cqe* c = &r.cqes[head & *r.cqMask];
-    int entry = static_cast<int>(c->user_data);
-    int res = c->res;
-    __atomic_store_n(r.cqHead, head + 1, __ATOMIC_RELEASE);
-    if (res < 0) return Napi::Number::New(env, res);
-    ReqHeader* hd = r.headers[entry];
-    auto* ih = reinterpret_cast<fuse_in_header*>(hd->in_out);
-    uint32_t payload = hd->e.payload_sz;
-    size_t opIn = ih->len > sizeof(fuse_in_header) + payload ? ih->len - sizeof(fuse_in_header) - payload : 0;
-    if (opIn > static_cast<size_t>(HDR)) opIn = HDR;
-    size_t total = sizeof(fuse_in_header) + opIn + payload;
-    if (total > request.Length()) return Napi::Number::New(env, -EOVERFLOW);
-    memcpy(request.Data(), ih, sizeof(fuse_in_header));
-    memcpy(request.Data() + sizeof(fuse_in_header), hd->op_in, opIn);
-    memcpy(request.Data() + sizeof(fuse_in_header) + opIn, r.payloads[entry], payload);
-    reinterpret_cast<fuse_in_header*>(request.Data())->len = static_cast<uint32_t>(total);
-    r.current = entry;
-    return Napi::Number::New(env, static_cast<double>(total));
+    if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);
+    // Bounded, so that a holder that died without a word (its process killed) is noticed.
+    timespec ts{1, 0};
+    syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
+    if (!Load(&q.holding) && !Load(&q.ended)) {
+      bool anyRequest = false;
+      for (uint32_t k = 0; k < sv.arena->entries; k++) anyRequest |= Load(&SlotAt(sv.arena, sv.qid, k)->ctl.state) == REQUEST;
+      if (!anyRequest) return Napi::Number::New(env, -ENOTCONN);
+    }
   }
 }

@@ -56,16 +56,26 @@ function mountIdentity(p: string): string {
 
 type ModulePaths = ReturnType<typeof modulePaths>;
 
+/** The fd keeper's name for the memfd holding the FUSE ring entries' buffers (fuse-uring.cc). */
+const RING_ARENA = 'fuse-rings';
+
 /** io_uring for FUSE is off in the kernel unless this module parameter says Y. */
 const ENABLE_URING = '/sys/module/fuse/parameters/enable_uring';
 
-function enableFuseIoUring(log: Logger): boolean {
+/**
+ * Turns enable_uring on for the INIT of our mount only: the kernel keeps io_uring on for a
+ * connection that agreed to it, so the host's setting goes back as it was right after. Returns
+ * whether io_uring may be offered, and how to put the setting back.
+ */
+function enableFuseIoUring(log: Logger): { offer: boolean; restore: () => void } {
   try {
-    if (fs.readFileSync(ENABLE_URING, 'utf8').trim() !== 'Y') fs.writeFileSync(ENABLE_URING, 'Y');
-    return true;
+    const before = fs.readFileSync(ENABLE_URING, 'utf8').trim();
+    if (before === 'Y') return { offer: true, restore: () => {} };
+    fs.writeFileSync(ENABLE_URING, 'Y');
+    return { offer: true, restore: () => fs.writeFileSync(ENABLE_URING, before) };
   } catch (e) {
     log.warn(`--fuse-io-uring: ${ENABLE_URING}: ${(e as Error).message}; serving from /dev/fuse`);
-    return false;
+    return { offer: false, restore: () => {} };
   }
 }
 
@@ -86,19 +96,38 @@ async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateD
     onError: (m: string) => opts.log.error(`FUSE worker: ${m}`),
   };
   const keptFd = opts.kept.get('fuse');
+  const keptArena = opts.kept.get(RING_ARENA);
   if (keptFd !== undefined && mountedAt(opts.mountpoint) === 'fuse.sysboxfs') {
     opts.log.info(`taking over the FUSE connection on ${opts.mountpoint} from the fd keeper (pid ${opts.keeper.pid})`);
     const recalled = recalledInit(opts.stateDir, mountIdentity(opts.mountpoint));
-    // A connection set up for io_uring is served through rings whatever this start's flags say.
-    return FuseSession.adopt(keptFd, { ...sessionOpts, initFlags: recalled.flags, ioUring: recalled.ioUring && enableFuseIoUring(opts.log) });
+    // A connection set up for io_uring is served through rings whatever this start's flags say
+    // (the kernel keeps it on for that connection even if enable_uring was turned off since).
+    const session = await FuseSession.adopt(keptFd, { ...sessionOpts, initFlags: recalled.flags, ioUring: recalled.ioUring, ...(keptArena !== undefined ? { ringArenaFd: keptArena } : {}) });
+    if (session.ringArena !== null) {
+      if (session.ringArena !== keptArena) await opts.keeper.keep(RING_ARENA, session.ringArena);
+      await opts.keeper.holdRings();
+    }
+    return session;
   }
   if (keptFd !== undefined) fs.closeSync(keptFd);
+  if (keptArena !== undefined) fs.closeSync(keptArena);
   // A mount whose server is gone (no keeper held it) answers ENOTCONN: replace it.
   if (mountedAt(opts.mountpoint)) native.umount(opts.mountpoint, native.constants.MNT_DETACH);
   fs.mkdirSync(opts.mountpoint, { recursive: true, mode: 0o755 });
-  const session = await FuseSession.mount({ ...sessionOpts, ioUring: opts.ioUring && enableFuseIoUring(opts.log) });
+  const uring = opts.ioUring ? enableFuseIoUring(opts.log) : { offer: false, restore: () => {} };
+  let session: FuseSession;
+  try {
+    session = await FuseSession.mount({ ...sessionOpts, ioUring: uring.offer });
+  } finally {
+    uring.restore();
+  }
+  opts.log.info(session.ioUring ? `FUSE requests served over io_uring, a ring per CPU` : `FUSE requests served from /dev/fuse`);
   recordInit(opts.stateDir, mountIdentity(opts.mountpoint), session.initFlags, session.ioUring);
+  // The arena first: a keeper holding a connection holds the arena its rings were made in.
+  if (session.ringArena !== null) await opts.keeper.keep(RING_ARENA, session.ringArena);
+  else await opts.keeper.drop(RING_ARENA);
   await opts.keeper.keep('fuse', session.connection);
+  if (session.ringArena !== null) await opts.keeper.holdRings();
   return session;
 }
 

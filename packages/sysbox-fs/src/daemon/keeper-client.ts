@@ -62,6 +62,11 @@ export class Keeper {
     await this.ok(`take ${process.pid} ${fd} ${name}`);
   }
 
+  /** Has the keeper own the FUSE rings of the kept connection and arena (keeper-process.ts). */
+  async holdRings(): Promise<void> {
+    await this.ok('hold-rings');
+  }
+
   async drop(name: string): Promise<void> {
     await this.ok(`drop ${name}`);
   }

@@ -5,6 +5,9 @@
 // not connected". It takes fds the same way (pidfd_getfd from sysbox-fs), so the control channel
 // is a plain line protocol on a unix socket:
 //   take PID FD NAME → "ok KEPTFD"   drop NAME → "ok"   list → "NAME FD"... "end"   quit → "ok", exit
+//   hold-rings → "ok": serve the FUSE io_uring queues of the kept connection ("fuse") from the kept
+//   ring arena ("fuse-rings"): a ring's requests die with the process that owns it, and this one
+//   outlives sysbox-fs (native fuse-uring.cc).
 import fs from 'node:fs';
 import net from 'node:net';
 import { setComm } from '@sysbox/common/daemon/identity';
@@ -31,6 +34,13 @@ export function runKeeper(socket: string): void {
         close(name);
         fds.set(name, kept);
         return `ok ${kept}`;
+      }
+      case 'hold-rings': {
+        const fuse = fds.get('fuse');
+        const arena = fds.get('fuse-rings');
+        if (fuse === undefined || arena === undefined) return 'error hold-rings needs the kept fds "fuse" and "fuse-rings"';
+        native.uringHold(fuse, native.uringArena(arena).base);
+        return 'ok';
       }
       case 'drop':
         close(args[0]);

@@ -2,9 +2,7 @@
 // thread, then leaves every other request to worker threads. Unmounting (by us or anyone, lazily or
 // not) aborts the connection once the last user is gone; the leading worker's read then fails
 // ENODEV, the helpers follow it out, and `closed` settles (the fd is closed then).
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
@@ -40,7 +38,12 @@ export interface SessionOptions {
   initFlags?: number;
   /** Offer FUSE over io_uring at INIT (kernel 6.14+, fuse.enable_uring Y): a worker per CPU then. */
   ioUring?: boolean;
+  /** adopt() with ioUring: the predecessor's ring arena (FuseSession.ringArena), kept across its exit. */
+  ringArenaFd?: number;
 }
+
+/** Ring entries per CPU queue: requests one CPU's callers can have served at once. */
+const RING_ENTRIES = 2;
 
 const DEFAULT_MAX_WRITE = 128 * 1024;
 
@@ -57,8 +60,8 @@ export class FuseSession {
     /** The flags INIT agreed on (fuse_init_out.flags). */
     readonly initFlags: number,
     private readonly control: Int32Array,
-    /** Requests come over io_uring, a worker per CPU. */
-    readonly ioUring: boolean,
+    /** Requests come over io_uring, a worker per CPU; the memfd holding the ring entries' buffers. */
+    readonly ringArena: number | null,
   ) {
     this.closed = Promise.all(exits).then((reasons) => {
       this.closeFd();
@@ -80,7 +83,7 @@ export class FuseSession {
       native.mount(fsname, opts.mountpoint, `fuse.${fsname}`, MS_NOSUID | MS_NODEV, data);
       mounted = true;
 
-      const init = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE, opts.ioUring === true);
+      const init = answerInit(fd, opts.maxWrite ?? DEFAULT_MAX_WRITE, opts.ioUring === true && ringQueues() > 0);
       return await FuseSession.start(fd, init.maxWrite, init.flags, { ...opts, ioUring: init.uring });
     } catch (e) {
       if (mounted) {
@@ -102,13 +105,6 @@ export class FuseSession {
     } catch (e) {
       // Kernels before 6.9 lack it: requests the predecessor read unanswered stay lost.
       opts.onError?.(`FUSE resend notification refused (${(e as Error).message}); requests in flight at the restart are lost`);
-    }
-    // A request made while no ring served its CPU's queue waits there until the next one served on
-    // that queue (fuse-uring-probe restart): one request through each CPU's queue moves them on.
-    if (session.ioUring) {
-      for (let cpu = 0; cpu < os.cpus().length; cpu++) {
-        spawnSync('taskset', ['-c', String(cpu), 'ls', '-f', opts.mountpoint], { stdio: 'ignore', timeout: 2000 });
-      }
     }
     return session;
   }
@@ -134,16 +130,17 @@ export class FuseSession {
     const workerCount = Math.max(1, opts.workers ?? 2);
     // With io_uring, one more worker per CPU, each serving its CPU's queue; the /dev/fuse ones stay
     // for what does not come through the ring (FORGET, INTERRUPT, requests before it is ready).
-    const cpus = opts.ioUring ? os.cpus().length : 0;
+    const arena = opts.ioUring ? ringArena(maxWrite, opts.ringArenaFd, opts.onError) : null;
+    const cpus = arena?.queues ?? 0;
     for (let i = 0; i < workerCount + cpus; i++) {
-      const ring = i >= workerCount ? { uringQid: i - workerCount } : {};
+      const ring = arena && i >= workerCount ? { uringQid: i - workerCount, uringArena: arena.base, uringAdopt: arena.adopted } : {};
       const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0, workerCount, ...ring } satisfies WorkerConfig });
       workers.push(w);
       const { ready: r, exit } = track(w, opts.onError ?? (() => {}));
       ready.push(r);
       exits.push(exit);
     }
-    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags, new Int32Array(cfg.control), cpus > 0);
+    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags, new Int32Array(cfg.control), arena?.fd ?? null);
     try {
       await Promise.all(ready);
     } catch (e) {
@@ -174,6 +171,11 @@ export class FuseSession {
     fs.promises.readdir(this.mountpoint).catch(() => {});
   }
 
+  /** Requests come over io_uring (a worker per CPU). */
+  get ioUring(): boolean {
+    return this.ringArena !== null;
+  }
+
   /** The /dev/fuse connection (for handing to a keeper process). */
   get connection(): number {
     return this.fd;
@@ -188,6 +190,35 @@ export class FuseSession {
     this.fdClosed = true;
     fs.closeSync(this.fd);
   }
+}
+
+/**
+ * The kernel has a ring queue per possible CPU and serves none until each has an entry; a worker
+ * bound to each serves it. 0 where some possible CPU is offline (no worker could run there).
+ */
+export function ringQueues(): number {
+  const possible = fs.readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+  const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+  const m = /^0-(\d+)$|^0$/.exec(possible);
+  if (possible !== online || !m) return 0;
+  return m[1] === undefined ? 1 : Number(m[1]) + 1;
+}
+
+/**
+ * The ring entries' buffers: the predecessor's arena where one was kept (its entries may hold
+ * requests it was killed serving: the workers answer those first), else a new one.
+ */
+function ringArena(maxWrite: number, keptFd: number | undefined, onError?: (m: string) => void): { fd: number; base: number; queues: number; adopted: boolean } {
+  if (keptFd !== undefined) {
+    try {
+      const a = native.uringArena(keptFd);
+      return { fd: keptFd, base: a.base, queues: a.queues, adopted: true };
+    } catch (e) {
+      onError?.(`the kept FUSE ring arena cannot be mapped (${(e as Error).message}): requests its entries held stay unanswered`);
+    }
+  }
+  const a = native.uringArena(-1, maxWrite, ringQueues(), RING_ENTRIES);
+  return { fd: a.fd, base: a.base, queues: a.queues, adopted: false };
 }
 
 /** Reads and answers the INIT the kernel queued at mount time; returns the max_write and flags agreed. */

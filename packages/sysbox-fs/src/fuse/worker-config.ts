@@ -22,6 +22,10 @@ export interface WorkerConfig {
   leader: boolean;
   /** FUSE over io_uring: this worker serves the ring queue of CPU uringQid (bound to that CPU). */
   uringQid?: number;
+  /** Where the ring entries' buffers are mapped (native uringArena), with uringQid. */
+  uringArena?: number;
+  /** The arena is a predecessor's: answer first the requests its entries still hold. */
+  uringAdopt?: boolean;
   /** How many workers the session runs. */
   workerCount: number;
   /** One byte per inode (modulo its length): its size may have been shrunk by a page-cache READ. */

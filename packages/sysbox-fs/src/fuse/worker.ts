@@ -245,7 +245,8 @@ function emptyReply(unique: bigint): Buffer {
 
 /** A worker bound to one CPU, serving that CPU's queue of the ring (native fuse-uring.cc). */
 function serveRing(server: Server, cfg: WorkerConfig, qid: number): string {
-  const ring = native.uringOpen(cfg.fd, qid, cfg.bufferSize);
+  if (cfg.uringArena === undefined) throw new Error('uringQid without uringArena');
+  const ring = native.uringServe(cfg.uringArena, qid, cfg.uringAdopt === true);
   post({ type: 'ready' });
   let answered = false;
   for (;;) {

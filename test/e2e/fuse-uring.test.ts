@@ -1,0 +1,105 @@
+// FUSE over io_uring (sysbox-fs's default where the kernel has it): each CPU's requests are served
+// by a ring of that CPU. A ring's requests die with the process that owned it, and its callers then
+// wait, unkillable, until the connection is aborted. So this kills sysbox-fs with SIGKILL again and
+// again while containers on each CPU read their virtual files as fast as they can, and checks that
+// every read was answered (by the successor, which maps its predecessor's ring buffers), that the
+// readers keep going after each restart, and that the containers can still be removed.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { BUSYBOX, docker, dockerOk, FS_STATE_DIR, fsPid, processAlive, removeContainers, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
+
+/** Reads by the shell itself (no fork, so one request follows another at once) and by cat; a failed one prints readfail. */
+const READ_LOOP = 'n=0; while true; do read l < /proc/uptime || echo readfail; read l < /proc/sys/kernel/panic || echo readfail; '
+  + 'cat /proc/meminfo /proc/stat > /dev/null || echo readfail; n=$((n+1)); echo $n > /tmp/rounds; done';
+
+async function rounds(c: string): Promise<number> {
+  for (;;) {
+    const n = await dockerOk('exec', c, 'cat', '/tmp/rounds');
+    if (n !== '') return Number(n);
+  }
+}
+
+/** Waits until c's reader has done more rounds than it had; false after timeoutMs. */
+async function progresses(c: string, timeoutMs: number): Promise<boolean> {
+  const first = await rounds(c);
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if ((await rounds(c)) > first) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** The container's processes in uninterruptible sleep (D): a reader left waiting on a lost request. */
+function stuckProcesses(pids: number[]): string[] {
+  const out: string[] = [];
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      if (state === 'D') out.push(`${pid} ${fs.readFileSync(`/proc/${pid}/wchan`, 'utf8')}`);
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+function processesOf(containerPid: number): number[] {
+  const cgroup = fs.readFileSync(`/proc/${containerPid}/cgroup`, 'utf8');
+  const pids: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${d}/cgroup`, 'utf8') === cgroup) pids.push(Number(d));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+describe('FUSE over io_uring', () => {
+  const names: string[] = [];
+  after(async () => {
+    await removeContainers(...names);
+    startFsIfGone();
+  });
+
+  it('the test sysbox-fs serves its mount over io_uring', () => {
+    const init = JSON.parse(fs.readFileSync(path.join(FS_STATE_DIR, 'fuse-init.json'), 'utf8')) as { ioUring?: boolean };
+    assert.equal(init.ioUring, true, 'fuse-init.json records io_uring (kernel 6.14+ with FUSE_OVER_IO_URING is required here)');
+  });
+
+  it('readers on every CPU never see a failed or lost read across 12 kill -9 of sysbox-fs', async () => {
+    const cpus = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim() === '0' ? [0] : [0, 1];
+    const readers = cpus.map((cpu) => uniqueName(`uring-reader-cpu${cpu}`));
+    names.push(...readers);
+    for (const [i, c] of readers.entries()) {
+      await dockerOk('run', '-d', '--runtime=sysbox-runc', '--cpuset-cpus', String(cpus[i]), '--name', c, BUSYBOX, 'sh', '-c', READ_LOOP);
+    }
+    for (const c of readers) assert.ok(await progresses(c, 10_000), `${c} reads`);
+    const killed: number[] = [];
+    for (let k = 0; k < 12; k++) {
+      // Somewhere in a read: the readers do ~10k reads a second between them.
+      await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 400)));
+      const pid = fsPid();
+      process.kill(pid, 'SIGKILL');
+      assert.ok(await waitForExit(pid), 'sysbox-fs dies on SIGKILL');
+      killed.push(pid);
+      startFs();
+      for (const c of readers) {
+        const ok = await progresses(c, 10_000);
+        const top = Number(await dockerOk('inspect', '-f', '{{.State.Pid}}', c));
+        assert.ok(ok, `${c} reads again after kill ${k + 1} (stuck: ${stuckProcesses(processesOf(top)).join('; ') || 'none'})`);
+      }
+    }
+    for (const c of readers) {
+      const logs = await docker('logs', c);
+      assert.equal(logs.stdout + logs.stderr, '', `failed reads in ${c}`);
+    }
+    for (const pid of killed) assert.ok(!processAlive(pid));
+    // Removable at once: nothing of theirs waits for an answer.
+    const t0 = Date.now();
+    await dockerOk('rm', '-f', ...readers);
+    assert.ok(Date.now() - t0 < 20_000, `docker rm -f took ${Date.now() - t0} ms`);
+  });
+});
