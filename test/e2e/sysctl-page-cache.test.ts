@@ -54,6 +54,17 @@ describe('sysbox-fs: page-cached /proc/sys settings', () => {
     assert.equal(new Set(got).size, got.length, `each open renders afresh: ${got.join(' ')}`);
   });
 
+  it('a value cat sent into a pipe stays the one it read while the next open refills the page (kernel/random/uuid)', async () => {
+    // cat's sendfile puts the file's page itself into the pipe; the pipe's reader takes it 0.3 s
+    // later, after another open has rendered a new value. That open's store must not rewrite the
+    // page the pipe still holds.
+    const script = 'U=/proc/sys/kernel/random/uuid; for i in 1 2 3; do (cat $U | (sleep 0.3; cat) > /tmp/a) & sleep 0.1; cat $U > /tmp/b; wait; cat /tmp/a /tmp/b; done';
+    const got = (await dockerOk('exec', c, 'sh', '-c', script)).split('\n');
+    assert.equal(got.length, 6);
+    for (const u of got) assert.match(`${u}\n`, UUID);
+    for (let i = 0; i < 6; i += 2) assert.notEqual(got[i], got[i + 1], `round ${i / 2 + 1}: the piped value became the next open's`);
+  });
+
   it('fs/file-nr follows the host as its first field grows and shrinks by digits, never cut or padded', async (t) => {
     const inside = async (): Promise<{ host: [number, number]; seen: string[] }> => {
       const h1 = firstField(fs.readFileSync('/proc/sys/fs/file-nr', 'utf8'));

@@ -240,4 +240,10 @@ describe('notifications', () => {
     const resend = p.notifyResend();
     assert.deepEqual([resend.length, resend.readInt32LE(4), resend.readBigUInt64LE(8)], [16, 7, 0n]);
   });
+
+  it('inval inode: the whole file by default (offset 0, len 0: to the end)', () => {
+    const inval = p.notifyInvalInode(9n);
+    assert.deepEqual([inval.length, inval.readUInt32LE(0), inval.readInt32LE(4), inval.readBigUInt64LE(8)], [40, 40, p.NOTIFY_INVAL_INODE, 0n]);
+    assert.deepEqual([inval.readBigUInt64LE(16), inval.readBigInt64LE(24), inval.readBigInt64LE(32)], [9n, 0n, 0n]);
+  });
 });

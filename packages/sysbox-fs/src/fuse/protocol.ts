@@ -311,6 +311,23 @@ export function notifyStore(ino: bigint, offset: bigint, data: Buffer = Buffer.a
   return message(NOTIFY_STORE, 0n, body);
 }
 
+/** fuse_notify_code FUSE_NOTIFY_INVAL_INODE. */
+export const NOTIFY_INVAL_INODE = 2;
+
+/**
+ * Drops ino's cached pages from offset on (fuse_notify_inval_inode_out {ino, off, len}; len 0: to
+ * the end) and marks its attributes stale. A page a pipe still holds (a splice reader's output not
+ * yet read) leaves the file but keeps its bytes, so a store after this fills a new page instead of
+ * rewriting that one under the pipe's reader.
+ */
+export function notifyInvalInode(ino: bigint, offset = 0n, len = 0n): Buffer {
+  const body = Buffer.alloc(24);
+  body.writeBigUInt64LE(ino, 0);
+  body.writeBigInt64LE(offset, 8);
+  body.writeBigInt64LE(len, 16);
+  return message(NOTIFY_INVAL_INODE, 0n, body);
+}
+
 /** fuse_notify_code FUSE_NOTIFY_RESEND (Linux 6.9+, protocol 7.40). */
 export const NOTIFY_RESEND = 7;
 

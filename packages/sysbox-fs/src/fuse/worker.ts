@@ -19,7 +19,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { dispatch, type Listing, type PageRecords } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
 import { KeptPages } from './kept-pages.js';
-import { FOPEN_DIRECT_IO, Opcode, notifyStore } from './protocol.js';
+import { FOPEN_DIRECT_IO, Opcode, notifyInvalInode, notifyStore } from './protocol.js';
 import { errnoName } from '../errno-name.js';
 import { Control, loadTree, shrunkIndex, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 import type { FileTree } from '../tree.js';
@@ -46,10 +46,17 @@ function stopReason(errno: number): string {
  * until a worker answers it: so at most one worker stores at a time (the others, and a lone worker,
  * send an empty store, which only marks the size stale), leaving one free to answer that READ.
  */
-function sizeGrower(fd: number, control: Int32Array, workerCount: number): (ino: bigint, offset: bigint, data: Buffer) => void {
-  return (ino, offset, data) => {
+function sizeGrower(fd: number, control: Int32Array, workerCount: number): (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void {
+  return (ino, offset, data, replacing = false) => {
     const alone = workerCount > 1 && data.length > 0 && Atomics.compareExchange(control, Control.Storing, 0, 1) === 0;
     try {
+      // A store writes into the page the kernel still has, in place. If busybox cat sent that page
+      // to a pipe (sendfile) that its reader has not drained, the reader would see the new rendering
+      // instead of the one cat read: kernel/random/uuid by cat then dd showed one value twice
+      // (1 round in 15-30 here). So a replaced rendering's page leaves the file first.
+      if (alone && replacing) {
+        try { fs.writeSync(fd, notifyInvalInode(ino)); } catch { /* inode not cached */ }
+      }
       fs.writeSync(fd, notifyStore(ino, alone ? offset : offset + BigInt(data.length), alone ? data : undefined));
     } catch { /* inode not cached */ } finally {
       if (alone) Atomics.store(control, Control.Storing, 0);
@@ -63,13 +70,14 @@ function sizeGrower(fd: number, control: Int32Array, workerCount: number): (ino:
  * if larger), and the attribute version moves on (no READ in flight shrinks i_size to an older
  * rendering's length).
  */
-function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer) => void): PageRecords {
+function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void): PageRecords {
   return {
     fh: kept.fh,
     held: (ino) => kept.held(ino),
     open(ino, rendering) {
+      const before = kept.held(ino);
       const answer = kept.open(ino, rendering);
-      if (answer === 'refill') grow(ino, 0n, rendering);
+      if (answer === 'refill') grow(ino, 0n, rendering, before !== undefined);
       return answer;
     },
     forget: (ino) => void kept.record(ino, undefined),
@@ -83,7 +91,7 @@ function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: 
 class Server {
   private readonly buf: Buffer;
   private readonly pages: PageRecords;
-  private readonly grow: (ino: bigint, offset: bigint, data: Buffer) => void;
+  private readonly grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void;
   private readonly cache = new RenderCache();
   private readonly listings = new RenderCache<Listing>();
   private readonly shrunk: Uint8Array;
