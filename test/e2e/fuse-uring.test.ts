@@ -1,6 +1,5 @@
-// FUSE over io_uring (sysbox-fs --fuse-io-uring, experimental): each CPU's requests are served by a
-// ring of that CPU. The flag is taken at mount, so the test sysbox-fs is restarted with it while no
-// container runs (it then unmounts; the restart mounts afresh), and again without it at the end. A ring's requests die with the process that owned it, and its callers then
+// FUSE over io_uring (sysbox-fs's default where the kernel has it): each CPU's requests are served
+// by a ring of that CPU. A ring's requests die with the process that owned it, and its callers then
 // wait, unkillable, until the connection is aborted. So this kills sysbox-fs with SIGKILL again and
 // again while containers on each CPU read their virtual files as fast as they can, and checks that
 // every read was answered (by the successor, which maps its predecessor's ring buffers), that the
@@ -8,8 +7,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { BUSYBOX, docker, dockerOk, FS_STATE_DIR, fsPid, processAlive, removeContainers, restartFs, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
+import { after, describe, it } from 'node:test';
+import { BUSYBOX, docker, dockerOk, FS_STATE_DIR, fsPid, processAlive, removeContainers, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
 
 /** Reads by the shell itself (no fork, so one request follows another at once) and by cat; a failed one prints readfail. */
 const READ_LOOP = 'n=0; while true; do read l < /proc/uptime || echo readfail; read l < /proc/sys/kernel/panic || echo readfail; '
@@ -60,19 +59,14 @@ function processesOf(containerPid: number): number[] {
 
 describe('FUSE over io_uring', () => {
   const names: string[] = [];
-  before(async () => {
-    await restartFs(['--fuse-io-uring']);
-  });
   after(async () => {
     await removeContainers(...names);
     startFsIfGone();
-    // Back to /dev/fuse for the files after this one (no container of ours runs: a fresh mount).
-    await restartFs();
   });
 
   it('the test sysbox-fs serves its mount over io_uring', () => {
     const init = JSON.parse(fs.readFileSync(path.join(FS_STATE_DIR, 'fuse-init.json'), 'utf8')) as { ioUring?: boolean };
-    assert.equal(init.ioUring, true, 'fuse-init.json records io_uring (needs kernel 6.14+ and no system container running when the test starts, so that the restart mounts afresh)');
+    assert.equal(init.ioUring, true, 'fuse-init.json records io_uring (kernel 6.14+ with FUSE_OVER_IO_URING is required here)');
   });
 
   it('readers on every CPU never see a failed or lost read across 12 kill -9 of sysbox-fs', async () => {

@@ -22,7 +22,7 @@ export interface FsArgs extends LogArgs {
   seccompSocket: string;
   keeperSocket: string;
   workers: number;
-  /** Experimental: offer FUSE over io_uring at mount (a worker per CPU serving its CPU's requests). */
+  /** Offer FUSE over io_uring at mount (a worker per CPU serving its CPU's requests). */
   fuseIoUring: boolean;
   maxStalenessMs: number;
   pidfile?: string;
@@ -44,7 +44,7 @@ export function parseFsArgs(args: string[]): FsArgs {
     .option('seccomp-socket', { type: 'string', default: SECCOMP_SOCKET, describe: 'OCI seccomp listener socket (syscall trapping)' })
     .option('keeper-socket', { type: 'string', default: `${RUN_DIR}/fs-keeper.sock`, describe: 'control socket of the fd keeper process' })
     .option('workers', { type: 'number', default: 2, describe: 'FUSE worker threads: one waits for requests, the others take over while it is stuck on a slow one' })
-    .option('fuse-io-uring', { type: 'boolean', default: false, describe: 'experimental: serve FUSE requests over io_uring, each on the CPU it came from, rings held by the fd keeper (kernel 6.14+; sets fuse.enable_uring for our INIT only). Taken at mount: a restart keeps what the connection was set up with' })
+    .option('fuse-io-uring', { type: 'boolean', default: true, describe: 'serve FUSE requests over io_uring, each on the CPU it came from, rings held by the fd keeper (kernel 6.14+, where it sets fuse.enable_uring for our INIT only; else /dev/fuse). Taken at mount: a restart keeps what the connection was set up with' })
     .option('max-staleness-ms', { type: 'number', default: 10, describe: 'a virtual /proc file is rendered at most once per this period per container and worker (0: every read)' })
     .option('pidfile', { type: 'string', describe: 'write the daemon pid here (default: sysfs.pid in the socket\'s directory)' })
     .option('keeper', { type: 'boolean', default: false, hidden: true })
