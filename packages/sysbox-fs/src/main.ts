@@ -79,6 +79,18 @@ function enableFuseIoUring(log: Logger): { offer: boolean; restore: () => void }
   }
 }
 
+/**
+ * Has the keeper own the rings. Without them (a keeper that held an earlier connection's), the
+ * kernel never finds every queue ready and keeps sending requests through /dev/fuse: served, slower.
+ */
+async function holdRings(keeper: Keeper, log: Logger): Promise<void> {
+  try {
+    await keeper.holdRings();
+  } catch (e) {
+    log.warn(`FUSE io_uring rings not held (${(e as Error).message}): requests are served from /dev/fuse`);
+  }
+}
+
 async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateDir: string; keeper: Keeper; kept: Map<string, number>; workers: number; ioUring: boolean; treeConfig: unknown; log: Logger }): Promise<FuseSession> {
   const { mods } = opts;
   const sessionOpts = {
@@ -105,7 +117,7 @@ async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateD
     const session = await FuseSession.adopt(keptFd, { ...sessionOpts, initFlags: recalled.flags, ioUring: recalled.ioUring, ...(keptArena !== undefined ? { ringArenaFd: keptArena } : {}) });
     if (session.ringArena !== null) {
       if (session.ringArena !== keptArena) await opts.keeper.keep(RING_ARENA, session.ringArena);
-      await opts.keeper.holdRings();
+      await holdRings(opts.keeper, opts.log);
     }
     return session;
   }
@@ -127,7 +139,7 @@ async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateD
   if (session.ringArena !== null) await opts.keeper.keep(RING_ARENA, session.ringArena);
   else await opts.keeper.drop(RING_ARENA);
   await opts.keeper.keep('fuse', session.connection);
-  if (session.ringArena !== null) await opts.keeper.holdRings();
+  if (session.ringArena !== null) await holdRings(opts.keeper, opts.log);
   return session;
 }
 

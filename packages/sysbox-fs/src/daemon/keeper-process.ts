@@ -20,6 +20,8 @@ export const KEEPER_NAME = 'sysbox-fs-keeper';
 export function runKeeper(socket: string): void {
   setComm(KEEPER_NAME);
   const fds = new Map<string, number>();
+  /** The inode of the ring arena whose rings this process holds. */
+  let heldArena: number | undefined;
   const close = (name: string): void => {
     const fd = fds.get(name);
     if (fd !== undefined) fs.closeSync(fd);
@@ -39,7 +41,11 @@ export function runKeeper(socket: string): void {
         const fuse = fds.get('fuse');
         const arena = fds.get('fuse-rings');
         if (fuse === undefined || arena === undefined) return 'error hold-rings needs the kept fds "fuse" and "fuse-rings"';
+        // Once per process: the arena's fixed address is taken by the first one held.
+        const ino = fs.fstatSync(arena).ino;
+        if (heldArena !== undefined && heldArena !== ino) return 'error this keeper holds the rings of an earlier connection';
         native.uringHold(fuse, native.uringArena(arena).base);
+        heldArena = ino;
         return 'ok';
       }
       case 'drop':

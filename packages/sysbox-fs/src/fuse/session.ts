@@ -130,7 +130,7 @@ export class FuseSession {
     const workerCount = Math.max(1, opts.workers ?? 2);
     // With io_uring, one more worker per CPU, each serving its CPU's queue; the /dev/fuse ones stay
     // for what does not come through the ring (FORGET, INTERRUPT, requests before it is ready).
-    const arena = opts.ioUring ? ringArena(maxWrite, opts.ringArenaFd, opts.onError) : null;
+    const arena = opts.ioUring ? ringArena(maxWrite, opts.ringArenaFd) : null;
     const cpus = arena?.queues ?? 0;
     for (let i = 0; i < workerCount + cpus; i++) {
       const ring = arena && i >= workerCount ? { uringQid: i - workerCount, uringArena: arena.base, uringAdopt: arena.adopted } : {};
@@ -205,16 +205,17 @@ export function ringQueues(): number {
 }
 
 /**
- * The ring entries' buffers: the predecessor's arena where one was kept (its entries may hold
- * requests it was killed serving: the workers answer those first), else a new one.
+ * The ring slots: the arena the keeper holds (its holder threads own the rings; slots a predecessor
+ * left SERVING are served again), else a new one. A kept arena that cannot be mapped is an error:
+ * the keeper's holders would go on using it while we served another.
  */
-function ringArena(maxWrite: number, keptFd: number | undefined, onError?: (m: string) => void): { fd: number; base: number; queues: number; adopted: boolean } {
+function ringArena(maxWrite: number, keptFd: number | undefined): { fd: number; base: number; queues: number; adopted: boolean } {
   if (keptFd !== undefined) {
     try {
       const a = native.uringArena(keptFd);
       return { fd: keptFd, base: a.base, queues: a.queues, adopted: true };
     } catch (e) {
-      onError?.(`the kept FUSE ring arena cannot be mapped (${(e as Error).message}): requests its entries held stay unanswered`);
+      throw new Error(`the fd keeper's FUSE ring arena cannot be mapped: ${(e as Error).message}`);
     }
   }
   const a = native.uringArena(-1, maxWrite, ringQueues(), RING_ENTRIES);
