@@ -1,7 +1,8 @@
 // A mounted FUSE file system: opens /dev/fuse, mounts it with mount(2), answers INIT on the calling
 // thread, then leaves every other request to worker threads. Unmounting (by us or anyone, lazily or
 // not) aborts the connection once the last user is gone; the leading worker's read then fails
-// ENODEV, the helpers follow it out, and `closed` settles (the fd is closed then).
+// ENODEV, the helpers follow it out, and `closed` settles (the fd is closed then). With io_uring
+// (offered at INIT), one more worker per CPU serves that CPU's ring slots (fuse-uring.cc).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';

@@ -152,9 +152,9 @@ class Server {
   }
 
   /**
-   * FUSE over io_uring (cfg.uringQid): commits the pending reply to the ring, then waits for the next
-   * request there. A ring entry comes back only with a commit, so a request that got no reply
-   * (none expected) is committed an empty one.
+   * FUSE over io_uring (cfg.uringQid): hands the pending reply to the keeper's holder thread, which
+   * commits it to the ring, then waits for the next request in this CPU's slots. A ring entry comes
+   * back only with a commit, so a request that got no reply (none expected) is given an empty one.
    */
   takeFromRing(ring: number, answered: boolean): number | string {
     let reply = this.pending;
@@ -251,7 +251,7 @@ function emptyReply(unique: bigint): Buffer {
   return b;
 }
 
-/** A worker bound to one CPU, serving that CPU's queue of the ring (native fuse-uring.cc). */
+/** A worker bound to one CPU, serving that CPU's ring slots (the keeper's holder owns the ring: native fuse-uring.cc). */
 function serveRing(server: Server, cfg: WorkerConfig, qid: number): string {
   if (cfg.uringArena === undefined) throw new Error('uringQid without uringArena');
   const ring = native.uringServe(cfg.uringArena, qid, cfg.uringAdopt === true);
