@@ -78,6 +78,7 @@ struct alignas(64) QueueCtl {
   uint32_t doorbell;    // bumped by the server when a slot becomes REPLIED (holder futex-waits on it)
   uint32_t ended;       // the holder saw the connection end: servers stop
   uint32_t holding;     // a holder thread serves this queue
+  uint32_t serverAsleep;  // the server is (about to be) in its futex wait: only then does a request need a wake
 };
 struct ArenaHeader {
   uint64_t magic, base, payloadSize, queues, entries;
@@ -248,8 +249,11 @@ void* HoldQueue(void* arg) {
     SlotHead* s = SlotAt(h.arena, h.qid, k);
     if (res == 0) {
       Store(&s->ctl.state, REQUEST);
-      __atomic_add_fetch(&q.requestSeq, 1, __ATOMIC_RELEASE);
-      Wake(&q.requestSeq);
+      // Paired with the server's serverAsleep store and futex wait (seq_cst both sides): either it
+      // sees the new requestSeq and does not sleep, or we see it asleep and wake it. A busy server
+      // (several readers on this CPU) costs no wake-up syscall.
+      __atomic_add_fetch(&q.requestSeq, 1, __ATOMIC_SEQ_CST);
+      if (__atomic_load_n(&q.serverAsleep, __ATOMIC_SEQ_CST)) Wake(&q.requestSeq);
     } else if (res == -ENOENT) {
       // No request by that commit id: it ended meanwhile (its caller's connection aborted it, or a
       // predecessor's commit went through). The slot gets an entry of its own.
@@ -461,7 +465,9 @@ Napi::Value UringExchange(const Napi::CallbackInfo& info) {
     if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);
     // Bounded, so that a holder that died without a word (its process killed) is noticed.
     timespec ts{1, 0};
+    __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
     syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
+    __atomic_store_n(&q.serverAsleep, 0, __ATOMIC_SEQ_CST);
     if (!Load(&q.holding) && !Load(&q.ended)) {
       bool anyRequest = false;
       for (uint32_t k = 0; k < sv.arena->entries; k++) anyRequest |= Load(&SlotAt(sv.arena, sv.qid, k)->ctl.state) == REQUEST;
