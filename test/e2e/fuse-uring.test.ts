@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUSYBOX, docker, dockerOk, FS_STATE_DIR, fsPid, processAlive, removeContainers, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
+import { BUSYBOX, docker, dockerOk, FS_KEEPER_SOCKET, FS_STATE_DIR, fsPid, processAlive, removeContainers, restartFs, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
 
 /** Reads by the shell itself (no fork, so one request follows another at once) and by cat; a failed one prints readfail. */
 const READ_LOOP = 'n=0; while true; do read l < /proc/uptime || echo readfail; read l < /proc/sys/kernel/panic || echo readfail; '
@@ -62,6 +62,8 @@ describe('FUSE over io_uring', () => {
   after(async () => {
     await removeContainers(...names);
     startFsIfGone();
+    // No container of ours runs: sysbox-fs unmounts on SIGTERM and mounts afresh, with a new keeper.
+    await restartFs();
   });
 
   it('the test sysbox-fs serves its mount over io_uring', () => {
@@ -101,5 +103,20 @@ describe('FUSE over io_uring', () => {
     const t0 = Date.now();
     await dockerOk('rm', '-f', ...readers);
     assert.ok(Date.now() - t0 < 20_000, `docker rm -f took ${Date.now() - t0} ms`);
+  });
+
+  // Last in this file: after it sysbox-fs holds the rings itself, and the next files get a fresh
+  // keeper and mount (after() restarts sysbox-fs with no container running).
+  it('a kill -9 of the fd keeper, which holds the rings, leaves readers reading (sysbox-fs takes the rings over)', async () => {
+    const reader = uniqueName('uring-keeper-kill');
+    names.push(reader);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', reader, BUSYBOX, 'sh', '-c', 'n=0; while true; do cat /proc/uptime /proc/meminfo > /dev/null; n=$((n+1)); echo $n > /tmp/rounds; done');
+    assert.ok(await progresses(reader, 10_000), 'reads before');
+    const keeperPid = Number(fs.readFileSync(`${FS_KEEPER_SOCKET}.pid`, 'utf8'));
+    process.kill(keeperPid, 'SIGKILL');
+    assert.ok(await waitForExit(keeperPid), 'the keeper dies on SIGKILL');
+    assert.ok(await progresses(reader, 10_000), 'reads after the keeper died');
+    assert.match(fs.readFileSync(`${FS_STATE_DIR}.log`, 'utf8'), /the fd keeper \(pid \d+\) died: sysbox-fs holds the FUSE io_uring rings itself/);
+    await dockerOk('rm', '-f', reader);
   });
 });

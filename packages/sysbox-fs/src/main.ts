@@ -19,6 +19,7 @@ import { Keeper } from './daemon/keeper-client.js';
 import { KEEPER_NAME, runKeeper } from './daemon/keeper-process.js';
 import { startSampler } from './daemon/load-sampler.js';
 import { Registry } from './daemon/registry.js';
+import { holdRingsIfKeeperDies } from './daemon/ring-takeover.js';
 import { SeccompListener } from './seccomp/listener.js';
 import { FuseSession } from './fuse/session.js';
 import { parseFsArgs, type FsArgs } from './flags.js';
@@ -194,6 +195,10 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
   const load = new LoadTable();
   const treeConfig = { stateDir, maxStalenessMs: argv.maxStalenessMs, ignoreHandlerErrors: argv.ignoreHandlerErrors, generation: generation.buffer, load: load.buffer };
   const session = await openSession({ mods, mountpoint, stateDir, keeper, kept, workers: argv.workers, ioUring: argv.fuseIoUring, treeConfig, log });
+  let keeperQuitting = false;
+  if (session.ringArena !== null) {
+    holdRingsIfKeeperDies({ keeperPid: keeper.pid, fuseFd: session.connection, arenaFd: session.ringArena, mountpoint, log, quitting: () => keeperQuitting });
+  }
   const virtualFiles = virtualPaths();
   const memory = releaseMemoryWhenQuiet({
     // The FUSE workers' heaps too, before the trim (they free V8 pages and malloc'd buffers).
@@ -257,6 +262,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
       // Nothing depends on the mount: leave the host as we found it.
       log.info(`${sig}: no containers; unmounting ${mountpoint} and stopping the fd keeper`);
       session.unmount();
+      keeperQuitting = true;
       await keeper.quit().catch(() => {});
       fs.rmSync(argv.seccompSocket, { force: true });
     } else {
