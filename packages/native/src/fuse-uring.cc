@@ -353,9 +353,13 @@ Napi::Value UringArena(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, "not a FUSE ring arena (wrong magic)");
   }
   auto* want = reinterpret_cast<void*>(h.base);
-  // Mapped already (a second call in this process): the same arena, or a clash.
+  // Mapped already: a kept arena mapped again (the keeper's hold-rings after a sysbox-fs restart),
+  // or a clash; a new arena cannot share the address with anything.
   if (msync(want, PAGE, MS_ASYNC) == 0) {
-    if (HeaderAt(h.base)->magic != ARENA_MAGIC) throw Napi::Error::New(env, "FUSE ring arena address taken");
+    if (fresh || HeaderAt(h.base)->magic != ARENA_MAGIC) {
+      if (fresh) close(fd);
+      throw SyscallError(env, "mmap", EEXIST, "FUSE ring arena at its fixed address");
+    }
   } else {
     void* at = mmap(want, ArenaSize(h), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE | MAP_POPULATE, fd, 0);
     if (at == MAP_FAILED || at != want) {

@@ -90,6 +90,10 @@ describe('FUSE ring slots (server side)', () => {
     assert.equal(buf.subarray(40, n).toString(), 'meminfo\0', 'the name the reply had covered is back');
   });
 
+  it('a second new arena in a process that has one is refused (EEXIST), not laid over it', () => {
+    assert.throws(() => native.uringArena(-1, PAYLOAD, 1, 2), (e: NodeJS.ErrnoException) => e.code === 'EEXIST');
+  });
+
   it('maps a kept arena again at the same address, and refuses an fd that is not one', () => {
     const again = native.uringArena(arena.fd);
     assert.deepEqual(again, { ...arena });
