@@ -45,8 +45,6 @@
 #include <linux/fuse.h>
 #include <linux/futex.h>
 #include <linux/io_uring.h>
-#include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <pthread.h>
 #include <sched.h>
@@ -79,6 +77,7 @@ struct alignas(64) QueueCtl {
   uint32_t requestSeq;  // bumped by the holder when a slot becomes REQUEST (server futex-waits on it)
   uint32_t doorbell;    // bumped by the server when a slot becomes REPLIED (holder futex-waits on it)
   uint32_t ended;       // the holder saw the connection end: servers stop
+  uint32_t holding;     // a holder thread serves this queue
   uint32_t serverAsleep;  // the server is (about to be) in its futex wait: only then does a request need a wake
 };
 struct ArenaHeader {
@@ -194,8 +193,8 @@ void PushDoorbellWait(Ring& r, QueueCtl& q, uint32_t seen) {
   s->fd = FUTEX2_U32;
 }
 
-// Commits every slot whose reply is complete (at a holder's start too: a reply its predecessor
-// never committed; the kernel finds the request by its commit id from this ring).
+// Commits every slot whose reply is complete. A slot still IN_KERNEL after a successor's start may
+// carry a commit id: the predecessor holder's entry took a request the kernel still waits on.
 void CommitReplied(Ring& r, Holder& h) {
   for (uint32_t k = 0; k < h.arena->entries; k++) {
     SlotHead* s = SlotAt(h.arena, h.qid, k);
@@ -203,27 +202,6 @@ void CommitReplied(Ring& r, Holder& h) {
     Store(&s->ctl.state, IN_KERNEL);
     PushEntry(r, h, k, CMD_COMMIT_AND_FETCH, s->header.e.commit_id);
   }
-}
-
-// The queue is served no more: servers waiting for a request return ENOTCONN. requestSeq moves on
-// too, so a server just about to wait does not sleep past this.
-void EndQueue(QueueCtl& q) {
-  Store(&q.ended, 1);
-  __atomic_add_fetch(&q.requestSeq, 1, __ATOMIC_SEQ_CST);
-  Wake(&q.requestSeq);
-}
-
-// uringHold returns once every holder has its entries registered: a request sent right after it
-// (ring-takeover.ts sends one through each CPU's queue, to move on requests queued meanwhile) must
-// find them there, or it queues behind the others.
-std::mutex startedLock;
-std::condition_variable startedCv;
-unsigned started = 0;
-
-void Started() {
-  std::lock_guard<std::mutex> g(startedLock);
-  started++;
-  startedCv.notify_all();
 }
 
 void* HoldQueue(void* arg) {
@@ -236,8 +214,8 @@ void* HoldQueue(void* arg) {
   Ring r;
   if (!SetupRing(r, 16)) {
     fprintf(stderr, "sysbox-fs-keeper: io_uring for FUSE queue %u: %s\n", h.qid, strerror(errno));
-    EndQueue(q);
-    Started();
+    Store(&q.ended, 1);
+    Wake(&q.requestSeq);
     return nullptr;
   }
   // Slots a previous holder left with a request stay as they are (their entries, and requests, are
@@ -249,8 +227,6 @@ void* HoldQueue(void* arg) {
   uint32_t seen = Load(&q.doorbell);
   CommitReplied(r, h);
   PushDoorbellWait(r, q, seen);
-  if (syscall(__NR_io_uring_enter, r.fd, r.toSubmit, 0, 0, nullptr, 0) >= 0) r.toSubmit = 0;
-  Started();
   for (;;) {
     unsigned head = *r.cqHead, tail = __atomic_load_n(r.cqTail, __ATOMIC_ACQUIRE);
     if (head == tail || r.toSubmit > 0) {
@@ -286,7 +262,9 @@ void* HoldQueue(void* arg) {
       break;  // ENOTCONN, ECONNABORTED: the connection is gone
     }
   }
-  EndQueue(q);
+  Store(&q.holding, 0);
+  Store(&q.ended, 1);
+  Wake(&q.requestSeq);
   close(r.fd);
   return nullptr;
 }
@@ -410,11 +388,6 @@ Napi::Value UringHold(const Napi::CallbackInfo& info) {
   if (heldArena != 0) throw Napi::Error::New(env, "already holding another FUSE ring arena");
   ArenaHeader* a = HeaderAt(base);
   if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
-  unsigned want;
-  {
-    std::lock_guard<std::mutex> sg(startedLock);
-    want = started + static_cast<unsigned>(a->queues);
-  }
   for (uint32_t qid = 0; qid < a->queues; qid++) {
     auto* h = new Holder{fuseFd, a, qid, {}};
     h->iov.resize(2 * a->entries);
@@ -424,16 +397,13 @@ Napi::Value UringHold(const Napi::CallbackInfo& info) {
       h->iov[2 * k + 1] = {PayloadOf(s), a->payloadSize};
     }
     Store(&a->q[qid].ended, 0);
+    Store(&a->q[qid].holding, 1);
     pthread_t t;
     int e = pthread_create(&t, nullptr, HoldQueue, h);
     if (e != 0) throw SyscallError(env, "pthread_create", e, "FUSE ring holder");
     pthread_detach(t);
   }
   heldArena = base;
-  std::unique_lock<std::mutex> l(startedLock);
-  if (!startedCv.wait_for(l, std::chrono::seconds(2), [&] { return started >= want; })) {
-    throw Napi::Error::New(env, "FUSE ring holders did not register their entries within 2 s");
-  }
   return env.Undefined();
 }
 
@@ -497,10 +467,15 @@ Napi::Value UringExchange(const Napi::CallbackInfo& info) {
       }
     }
     if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);
-    // Bounded only as a safety net: every REQUEST and EndQueue moves requestSeq on and wakes us.
+    // Bounded, so that a holder that died without a word (its process killed) is noticed.
     timespec ts{1, 0};
     __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
     syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
     __atomic_store_n(&q.serverAsleep, 0, __ATOMIC_SEQ_CST);
+    if (!Load(&q.holding) && !Load(&q.ended)) {
+      bool anyRequest = false;
+      for (uint32_t k = 0; k < sv.arena->entries; k++) anyRequest |= Load(&SlotAt(sv.arena, sv.qid, k)->ctl.state) == REQUEST;
+      if (!anyRequest) return Napi::Number::New(env, -ENOTCONN);
+    }
   }
 }
