@@ -68,9 +68,6 @@ const ENABLE_URING = '/sys/module/fuse/parameters/enable_uring';
  * connection that agreed to it, so the host's setting goes back as it was right after. Returns
  * whether io_uring may be offered, and how to put the setting back.
  */
-/** io_uring not offered: nothing to put back. */
-const NO_URING = { offer: false, restore: (): void => {} };
-
 function enableFuseIoUring(log: Logger): { offer: boolean; restore: () => void } {
   try {
     const before = fs.readFileSync(ENABLE_URING, 'utf8').trim();
@@ -79,7 +76,7 @@ function enableFuseIoUring(log: Logger): { offer: boolean; restore: () => void }
     return { offer: true, restore: () => fs.writeFileSync(ENABLE_URING, before) };
   } catch (e) {
     log.warn(`--fuse-io-uring: ${ENABLE_URING}: ${(e as Error).message}; serving from /dev/fuse`);
-    return NO_URING;
+    return { offer: false, restore: () => {} };
   }
 }
 
@@ -130,7 +127,7 @@ async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateD
   // A mount whose server is gone (no keeper held it) answers ENOTCONN: replace it.
   if (mountedAt(opts.mountpoint)) native.umount(opts.mountpoint, native.constants.MNT_DETACH);
   fs.mkdirSync(opts.mountpoint, { recursive: true, mode: 0o755 });
-  const uring = opts.ioUring ? enableFuseIoUring(opts.log) : NO_URING;
+  const uring = opts.ioUring ? enableFuseIoUring(opts.log) : { offer: false, restore: () => {} };
   let session: FuseSession;
   try {
     session = await FuseSession.mount({ ...sessionOpts, ioUring: uring.offer });

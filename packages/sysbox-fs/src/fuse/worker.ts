@@ -75,8 +75,9 @@ function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: 
     fh: kept.fh,
     held: (ino) => kept.held(ino),
     open(ino, rendering) {
-      const { answer, replacing } = kept.openReplacing(ino, rendering);
-      if (answer === 'refill') grow(ino, 0n, rendering, replacing);
+      const before = kept.held(ino);
+      const answer = kept.open(ino, rendering);
+      if (answer === 'refill') grow(ino, 0n, rendering, before !== undefined);
       return answer;
     },
     forget: (ino) => void kept.record(ino, undefined),
