@@ -103,6 +103,8 @@ export function writeMemory(pid: number, addr: bigint, data: Buffer): void;
 
 /** malloc_trim(0): returns freed heap pages of every malloc arena to the kernel; true if any were. */
 export function mallocTrim(): boolean;
+/** A full GC of the calling thread's V8 heap that also shrinks its young generation and frees pooled pages (a critical memory-pressure notification). */
+export function releaseHeap(): void;
 
 /** _exit(code): ends the process and all its threads at once (no worker-thread joins). */
 export function exitNow(code: number): never;

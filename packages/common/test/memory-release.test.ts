@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
 import { describe, it } from 'node:test';
-import { fullGc, releaseMemoryWhenQuiet, type MemoryReleaseOptions, type ReleaseResult } from '../src/daemon/memory-release.js';
+import { releaseHeap, releaseMemoryWhenQuiet, type MemoryReleaseOptions, type ReleaseResult } from '../src/daemon/memory-release.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -82,12 +83,27 @@ describe('releasing memory once a daemon is quiet after removals', () => {
     assert.deepEqual(calls, ['collect', 'workers', 'trim', 'collect', 'workers', 'trim']);
   });
 
-  it('fullGc collects garbage the heap held', () => {
+  it('releaseHeap collects garbage the heap held', () => {
     let junk: object[] | undefined = Array.from({ length: 200_000 }, (_, i) => ({ i }));
     const before = process.memoryUsage().heapUsed;
     junk = undefined;
-    fullGc();
+    releaseHeap();
     assert.equal(junk, undefined);
     assert.ok(process.memoryUsage().heapUsed < before - 4 * 1024 * 1024, `heap ${before} -> ${process.memoryUsage().heapUsed}`);
+  });
+
+  it('releaseHeap shrinks the young generation a burst grew (a plain full GC leaves it at its peak)', () => {
+    const youngKiB = (): number => Math.round((v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0) / 1024);
+    // Short-lived objects of which some survive a scavenge or two: V8 grows the young generation.
+    let keep: object[] = [];
+    for (let i = 0; i < 3_000_000; i++) {
+      keep.push({ i, s: `x${i}` });
+      if (keep.length > 50_000) keep = [];
+    }
+    keep = [];
+    const grown = youngKiB();
+    assert.ok(grown >= 8192, `the burst grew the young generation to ${grown} KiB (the test needs >= 8 MiB)`);
+    releaseHeap();
+    assert.ok(youngKiB() <= 2048, `young generation ${grown} -> ${youngKiB()} KiB`);
   });
 });

@@ -43,6 +43,7 @@ Napi::Value ReadMemory(const Napi::CallbackInfo& info);
 Napi::Value WriteMemory(const Napi::CallbackInfo& info);
 Napi::Value ListDir(const Napi::CallbackInfo& info);
 Napi::Value MallocTrim(const Napi::CallbackInfo& info);
+Napi::Value ReleaseHeap(const Napi::CallbackInfo& info);
 Napi::Value SpawnNoWait(const Napi::CallbackInfo& info);
 Napi::Value ReapChild(const Napi::CallbackInfo& info);
 
@@ -88,6 +89,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeMemory", Napi::Function::New(env, WriteMemory));
   exports.Set("listDir", Napi::Function::New(env, ListDir));
   exports.Set("mallocTrim", Napi::Function::New(env, MallocTrim));
+  exports.Set("releaseHeap", Napi::Function::New(env, ReleaseHeap));
   exports.Set("spawnNoWait", Napi::Function::New(env, SpawnNoWait));
   exports.Set("reapChild", Napi::Function::New(env, ReapChild));
   Napi::Object c = Napi::Object::New(env);

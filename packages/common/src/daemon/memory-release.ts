@@ -1,10 +1,9 @@
 // After a burst of container removals a daemon's RSS stayed near its peak (sysbox-mgr +7-11 % over
 // the round before, issue 14): nothing was leaked, but V8 only compacts its old generation when it
-// next runs out of room, which an idle daemon never does, and glibc keeps the pages of freed gRPC
-// and native buffers in its arenas. So once the daemon has been quiet for a while after a removal,
-// it runs one full GC and then malloc_trim(0).
-import v8 from 'node:v8';
-import vm from 'node:vm';
+// next runs out of room, which an idle daemon never does, keeps its young generation at the size
+// the burst grew it to, and glibc keeps the pages of freed gRPC and native buffers in its arenas.
+// So once the daemon has been quiet for a while after a removal, it runs one memory-reducing full
+// GC (native releaseHeap) and then malloc_trim(0).
 import * as native from '@sysbox/native';
 
 /** What one release gave back, for the debug log. */
@@ -46,23 +45,18 @@ export interface MemoryReleaseOptions {
   /** Runs between the GC and the trim: e.g. asks worker threads (own heaps) to collect too. */
   beforeTrim?: () => Promise<void>;
   onReleased?: (r: ReleaseResult) => void;
-  /** For tests: what collects and what trims (default: V8's full GC and malloc_trim). */
+  /** For tests: what collects and what trims (default: native releaseHeap and malloc_trim). */
   collect?: () => void;
   trim?: () => void;
 }
 
-let gcFn: (() => void) | undefined;
-
 /**
- * V8's full, compacting GC. Exposed at run time rather than by `--expose-gc` on the command line:
- * the daemons are started by their shebang, and a global `gc` would be visible to all code.
+ * A full GC that also gives back what the heap grew to for a burst. A plain gc() (--expose-gc) left
+ * the young generation at its peak, up to 32 MiB (likely what left sysbox-mgr 10 MiB, 14 %, over
+ * its baseline in 4 CI runs of the load test); V8's critical memory-pressure GC shrinks it to 1 MiB.
  */
-export function fullGc(): void {
-  if (!gcFn) {
-    v8.setFlagsFromString('--expose-gc');
-    gcFn = vm.runInNewContext('gc') as () => void;
-  }
-  gcFn();
+export function releaseHeap(): void {
+  native.releaseHeap();
 }
 
 const kib = (bytes: number): number => Math.round(bytes / 1024);
@@ -73,7 +67,7 @@ export function describeRelease(r: ReleaseResult): string {
 }
 
 export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryRelease {
-  const collect = opts.collect ?? fullGc;
+  const collect = opts.collect ?? releaseHeap;
   const trim = opts.trim ?? ((): void => void native.mallocTrim());
   const quietMs = opts.quietMs ?? RELEASE_QUIET_MS;
   const maxDelayMs = opts.maxDelayMs ?? RELEASE_MAX_DELAY_MS;

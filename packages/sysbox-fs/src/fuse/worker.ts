@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import { constants as osc } from 'node:os';
 import * as native from '@sysbox/native';
-import { fullGc } from '@sysbox/common/daemon/memory-release';
+import { releaseHeap } from '@sysbox/common/daemon/memory-release';
 import { parentPort, workerData } from 'node:worker_threads';
 import { dispatch, type Listing, type PageRecords } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
@@ -118,7 +118,7 @@ class Server {
     return this.exchange(this.buf, spinMicros, block);
   }
 
-  /** The tree's housekeeping (FileTree.idle), between requests; a full GC when the main thread asked. */
+  /** The tree's housekeeping (FileTree.idle), between requests; a memory-reducing GC when the main thread asked. */
   idle(): void {
     try {
       this.tree.idle?.();
@@ -128,7 +128,7 @@ class Server {
     const seq = Atomics.load(this.control, Control.CollectSeq);
     if (seq !== this.collected) {
       this.collected = seq;
-      fullGc();
+      releaseHeap();
     }
   }
 
