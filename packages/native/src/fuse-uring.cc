@@ -20,13 +20,15 @@
 //
 // A restarted server finds the slots as its predecessor left them: REQUEST and REPLIED ones go on as
 // usual; a SERVING one is served again (the parts of the request a half-written reply overwrote are
-// saved first). The "arena" holding the slots is a memfd mapped at one fixed address in both
+// saved first). A restarted holder (the keeper killed) likewise finds a request its predecessor
+// received but never marked, by its commit id (AdoptSlots). The "arena" holding the slots is a memfd mapped at one fixed address in both
 // processes: the kernel writes requests to, and reads replies from, the addresses an entry was
 // registered with, in the holder's address space.
 //
 // uringArena(fd, payloadSize, queues, entries): {fd, base, payloadSize, queues, entries} — fd < 0:
 //   a new arena (memfd); else maps the given one at the address it was made for.
-// uringHold(fuseFd, base): starts a holder thread per queue (once per process); returns at once.
+// uringHold(fuseFd, base): starts a holder thread per queue (once per process); returns once each
+//   has its entries registered (throws after 2 s).
 // uringServe(base, qid, adopt): handle — binds the calling thread to CPU qid; adopt: a predecessor
 //   may have left slots SERVING.
 // uringExchange(handle, reply, request): number — hands over reply (the classic /dev/fuse layout:
@@ -45,6 +47,8 @@
 #include <linux/fuse.h>
 #include <linux/futex.h>
 #include <linux/io_uring.h>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <pthread.h>
 #include <sched.h>
@@ -77,7 +81,7 @@ struct alignas(64) QueueCtl {
   uint32_t requestSeq;  // bumped by the holder when a slot becomes REQUEST (server futex-waits on it)
   uint32_t doorbell;    // bumped by the server when a slot becomes REPLIED (holder futex-waits on it)
   uint32_t ended;       // the holder saw the connection end: servers stop
-  uint32_t holding;     // a holder thread serves this queue
+  uint32_t unused;      // was 'holding', which said no more than 'ended'; kept so that the fields after it stay put
   uint32_t serverAsleep;  // the server is (about to be) in its futex wait: only then does a request need a wake
 };
 struct ArenaHeader {
@@ -96,6 +100,10 @@ struct SlotCtl {
   uint32_t savedLen, payloadSz, pad;
   uint64_t savedFor;  // commit id whose request is saved (0: none)
   char savedInOut[sizeof(fuse_in_header)];
+  // The commit id of the request last replied to, written before REPLIED. The kernel rewrites the
+  // header's commit id only when it hands the slot a new request, so a holder starting after
+  // another died tells by this whether the slot holds a request its predecessor never marked.
+  uint64_t replyFor;
 };
 constexpr size_t SAVED_PAYLOAD_MAX = 2 * PAGE - 1024;
 struct SlotHead {
@@ -168,6 +176,9 @@ struct Holder {
   ArenaHeader* arena;
   uint32_t qid;
   std::vector<iovec> iov;  // two per slot: header, payload
+  // Slots whose commit is queued but not yet submitted: they stay REPLIED until it is, so that a
+  // successor commits again what a holder dying in between never sent.
+  std::vector<uint32_t> committing;
 };
 
 void PushEntry(Ring& r, Holder& h, uint32_t k, uint32_t op, uint64_t commit) {
@@ -193,15 +204,73 @@ void PushDoorbellWait(Ring& r, QueueCtl& q, uint32_t seen) {
   s->fd = FUTEX2_U32;
 }
 
-// Commits every slot whose reply is complete. A slot still IN_KERNEL after a successor's start may
-// carry a commit id: the predecessor holder's entry took a request the kernel still waits on.
+bool Committing(const Holder& h, uint32_t k) {
+  for (uint32_t c : h.committing) if (c == k) return true;
+  return false;
+}
+
+// Queues a commit for every slot whose reply is complete (at a holder's start too: a reply its
+// predecessor never committed; the kernel finds the request by its commit id from this ring).
 void CommitReplied(Ring& r, Holder& h) {
   for (uint32_t k = 0; k < h.arena->entries; k++) {
     SlotHead* s = SlotAt(h.arena, h.qid, k);
-    if (Load(&s->ctl.state) != REPLIED) continue;
-    Store(&s->ctl.state, IN_KERNEL);
+    if (Load(&s->ctl.state) != REPLIED || Committing(h, k)) continue;
+    h.committing.push_back(k);
     PushEntry(r, h, k, CMD_COMMIT_AND_FETCH, s->header.e.commit_id);
   }
+}
+
+// The commits queued are with the kernel now: their slots wait there for the next request.
+void Submitted(Holder& h) {
+  for (uint32_t k : h.committing) Store(&SlotAt(h.arena, h.qid, k)->ctl.state, IN_KERNEL);
+  h.committing.clear();
+}
+
+// Hands slot k's request to the server.
+void MarkRequest(QueueCtl& q, SlotHead* s) {
+  Store(&s->ctl.state, REQUEST);
+  // Paired with the server's serverAsleep store and futex wait (seq_cst both sides): either it
+  // sees the new requestSeq and does not sleep, or we see it asleep and wake it. A busy server
+  // (several readers on this CPU) costs no wake-up syscall.
+  __atomic_add_fetch(&q.requestSeq, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&q.serverAsleep, __ATOMIC_SEQ_CST)) Wake(&q.requestSeq);
+}
+
+// A holder starting where another died (the keeper killed, or sysbox-fs taking the rings over)
+// finds each slot as the dead one left it. The kernel rewrites a slot's commit id only when it
+// hands the slot a request, and a reply records the id it answers (replyFor), so a commit id
+// other than replyFor is a request the dead holder received but never marked: without this its
+// caller would wait for ever. REQUEST and SERVING slots are the server's; REPLIED ones are
+// committed again (ENOENT if the dead holder's commit went through: then they get an entry).
+void AdoptSlots(Ring& r, Holder& h, QueueCtl& q) {
+  for (uint32_t k = 0; k < h.arena->entries; k++) {
+    SlotHead* s = SlotAt(h.arena, h.qid, k);
+    uint32_t state = Load(&s->ctl.state);
+    if (state != IN_KERNEL && state != REPLIED) continue;
+    if (s->header.e.commit_id != s->ctl.replyFor) MarkRequest(q, s);
+    else if (state == IN_KERNEL) PushEntry(r, h, k, CMD_REGISTER, 0);
+  }
+}
+
+// The queue is served no more: servers waiting for a request return ENOTCONN. requestSeq moves on
+// too, so a server just about to wait does not sleep past this.
+void EndQueue(QueueCtl& q) {
+  Store(&q.ended, 1);
+  __atomic_add_fetch(&q.requestSeq, 1, __ATOMIC_SEQ_CST);
+  Wake(&q.requestSeq);
+}
+
+// uringHold returns once every holder has its entries registered: a request sent right after it
+// (ring-takeover.ts sends one through each CPU's queue, to move on requests queued meanwhile) must
+// find them there, or it queues behind the others.
+std::mutex startedLock;
+std::condition_variable startedCv;
+unsigned started = 0;
+
+void Started() {
+  std::lock_guard<std::mutex> g(startedLock);
+  started++;
+  startedCv.notify_all();
 }
 
 void* HoldQueue(void* arg) {
@@ -214,25 +283,30 @@ void* HoldQueue(void* arg) {
   Ring r;
   if (!SetupRing(r, 16)) {
     fprintf(stderr, "sysbox-fs-keeper: io_uring for FUSE queue %u: %s\n", h.qid, strerror(errno));
-    Store(&q.ended, 1);
-    Wake(&q.requestSeq);
+    EndQueue(q);
+    Started();
     return nullptr;
   }
-  // Slots a previous holder left with a request stay as they are (their entries, and requests, are
-  // still the kernel's; a commit from this ring finds them by commit id); the rest get entries.
-  for (uint32_t k = 0; k < h.arena->entries; k++) {
-    SlotHead* s = SlotAt(h.arena, h.qid, k);
-    if (Load(&s->ctl.state) == IN_KERNEL) PushEntry(r, h, k, CMD_REGISTER, 0);
-  }
+  AdoptSlots(r, h, q);
   uint32_t seen = Load(&q.doorbell);
   CommitReplied(r, h);
   PushDoorbellWait(r, q, seen);
+  if (syscall(__NR_io_uring_enter, r.fd, r.toSubmit, 0, 0, nullptr, 0) >= 0) {
+    r.toSubmit = 0;
+    Submitted(h);
+  }
+  Started();
   for (;;) {
     unsigned head = *r.cqHead, tail = __atomic_load_n(r.cqTail, __ATOMIC_ACQUIRE);
     if (head == tail || r.toSubmit > 0) {
+      // Submitting and waiting in one call: a commit's slot turns IN_KERNEL only after the call,
+      // and a request the kernel put in it meanwhile is then marked from its CQE, below.
       long rc = syscall(__NR_io_uring_enter, r.fd, r.toSubmit, head == tail ? 1 : 0, IORING_ENTER_GETEVENTS, nullptr, 0);
       if (rc < 0 && errno != EINTR) break;
-      if (rc >= 0) r.toSubmit = 0;
+      if (rc >= 0 && r.toSubmit > 0) {
+        r.toSubmit = 0;
+        Submitted(h);
+      }
       continue;
     }
     io_uring_cqe* c = &r.cqes[head & *r.cqMask];
@@ -248,12 +322,7 @@ void* HoldQueue(void* arg) {
     uint32_t k = static_cast<uint32_t>(who);
     SlotHead* s = SlotAt(h.arena, h.qid, k);
     if (res == 0) {
-      Store(&s->ctl.state, REQUEST);
-      // Paired with the server's serverAsleep store and futex wait (seq_cst both sides): either it
-      // sees the new requestSeq and does not sleep, or we see it asleep and wake it. A busy server
-      // (several readers on this CPU) costs no wake-up syscall.
-      __atomic_add_fetch(&q.requestSeq, 1, __ATOMIC_SEQ_CST);
-      if (__atomic_load_n(&q.serverAsleep, __ATOMIC_SEQ_CST)) Wake(&q.requestSeq);
+      MarkRequest(q, s);
     } else if (res == -ENOENT) {
       // No request by that commit id: it ended meanwhile (its caller's connection aborted it, or a
       // predecessor's commit went through). The slot gets an entry of its own.
@@ -262,9 +331,7 @@ void* HoldQueue(void* arg) {
       break;  // ENOTCONN, ECONNABORTED: the connection is gone
     }
   }
-  Store(&q.holding, 0);
-  Store(&q.ended, 1);
-  Wake(&q.requestSeq);
+  EndQueue(q);
   close(r.fd);
   return nullptr;
 }
@@ -321,6 +388,7 @@ void WriteReply(Server& sv, Napi::Buffer<uint8_t>& reply) {
   memcpy(s->header.in_out, reply.Data(), outh);
   memcpy(PayloadOf(s), reply.Data() + outh, body);
   s->header.e.payload_sz = static_cast<uint32_t>(body);
+  ctl.replyFor = s->header.e.commit_id;
   Store(&ctl.state, REPLIED);
   QueueCtl& q = sv.arena->q[sv.qid];
   __atomic_add_fetch(&q.doorbell, 1, __ATOMIC_RELEASE);
@@ -388,8 +456,13 @@ Napi::Value UringHold(const Napi::CallbackInfo& info) {
   if (heldArena != 0) throw Napi::Error::New(env, "already holding another FUSE ring arena");
   ArenaHeader* a = HeaderAt(base);
   if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  unsigned want;
+  {
+    std::lock_guard<std::mutex> sg(startedLock);
+    want = started + static_cast<unsigned>(a->queues);
+  }
   for (uint32_t qid = 0; qid < a->queues; qid++) {
-    auto* h = new Holder{fuseFd, a, qid, {}};
+    auto* h = new Holder{fuseFd, a, qid, {}, {}};
     h->iov.resize(2 * a->entries);
     for (uint32_t k = 0; k < a->entries; k++) {
       SlotHead* s = SlotAt(a, qid, k);
@@ -397,13 +470,16 @@ Napi::Value UringHold(const Napi::CallbackInfo& info) {
       h->iov[2 * k + 1] = {PayloadOf(s), a->payloadSize};
     }
     Store(&a->q[qid].ended, 0);
-    Store(&a->q[qid].holding, 1);
     pthread_t t;
     int e = pthread_create(&t, nullptr, HoldQueue, h);
     if (e != 0) throw SyscallError(env, "pthread_create", e, "FUSE ring holder");
     pthread_detach(t);
   }
   heldArena = base;
+  std::unique_lock<std::mutex> l(startedLock);
+  if (!startedCv.wait_for(l, std::chrono::seconds(2), [&] { return started >= want; })) {
+    throw Napi::Error::New(env, "FUSE ring holders did not register their entries within 2 s");
+  }
   return env.Undefined();
 }
 
@@ -467,15 +543,10 @@ Napi::Value UringExchange(const Napi::CallbackInfo& info) {
       }
     }
     if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);
-    // Bounded, so that a holder that died without a word (its process killed) is noticed.
+    // Bounded only as a safety net: every REQUEST and EndQueue moves requestSeq on and wakes us.
     timespec ts{1, 0};
     __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
     syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
     __atomic_store_n(&q.serverAsleep, 0, __ATOMIC_SEQ_CST);
-    if (!Load(&q.holding) && !Load(&q.ended)) {
-      bool anyRequest = false;
-      for (uint32_t k = 0; k < sv.arena->entries; k++) anyRequest |= Load(&SlotAt(sv.arena, sv.qid, k)->ctl.state) == REQUEST;
-      if (!anyRequest) return Napi::Number::New(env, -ENOTCONN);
-    }
   }
 }
