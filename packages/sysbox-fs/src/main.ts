@@ -63,6 +63,9 @@ const RING_ARENA = 'fuse-rings';
 /** io_uring for FUSE is off in the kernel unless this module parameter says Y. */
 const ENABLE_URING = '/sys/module/fuse/parameters/enable_uring';
 
+/** io_uring not offered: nothing to put back. */
+const NO_URING = { offer: false, restore: (): void => {} };
+
 /**
  * Turns enable_uring on for the INIT of our mount only: the kernel keeps io_uring on for a
  * connection that agreed to it, so the host's setting goes back as it was right after. Returns
@@ -76,7 +79,7 @@ function enableFuseIoUring(log: Logger): { offer: boolean; restore: () => void }
     return { offer: true, restore: () => fs.writeFileSync(ENABLE_URING, before) };
   } catch (e) {
     log.warn(`--fuse-io-uring: ${ENABLE_URING}: ${(e as Error).message}; serving from /dev/fuse`);
-    return { offer: false, restore: () => {} };
+    return NO_URING;
   }
 }
 
@@ -127,7 +130,7 @@ async function openSession(opts: { mods: ModulePaths; mountpoint: string; stateD
   // A mount whose server is gone (no keeper held it) answers ENOTCONN: replace it.
   if (mountedAt(opts.mountpoint)) native.umount(opts.mountpoint, native.constants.MNT_DETACH);
   fs.mkdirSync(opts.mountpoint, { recursive: true, mode: 0o755 });
-  const uring = opts.ioUring ? enableFuseIoUring(opts.log) : { offer: false, restore: () => {} };
+  const uring = opts.ioUring ? enableFuseIoUring(opts.log) : NO_URING;
   let session: FuseSession;
   try {
     session = await FuseSession.mount({ ...sessionOpts, ioUring: uring.offer });

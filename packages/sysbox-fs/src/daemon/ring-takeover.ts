@@ -7,15 +7,15 @@
 import { spawnSync } from 'node:child_process';
 import type { Logger } from '@sysbox/common/daemon/logger';
 import * as native from '@sysbox/native';
-import { ringQueues } from '../fuse/session.js';
 
 export function holdRingsIfKeeperDies(opts: { keeperPid: number; fuseFd: number; arenaFd: number; mountpoint: string; log: Logger; quitting: () => boolean }): void {
   native.watchExit(opts.keeperPid, () => {
     if (opts.quitting()) return;
     opts.log.error(`the fd keeper (pid ${opts.keeperPid}) died: sysbox-fs holds the FUSE io_uring rings itself from now on (a kill -9 of sysbox-fs now fails reads in flight, and a restart of it loses the connection)`);
     try {
-      native.uringHold(opts.fuseFd, native.uringArena(opts.arenaFd).base);
-      for (let cpu = 0; cpu < ringQueues(); cpu++) {
+      const arena = native.uringArena(opts.arenaFd);
+      native.uringHold(opts.fuseFd, arena.base);
+      for (let cpu = 0; cpu < arena.queues; cpu++) {
         spawnSync('taskset', ['-c', String(cpu), 'ls', '-f', opts.mountpoint], { stdio: 'ignore', timeout: 2000 });
       }
     } catch (e) {

@@ -103,12 +103,19 @@ export class KeptPages {
    * workers never both refill, nor one refill under the other's kept handle.
    */
   open(ino: bigint, rendering: Buffer): OpenAnswer {
+    return this.openReplacing(ino, rendering).answer;
+  }
+
+  /** open(), and whether a refill replaced an earlier record (the kernel may still hold its page). */
+  openReplacing(ino: bigint, rendering: Buffer): { answer: OpenAnswer; replacing: boolean } {
     let answer: OpenAnswer = 'direct';
+    let replacing = false;
     const done = this.update(ino, (held, opens) => {
       answer = openAnswer(held, opens, rendering);
+      replacing = held !== undefined;
       return answer === 'direct' ? held : rendering;
     }, 1);
-    return done === 'direct' ? 'direct' : answer;
+    return done === 'direct' ? { answer: 'direct', replacing: false } : { answer, replacing };
   }
 
   /** A counted handle of ino closed (RELEASE); a handle this buffer did not count (fh) is ignored. */

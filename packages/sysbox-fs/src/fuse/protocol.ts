@@ -467,17 +467,17 @@ export function encodeInitOut(i: InitOut): Buffer {
 
 const PAGE_SIZE = 4096;
 
-/**
- * Answers INIT: the version the kernel gets is min(its minor, ours); a kernel with a newer major gets
- * our major alone (it then re-sends INIT), an older one is refused. max_write is rounded to pages
- * and announced through max_pages too, since the kernel caps requests at max_pages.
- */
 /** FUSE_INIT_EXT: flags2 is read; FUSE_OVER_IO_URING is bit 41 (flags2 bit 9), since 7.42. */
 export const FUSE_INIT_EXT = 1 << 30;
 export const FUSE2_OVER_IO_URING = 1 << 9;
 /** The minor at which the kernel takes requests over io_uring. */
 export const FUSE_IO_URING_MINOR = 42;
 
+/**
+ * Answers INIT: the version the kernel gets is min(its minor, ours); a kernel with a newer major gets
+ * our major alone (it then re-sends INIT), an older one is refused. max_write is rounded to pages
+ * and announced through max_pages too, since the kernel caps requests at max_pages.
+ */
 export function negotiateInit(req: InitIn, want: { maxWrite: number; maxReadahead?: number; ioUring?: boolean }): { ok: true; out: InitOut } | { ok: false; errno: number; reason: string } {
   if (req.major < FUSE_KERNEL_VERSION) return { ok: false, errno: 71 /* EPROTO */, reason: `kernel FUSE major ${req.major} too old` };
   const maxPages = Math.max(1, Math.ceil(want.maxWrite / PAGE_SIZE));

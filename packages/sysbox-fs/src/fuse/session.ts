@@ -131,7 +131,7 @@ export class FuseSession {
     const workerCount = Math.max(1, opts.workers ?? 2);
     // With io_uring, one more worker per CPU, each serving its CPU's queue; the /dev/fuse ones stay
     // for what does not come through the ring (FORGET, INTERRUPT, requests before it is ready).
-    const arena = opts.ioUring ? ringArenaOrNone(maxWrite, opts.ringArenaFd, opts.onError) : null;
+    const arena = opts.ioUring ? ringArena(maxWrite, opts.ringArenaFd, opts.onError) : null;
     const cpus = arena?.queues ?? 0;
     for (let i = 0; i < workerCount + cpus; i++) {
       const ring = arena && i >= workerCount ? { uringQid: i - workerCount, uringArena: arena.base, uringAdopt: arena.adopted } : {};
@@ -197,7 +197,7 @@ export class FuseSession {
  * The kernel has a ring queue per possible CPU and serves none until each has an entry; a worker
  * bound to each serves it. 0 where some possible CPU is offline (no worker could run there).
  */
-export function ringQueues(): number {
+function ringQueues(): number {
   const possible = fs.readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
   const online = fs.readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
   const m = /^0-(\d+)$|^0$/.exec(possible);
@@ -208,9 +208,11 @@ export function ringQueues(): number {
 /**
  * The ring slots: the arena the keeper holds (its holder threads own the rings; slots a predecessor
  * left SERVING are served again), else a new one. A kept arena that cannot be mapped is an error:
- * the keeper's holders would go on using it while we served another.
+ * the keeper's holders would go on using it while we served another. A new one that cannot be made
+ * (its fixed address taken, no memfd) leaves the connection to the /dev/fuse workers: the kernel
+ * sends nothing through the rings until every queue has an entry.
  */
-function ringArena(maxWrite: number, keptFd: number | undefined): { fd: number; base: number; queues: number; adopted: boolean } {
+function ringArena(maxWrite: number, keptFd: number | undefined, onError?: (m: string) => void): { fd: number; base: number; queues: number; adopted: boolean } | null {
   if (keptFd !== undefined) {
     try {
       const a = native.uringArena(keptFd);
@@ -219,19 +221,9 @@ function ringArena(maxWrite: number, keptFd: number | undefined): { fd: number; 
       throw new Error(`the fd keeper's FUSE ring arena cannot be mapped: ${(e as Error).message}`);
     }
   }
-  const a = native.uringArena(-1, maxWrite, ringQueues(), RING_ENTRIES);
-  return { fd: a.fd, base: a.base, queues: a.queues, adopted: false };
-}
-
-/**
- * A new arena that cannot be made (its fixed address taken, no memfd) leaves the connection to the
- * /dev/fuse workers: the kernel sends nothing through the rings until every queue has an entry.
- * A kept one that cannot be mapped is an error (ringArena).
- */
-function ringArenaOrNone(maxWrite: number, keptFd: number | undefined, onError?: (m: string) => void): ReturnType<typeof ringArena> | null {
-  if (keptFd !== undefined) return ringArena(maxWrite, keptFd);
   try {
-    return ringArena(maxWrite, undefined);
+    const a = native.uringArena(-1, maxWrite, ringQueues(), RING_ENTRIES);
+    return { fd: a.fd, base: a.base, queues: a.queues, adopted: false };
   } catch (e) {
     onError?.(`FUSE io_uring not used, requests are served from /dev/fuse: ${(e as Error).message}`);
     return null;

@@ -22,9 +22,9 @@ export interface WorkerConfig {
   leader: boolean;
   /** FUSE over io_uring: this worker serves the ring queue of CPU uringQid (bound to that CPU). */
   uringQid?: number;
-  /** Where the ring entries' buffers are mapped (native uringArena), with uringQid. */
+  /** Where the ring slots are mapped (native uringArena), with uringQid. */
   uringArena?: number;
-  /** The arena is a predecessor's: answer first the requests its entries still hold. */
+  /** The arena is a predecessor's: serve again the slots it left SERVING. */
   uringAdopt?: boolean;
   /** How many workers the session runs. */
   workerCount: number;

@@ -75,9 +75,8 @@ function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: 
     fh: kept.fh,
     held: (ino) => kept.held(ino),
     open(ino, rendering) {
-      const before = kept.held(ino);
-      const answer = kept.open(ino, rendering);
-      if (answer === 'refill') grow(ino, 0n, rendering, before !== undefined);
+      const { answer, replacing } = kept.openReplacing(ino, rendering);
+      if (answer === 'refill') grow(ino, 0n, rendering, replacing);
       return answer;
     },
     forget: (ino) => void kept.record(ino, undefined),
