@@ -116,6 +116,10 @@ export function uringHold(fuseFd: number, base: number): void;
 export function uringServe(base: number, qid: number, adopt: boolean): number;
 /** Hands over reply (classic layout) for the last request, then waits for the next; its length, or -errno. */
 export function uringExchange(handle: number, reply: Buffer | null, request: Buffer): number;
+/** Starts a write of notify (a FUSE notify) to fd on the ring server's own storer thread; uringStoreWait serves the queue until it is done. */
+export function uringStoreBegin(handle: number, fd: number, notify: Buffer): void;
+/** Hands reply for the side request last returned (null: none), then returns 0 once the store is done, or takes another request of the queue into request (its length), or -errno (ENOTCONN: the queue ended). */
+export function uringStoreWait(handle: number, reply: Buffer | null, request: Buffer): number;
 /** path read (up to maxBytes) from within process pid's network namespace (this thread only, restored). */
 export function readInNetns(pid: number, path: string, maxBytes: number): Buffer;
 /** One write(2) of data to path from within pid's network namespace (this thread only, restored). */

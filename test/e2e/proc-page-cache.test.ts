@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { BOOKWORM, BUSYBOX, dockerOk, removeContainers, uniqueName } from '../lib/env.js';
+import { BOOKWORM, BUSYBOX, DOCKER, DOCKER_HOST, dockerOk, removeContainers, run, uniqueName } from '../lib/env.js';
 
 const UPTIME = /^\d+\.\d\d \d+\.\d\d\n$/;
 const LOADAVG = /^\d+\.\d\d \d+\.\d\d \d+\.\d\d \d+\/\d+ \d+\n$/;
@@ -129,5 +129,30 @@ describe('sysbox-fs: page-cached /proc/uptime and /proc/loadavg', () => {
     const maxNested = Math.max(...nested.map(first));
     const minOuter = Math.min(...outer.map(first));
     assert.ok(maxNested < 1.5 && minOuter > 2, `nested ${maxNested}, container ${minOuter}`);
+  });
+});
+
+describe('sysbox-fs: page-cached /proc/uptime with every reader on one CPU', () => {
+  // One CPU, so with FUSE over io_uring one ring queue: a refill's store (which locks the page) and a
+  // splice reader's page-filling READ (which holds it until answered) meet in the queue one worker
+  // serves. Its notifies are written by another thread while it serves the queue (worker.ts
+  // storeServingOthers); written by the worker itself, a CI run hung here with cat in D state.
+  let c = '';
+  before(async () => {
+    c = uniqueName('procpin');
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--network', 'none', '--cpuset-cpus', '0', '--name', c, BUSYBOX, 'sleep', '600');
+  });
+  after(() => removeContainers(c));
+
+  it('cat (sendfile), dd bs=7 and dd bs=1 in loops for 8 s: every read answered, whole', async () => {
+    const r = await run(DOCKER, ['-H', DOCKER_HOST, 'exec', c, 'sh', '-c', `
+      for j in 1 2 3; do (while :; do cat /proc/uptime >/dev/null; dd if=/proc/uptime bs=7 2>/dev/null >/dev/null; done) & done
+      end=$(( $(date +%s) + 8 )); n=0
+      while [ $(date +%s) -lt $end ]; do dd if=/proc/uptime bs=1 2>/dev/null; echo @@; cat /proc/uptime; echo @@; n=$((n+1)); done
+      kill $(jobs -p)`], { timeoutMs: 60_000 });
+    assert.equal(r.status, 0, `no answer within 60 s (a reader left waiting on an unanswered FUSE request?): ${r.stderr}`);
+    const seen = `${r.stdout}\n`.split('@@\n').slice(0, -1);
+    assert.ok(seen.length >= 100, `only ${seen.length} reads in 8 s`);
+    for (const [i, t] of seen.entries()) assert.match(t, UPTIME, `read ${i} (${i % 2 ? 'cat' : 'dd bs=1'}): cut, padded or mixed: ${JSON.stringify(t)}`);
   });
 });

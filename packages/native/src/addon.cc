@@ -25,6 +25,8 @@ Napi::Value UringArena(const Napi::CallbackInfo& info);
 Napi::Value UringHold(const Napi::CallbackInfo& info);
 Napi::Value UringServe(const Napi::CallbackInfo& info);
 Napi::Value UringExchange(const Napi::CallbackInfo& info);
+Napi::Value UringStoreBegin(const Napi::CallbackInfo& info);
+Napi::Value UringStoreWait(const Napi::CallbackInfo& info);
 Napi::Value OpenInRoot(const Napi::CallbackInfo& info);
 Napi::Value SetNonBlocking(const Napi::CallbackInfo& info);
 Napi::Value FuseExchange(const Napi::CallbackInfo& info);
@@ -71,6 +73,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("uringHold", Napi::Function::New(env, UringHold));
   exports.Set("uringServe", Napi::Function::New(env, UringServe));
   exports.Set("uringExchange", Napi::Function::New(env, UringExchange));
+  exports.Set("uringStoreBegin", Napi::Function::New(env, UringStoreBegin));
+  exports.Set("uringStoreWait", Napi::Function::New(env, UringStoreWait));
   exports.Set("openInRoot", Napi::Function::New(env, OpenInRoot));
   exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking));
   exports.Set("fuseExchange", Napi::Function::New(env, FuseExchange));

@@ -36,6 +36,9 @@
 //   waits for the next one and copies it into request in the classic layout (fuse_in_header, the
 //   op's own header, then the payload), so that callers dispatch it as one read from /dev/fuse.
 //   Returns its length, or -errno (ENOTCONN: the connection is gone).
+// uringStoreBegin(handle, fd, notify) / uringStoreWait(handle, reply, request): a FUSE notify
+//   written by the server's storer thread while the server answers other requests of its queue
+//   (a store locks a page that a READ waiting in this queue may hold).
 // The UAPI structs are spelled out: Debian 12's linux-libc-dev (6.1) predates them.
 #include "args.h"
 #include "errors.h"
@@ -341,16 +344,29 @@ uintptr_t heldArena = 0;
 
 // ---- server side (sysbox-fs workers) ----
 
+// A write to /dev/fuse (a FUSE notify) done by a thread of its own, so that the server can serve
+// its queue meanwhile: a NOTIFY_STORE or INVAL_INODE locks the inode's page, which a page-cache
+// READ in flight holds until it is answered, and that READ waits in this very queue.
+struct Storer {
+  int fd = -1;
+  std::vector<char> data;
+  uint32_t asked = 0;  // futex: bumped per store asked for
+  uint32_t done = 0;   // the last store done (== asked: idle)
+};
+
 struct Server {
   ArenaHeader* arena;
   uint32_t qid;
   int current = -1;  // the slot whose request was returned last, awaiting its reply
+  int side = -1;     // a slot served while a store of the current request's waits (uringStoreWait)
+  Storer* storer = nullptr;
 };
 
 std::mutex serversLock;
 std::vector<Server*> servers;
 
 long CopyRequest(Server& sv, uint32_t k, Napi::Buffer<uint8_t>& out) {
+  // (the caller records k as its current or side slot)
   SlotHead* s = SlotAt(sv.arena, sv.qid, k);
   auto* ih = reinterpret_cast<fuse_in_header*>(s->header.in_out);
   uint32_t payload = s->header.e.payload_sz;
@@ -363,14 +379,13 @@ long CopyRequest(Server& sv, uint32_t k, Napi::Buffer<uint8_t>& out) {
   memcpy(out.Data() + sizeof(fuse_in_header), s->header.op_in, opIn);
   memcpy(out.Data() + sizeof(fuse_in_header) + opIn, PayloadOf(s), payload);
   reinterpret_cast<fuse_in_header*>(out.Data())->len = static_cast<uint32_t>(total);
-  sv.current = static_cast<int>(k);
   return static_cast<long>(total);
 }
 
 // The reply goes over the request in the slot; the parts of the request it covers are saved first,
 // so that a successor can serve the request again if we die before the reply is whole.
-void WriteReply(Server& sv, Napi::Buffer<uint8_t>& reply) {
-  SlotHead* s = SlotAt(sv.arena, sv.qid, static_cast<uint32_t>(sv.current));
+void WriteReply(Server& sv, uint32_t k, Napi::Buffer<uint8_t>& reply) {
+  SlotHead* s = SlotAt(sv.arena, sv.qid, k);
   SlotCtl& ctl = s->ctl;
   size_t outh = sizeof(fuse_out_header);
   size_t body = reply.Length() > outh ? reply.Length() - outh : 0;
@@ -527,7 +542,7 @@ Napi::Value UringExchange(const Napi::CallbackInfo& info) {
   Server& sv = *svp;
   if (sv.current >= 0 && info.Length() > 1 && info[1].IsBuffer()) {
     Napi::Buffer<uint8_t> reply = info[1].As<Napi::Buffer<uint8_t>>();
-    WriteReply(sv, reply);
+    WriteReply(sv, static_cast<uint32_t>(sv.current), reply);
     sv.current = -1;
   }
   if (info.Length() < 3 || !info[2].IsBuffer()) return Napi::Number::New(env, 0);
@@ -539,11 +554,106 @@ Napi::Value UringExchange(const Napi::CallbackInfo& info) {
       SlotHead* s = SlotAt(sv.arena, sv.qid, k);
       uint32_t expect = REQUEST;
       if (__atomic_compare_exchange_n(&s->ctl.state, &expect, SERVING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        sv.current = static_cast<int>(k);
         return Napi::Number::New(env, static_cast<double>(CopyRequest(sv, k, request)));
       }
     }
     if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);
     // Bounded only as a safety net: every REQUEST and EndQueue moves requestSeq on and wakes us.
+    timespec ts{1, 0};
+    __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
+    syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
+    __atomic_store_n(&q.serverAsleep, 0, __ATOMIC_SEQ_CST);
+  }
+}
+
+namespace {
+
+Server* ServerOf(const Napi::CallbackInfo& info) {
+  size_t h = static_cast<size_t>(ArgInt(info, 0, "handle"));
+  std::lock_guard<std::mutex> g(serversLock);
+  if (h >= servers.size()) throw Napi::RangeError::New(info.Env(), "no such ring server");
+  return servers[h];
+}
+
+struct StorerArg {
+  Storer* st;
+  QueueCtl* q;
+};
+
+void* StoreLoop(void* arg) {
+  auto* a = static_cast<StorerArg*>(arg);
+  Storer& st = *a->st;
+  for (;;) {
+    uint32_t asked = Load(&st.asked);
+    if (asked == Load(&st.done)) {
+      syscall(SYS_futex, &st.asked, FUTEX_WAIT_PRIVATE, asked, nullptr, nullptr, 0);
+      continue;
+    }
+    // Errors are the caller's to ignore, as with a write of its own (ENOENT: the inode is not cached).
+    (void)!write(st.fd, st.data.data(), st.data.size());
+    Store(&st.done, asked);
+    // The server waits on its queue's requestSeq for a request or for this.
+    __atomic_add_fetch(&a->q->requestSeq, 1, __ATOMIC_SEQ_CST);
+    Wake(&a->q->requestSeq);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Napi::Value UringStoreBegin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Server& sv = *ServerOf(info);
+  int fd = static_cast<int>(ArgInt(info, 1, "fd"));
+  if (info.Length() < 3 || !info[2].IsBuffer()) throw Napi::TypeError::New(env, "uringStoreBegin: a notify buffer");
+  Napi::Buffer<uint8_t> b = info[2].As<Napi::Buffer<uint8_t>>();
+  if (!sv.storer) {
+    auto* st = new Storer();
+    pthread_t t;
+    int e = pthread_create(&t, nullptr, StoreLoop, new StorerArg{st, &sv.arena->q[sv.qid]});
+    if (e != 0) {
+      delete st;
+      throw SyscallError(env, "pthread_create", e, "FUSE ring storer");
+    }
+    pthread_detach(t);
+    sv.storer = st;
+  }
+  Storer& st = *sv.storer;
+  if (Load(&st.asked) != Load(&st.done)) throw Napi::Error::New(env, "uringStoreBegin: a store is still in progress");
+  st.fd = fd;
+  st.data.assign(b.Data(), b.Data() + b.Length());
+  __atomic_add_fetch(&st.asked, 1, __ATOMIC_RELEASE);
+  syscall(SYS_futex, &st.asked, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  return env.Undefined();
+}
+
+Napi::Value UringStoreWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Server& sv = *ServerOf(info);
+  if (!sv.storer) throw Napi::Error::New(env, "uringStoreWait: no store begun");
+  if (sv.side >= 0 && info.Length() > 1 && info[1].IsBuffer()) {
+    Napi::Buffer<uint8_t> reply = info[1].As<Napi::Buffer<uint8_t>>();
+    WriteReply(sv, static_cast<uint32_t>(sv.side), reply);
+  }
+  sv.side = -1;
+  if (info.Length() < 3 || !info[2].IsBuffer()) throw Napi::TypeError::New(env, "uringStoreWait: a request buffer");
+  Napi::Buffer<uint8_t> request = info[2].As<Napi::Buffer<uint8_t>>();
+  Storer& st = *sv.storer;
+  QueueCtl& q = sv.arena->q[sv.qid];
+  for (;;) {
+    uint32_t seq = Load(&q.requestSeq);
+    if (Load(&st.done) == Load(&st.asked)) return Napi::Number::New(env, 0);
+    for (uint32_t k = 0; k < sv.arena->entries; k++) {
+      if (static_cast<int>(k) == sv.current) continue;
+      SlotHead* s = SlotAt(sv.arena, sv.qid, k);
+      uint32_t expect = REQUEST;
+      if (__atomic_compare_exchange_n(&s->ctl.state, &expect, SERVING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        sv.side = static_cast<int>(k);
+        return Napi::Number::New(env, static_cast<double>(CopyRequest(sv, k, request)));
+      }
+    }
+    if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);
     timespec ts{1, 0};
     __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
     syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);

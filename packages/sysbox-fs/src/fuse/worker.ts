@@ -38,28 +38,56 @@ function stopReason(errno: number): string {
   return `read /dev/fuse: ${errnoName(errno)}`;
 }
 
+/** Whether a worker may store data into a page now (take), and its giving that turn back. */
+interface StoreTurn {
+  take(): boolean;
+  give(): void;
+}
+
+/** Never: an empty store locks no page. */
+const NO_STORE: StoreTurn = { take: () => false, give: () => {} };
+
+/**
+ * At most one /dev/fuse worker stores at a time: a store locks the pages it covers, which a READ in
+ * flight may hold until a worker answers it, so one worker stays free to answer that READ.
+ */
+function oneStorerAtATime(control: Int32Array): StoreTurn {
+  return {
+    take: () => Atomics.compareExchange(control, Control.Storing, 0, 1) === 0,
+    give: () => void Atomics.store(control, Control.Storing, 0),
+  };
+}
+
+/**
+ * A ring worker always may: the READ holding the page waits in its own CPU's queue, which no other
+ * worker serves, so its notifies are written by its storer thread while it serves that queue
+ * (Server.storeServingOthers). Written by the worker itself, a store waited there for ever: the
+ * page-cache e2e hung with `cat /proc/uptime` in D state on the page lock, and the ring worker in
+ * INVAL_INODE's invalidate_inode_pages2 with that READ behind it.
+ */
+const RING_STORES: StoreTurn = { take: () => true, give: () => {} };
+
 /**
  * Grows ino's i_size to offset + data.length before an OPEN is answered: splice readers (busybox
  * cat's sendfile) read through the page cache up to i_size without asking for attributes, so a size
  * a short READ shrank would cut content that grew since. Only a store with data moves i_size
- * (protocol.ts notifyStore), and it locks the pages it covers, which a READ in flight may hold
- * until a worker answers it: so at most one worker stores at a time (the others, and a lone worker,
- * send an empty store, which only marks the size stale), leaving one free to answer that READ.
+ * (protocol.ts notifyStore), and it locks the pages it covers (StoreTurn says when a worker may);
+ * a worker without the turn sends an empty store, which only marks the size stale.
  */
-function sizeGrower(fd: number, control: Int32Array, workerCount: number): (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void {
+function sizeGrower(write: (notify: Buffer) => void, turn: StoreTurn): (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void {
   return (ino, offset, data, replacing = false) => {
-    const alone = workerCount > 1 && data.length > 0 && Atomics.compareExchange(control, Control.Storing, 0, 1) === 0;
+    const alone = data.length > 0 && turn.take();
     try {
       // A store writes into the page the kernel still has, in place. If busybox cat sent that page
       // to a pipe (sendfile) that its reader has not drained, the reader would see the new rendering
       // instead of the one cat read: kernel/random/uuid by cat then dd showed one value twice
       // (1 round in 15-30 here). So a replaced rendering's page leaves the file first.
       if (alone && replacing) {
-        try { fs.writeSync(fd, notifyInvalInode(ino)); } catch { /* inode not cached */ }
+        try { write(notifyInvalInode(ino)); } catch { /* inode not cached */ }
       }
-      fs.writeSync(fd, notifyStore(ino, alone ? offset : offset + BigInt(data.length), alone ? data : undefined));
+      write(notifyStore(ino, alone ? offset : offset + BigInt(data.length), alone ? data : undefined));
     } catch { /* inode not cached */ } finally {
-      if (alone) Atomics.store(control, Control.Storing, 0);
+      if (alone) turn.give();
     }
   };
 }
@@ -99,14 +127,56 @@ class Server {
   private readonly control: Int32Array;
   /** The CollectSeq of the last GC asked for and run. */
   private collected: number;
+  /** A ring worker's native server handle (uringServe). */
+  private ring: number | undefined;
+  /** A ring worker's requests served while a store waits (storeServingOthers), and their page records, which store no data. */
+  private readonly side: { buf: Buffer; pages: PageRecords } | undefined;
 
   constructor(private readonly cfg: WorkerConfig, private readonly tree: FileTree) {
     this.buf = Buffer.alloc(cfg.bufferSize);
     this.shrunk = new Uint8Array(cfg.shrunkInodes);
     this.control = new Int32Array(cfg.control);
-    this.grow = sizeGrower(cfg.fd, this.control, cfg.workerCount);
-    this.pages = pageRecords(new KeptPages(cfg.keptPages), this.grow);
+    const kept = new KeptPages(cfg.keptPages);
+    const writeSelf = (notify: Buffer): void => void fs.writeSync(cfg.fd, notify);
+    if (cfg.uringQid !== undefined) {
+      this.grow = sizeGrower((notify) => this.storeServingOthers(notify), RING_STORES);
+      this.side = { buf: Buffer.alloc(cfg.bufferSize), pages: pageRecords(kept, sizeGrower(writeSelf, NO_STORE)) };
+    } else {
+      this.grow = sizeGrower(writeSelf, cfg.workerCount > 1 ? oneStorerAtATime(this.control) : NO_STORE);
+    }
+    this.pages = pageRecords(kept, this.grow);
     this.collected = Atomics.load(this.control, Control.CollectSeq);
+  }
+
+  /** Serves the ring queue of handle from now on (takeFromRing). */
+  useRing(handle: number): void {
+    this.ring = handle;
+  }
+
+  /**
+   * A ring worker's notify, written by its storer thread while this thread answers the other
+   * requests of its queue: among them may be the READ that holds the page the notify locks. Those
+   * are served by records that store no data (an empty store locks nothing), so no store nests.
+   */
+  private storeServingOthers(notify: Buffer): void {
+    const { ring, side, cfg } = this;
+    if (ring === undefined || !side) throw new Error('storeServingOthers without a ring');
+    native.uringStoreBegin(ring, cfg.fd, notify);
+    let reply: Buffer | null = null;
+    for (;;) {
+      const n = native.uringStoreWait(ring, reply, side.buf);
+      if (n <= 0) return;
+      const request = side.buf.subarray(0, n);
+      this.markShrunk(request);
+      reply = dispatch(request, this.tree, cfg.dispatch, this.cache, this.listings, side.pages) ?? emptyReply(request.readBigUInt64LE(8));
+    }
+  }
+
+  /** A page-sized READ at a page boundary (how the page cache asks) marks its inode (see handle()). */
+  private markShrunk(request: Buffer): boolean {
+    if (request.readUInt32LE(4) !== Opcode.READ || request.length < 64 || request.readUInt32LE(56) !== PAGE || request.readUInt32LE(48) % PAGE !== 0) return false;
+    Atomics.store(this.shrunk, shrunkIndex(request.readBigUInt64LE(16), this.shrunk.length), 1);
+    return true;
   }
 
   /**
@@ -181,9 +251,7 @@ class Server {
     // a page-cached open: such a file's size is its kept rendering's (pageRecords), and a kept page
     // must not be read past it.
     const opcode = buf.readUInt32LE(4);
-    if (opcode === Opcode.READ && n >= 64 && buf.readUInt32LE(56) === PAGE && buf.readUInt32LE(48) % PAGE === 0) {
-      Atomics.store(this.shrunk, shrunkIndex(buf.readBigUInt64LE(16), this.shrunk.length), 1);
-    } else if (opcode === Opcode.OPEN && reply.readInt32LE(4) === 0 && reply.length >= 28 && (reply.readUInt32LE(24) & FOPEN_DIRECT_IO) !== 0) {
+    if (!this.markShrunk(buf.subarray(0, n)) && opcode === Opcode.OPEN && reply.readInt32LE(4) === 0 && reply.length >= 28 && (reply.readUInt32LE(24) & FOPEN_DIRECT_IO) !== 0) {
       const ino = buf.readBigUInt64LE(16);
       // A page-cached inode opened direct I/O beside counted handles: its size is theirs to keep.
       if (Atomics.exchange(this.shrunk, shrunkIndex(ino, this.shrunk.length), 0) === 1 && this.pages.held(ino) === undefined) {
@@ -254,6 +322,7 @@ function emptyReply(unique: bigint): Buffer {
 function serveRing(server: Server, cfg: WorkerConfig, qid: number): string {
   if (cfg.uringArena === undefined) throw new Error('uringQid without uringArena');
   const ring = native.uringServe(cfg.uringArena, qid, cfg.uringAdopt === true);
+  server.useRing(ring);
   post({ type: 'ready' });
   let answered = false;
   for (;;) {
