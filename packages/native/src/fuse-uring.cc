@@ -382,6 +382,26 @@ long CopyRequest(Server& sv, uint32_t k, Napi::Buffer<uint8_t>& out) {
   return static_cast<long>(total);
 }
 
+// Takes a slot of the server's queue holding a request (REQUEST → SERVING); -1 if none does.
+int TakeRequest(Server& sv) {
+  for (uint32_t k = 0; k < sv.arena->entries; k++) {
+    uint32_t expect = REQUEST;
+    if (__atomic_compare_exchange_n(&SlotAt(sv.arena, sv.qid, k)->ctl.state, &expect, SERVING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      return static_cast<int>(k);
+    }
+  }
+  return -1;
+}
+
+// Sleeps until requestSeq moves on from seq. Bounded only as a safety net: every REQUEST, EndQueue
+// and finished store moves it on and wakes us.
+void AwaitRequest(QueueCtl& q, uint32_t seq) {
+  timespec ts{1, 0};
+  __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
+  syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
+  __atomic_store_n(&q.serverAsleep, 0, __ATOMIC_SEQ_CST);
+}
+
 // The reply goes over the request in the slot; the parts of the request it covers are saved first,
 // so that a successor can serve the request again if we die before the reply is whole.
 void WriteReply(Server& sv, uint32_t k, Napi::Buffer<uint8_t>& reply) {
@@ -550,20 +570,13 @@ Napi::Value UringExchange(const Napi::CallbackInfo& info) {
   QueueCtl& q = sv.arena->q[sv.qid];
   for (;;) {
     uint32_t seq = Load(&q.requestSeq);
-    for (uint32_t k = 0; k < sv.arena->entries; k++) {
-      SlotHead* s = SlotAt(sv.arena, sv.qid, k);
-      uint32_t expect = REQUEST;
-      if (__atomic_compare_exchange_n(&s->ctl.state, &expect, SERVING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        sv.current = static_cast<int>(k);
-        return Napi::Number::New(env, static_cast<double>(CopyRequest(sv, k, request)));
-      }
+    int k = TakeRequest(sv);
+    if (k >= 0) {
+      sv.current = k;
+      return Napi::Number::New(env, static_cast<double>(CopyRequest(sv, static_cast<uint32_t>(k), request)));
     }
     if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);
-    // Bounded only as a safety net: every REQUEST and EndQueue moves requestSeq on and wakes us.
-    timespec ts{1, 0};
-    __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
-    syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
-    __atomic_store_n(&q.serverAsleep, 0, __ATOMIC_SEQ_CST);
+    AwaitRequest(q, seq);
   }
 }
 
@@ -644,19 +657,12 @@ Napi::Value UringStoreWait(const Napi::CallbackInfo& info) {
   for (;;) {
     uint32_t seq = Load(&q.requestSeq);
     if (Load(&st.done) == Load(&st.asked)) return Napi::Number::New(env, 0);
-    for (uint32_t k = 0; k < sv.arena->entries; k++) {
-      if (static_cast<int>(k) == sv.current) continue;
-      SlotHead* s = SlotAt(sv.arena, sv.qid, k);
-      uint32_t expect = REQUEST;
-      if (__atomic_compare_exchange_n(&s->ctl.state, &expect, SERVING, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        sv.side = static_cast<int>(k);
-        return Napi::Number::New(env, static_cast<double>(CopyRequest(sv, k, request)));
-      }
+    int k = TakeRequest(sv);  // (the current slot is SERVING: not taken again)
+    if (k >= 0) {
+      sv.side = k;
+      return Napi::Number::New(env, static_cast<double>(CopyRequest(sv, static_cast<uint32_t>(k), request)));
     }
     if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);
-    timespec ts{1, 0};
-    __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
-    syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
-    __atomic_store_n(&q.serverAsleep, 0, __ATOMIC_SEQ_CST);
+    AwaitRequest(q, seq);
   }
 }

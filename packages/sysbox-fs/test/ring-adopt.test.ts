@@ -1,36 +1,12 @@
 // A holder starting where another died (native fuse-uring.cc, AdoptSlots) without a kernel ring:
 // the test lays out slots as a dead holder could have left them, starts a holder on an fd that is
 // no FUSE connection (the arena's memfd: its ring commands fail, so it ends the queue right after
-// adopting; not /dev/null, whose ring commands succeed), and
-// checks what it made of each slot. A file of its own: a process holds one arena, once.
+// adopting; not /dev/null, whose ring commands succeed), and checks what it made of each slot. A file of its own: a process holds one arena, once.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import * as native from '@sysbox/native';
+import { COMMIT_ID, ENDED, IN_KERNEL, PAGE, PAYLOAD, put, REPLIED, REPLY_FOR, REQUEST, REQUEST_SEQ, slotAt, STATE, u32 } from './fixtures/ring-arena.js';
 
-const PAGE = 4096;
-const PAYLOAD = 2 * PAGE;
-const SLOT = 2 * PAGE + PAYLOAD;
-// Offsets in the arena (fuse-uring.cc: ArenaHeader, QueueCtl, SlotHead, SlotCtl).
-const REQUEST_SEQ = 64;
-const ENDED = 72;
-const slotAt = (k: number): number => PAGE + k * SLOT;
-const COMMIT_ID = 264;
-const STATE = 512;
-const REPLY_FOR = 576;
-const [IN_KERNEL, REQUEST, REPLIED] = [0, 1, 3];
-
-function u32(fd: number, at: number): number {
-  const b = Buffer.alloc(4);
-  fs.readSync(fd, b, 0, 4, at);
-  return b.readUInt32LE(0);
-}
-function put(fd: number, at: number, v: number | bigint): void {
-  const b = Buffer.alloc(typeof v === 'bigint' ? 8 : 4);
-  if (typeof v === 'bigint') b.writeBigUInt64LE(v, 0);
-  else b.writeUInt32LE(v, 0);
-  fs.writeSync(fd, b, 0, b.length, at);
-}
 /** A slot as a dead holder left it: its state, the commit id the kernel wrote last, and the id last replied to. */
 function leave(fd: number, k: number, state: number, commitId: bigint, replyFor: bigint): void {
   put(fd, slotAt(k) + STATE, state);

@@ -5,29 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import * as native from '@sysbox/native';
-
-const PAGE = 4096;
-const PAYLOAD = 2 * PAGE;
-const SLOT = 2 * PAGE + PAYLOAD;
-// Offsets in the arena (fuse-uring.cc: ArenaHeader, QueueCtl, SlotHead, SlotCtl).
-const REQUEST_SEQ = 64;
-const DOORBELL = 68;
-const slotAt = (k: number): number => PAGE + k * SLOT;
-const COMMIT_ID = 264;
-const PAYLOAD_SZ = 272;
-const STATE = 512;
-const [REQUEST, SERVING, REPLIED] = [1, 2, 3];
-
-function u32(fd: number, at: number): number {
-  const b = Buffer.alloc(4);
-  fs.readSync(fd, b, 0, 4, at);
-  return b.readUInt32LE(0);
-}
-function putU32(fd: number, at: number, v: number): void {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v, 0);
-  fs.writeSync(fd, b, 0, 4, at);
-}
+import { COMMIT_ID, DOORBELL, PAGE, PAYLOAD, PAYLOAD_SZ, put, REPLIED, REQUEST, REQUEST_SEQ, SERVING, slotAt, STATE, u32 } from './fixtures/ring-arena.js';
 
 /** A LOOKUP of `name` (its name is the payload), as the kernel lays it in a slot. */
 function placeLookup(fd: number, k: number, unique: bigint, name: string): void {
@@ -44,8 +22,8 @@ function placeLookup(fd: number, k: number, unique: bigint, name: string): void 
   e.writeUInt32LE(payload.length, 8);
   fs.writeSync(fd, e, 0, 12, at + COMMIT_ID);
   fs.writeSync(fd, payload, 0, payload.length, at + 2 * PAGE);
-  putU32(fd, at + STATE, REQUEST);
-  putU32(fd, REQUEST_SEQ, u32(fd, REQUEST_SEQ) + 1);
+  put(fd, at + STATE, REQUEST);
+  put(fd, REQUEST_SEQ, u32(fd, REQUEST_SEQ) + 1);
 }
 
 describe('FUSE ring slots (server side)', () => {
@@ -79,7 +57,7 @@ describe('FUSE ring slots (server side)', () => {
 
   it('a successor serves again, whole, a request its predecessor died replying to', () => {
     // Slot 0 as a server killed halfway through its reply: the reply is in, the state still SERVING.
-    putU32(arena.fd, slotAt(0) + STATE, SERVING);
+    put(arena.fd, slotAt(0) + STATE, SERVING);
     // The commit id is still the request's (42): the saved copy is for it.
     const successor = native.uringServe(arena.base, 0, true);
     assert.equal(u32(arena.fd, slotAt(0) + STATE), REQUEST);
