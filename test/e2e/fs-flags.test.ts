@@ -52,8 +52,13 @@ describe('sysbox-fs --log, --log-format, --log-level', () => {
   it('--log writes to the file, --log-format json as JSON objects', async () => {
     const file = path.join(tmp, 'json.log');
     await restartFs(['--log', file, '--log-format', 'json']);
-    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg?: string; message?: string });
-    assert.ok(lines.some((l) => l.level === 'info' && /listening on/.test(l.msg ?? l.message ?? '')), `a JSON info line says where it listens: ${JSON.stringify(lines)}`);
+    type Line = { level: string; msg?: string; message?: string };
+    // Every whole line must be JSON; a last one still being written is not judged yet.
+    const lines = (): Line[] => {
+      const text = fs.readFileSync(file, 'utf8');
+      return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line);
+    };
+    await eventually(() => lines().some((l) => l.level === 'info' && /listening on/.test(l.msg ?? l.message ?? '')), `a JSON info line says where it listens: ${JSON.stringify(lines())}`);
   });
 
   it('--log-level warning and fatal leave info lines out; debug keeps them', async () => {
@@ -65,7 +70,10 @@ describe('sysbox-fs --log, --log-format, --log-level', () => {
     }
     const file = path.join(tmp, 'debug.log');
     await restartFs(['--log', file, '--log-level', 'debug']);
-    assert.match(fs.readFileSync(file, 'utf8'), /level=info msg="sysbox-fs .* listening on/);
+    // The pid file is written just before that line, and the file transport writes asynchronously:
+    // a CI run read the log before the line had reached it.
+    const listening = /level=info msg="sysbox-fs .* listening on/;
+    await eventually(() => listening.test(fs.readFileSync(file, 'utf8')), `${file} says where sysbox-fs listens: ${fs.readFileSync(file, 'utf8')}`);
   });
 
   it('an unknown level is refused before anything starts', async () => {
