@@ -21,9 +21,9 @@
 // A restarted server finds the slots as its predecessor left them: REQUEST and REPLIED ones go on as
 // usual; a SERVING one is served again (the parts of the request a half-written reply overwrote are
 // saved first). A restarted holder (the keeper killed) likewise finds a request its predecessor
-// received but never marked, by its commit id (AdoptSlots). The "arena" holding the slots is a memfd mapped at one fixed address in both
-// processes: the kernel writes requests to, and reads replies from, the addresses an entry was
-// registered with, in the holder's address space.
+// received but never marked, by its commit id (AdoptSlots). The "arena" holding the slots is a
+// memfd mapped at one fixed address in both processes: the kernel writes requests to, and reads
+// replies from, the addresses an entry was registered with, in the holder's address space.
 //
 // uringArena(fd, payloadSize, queues, entries): {fd, base, payloadSize, queues, entries} — fd < 0:
 //   a new arena (memfd); else maps the given one at the address it was made for.
@@ -348,6 +348,7 @@ uintptr_t heldArena = 0;
 // its queue meanwhile: a NOTIFY_STORE or INVAL_INODE locks the inode's page, which a page-cache
 // READ in flight holds until it is answered, and that READ waits in this very queue.
 struct Storer {
+  QueueCtl* q = nullptr;  // its server's queue, whose requestSeq it moves on when a store is done
   int fd = -1;
   std::vector<char> data;
   uint32_t asked = 0;  // futex: bumped per store asked for
@@ -364,6 +365,13 @@ struct Server {
 
 std::mutex serversLock;
 std::vector<Server*> servers;
+
+Server* ServerOf(const Napi::CallbackInfo& info) {
+  size_t h = static_cast<size_t>(ArgInt(info, 0, "handle"));
+  std::lock_guard<std::mutex> g(serversLock);
+  if (h >= servers.size()) throw Napi::RangeError::New(info.Env(), "no such ring server");
+  return servers[h];
+}
 
 long CopyRequest(Server& sv, uint32_t k, Napi::Buffer<uint8_t>& out) {
   // (the caller records k as its current or side slot)
@@ -552,14 +560,7 @@ Napi::Value UringServe(const Napi::CallbackInfo& info) {
 
 Napi::Value UringExchange(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t h = static_cast<size_t>(ArgInt(info, 0, "handle"));
-  Server* svp;
-  {
-    std::lock_guard<std::mutex> g(serversLock);
-    if (h >= servers.size()) throw Napi::RangeError::New(env, "no such ring server");
-    svp = servers[h];
-  }
-  Server& sv = *svp;
+  Server& sv = *ServerOf(info);
   if (sv.current >= 0 && info.Length() > 1 && info[1].IsBuffer()) {
     Napi::Buffer<uint8_t> reply = info[1].As<Napi::Buffer<uint8_t>>();
     WriteReply(sv, static_cast<uint32_t>(sv.current), reply);
@@ -582,21 +583,8 @@ Napi::Value UringExchange(const Napi::CallbackInfo& info) {
 
 namespace {
 
-Server* ServerOf(const Napi::CallbackInfo& info) {
-  size_t h = static_cast<size_t>(ArgInt(info, 0, "handle"));
-  std::lock_guard<std::mutex> g(serversLock);
-  if (h >= servers.size()) throw Napi::RangeError::New(info.Env(), "no such ring server");
-  return servers[h];
-}
-
-struct StorerArg {
-  Storer* st;
-  QueueCtl* q;
-};
-
 void* StoreLoop(void* arg) {
-  auto* a = static_cast<StorerArg*>(arg);
-  Storer& st = *a->st;
+  Storer& st = *static_cast<Storer*>(arg);
   for (;;) {
     uint32_t asked = Load(&st.asked);
     if (asked == Load(&st.done)) {
@@ -607,8 +595,8 @@ void* StoreLoop(void* arg) {
     (void)!write(st.fd, st.data.data(), st.data.size());
     Store(&st.done, asked);
     // The server waits on its queue's requestSeq for a request or for this.
-    __atomic_add_fetch(&a->q->requestSeq, 1, __ATOMIC_SEQ_CST);
-    Wake(&a->q->requestSeq);
+    __atomic_add_fetch(&st.q->requestSeq, 1, __ATOMIC_SEQ_CST);
+    Wake(&st.q->requestSeq);
   }
   return nullptr;
 }
@@ -623,8 +611,9 @@ Napi::Value UringStoreBegin(const Napi::CallbackInfo& info) {
   Napi::Buffer<uint8_t> b = info[2].As<Napi::Buffer<uint8_t>>();
   if (!sv.storer) {
     auto* st = new Storer();
+    st->q = &sv.arena->q[sv.qid];
     pthread_t t;
-    int e = pthread_create(&t, nullptr, StoreLoop, new StorerArg{st, &sv.arena->q[sv.qid]});
+    int e = pthread_create(&t, nullptr, StoreLoop, st);
     if (e != 0) {
       delete st;
       throw SyscallError(env, "pthread_create", e, "FUSE ring storer");

@@ -173,10 +173,9 @@ class Server {
   }
 
   /** A page-sized READ at a page boundary (how the page cache asks) marks its inode (see handle()). */
-  private markShrunk(request: Buffer): boolean {
-    if (request.readUInt32LE(4) !== Opcode.READ || request.length < 64 || request.readUInt32LE(56) !== PAGE || request.readUInt32LE(48) % PAGE !== 0) return false;
+  private markShrunk(request: Buffer): void {
+    if (request.readUInt32LE(4) !== Opcode.READ || request.length < 64 || request.readUInt32LE(56) !== PAGE || request.readUInt32LE(48) % PAGE !== 0) return;
     Atomics.store(this.shrunk, shrunkIndex(request.readBigUInt64LE(16), this.shrunk.length), 1);
-    return true;
   }
 
   /**
@@ -250,8 +249,8 @@ class Server {
     // next successful direct-I/O OPEN of a marked inode grows the size back first (sizeGrower). Not
     // a page-cached open: such a file's size is its kept rendering's (pageRecords), and a kept page
     // must not be read past it.
-    const opcode = buf.readUInt32LE(4);
-    if (!this.markShrunk(buf.subarray(0, n)) && opcode === Opcode.OPEN && reply.readInt32LE(4) === 0 && reply.length >= 28 && (reply.readUInt32LE(24) & FOPEN_DIRECT_IO) !== 0) {
+    this.markShrunk(buf.subarray(0, n));
+    if (buf.readUInt32LE(4) === Opcode.OPEN && reply.readInt32LE(4) === 0 && reply.length >= 28 && (reply.readUInt32LE(24) & FOPEN_DIRECT_IO) !== 0) {
       const ino = buf.readBigUInt64LE(16);
       // A page-cached inode opened direct I/O beside counted handles: its size is theirs to keep.
       if (Atomics.exchange(this.shrunk, shrunkIndex(ino, this.shrunk.length), 0) === 1 && this.pages.held(ino) === undefined) {
