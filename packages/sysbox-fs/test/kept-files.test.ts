@@ -48,6 +48,14 @@ describe('readKept', () => {
     }
   });
 
+  it('reads /proc/sys settings (a small first read) as the kernel renders them', () => {
+    assert.equal(readKept('/proc/sys/kernel/pid_max'), fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+    assert.equal(readKept('/proc/sys/kernel/ostype'), 'Linux\n');
+    const a = readKept('/proc/sys/kernel/random/uuid');
+    assert.match(a, /^[0-9a-f-]{36}\n$/);
+    assert.notEqual(readKept('/proc/sys/kernel/random/uuid'), a, 'rendered afresh through the kept fd');
+  });
+
   it('fails like readFileSync for a missing file', () => {
     assert.throws(() => readKept('/proc/no-such-file'), /ENOENT/);
   });

@@ -320,6 +320,22 @@ describe('hostPassthrough', () => {
     }
   });
 
+  it('reads a setting (page-cached source) whole: short, exactly its first read\'s 1 KiB, and longer', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-pt-'));
+    try {
+      const sizes = [3, 1023, 1024, 1025, 70_000];
+      for (const n of sizes) fs.writeFileSync(path.join(root, `s${n}`), Buffer.alloc(n, 0x62));
+      const h = hostPassthrough('pc', root, 10, false, true);
+      for (const round of [1, 2]) { // the second read goes through the fd kept open by the first
+        for (const n of sizes) assert.equal(h.read(caller, `s${n}`).length, n, `${n} bytes, read ${round}`);
+      }
+      fs.writeFileSync(path.join(root, 's3'), '12345\n');
+      assert.equal(h.read(caller, 's3').toString(), '12345\n', 'read again from offset 0');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('marks its files page-cached only when asked (the /proc/sys source, neigh), a writable source\'s too', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-pt-'));
     try {

@@ -28,6 +28,23 @@ function readAll(fd: number): string {
   }
 }
 
+/**
+ * A /proc/sys setting's content. procfs allocates and zeroes a kernel buffer of the size asked for
+ * at every read of a setting (proc_sys_call_handler: kvzalloc(count + 1)), which with readAll's
+ * 64 KiB cost more than the read itself (host-passthrough.ts readSettingAt0). A setting that fills
+ * the small read is read again whole.
+ */
+const settingBuf = Buffer.allocUnsafe(1024);
+
+function readSetting(fd: number): string {
+  const n = fs.readSync(fd, settingBuf, 0, settingBuf.length, 0);
+  return n < settingBuf.length ? settingBuf.toString('utf8', 0, n) : readAll(fd);
+}
+
+function readerFor(p: string): (fd: number) => string {
+  return p.startsWith('/proc/sys/') ? readSetting : readAll;
+}
+
 function drop(p: string, fd: number): void {
   fds.delete(p);
   try { fs.closeSync(fd); } catch { /* already gone */ }
@@ -35,10 +52,11 @@ function drop(p: string, fd: number): void {
 
 /** The file's content now; throws like fs.readFileSync when it cannot be opened or read. */
 export function readKept(p: string): string {
+  const read = readerFor(p);
   const kept = fds.get(p);
   if (kept !== undefined) {
     try {
-      return readAll(kept);
+      return read(kept);
     } catch {
       drop(p, kept);
     }
@@ -46,7 +64,7 @@ export function readKept(p: string): string {
   const fd = fs.openSync(p, 'r');
   let text: string;
   try {
-    text = readAll(fd);
+    text = read(fd);
   } catch (e) {
     fs.closeSync(fd);
     throw e;
