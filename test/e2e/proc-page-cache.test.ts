@@ -132,6 +132,52 @@ describe('sysbox-fs: page-cached /proc/uptime and /proc/loadavg', () => {
   });
 });
 
+describe('sysbox-fs: page-cached /proc/meminfo, stat and cpuinfo (renderings up to a page long)', () => {
+  let c = '';
+  before(async () => {
+    c = uniqueName('proclong');
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--network', 'none', '--memory', '256m', '--cpuset-cpus', '0', '--name', c, BOOKWORM, 'sleep', '600');
+  });
+  after(() => removeContainers(c));
+
+  it('cat and dd bs=1 read each file whole (the container\'s figures) while other processes reopen it in a loop', async () => {
+    for (const path of ['/proc/meminfo', '/proc/stat', '/proc/cpuinfo']) {
+      const seen = await chunks(c, `
+        loop() { while :; do cat ${path} >/dev/null; dd if=${path} bs=100 2>/dev/null >/dev/null; done; }
+        loop & l1=$!; loop & l2=$!
+        for i in $(seq 40); do dd if=${path} bs=1 2>/dev/null; echo @@; cat ${path}; echo @@; done
+        kill $l1 $l2`);
+      assert.equal(seen.length, 80, path);
+      const lines = (t: string): string[] => t.split('\n');
+      const shape = lines(seen[0]!).map((l) => l.slice(0, l.search(/[\s:]/)));
+      for (const [i, t] of seen.entries()) {
+        const what = `${path} read ${i} (${i % 2 ? 'cat' : 'dd bs=1'})`;
+        assert.ok(t.endsWith('\n') && !t.includes('\0'), `${what}: cut or padded: ${JSON.stringify(t.slice(-80))}`);
+        assert.deepEqual(lines(t).map((l) => l.slice(0, l.search(/[\s:]/))), shape, `${what}: mixed: ${JSON.stringify(t)}`);
+        if (path === '/proc/meminfo') assert.match(t, /^MemTotal: +262144 kB\n/, what);
+        if (path === '/proc/stat') assert.match(t, /^cpu {2}\d+( \d+){9}\ncpu0 \d+/, what);
+        if (path === '/proc/cpuinfo') assert.equal(t.match(/^processor\t: /gm)?.length, 1, `${what}: one CPU (--cpuset-cpus 0)`);
+      }
+    }
+  });
+
+  it('two readers that each keep /proc/stat open and read it again (two tops) both see it move on', async () => {
+    // perl: sysseek to 0 and sysread, as procps's top and vmstat do with lseek + read. A busy loop
+    // in the container makes its CPU time (the cpu line) grow between the reads, 1.3 s apart.
+    const reader = 'open(my $f, "<", "/proc/stat") or die; for (1..4) { sysseek($f, 0, 0); my $b = ""; sysread($f, $b, 4096); my @t = split(" ", (split("\\n", $b))[0]); my $s = 0; $s += $_ for @t[1..$#t]; print "$s\\n"; select(undef, undef, undef, 1.3) }';
+    const out = await dockerOk('exec', c, 'sh', '-c', `
+      (while :; do :; done) & busy=$!
+      perl -e '${reader}' > /tmp/a & a=$!
+      perl -e '${reader}' > /tmp/b & b=$!
+      wait $a $b; kill $busy; cat /tmp/a; echo @@; cat /tmp/b`);
+    for (const [who, part] of out.split('@@\n').entries()) {
+      const sums = part.split('\n').filter((l) => l !== '').map(Number);
+      assert.equal(sums.length, 4, out);
+      for (let i = 1; i < sums.length; i++) assert.ok(sums[i]! - sums[i - 1]! >= 30, `reader ${who}, read ${i}, 1.3 s after the last on one open handle: jiffies ${sums.join(' ')}`);
+    }
+  });
+});
+
 describe('sysbox-fs: page-cached /proc/uptime with every reader on one CPU', () => {
   // One CPU, so with FUSE over io_uring one ring queue: a refill's store (which locks the page) and a
   // splice reader's page-filling READ (which holds it until answered) meet in the queue one worker

@@ -29,6 +29,12 @@ export interface VirtualFile {
    * splice readers go through the page whatever the open answered.
    */
   pageCached?: boolean;
+  /**
+   * With pageCached: the rendering may be up to a page long (/proc/meminfo, stat, cpuinfo,
+   * diskstats), so its record goes in the table of long ones (kept-pages.ts LONG_TABLE). An inode's
+   * record is in one table only: which one is the file's, not its rendering's length.
+   */
+  longRendering?: boolean;
 }
 
 export interface VirtualDir {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { dispatch, type DispatchOptions, type PageRecords } from '../src/fuse/dispatch.js';
-import { KEPT_MAX, KEPT_PAGES_BYTES, KeptPages, openAnswer } from '../src/fuse/kept-pages.js';
+import { dispatch, type DispatchOptions, type PageRecords, type PageTables } from '../src/fuse/dispatch.js';
+import { KEPT_MAX, KEPT_PAGES_BYTES, keptMax, keptPagesBytes, KeptPages, LONG_TABLE, openAnswer, SHARED_REFRESH_MS, SHORT_TABLE } from '../src/fuse/kept-pages.js';
 import * as p from '../src/fuse/protocol.js';
 import { dir, file, staticIno, StaticTree } from '../src/tree.js';
 
@@ -65,6 +65,27 @@ describe('KeptPages: the shared record', () => {
     assert.equal(k.open(inos[4]!, b('v4\n')), 'refill', 'the way with no handle is given up');
     assert.equal(k.held(inos[2]!), undefined);
   });
+  it('a GETATTR of a handle beside others renews a record only once it is SHARED_REFRESH_MS old (two tops)', () => {
+    let now = 5_000;
+    const k = new KeptPages(new SharedArrayBuffer(KEPT_PAGES_BYTES), SHORT_TABLE, () => now);
+    const ino = slotted(3, 333);
+    assert.equal(k.open(ino, b('1.00\n')), 'refill');
+    assert.equal(k.open(ino, b('1.00\n')), 'keep');
+    now += SHARED_REFRESH_MS - 1;
+    assert.equal(k.refresh(ino, b('2.00\n')), false, 'two handles, a young record: stays');
+    assert.equal(k.open(ino, b('1.00\n')), 'keep', 'an equal rendering at an OPEN renews the record\'s time');
+    now += SHARED_REFRESH_MS - 1;
+    assert.equal(k.refresh(ino, b('2.00\n')), false, 'still young');
+    now += 1;
+    assert.equal(k.refresh(ino, b('2.00\n')), true, 'old enough: renewed under the three handles');
+    assert.deepEqual(k.held(ino), b('2.00\n'));
+    assert.equal(k.opens(ino), 3, 'the count stays');
+    assert.equal(k.refresh(ino, b('3.00\n')), false, 'and young again');
+    for (let i = 0; i < 2; i++) k.release(ino, k.fh);
+    assert.equal(k.refresh(ino, b('3.00\n')), true, 'a lone handle renews at once, as before');
+    k.release(ino, k.fh);
+    assert.equal(k.refresh(ino, b('4.00\n')), false, 'no handle counted: nothing to renew for');
+  });
   it('is shared between threads: a record made in another worker is seen here', async () => {
     const sab = new SharedArrayBuffer(KEPT_PAGES_BYTES);
     const ino = slotted(7, 777);
@@ -81,27 +102,31 @@ describe('KeptPages: the shared record', () => {
 describe('dispatch of page-cached files', () => {
   const OPTS: DispatchOptions = { entryTimeout: 86400, attrTimeout: 86400, fileSize: 4096, time: 1700000000 };
   let value = '5\n';
+  let longValue = 'MemTotal: 1 kB\n'.repeat(100);
   let fails = false;
   // Read as a container's root sees them (a host caller's attributes are never kept: dispatch.ts).
   const tree = Object.assign(new StaticTree(dir({
     setting: { ...file(() => { if (fails) throw Object.assign(new Error('EIO'), { errno: -5 }); return value; }), pageCached: true },
     plain: file(() => value),
     emulated: { ...file(() => value, (_c, data) => { value = data.toString(); }), pageCached: true },
+    long: { ...file(() => longValue), pageCached: true, longRendering: true },
   })), { owner: () => ({ uid: 100000, gid: 100000 }) });
   const SETTING = staticIno('setting');
   const PLAIN = staticIno('plain');
   const kept = new KeptPages(new SharedArrayBuffer(KEPT_PAGES_BYTES));
+  const keptLong = new KeptPages(new SharedArrayBuffer(keptPagesBytes(LONG_TABLE)), LONG_TABLE);
   const replaced: Array<[bigint, string | undefined]> = [];
-  const pages: PageRecords = {
-    fh: kept.fh,
-    held: (ino) => kept.held(ino),
-    open: (ino, r) => { const a = kept.open(ino, r); if (a === 'refill') replaced.push([ino, r.toString()]); return a; },
-    forget: (ino) => { replaced.push([ino, undefined]); kept.record(ino, undefined); },
-    release: (ino, fh) => kept.release(ino, fh),
-    refresh: (ino, r) => kept.refresh(ino, r),
-    version: (ino) => kept.version(ino),
-    opens: (ino) => kept.opens(ino),
-  };
+  const recordsOf = (k: KeptPages): PageRecords => ({
+    fh: k.fh,
+    held: (ino) => k.held(ino),
+    open: (ino, r) => { const a = k.open(ino, r); if (a === 'refill') replaced.push([ino, r.toString()]); return a; },
+    forget: (ino) => { replaced.push([ino, undefined]); k.record(ino, undefined); },
+    release: (ino, fh) => k.release(ino, fh),
+    refresh: (ino, r) => k.refresh(ino, r),
+    version: (ino) => k.version(ino),
+    opens: (ino) => k.opens(ino),
+  });
+  const pages: PageTables = { short: recordsOf(kept), long: recordsOf(keptLong) };
   const req = (opcode: number, nodeid: bigint, body: Buffer = Buffer.alloc(8)): Buffer => {
     const h = Buffer.alloc(40);
     h.writeUInt32LE(40 + body.length, 0);
@@ -244,6 +269,31 @@ describe('dispatch of page-cached files', () => {
     assert.equal(kept.opens(SETTING), 1);
     close(SETTING, a.fh);
     assert.equal(kept.opens(SETTING), 0);
+  });
+  it('a file of long renderings (meminfo) is recorded up to a page in its own table; a setting that long stays direct', () => {
+    const LONG = staticIno('long');
+    longValue = 'MemTotal: 1 kB\n'.repeat(100); // 1500 bytes
+    const a = openOf(LONG);
+    assert.equal(a.flags, p.FOPEN_NOFLUSH, 'refill');
+    assert.equal(a.fh, keptLong.fh, 'counted in the long table');
+    assert.equal(keptLong.opens(LONG), 1);
+    assert.equal(kept.held(LONG), undefined, 'not in the short table');
+    assert.equal(readAt(LONG, 0, a.fh), longValue);
+    assert.equal(size(LONG), 1500n);
+    const b2 = openOf(LONG);
+    assert.equal(b2.flags, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH, 'unchanged: kept');
+    longValue = 'MemTotal: 2 kB\n'.repeat(100);
+    const c = openOf(LONG);
+    assert.equal(c.flags, p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH, 'changed beside counted handles: direct');
+    for (const h of [a, b2, c]) close(LONG, h.fh);
+    assert.equal(keptLong.opens(LONG), 0, 'RELEASEs uncount in the long table');
+    assert.equal(openFlags(LONG), p.FOPEN_NOFLUSH, 'then the change refills');
+    assert.equal(readAt(LONG, 0, keptLong.fh), longValue);
+    longValue = 'x'.repeat(keptMax(LONG_TABLE) + 1);
+    assert.equal(openFlags(LONG), p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH, 'longer than a long entry: direct');
+    value = '1'.repeat(1500);
+    assert.equal(openFlags(SETTING), p.FOPEN_DIRECT_IO | p.FOPEN_NOFLUSH, 'a setting\'s 1500 bytes: direct (short table)');
+    value = '5\n';
   });
   it('files not marked page-cached stay direct I/O with st_size 4096', () => {
     value = '1\n';

@@ -30,6 +30,12 @@ export interface PageRecords {
   version(ino: bigint): number;
 }
 
+/** The records of short renderings, and of those up to a page long (VirtualFile.longRendering). */
+export interface PageTables {
+  short: PageRecords;
+  long: PageRecords;
+}
+
 /**
  * Attribute ttl (s) of page-cached files that have none of their own (the /proc files): with
  * FUSE_AUTO_INVAL_DATA a read(2) after it asks GETATTR, whose new size or mtime (the record's
@@ -146,7 +152,7 @@ function errnoOf(e: unknown): number {
  * Builds the reply to one request, or undefined for requests that take none (FORGET, BATCH_FORGET,
  * INTERRUPT: our handlers are synchronous, so an interrupted request is answered anyway).
  */
-export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>, pages?: PageRecords): Buffer | undefined {
+export function dispatch(buf: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>, pages?: PageTables): Buffer | undefined {
   const h = p.decodeInHeader(buf);
   if (!p.expectsReply(h.opcode)) return undefined;
   try {
@@ -169,7 +175,7 @@ function listing(n: Inode, tree: FileTree, caller: Caller): Listing {
   return entries;
 }
 
-function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>, pages?: PageRecords): Buffer {
+function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptions, cache?: RenderCache, listings?: RenderCache<Listing>, pages?: PageTables): Buffer {
   const fail = (errno: number): Buffer => p.replyError(h.unique, errno);
   const ok = (b?: Buffer): Buffer => p.reply(h.unique, b);
   const caller: Caller = { pid: h.pid, uid: h.uid, gid: h.gid };
@@ -180,7 +186,10 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   // host root there for that long), which saves a GETATTR per stat in a walk of /sys/kernel.
   // A static directory with a pass-through has its source's ttl too: its mtime carries its listing's
   // stamp, which the kernel must ask for again that often to drop a listing it keeps.
-  const pageCached = (n: Inode): boolean => n.node.kind === 'file' && n.node.pageCached === true && pages !== undefined;
+  /** A page-cached file's records (its table); undefined for every other node. */
+  const recordsOf = (n: Inode): PageRecords | undefined => n.node.kind !== 'file' || n.node.pageCached !== true || !pages ? undefined
+    : n.node.longRendering === true ? pages.long : pages.short;
+  const pageCached = (n: Inode): boolean => recordsOf(n) !== undefined;
   // Attributes are kept only when they carry a container's root: a host process looking into a
   // slot first (sysbox-fs binding its files at Register, which looks up /proc/sys and its
   // directories) would otherwise leave them showing as nobody inside for their ttl (a fresh slot's
@@ -190,9 +199,10 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   const hostOwned = (): boolean => (host ??= ownerFor(tree, caller).uid === 0);
   const attrTtl = (n: Inode): number => (pageCached(n) || tree.owner) && hostOwned() ? 0
     : n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? PAGE_CACHED_ATTR_TTL : opts.attrTimeout);
-  const kept = (n: Inode): Buffer | undefined => (pageCached(n) ? pages?.held(n.ino) : undefined);
+  const kept = (n: Inode): Buffer | undefined => recordsOf(n)?.held(n.ino);
   const attrFor = (n: Inode, owner: Owner): p.Attr => {
-    const stamp = n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : pageCached(n) ? pages!.version(n.ino) % 1e9 : undefined;
+    const recs = recordsOf(n);
+    const stamp = n.node.kind === 'dir' ? listingStampOf(tree, n, caller) : recs ? recs.version(n.ino) % 1e9 : undefined;
     return attrOf(n, opts, owner, stamp, kept(n)?.length);
   };
   const mayAccess = (n: Inode, mask: number): boolean => permits(modeOf(n.node), ownerFor(tree, caller), h, mask);
@@ -214,12 +224,14 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       const n = node();
       if (!n) return fail(E.ENOENT);
       // Only files that take PAGE_CACHED_ATTR_TTL (no ttl of their own: the /proc files).
-      if (pageCached(n) && n.ttl === undefined && body.length >= 16) {
+      const recs = recordsOf(n);
+      if (recs && n.ttl === undefined && body.length >= 16) {
         const g = p.decodeGetattrIn(body);
-        if (g.flags & p.FUSE_GETATTR_FH && g.fh === pages!.fh) {
-          // A counted handle reading again after the ttl: if it is the only one, it may move on.
+        if (g.flags & p.FUSE_GETATTR_FH && g.fh === recs.fh) {
+          // A counted handle reading again after the ttl: if it is the only one, or the record is a
+          // second old (KeptPages.refresh), it may move on.
           try {
-            if (n.node.kind === 'file') pages!.refresh(n.ino, toBuffer(n.node.read(caller)));
+            if (n.node.kind === 'file') recs.refresh(n.ino, toBuffer(n.node.read(caller)));
           } catch {
             // The record stays; the next OPEN renders again.
           }
@@ -249,7 +261,8 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       const mask = acc === fsc.O_RDONLY ? R_OK : acc === fsc.O_WRONLY ? W_OK : R_OK | W_OK;
       if ((mask & W_OK && !isWritable(n)) || !mayAccess(n, mask)) return fail(E.EACCES);
       // A page-cached file opened for writing is direct I/O: its write never lands in the page.
-      if (n.node.kind === 'file' && n.node.pageCached && pages && mask === R_OK) {
+      const recs = recordsOf(n);
+      if (n.node.kind === 'file' && recs && mask === R_OK) {
         // Rendered now, so every open sees the value as of its open. A rendering that fails is left
         // to the READ, as for any file (direct I/O).
         let rendering: Buffer | undefined;
@@ -258,11 +271,11 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         } catch {
           rendering = undefined;
         }
-        const answer = rendering ? pages.open(n.ino, rendering) : 'direct';
-        if (!rendering) pages.forget(n.ino);
-        if (answer === 'keep') return ok(p.encodeOpenOut(pages.fh, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH));
+        const answer = rendering ? recs.open(n.ino, rendering) : 'direct';
+        if (!rendering) recs.forget(n.ino);
+        if (answer === 'keep') return ok(p.encodeOpenOut(recs.fh, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH));
         // No KEEP_CACHE: the kernel drops the inode's pages before this open returns.
-        if (answer === 'refill') return ok(p.encodeOpenOut(pages.fh, p.FOPEN_NOFLUSH));
+        if (answer === 'refill') return ok(p.encodeOpenOut(recs.fh, p.FOPEN_NOFLUSH));
       }
       // DIRECT_IO: no page cache, so each read sees fresh content and no size-based truncation or
       // padding; NOFLUSH: close() costs no FLUSH round trip (nothing is buffered).
@@ -279,7 +292,8 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       // (Serving the record to a direct handle's page fill as well, to keep the page the counted
       // handles' beside a splice reader, made kernel/random/uuid read by cat then dd show one value
       // twice in 2 of 3 e2e runs: not done.)
-      const counted = pages !== undefined && r.fh === pages.fh;
+      const recs = recordsOf(n);
+      const counted = recs !== undefined && r.fh === recs.fh;
       let data = (counted ? kept(n) : undefined) ?? (r.offset > 0n ? cache?.get(n.ino, h.pid) : undefined);
       if (!data) {
         data = toBuffer(n.node.read(caller));
@@ -350,7 +364,12 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       return mayAccess(n, mask & 7) ? ok() : fail(E.EACCES);
     }
     case p.Opcode.RELEASE: {
-      if (pages) pages.release(h.nodeid, p.decodeReleaseIn(body).fh);
+      if (pages) {
+        // Each table ignores a handle it did not count (another fh), and an inode is in one table.
+        const fh = p.decodeReleaseIn(body).fh;
+        pages.short.release(h.nodeid, fh);
+        pages.long.release(h.nodeid, fh);
+      }
       return ok();
     }
     case p.Opcode.RELEASEDIR:

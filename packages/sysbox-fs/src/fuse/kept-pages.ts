@@ -1,5 +1,6 @@
 // What the kernel may hold in its page cache for each page-cached file (VirtualFile.pageCached: the
-// host-wide /proc/sys settings), shared by every FUSE worker through a SharedArrayBuffer. An OPEN
+// /proc/sys settings, some /proc files), shared by every FUSE worker through a SharedArrayBuffer;
+// one table for short renderings, one for renderings up to a page (VirtualFile.longRendering). An OPEN
 // answers FOPEN_KEEP_CACHE only when the fresh rendering equals the recorded one, so a kept page
 // never rests on what one worker alone believes; a READ that refills an evicted page serves the
 // recorded rendering, whose length is the inode's i_size; and attributes report that length, so a
@@ -11,34 +12,53 @@
 // a reader in small chunks (dd bs=1) gets one rendering whole, as from the kernel's seq_file. An
 // entry with open handles is never replaced by another inode's either.
 //
-// Layout: SETS sets of WAYS entries; an inode lives in one set (by its number), in any way. Each set
+// Layout: a table's sets of WAYS entries; an inode lives in one set (by its number), in any way. Each set
 // has a sequence number (odd while a worker writes it): writers take the set by compare-and-swap,
 // readers copy an entry and retry if the sequence moved. One writer per set keeps an inode in at
 // most one way. A full set replaces a way; the inode that loses its record is then a miss at its
 // next OPEN (the kernel drops its pages), which is always correct.
 
-/**
- * Longest rendering kept: /proc/sys settings are at most 63 bytes on the development host,
- * /proc/uptime and /proc/loadavg about 30; longer ones stay direct I/O.
- */
-export const KEPT_MAX = 108;
+/** A table's size: sets of WAYS entries, each entry (header and content) this many bytes. */
+export interface TableShape {
+  readonly sets: number;
+  readonly entryBytes: number;
+}
 const WAYS = 4;
-const SETS = 8192;
-/** Bytes per entry: ino low and high words, length, open handles, version, content. */
-const ENTRY = 128;
-const HEADER = 20;
-/** Bytes of the shared buffer: sequence numbers, the entries, then the generation. */
-export const KEPT_PAGES_BYTES = SETS * 4 + SETS * WAYS * ENTRY + 4;
+/** Bytes at the head of an entry: ino low and high words, length, open handles, version, when. */
+const HEADER = 24;
+/** The words of an entry's head, as indices from its first (the entry's index in ints). */
+const LEN = 2, OPENS = 3, VERSION = 4, WHEN = 5;
 
-/** The index in the entries' Int32Array of way w of set: the entry's first word (ino low). */
-function entryIndex(set: number, w: number): number {
-  return ((set * WAYS + w) * ENTRY) / 4;
-}
+/**
+ * A record at least this old (ms) is renewed by a GETATTR of any counted handle, not only a lone
+ * one: two processes each keeping the file open (two `top`s) would otherwise both read their
+ * first rendering for as long as both stay open.
+ */
+export const SHARED_REFRESH_MS = 1000;
 
-/** The set an inode lives in: slot bits (above bit 40, slotted-tree.ts) folded into the path hash. */
-function setOf(ino: bigint): number {
-  return Number((ino ^ (ino >> 40n) ^ (ino >> 53n)) & BigInt(SETS - 1));
+/**
+ * Short renderings: the /proc/sys settings (at most 63 bytes on the development host), /proc/uptime
+ * and /proc/loadavg (about 30); many inodes (every container's settings).
+ */
+export const SHORT_TABLE: TableShape = { sets: 8192, entryBytes: 128 };
+/**
+ * Renderings up to a page (VirtualFile.longRendering: /proc/meminfo, stat, cpuinfo, diskstats):
+ * a few inodes per container. 4 MiB of shared memory, touched only as far as it is used.
+ */
+export const LONG_TABLE: TableShape = { sets: 256, entryBytes: 4096 };
+
+/** The longest rendering a table of this shape keeps; longer ones stay direct I/O. */
+export function keptMax(shape: TableShape): number {
+  return shape.entryBytes - HEADER;
 }
+/** The short table's: renderings longer than this stay direct I/O unless their file is longRendering. */
+export const KEPT_MAX = keptMax(SHORT_TABLE);
+
+/** Bytes of a table's shared buffer: sequence numbers, the entries, then the generation. */
+export function keptPagesBytes(shape: TableShape): number {
+  return shape.sets * 4 + shape.sets * WAYS * shape.entryBytes + 4;
+}
+export const KEPT_PAGES_BYTES = keptPagesBytes(SHORT_TABLE);
 
 function words(ino: bigint): [number, number] {
   return [Number(ino & 0xffffffffn) | 0, Number((ino >> 32n) & 0xffffffffn) | 0];
@@ -54,21 +74,40 @@ export class KeptPages {
    * restart) decrements nothing here. Direct I/O opens get 0.
    */
   readonly fh: bigint;
+  /** The longest rendering kept (keptMax of the shape). */
+  readonly max: number;
+  private readonly sets: number;
+  private readonly entryBytes: number;
 
-  constructor(buffer: SharedArrayBuffer) {
-    if (buffer.byteLength < KEPT_PAGES_BYTES) throw new Error(`kept pages: ${buffer.byteLength} bytes, ${KEPT_PAGES_BYTES} needed`);
-    this.seq = new Int32Array(buffer, 0, SETS);
-    this.ints = new Int32Array(buffer, SETS * 4, (SETS * WAYS * ENTRY) / 4);
-    this.bytes = new Uint8Array(buffer, SETS * 4, SETS * WAYS * ENTRY);
-    const gen = new Int32Array(buffer, KEPT_PAGES_BYTES - 4, 1);
+  /** now: a millisecond clock shared by the threads (Date.now; tests pass their own). */
+  constructor(buffer: SharedArrayBuffer, shape: TableShape = SHORT_TABLE, private readonly now: () => number = Date.now) {
+    const bytes = keptPagesBytes(shape);
+    if (buffer.byteLength < bytes) throw new Error(`kept pages: ${buffer.byteLength} bytes, ${bytes} needed`);
+    this.sets = shape.sets;
+    this.entryBytes = shape.entryBytes;
+    this.max = keptMax(shape);
+    this.seq = new Int32Array(buffer, 0, shape.sets);
+    this.ints = new Int32Array(buffer, shape.sets * 4, (shape.sets * WAYS * shape.entryBytes) / 4);
+    this.bytes = new Uint8Array(buffer, shape.sets * 4, shape.sets * WAYS * shape.entryBytes);
+    const gen = new Int32Array(buffer, bytes - 4, 1);
     Atomics.compareExchange(gen, 0, 0, (Math.floor(Math.random() * 0x7ffffffe) + 1) | 0);
     this.fh = BigInt(Atomics.load(gen, 0)) & 0xffffffffn;
+  }
+
+  /** The index in ints of way w of set: the entry's first word (ino low). */
+  private entryIndex(set: number, w: number): number {
+    return ((set * WAYS + w) * this.entryBytes) / 4;
+  }
+
+  /** The set an inode lives in: slot bits (above bit 40, slotted-tree.ts) folded into the path hash. */
+  private setOf(ino: bigint): number {
+    return Number((ino ^ (ino >> 40n) ^ (ino >> 53n)) & BigInt(this.sets - 1));
   }
 
   /** ino's entry as an index into ints (its first word), or -1; under the set's lock or sequence. */
   private find(set: number, lo: number, hi: number): number {
     for (let w = 0; w < WAYS; w++) {
-      const i = entryIndex(set, w);
+      const i = this.entryIndex(set, w);
       if (this.ints[i] === lo && this.ints[i + 1] === hi) return i;
     }
     return -1;
@@ -76,15 +115,15 @@ export class KeptPages {
 
   /** The rendering recorded for ino, or undefined if none is (never recorded, or replaced). */
   held(ino: bigint): Buffer | undefined {
-    const set = setOf(ino);
+    const set = this.setOf(ino);
     const [lo, hi] = words(ino);
     for (;;) {
       const before = Atomics.load(this.seq, set);
       if (before & 1) continue; // a writer is in the set: a few copies of ≤ 128 bytes
       let found: Buffer | undefined;
       const i = this.find(set, lo, hi);
-      const len = i < 0 ? -1 : this.ints[i + 2]!;
-      if (len >= 0 && len <= KEPT_MAX) found = Buffer.from(this.bytes.subarray(i * 4 + HEADER, i * 4 + HEADER + len));
+      const len = i < 0 ? -1 : this.ints[i + LEN]!;
+      if (len >= 0 && len <= this.max) found = Buffer.from(this.bytes.subarray(i * 4 + HEADER, i * 4 + HEADER + len));
       if (Atomics.load(this.seq, set) === before) return found;
     }
   }
@@ -94,7 +133,7 @@ export class KeptPages {
    * (undefined, or too long to keep). Returns false if it could not (a full set of counted entries).
    */
   record(ino: bigint, content: Buffer | undefined): boolean {
-    return this.update(ino, () => content === undefined || content.length > KEPT_MAX ? undefined : content, 0) !== 'direct';
+    return this.update(ino, () => content === undefined || content.length > this.max ? undefined : content, 0) !== 'direct';
   }
 
   /**
@@ -111,7 +150,7 @@ export class KeptPages {
     let answer: OpenAnswer = 'direct';
     let replacing = false;
     const done = this.update(ino, (held, opens) => {
-      answer = openAnswer(held, opens, rendering);
+      answer = openAnswer(held, opens, rendering, this.max);
       replacing = held !== undefined;
       return answer === 'direct' ? held : rendering;
     }, 1);
@@ -121,36 +160,43 @@ export class KeptPages {
   /** A counted handle of ino closed (RELEASE); a handle this buffer did not count (fh) is ignored. */
   release(ino: bigint, fh: bigint): void {
     if (fh !== this.fh) return;
-    const set = setOf(ino);
+    const set = this.setOf(ino);
     const [lo, hi] = words(ino);
     this.lock(set);
     try {
       const i = this.find(set, lo, hi);
-      const opens = i < 0 ? 0 : this.ints[i + 3]!;
-      if (opens > 0) this.ints[i + 3] = opens - 1;
+      const opens = i < 0 ? 0 : this.ints[i + OPENS]!;
+      if (opens > 0) this.ints[i + OPENS] = opens - 1;
     } finally {
       Atomics.add(this.seq, set, 1);
     }
   }
 
   /**
-   * A lone counted handle of ino asks for attributes (a read(2) once they are a second old): if
-   * rendering differs from the record, it becomes the record (a new version) and true is returned,
-   * so a reader that keeps the file open and reads it again from the start (procps 3.3's top:
-   * lseek + read) is not shown its first rendering for good. Never with other handles counted.
+   * A counted handle of ino asks for attributes (a read(2) once they are older than their ttl): if
+   * it is the only one counted, or the record is SHARED_REFRESH_MS old, and rendering differs from
+   * the record, it becomes the record (a new version) and true is returned, so a reader that keeps
+   * the file open and reads it again from the start (procps's top and vmstat: lseek + read) is not
+   * shown its first rendering for good. A reader in small chunks beside it may then see the new
+   * rendering from where it is (the kernel drops the pages): never within a second of the record.
    */
   refresh(ino: bigint, rendering: Buffer): boolean {
-    if (rendering.length > KEPT_MAX) return false;
-    const set = setOf(ino);
+    if (rendering.length > this.max) return false;
+    const set = this.setOf(ino);
     const [lo, hi] = words(ino);
     this.lock(set);
     try {
       const i = this.find(set, lo, hi);
-      if (i < 0 || this.ints[i + 3] !== 1) return false;
-      const len = this.ints[i + 2]!;
-      if (len === rendering.length && Buffer.from(this.bytes.buffer, this.bytes.byteOffset + i * 4 + HEADER, len).equals(rendering)) return false;
-      this.ints[i + 2] = rendering.length;
-      this.ints[i + 4] = (this.ints[i + 4]! + 1) | 0;
+      const opens = i < 0 ? 0 : this.ints[i + OPENS]!;
+      if (opens < 1 || (opens > 1 && ((this.now() - this.ints[i + WHEN]!) | 0) < SHARED_REFRESH_MS)) return false;
+      const len = this.ints[i + LEN]!;
+      if (len === rendering.length && Buffer.from(this.bytes.buffer, this.bytes.byteOffset + i * 4 + HEADER, len).equals(rendering)) {
+        this.ints[i + WHEN] = this.now() | 0; // still the current rendering as of now
+        return false;
+      }
+      this.ints[i + LEN] = rendering.length;
+      this.ints[i + VERSION] = (this.ints[i + VERSION]! + 1) | 0;
+      this.ints[i + WHEN] = this.now() | 0;
       this.bytes.set(rendering, i * 4 + HEADER);
       return true;
     } finally {
@@ -160,23 +206,23 @@ export class KeptPages {
 
   /** The version of ino's record (moves with each new rendering recorded), 0 if none. */
   version(ino: bigint): number {
-    const set = setOf(ino);
+    const set = this.setOf(ino);
     const [lo, hi] = words(ino);
     for (;;) {
       const before = Atomics.load(this.seq, set);
       if (before & 1) continue;
       const i = this.find(set, lo, hi);
-      const v = i < 0 ? 0 : this.ints[i + 4]! >>> 0;
+      const v = i < 0 ? 0 : this.ints[i + VERSION]! >>> 0;
       if (Atomics.load(this.seq, set) === before) return v;
     }
   }
 
   /** Open handles counted for ino (tests, diagnostics). */
   opens(ino: bigint): number {
-    const set = setOf(ino);
+    const set = this.setOf(ino);
     const [lo, hi] = words(ino);
     const i = this.find(set, lo, hi);
-    return i < 0 ? 0 : Atomics.load(this.ints, i + 3);
+    return i < 0 ? 0 : Atomics.load(this.ints, i + OPENS);
   }
 
   /**
@@ -185,32 +231,33 @@ export class KeptPages {
    * starts a new count. 'direct' if nothing could be recorded (no way free of counted handles).
    */
   private update(ino: bigint, decide: (held: Buffer | undefined, opens: number) => Buffer | undefined, count: number): 'recorded' | 'direct' {
-    const set = setOf(ino);
+    const set = this.setOf(ino);
     const [lo, hi] = words(ino);
     this.lock(set);
     try {
       let i = -1;
       const uncounted: number[] = [];
       for (let w = 0; w < WAYS; w++) {
-        const at = entryIndex(set, w);
+        const at = this.entryIndex(set, w);
         if (this.ints[at] === lo && this.ints[at + 1] === hi) { i = at; break; }
-        if (this.ints[at + 3] === 0) uncounted.push(at);
+        if (this.ints[at + OPENS] === 0) uncounted.push(at);
       }
       let held: Buffer | undefined;
       let opens = 0;
       if (i >= 0) {
-        const len = this.ints[i + 2]!;
-        opens = this.ints[i + 3]!;
-        if (len >= 0 && len <= KEPT_MAX) held = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + i * 4 + HEADER, len);
+        const len = this.ints[i + LEN]!;
+        opens = this.ints[i + OPENS]!;
+        if (len >= 0 && len <= this.max) held = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + i * 4 + HEADER, len);
       }
       const content = decide(held, opens);
       if (content === undefined) {
         // Forgotten only if no handle reads it; a counted record stays until its handles close.
-        if (i >= 0 && opens === 0) this.ints.fill(0, i, i + 4); // the version stays: a new record moves it on
+        if (i >= 0 && opens === 0) this.ints.fill(0, i, i + VERSION); // the version stays: a new record moves it on
         return 'direct';
       }
       if (held !== undefined && content !== held && held.equals(content)) {
-        this.ints[i + 3] = opens + count;
+        this.ints[i + OPENS] = opens + count;
+        this.ints[i + WHEN] = this.now() | 0; // still the current rendering as of now
         return 'recorded';
       }
       if (content === held) { // decide kept the record as it is (direct I/O beside counted handles)
@@ -226,9 +273,10 @@ export class KeptPages {
       }
       this.ints[i] = lo;
       this.ints[i + 1] = hi;
-      this.ints[i + 2] = content.length;
-      this.ints[i + 3] = count;
-      this.ints[i + 4] = (this.ints[i + 4]! + 1) | 0;
+      this.ints[i + LEN] = content.length;
+      this.ints[i + OPENS] = count;
+      this.ints[i + VERSION] = (this.ints[i + VERSION]! + 1) | 0;
+      this.ints[i + WHEN] = this.now() | 0;
       this.bytes.set(content, i * 4 + HEADER);
       return 'recorded';
     } finally {
@@ -254,8 +302,8 @@ export class KeptPages {
  */
 export type OpenAnswer = 'keep' | 'refill' | 'direct';
 
-export function openAnswer(held: Buffer | undefined, opens: number, rendering: Buffer): OpenAnswer {
-  if (rendering.length > KEPT_MAX) return 'direct';
+export function openAnswer(held: Buffer | undefined, opens: number, rendering: Buffer, max = KEPT_MAX): OpenAnswer {
+  if (rendering.length > max) return 'direct';
   if (held !== undefined && held.equals(rendering)) return 'keep';
   return opens > 0 ? 'direct' : 'refill';
 }

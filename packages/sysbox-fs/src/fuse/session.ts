@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { DEFAULT_DISPATCH, type DispatchOptions } from './dispatch.js';
-import { KEPT_PAGES_BYTES } from './kept-pages.js';
+import { KEPT_PAGES_BYTES, keptPagesBytes, LONG_TABLE } from './kept-pages.js';
 import * as p from './protocol.js';
 import { CONTROL_SLOTS, Control, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 
@@ -123,6 +123,7 @@ export class FuseSession {
       shrunkInodes: new SharedArrayBuffer(1 << 20),
       // Empty after a restart too: every page-cached file's next OPEN is then a refill.
       keptPages: new SharedArrayBuffer(KEPT_PAGES_BYTES),
+      keptLongPages: new SharedArrayBuffer(keptPagesBytes(LONG_TABLE)),
       spinMicros: opts.spinMicros ?? 0,
     };
     const workers: Worker[] = [];

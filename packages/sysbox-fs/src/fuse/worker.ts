@@ -16,9 +16,9 @@ import { constants as osc } from 'node:os';
 import * as native from '@sysbox/native';
 import { releaseHeap } from '@sysbox/common/daemon/memory-release';
 import { parentPort, workerData } from 'node:worker_threads';
-import { dispatch, type Listing, type PageRecords } from './dispatch.js';
+import { dispatch, type Listing, type PageRecords, type PageTables } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
-import { KeptPages } from './kept-pages.js';
+import { KeptPages, LONG_TABLE } from './kept-pages.js';
 import { FOPEN_DIRECT_IO, Opcode, notifyInvalInode, notifyStore } from './protocol.js';
 import { errnoName } from '../errno-name.js';
 import { Control, loadTree, shrunkIndex, type WorkerConfig, type WorkerMessage } from './worker-config.js';
@@ -98,6 +98,10 @@ function sizeGrower(write: (notify: Buffer) => void, turn: StoreTurn): (ino: big
  * if larger), and the attribute version moves on (no READ in flight shrinks i_size to an older
  * rendering's length).
  */
+function pageTables(short: KeptPages, long: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void): PageTables {
+  return { short: pageRecords(short, grow), long: pageRecords(long, grow) };
+}
+
 function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void): PageRecords {
   return {
     fh: kept.fh,
@@ -117,7 +121,7 @@ function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: 
 
 class Server {
   private readonly buf: Buffer;
-  private readonly pages: PageRecords;
+  private readonly pages: PageTables;
   private readonly grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void;
   private readonly cache = new RenderCache();
   private readonly listings = new RenderCache<Listing>();
@@ -130,21 +134,22 @@ class Server {
   /** A ring worker's native server handle (uringServe). */
   private ring: number | undefined;
   /** A ring worker's requests served while a store waits (storeServingOthers), and their page records, which store no data. */
-  private readonly side: { buf: Buffer; pages: PageRecords } | undefined;
+  private readonly side: { buf: Buffer; pages: PageTables } | undefined;
 
   constructor(private readonly cfg: WorkerConfig, private readonly tree: FileTree) {
     this.buf = Buffer.alloc(cfg.bufferSize);
     this.shrunk = new Uint8Array(cfg.shrunkInodes);
     this.control = new Int32Array(cfg.control);
-    const kept = new KeptPages(cfg.keptPages);
+    const short = new KeptPages(cfg.keptPages);
+    const long = new KeptPages(cfg.keptLongPages, LONG_TABLE);
     const writeSelf = (notify: Buffer): void => void fs.writeSync(cfg.fd, notify);
     if (cfg.uringQid !== undefined) {
       this.grow = sizeGrower((notify) => this.storeServingOthers(notify), RING_STORES);
-      this.side = { buf: Buffer.alloc(cfg.bufferSize), pages: pageRecords(kept, sizeGrower(writeSelf, NO_STORE)) };
+      this.side = { buf: Buffer.alloc(cfg.bufferSize), pages: pageTables(short, long, sizeGrower(writeSelf, NO_STORE)) };
     } else {
       this.grow = sizeGrower(writeSelf, cfg.workerCount > 1 ? oneStorerAtATime(this.control) : NO_STORE);
     }
-    this.pages = pageRecords(kept, this.grow);
+    this.pages = pageTables(short, long, this.grow);
     this.collected = Atomics.load(this.control, Control.CollectSeq);
   }
 
@@ -253,7 +258,7 @@ class Server {
     if (buf.readUInt32LE(4) === Opcode.OPEN && reply.readInt32LE(4) === 0 && reply.length >= 28 && (reply.readUInt32LE(24) & FOPEN_DIRECT_IO) !== 0) {
       const ino = buf.readBigUInt64LE(16);
       // A page-cached inode opened direct I/O beside counted handles: its size is theirs to keep.
-      if (Atomics.exchange(this.shrunk, shrunkIndex(ino, this.shrunk.length), 0) === 1 && this.pages.held(ino) === undefined) {
+      if (Atomics.exchange(this.shrunk, shrunkIndex(ino, this.shrunk.length), 0) === 1 && this.pages.short.held(ino) === undefined && this.pages.long.held(ino) === undefined) {
         // A zero byte at st_size - 1: the page's bytes past the content are zeros already.
         this.grow(ino, BigInt(cfg.dispatch.fileSize - 1), Buffer.alloc(1));
       }

@@ -21,13 +21,20 @@ export function renderCpuinfo(host: string, cpus: readonly number[]): string {
 let hostText = '';
 let hostReadAt = -Infinity;
 
-export const cpuinfo = (ctx: NodeContext): VirtualFile => file((c) => {
-  const now = performance.now();
-  if (now - hostReadAt > 1000) {
-    hostText = ctx.readHost('/proc/cpuinfo');
-    hostReadAt = now;
-  }
-  const host = hostText;
-  const view = ctx.callers.resolve(c.pid);
-  return view.cgroup ? renderFor(ctx, view, 'cpuinfo', () => renderCpuinfo(host, visibleCpus(view))) : host;
+// Page-cached, in the table of long renderings (fuse/kept-pages.ts): a read costs one OPEN while
+// the rendering stays (renderings change at most once per --max-staleness-ms), OPEN + READ when it
+// moved on; a rendering longer than a page stays direct I/O.
+export const cpuinfo = (ctx: NodeContext): VirtualFile => ({
+  ...file((c) => {
+    const now = performance.now();
+    if (now - hostReadAt > 1000) {
+      hostText = ctx.readHost('/proc/cpuinfo');
+      hostReadAt = now;
+    }
+    const host = hostText;
+    const view = ctx.callers.resolve(c.pid);
+    return view.cgroup ? renderFor(ctx, view, 'cpuinfo', () => renderCpuinfo(host, visibleCpus(view))) : host;
+  }),
+  pageCached: true,
+  longRendering: true,
 });

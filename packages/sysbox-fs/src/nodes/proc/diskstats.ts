@@ -48,9 +48,16 @@ export function renderDiskstats(host: string, io: Map<string, DeviceIo>): string
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
-export const diskstats = (ctx: NodeContext): VirtualFile => file((c) => {
-  const view = ctx.callers.resolve(c.pid);
-  const cg = view.cgroup;
-  if (!cg) return ctx.readHost('/proc/diskstats');
-  return renderFor(ctx, view, 'diskstats', () => renderDiskstats(ctx.readHost('/proc/diskstats'), cgroupIo(cg)));
+// Page-cached, in the table of long renderings (fuse/kept-pages.ts): a read costs one OPEN while
+// the rendering stays (renderings change at most once per --max-staleness-ms), OPEN + READ when it
+// moved on; a rendering longer than a page stays direct I/O.
+export const diskstats = (ctx: NodeContext): VirtualFile => ({
+  ...file((c) => {
+    const view = ctx.callers.resolve(c.pid);
+    const cg = view.cgroup;
+    if (!cg) return ctx.readHost('/proc/diskstats');
+    return renderFor(ctx, view, 'diskstats', () => renderDiskstats(ctx.readHost('/proc/diskstats'), cgroupIo(cg)));
+  }),
+  pageCached: true,
+  longRendering: true,
 });

@@ -41,11 +41,18 @@ export function renderMeminfo(host: string, m: MemoryView): string {
   }).join('\n');
 }
 
-export const meminfo = (ctx: NodeContext): VirtualFile => file((c) => {
-  const view = ctx.callers.resolve(c.pid);
-  return renderFor(ctx, view, 'meminfo', () => {
-    const host = ctx.readHost('/proc/meminfo');
-    const m = memoryView(view, host);
-    return m ? renderMeminfo(host, m) : host;
-  });
+// Page-cached, in the table of long renderings (fuse/kept-pages.ts): a read costs one OPEN while
+// the rendering stays (renderings change at most once per --max-staleness-ms), OPEN + READ when it
+// moved on; a rendering longer than a page stays direct I/O.
+export const meminfo = (ctx: NodeContext): VirtualFile => ({
+  ...file((c) => {
+    const view = ctx.callers.resolve(c.pid);
+    return renderFor(ctx, view, 'meminfo', () => {
+      const host = ctx.readHost('/proc/meminfo');
+      const m = memoryView(view, host);
+      return m ? renderMeminfo(host, m) : host;
+    });
+  }),
+  pageCached: true,
+  longRendering: true,
 });

@@ -44,11 +44,18 @@ export function renderStat(host: string, cpus: readonly number[], use: CpuUsage)
   return [`cpu  ${sum.join(' ')}`, ...rows.map((r, i) => `cpu${i} ${r.join(' ')}`), ...rest].join('\n') + '\n';
 }
 
-export const stat = (ctx: NodeContext): VirtualFile => file((c) => {
-  const view = ctx.callers.resolve(c.pid);
-  return renderFor(ctx, view, 'stat', () => {
-    const host = ctx.readHost('/proc/stat');
-    const use = view.cgroup && usage(view.cgroup);
-    return use ? renderStat(host, visibleCpus(view), use) : host;
-  });
+// Page-cached, in the table of long renderings (fuse/kept-pages.ts): a read costs one OPEN while
+// the rendering stays (renderings change at most once per --max-staleness-ms), OPEN + READ when it
+// moved on; a rendering longer than a page stays direct I/O.
+export const stat = (ctx: NodeContext): VirtualFile => ({
+  ...file((c) => {
+    const view = ctx.callers.resolve(c.pid);
+    return renderFor(ctx, view, 'stat', () => {
+      const host = ctx.readHost('/proc/stat');
+      const use = view.cgroup && usage(view.cgroup);
+      return use ? renderStat(host, visibleCpus(view), use) : host;
+    });
+  }),
+  pageCached: true,
+  longRendering: true,
 });
