@@ -114,8 +114,12 @@ export function uringArena(fd: number, payloadSize?: number, queues?: number, en
 export function uringHold(fuseFd: number, base: number): void;
 /** Binds the calling thread to CPU qid to serve that queue's slots; adopt: serve again what a predecessor was serving. */
 export function uringServe(base: number, qid: number, adopt: boolean): number;
-/** Hands over reply (classic layout) for the last request, then waits for the next; its length, or -errno. */
-export function uringExchange(handle: number, reply: Buffer | null, request: Buffer): number;
+/**
+ * Hands over reply (classic layout) for the last request, then waits for the next; its length, or
+ * -errno. released gets the counted RELEASEs the holders answered themselves, for the caller to
+ * uncount: [count, then per RELEASE nodeid low word, high word, fh].
+ */
+export function uringExchange(handle: number, reply: Buffer | null, request: Buffer, released?: Uint32Array): number;
 /** Starts a write of notify (a FUSE notify) to fd on the ring server's own storer thread; uringStoreWait serves the queue until it is done. */
 export function uringStoreBegin(handle: number, fd: number, notify: Buffer): void;
 /** Hands reply for the side request last returned (null: none), then returns 0 once the store is done, or takes another request of the queue into request (its length), or -errno (ENOTCONN: the queue ended). */

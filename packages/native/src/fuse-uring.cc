@@ -18,6 +18,9 @@
 //   futex (doorbell) CQE: commits every  ◄──  doorbell++, futex wake
 //   REPLIED slot
 //
+// RELEASE, RELEASEDIR and FLUSH need nothing of the server but a counted handle's uncount: the holder
+// answers and commits them itself, logging that uncount in the queue's fields (AnswerHere).
+//
 // A restarted server finds the slots as its predecessor left them: REQUEST and REPLIED ones go on as
 // usual; a SERVING one is served again (the parts of the request a half-written reply overwrote are
 // saved first). A restarted holder (the keeper killed) likewise finds a request its predecessor
@@ -31,11 +34,12 @@
 //   has its entries registered (throws after 2 s).
 // uringServe(base, qid, adopt): handle — binds the calling thread to CPU qid; adopt: a predecessor
 //   may have left slots SERVING.
-// uringExchange(handle, reply, request): number — hands over reply (the classic /dev/fuse layout:
-//   fuse_out_header then body; null: nothing to hand over) for the request last returned, then
-//   waits for the next one and copies it into request in the classic layout (fuse_in_header, the
-//   op's own header, then the payload), so that callers dispatch it as one read from /dev/fuse.
-//   Returns its length, or -errno (ENOTCONN: the connection is gone).
+// uringExchange(handle, reply, request, released?): number — hands over reply (the classic /dev/fuse
+//   layout: fuse_out_header then body; null: nothing to hand over) for the request last returned,
+//   then waits for the next one and copies it into request in the classic layout (fuse_in_header,
+//   the op's own header, then the payload), so that callers dispatch it as one read from /dev/fuse.
+//   Returns its length, or -errno (ENOTCONN: the connection is gone). released (a Uint32Array)
+//   gets the counted RELEASEs the holders answered themselves: [count, nodeid lo, hi, fh, ...].
 // uringStoreBegin(handle, fd, notify) / uringStoreWait(handle, reply, request): a FUSE notify
 //   written by the server's storer thread while the server answers other requests of its queue
 //   (a store locks a page that a READ waiting in this queue may hold).
@@ -80,13 +84,21 @@ constexpr size_t MAX_QUEUES = 63;
 constexpr uintptr_t ARENA_BASE = 0x600000000000ULL;
 constexpr uint64_t ARENA_MAGIC = 0x73627866732d7232ULL;  // "sbxfs-r2"
 
+constexpr uint32_t RELEASE_LOG = 3;  // entries: what fits the rest of a QueueCtl's cache line
+
 struct alignas(64) QueueCtl {
   uint32_t requestSeq;  // bumped by the holder when a slot becomes REQUEST (server futex-waits on it)
   uint32_t doorbell;    // bumped by the server when a slot becomes REPLIED (holder futex-waits on it)
   uint32_t ended;       // the holder saw the connection end: servers stop
   uint32_t unused;      // was 'holding', which said no more than 'ended'; kept so that the fields after it stay put
   uint32_t serverAsleep;  // the server is (about to be) in its futex wait: only then does a request need a wake
+  // RELEASEs of counted handles the holder answered itself (AnswerHere), for a server to uncount:
+  // the holder alone appends (releaseHead), any server takes (compare-and-swap on releaseTail).
+  // Zero in an arena an older holder made, which never logs.
+  uint32_t releaseHead, releaseTail;
+  uint32_t releaseLog[RELEASE_LOG * 3];  // per entry: nodeid low and high words, fh
 };
+static_assert(sizeof(QueueCtl) == 64, "a queue's fields stay one cache line, as older arenas laid them out");
 struct ArenaHeader {
   uint64_t magic, base, payloadSize, queues, entries;
   char pad[64 - 5 * sizeof(uint64_t)];
@@ -229,6 +241,41 @@ void Submitted(Holder& h) {
   h.committing.clear();
 }
 
+// Appends a counted handle's RELEASE to the queue's log; false if the log is full.
+bool LogRelease(QueueCtl& q, uint64_t nodeid, uint32_t fh) {
+  uint32_t head = q.releaseHead;
+  if (head - __atomic_load_n(&q.releaseTail, __ATOMIC_ACQUIRE) >= RELEASE_LOG) return false;
+  uint32_t* e = &q.releaseLog[(head % RELEASE_LOG) * 3];
+  __atomic_store_n(&e[0], static_cast<uint32_t>(nodeid), __ATOMIC_RELAXED);
+  __atomic_store_n(&e[1], static_cast<uint32_t>(nodeid >> 32), __ATOMIC_RELAXED);
+  __atomic_store_n(&e[2], fh, __ATOMIC_RELAXED);
+  __atomic_store_n(&q.releaseHead, head + 1, __ATOMIC_RELEASE);
+  return true;
+}
+
+// Answers in the holder a request whose answer is nothing but success, sparing the hop to the
+// server and back (two thread switches and the server's dispatch): RELEASEDIR, FLUSH, and RELEASE,
+// whose only effect in sysbox-fs is uncounting a page-cached handle (fh non-zero): that is logged
+// for a server to do (uringExchange's released), and with the log full the server gets the request.
+// Leaves the slot REPLIED, as a server would. The reader never waits on these (the kernel sends
+// them in the background) but their handling ran on its CPU: ~half of a page-cached read's work.
+bool AnswerHere(QueueCtl& q, SlotHead* s) {
+  auto* ih = reinterpret_cast<const fuse_in_header*>(s->header.in_out);
+  uint32_t op = ih->opcode;
+  if (op == FUSE_RELEASE) {
+    uint64_t fh = reinterpret_cast<const fuse_release_in*>(s->header.op_in)->fh;
+    if (fh > UINT32_MAX || (fh != 0 && !LogRelease(q, ih->nodeid, static_cast<uint32_t>(fh)))) return false;
+  } else if (op != FUSE_RELEASEDIR && op != FUSE_FLUSH) {
+    return false;
+  }
+  fuse_out_header oh{sizeof(fuse_out_header), 0, ih->unique};
+  memcpy(s->header.in_out, &oh, sizeof(oh));
+  s->header.e.payload_sz = 0;
+  s->ctl.replyFor = s->header.e.commit_id;
+  Store(&s->ctl.state, REPLIED);
+  return true;
+}
+
 // Hands slot k's request to the server.
 void MarkRequest(QueueCtl& q, SlotHead* s) {
   Store(&s->ctl.state, REQUEST);
@@ -250,8 +297,11 @@ void AdoptSlots(Ring& r, Holder& h, QueueCtl& q) {
     SlotHead* s = SlotAt(h.arena, h.qid, k);
     uint32_t state = Load(&s->ctl.state);
     if (state != IN_KERNEL && state != REPLIED) continue;
-    if (s->header.e.commit_id != s->ctl.replyFor) MarkRequest(q, s);
-    else if (state == IN_KERNEL) PushEntry(r, h, k, CMD_REGISTER, 0);
+    if (s->header.e.commit_id != s->ctl.replyFor) {
+      if (!AnswerHere(q, s)) MarkRequest(q, s);  // else REPLIED: committed below (CommitReplied)
+    } else if (state == IN_KERNEL) {
+      PushEntry(r, h, k, CMD_REGISTER, 0);
+    }
   }
 }
 
@@ -325,7 +375,12 @@ void* HoldQueue(void* arg) {
     uint32_t k = static_cast<uint32_t>(who);
     SlotHead* s = SlotAt(h.arena, h.qid, k);
     if (res == 0) {
-      MarkRequest(q, s);
+      if (AnswerHere(q, s)) {
+        h.committing.push_back(k);
+        PushEntry(r, h, k, CMD_COMMIT_AND_FETCH, s->header.e.commit_id);
+      } else {
+        MarkRequest(q, s);
+      }
     } else if (res == -ENOENT) {
       // No request by that commit id: it ended meanwhile (its caller's connection aborted it, or a
       // predecessor's commit went through). The slot gets an entry of its own.
@@ -558,6 +613,33 @@ Napi::Value UringServe(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(servers.size() - 1));
 }
 
+namespace {
+
+// Takes what the holders logged (AnswerHere) from every queue's log, a CPU's closes being another
+// CPU's opens as often as not, into out: out[0] the count, then per entry nodeid low, high, fh.
+void TakeReleases(ArenaHeader* a, uint32_t* out, size_t words) {
+  uint32_t n = 0;
+  for (uint64_t qid = 0; qid < a->queues; qid++) {
+    QueueCtl& q = a->q[qid];
+    while (1 + 3 * (n + 1) <= words) {
+      uint32_t tail = __atomic_load_n(&q.releaseTail, __ATOMIC_ACQUIRE);
+      if (tail == __atomic_load_n(&q.releaseHead, __ATOMIC_ACQUIRE)) break;
+      const uint32_t* e = &q.releaseLog[(tail % RELEASE_LOG) * 3];
+      uint32_t lo = __atomic_load_n(&e[0], __ATOMIC_RELAXED), hi = __atomic_load_n(&e[1], __ATOMIC_RELAXED), fh = __atomic_load_n(&e[2], __ATOMIC_RELAXED);
+      // The holder reuses an entry only once releaseTail passed it, so an entry read before a
+      // successful swap is the one logged at tail; a failed swap (another server took it) reads again.
+      if (!__atomic_compare_exchange_n(&q.releaseTail, &tail, tail + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+      out[1 + 3 * n] = lo;
+      out[2 + 3 * n] = hi;
+      out[3 + 3 * n] = fh;
+      n++;
+    }
+  }
+  out[0] = n;
+}
+
+}  // namespace
+
 Napi::Value UringExchange(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Server& sv = *ServerOf(info);
@@ -574,6 +656,13 @@ Napi::Value UringExchange(const Napi::CallbackInfo& info) {
     int k = TakeRequest(sv);
     if (k >= 0) {
       sv.current = k;
+      if (info.Length() > 3 && info[3].IsTypedArray()) {
+        Napi::TypedArray t = info[3].As<Napi::TypedArray>();
+        if (t.TypedArrayType() == napi_uint32_array && t.ElementLength() > 0) {
+          Napi::Uint32Array released = t.As<Napi::Uint32Array>();
+          TakeReleases(sv.arena, released.Data(), released.ElementLength());
+        }
+      }
       return Napi::Number::New(env, static_cast<double>(CopyRequest(sv, static_cast<uint32_t>(k), request)));
     }
     if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);

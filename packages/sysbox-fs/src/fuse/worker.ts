@@ -133,6 +133,8 @@ class Server {
   private collected: number;
   /** A ring worker's native server handle (uringServe). */
   private ring: number | undefined;
+  /** uringExchange's released: up to 8 RELEASEs a holder answered, [count, ino lo, ino hi, fh, ...]. */
+  private readonly released = new Uint32Array(1 + 3 * 8);
   /** A ring worker's requests served while a store waits (storeServingOthers), and their page records, which store no data. */
   private readonly side: { buf: Buffer; pages: PageTables } | undefined;
 
@@ -234,12 +236,29 @@ class Server {
     this.pending = null;
     if (answered && !reply) reply = emptyReply(this.buf.readBigUInt64LE(8));
     try {
-      const n = native.uringExchange(ring, answered ? reply : null, this.buf);
+      const n = native.uringExchange(ring, answered ? reply : null, this.buf, this.released);
+      if (n > 0) this.uncountReleased();
       return n < 0 ? stopReason(-n) : n;
     } catch (e) {
       post({ type: 'error', message: (e as Error).message });
       return `io_uring: ${(e as Error).message}`;
     }
+  }
+
+  /**
+   * The RELEASEs the ring holders answered themselves (native AnswerHere), taken by the last
+   * exchange: their handles are uncounted here, as dispatch does for a RELEASE it is given. Each
+   * table ignores an fh it did not count.
+   */
+  private uncountReleased(): void {
+    const r = this.released;
+    for (let i = 0; i < r[0]!; i++) {
+      const ino = (BigInt(r[2 + 3 * i]!) << 32n) | BigInt(r[1 + 3 * i]!);
+      const fh = BigInt(r[3 + 3 * i]!);
+      this.pages.short.release(ino, fh);
+      this.pages.long.release(ino, fh);
+    }
+    r[0] = 0;
   }
 
   /** Builds the reply to the request take() returned; the next take() or flush() writes it. */
