@@ -115,8 +115,8 @@ export function uringHold(fuseFd: number, base: number): void;
 /** Binds the calling thread to CPU qid to serve that queue's slots; adopt: serve again what a predecessor was serving. */
 export function uringServe(base: number, qid: number, adopt: boolean): number;
 /**
- * Hands over reply (classic layout) for the last request, then waits for the next; its length, or
- * -errno. released gets the counted RELEASEs the holders answered themselves, for the caller to
+ * Hands over reply (classic layout) for the last request, then waits for the next; its length, 0
+ * after a second with none, or -errno. released gets the counted RELEASEs the holders answered themselves, for the caller to
  * uncount: [count, then per RELEASE nodeid low word, high word, fh].
  */
 export function uringExchange(handle: number, reply: Buffer | null, request: Buffer, released?: Uint32Array): number;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUSYBOX, containerIdOf, docker, dockerOk, fsRecordFiles, removeContainers, uniqueName } from '../lib/env.js';
+import { BUSYBOX, containerIdOf, docker, dockerOk, fsPid, fsRecordFiles, removeContainers, uniqueName } from '../lib/env.js';
 
 const hostMemKb = (): number => Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))![1]);
 const hostUptime = (): number => Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
@@ -325,5 +325,23 @@ describe('sysbox-fs: cleanup', () => {
     await dockerOk('rm', '-f', c);
     for (let i = 0; i < 20 && fsRecordFiles(id).some((f) => fs.existsSync(f)); i++) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(fsRecordFiles(id).filter((f) => fs.existsSync(f)), []);
+  });
+
+  it('the cgroup files read to render a removed container\'s /proc are closed (ring workers too)', async () => {
+    // Kept open between renderings (container/kept-files.ts); an fd left on a removed cgroup keeps it
+    // as a dying cgroup in the kernel. The workers close them at their housekeeping: a ring worker,
+    // which serves the reads of a container's CPUs, after a second with no request.
+    const c = uniqueName('fscgfd');
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--memory', '64m', '--name', c, BUSYBOX, 'sleep', '600');
+    const id = await containerIdOf(c);
+    await dockerOk('exec', c, 'sh', '-c', 'for i in 1 2 3 4 5; do cat /proc/meminfo /proc/stat /proc/diskstats >/dev/null; done');
+    const held = (): string[] => {
+      const dir = `/proc/${fsPid()}/fd`;
+      return fs.readdirSync(dir).map((fd) => { try { return fs.readlinkSync(`${dir}/${fd}`); } catch { return ''; } }).filter((t) => t.includes(id));
+    };
+    assert.ok(held().length > 0, 'rendering its /proc opened files of its cgroups');
+    await dockerOk('rm', '-f', c);
+    for (let i = 0; i < 40 && held().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(held(), [], 'closed within 4 s of the removal');
   });
 });

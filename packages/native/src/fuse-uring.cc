@@ -38,7 +38,7 @@
 //   layout: fuse_out_header then body; null: nothing to hand over) for the request last returned,
 //   then waits for the next one and copies it into request in the classic layout (fuse_in_header,
 //   the op's own header, then the payload), so that callers dispatch it as one read from /dev/fuse.
-//   Returns its length, or -errno (ENOTCONN: the connection is gone). released (a Uint32Array)
+//   Returns its length, 0 after a second with none, or -errno (ENOTCONN: the connection is gone). released (a Uint32Array)
 //   gets the counted RELEASEs the holders answered themselves: [count, nodeid lo, hi, fh, ...].
 // uringStoreBegin(handle, fd, notify) / uringStoreWait(handle, reply, request): a FUSE notify
 //   written by the server's storer thread while the server answers other requests of its queue
@@ -456,13 +456,15 @@ int TakeRequest(Server& sv) {
   return -1;
 }
 
-// Sleeps until requestSeq moves on from seq. Bounded only as a safety net: every REQUEST, EndQueue
-// and finished store moves it on and wakes us.
-void AwaitRequest(QueueCtl& q, uint32_t seq) {
+// Sleeps until requestSeq moves on from seq (every REQUEST, EndQueue and finished store moves it on
+// and wakes us), or for a second; false if the second passed.
+bool AwaitRequest(QueueCtl& q, uint32_t seq) {
   timespec ts{1, 0};
   __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
-  syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
+  long rc = syscall(SYS_futex, &q.requestSeq, FUTEX_WAIT, seq, &ts, nullptr, 0);
+  bool timedOut = rc < 0 && errno == ETIMEDOUT;
   __atomic_store_n(&q.serverAsleep, 0, __ATOMIC_SEQ_CST);
+  return !timedOut;
 }
 
 // The reply goes over the request in the slot; the parts of the request it covers are saved first,
@@ -666,7 +668,9 @@ Napi::Value UringExchange(const Napi::CallbackInfo& info) {
       return Napi::Number::New(env, static_cast<double>(CopyRequest(sv, static_cast<uint32_t>(k), request)));
     }
     if (Load(&q.ended)) return Napi::Number::New(env, -ENOTCONN);
-    AwaitRequest(q, seq);
+    // A second with no request: the caller's housekeeping (a GC asked for, a removed container's
+    // files to close) runs, then it calls again.
+    if (!AwaitRequest(q, seq)) return Napi::Number::New(env, 0);
   }
 }
 
