@@ -11,6 +11,8 @@
 # container (nothing cached by the kernel yet: every name a LOOKUP).
 #   sudo bench/fs-walk.sh
 #   ROUNDS=7 ITER=20 bench/fs-walk.sh
+#   CPUSET=0 bench/fs-walk.sh      both containers on CPU 0 (--cpuset-cpus): no request's completion
+#                                   wakes the walker on another CPU (see bench/README.md)
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds=${ROUNDS:-5}
@@ -27,7 +29,7 @@ work=$(mktemp -d)
 containers=()
 bench_start_cleaned sysbox-bench-walk-$$
 
-common=(-d --network none -v "$reader:/procread:ro")
+common=(-d --network none -v "$reader:/procread:ro" ${CPUSET:+--cpuset-cpus "$CPUSET"})
 $docker run "${common[@]}" --name "$bench-runc" --runtime=runc sysbox/busybox sleep 3600 >/dev/null
 containers+=("$bench-runc")
 $docker run "${common[@]}" --name "$bench-sysbox" --runtime=sysbox-runc sysbox/busybox sleep 3600 >/dev/null
@@ -71,7 +73,7 @@ med() { [ -s "$1" ] && median < "$1" || echo n/a; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 ok=1; worst=
 echo
-echo "wall time inside the container, ms (median over $rounds rounds of each round's p50 over $iter runs; first: the first run in a fresh container)"
+echo "wall time inside the container${CPUSET:+ (both on CPU $CPUSET)}, ms (median over $rounds rounds of each round's p50 over $iter runs; first: the first run in a fresh container)"
 printf '%-17s %10s %11s %13s   %11s %12s %13s\n' command runc_p50 sysbox_p50 sysbox/runc runc_first sysbox_first sysbox/runc
 for k in 0 1; do
   ms() { [ "$1" = n/a ] && echo n/a || awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
