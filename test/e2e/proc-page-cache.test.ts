@@ -161,6 +161,16 @@ describe('sysbox-fs: page-cached /proc/meminfo, stat and cpuinfo (renderings up 
     }
   });
 
+  it('a reader that keeps /proc/stat open and reads it again every 0.4 s (top -d 0.4) sees it move on each time', async () => {
+    // Long renderings' attributes are kept 0.1 s, so each read(2) after that asks GETATTR, which
+    // renews the lone handle's record; with the 1 s of the short ones, 2 reads in 3 repeated the last.
+    const reader = 'open(my $f, "<", "/proc/stat") or die; for (1..6) { sysseek($f, 0, 0); my $b = ""; sysread($f, $b, 4096); my @t = split(" ", (split("\\n", $b))[0]); my $s = 0; $s += $_ for @t[1..3]; print "$s\\n"; select(undef, undef, undef, 0.4) }';
+    const out = await dockerOk('exec', c, 'sh', '-c', `(while :; do :; done) & busy=$!; perl -e '${reader}'; kill $busy`);
+    const sums = out.split('\n').filter((l) => l !== '').map(Number);
+    assert.equal(sums.length, 6, out);
+    for (let i = 1; i < sums.length; i++) assert.ok(sums[i]! > sums[i - 1]!, `read ${i}, 0.4 s after the last on one open handle: user+nice+system jiffies ${sums.join(' ')}`);
+  });
+
   it('two readers that each keep /proc/stat open and read it again (two tops) both see it move on', async () => {
     // perl: sysseek to 0 and sysread, as procps's top and vmstat do with lseek + read. A busy loop
     // in the container makes its CPU time (the cpu line) grow between the reads, 1.3 s apart.

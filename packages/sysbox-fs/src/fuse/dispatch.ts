@@ -42,6 +42,13 @@ export interface PageTables {
  * version) drops the pages, so a handle kept open and read again sees renderings at most this old.
  */
 export const PAGE_CACHED_ATTR_TTL = 1;
+/**
+ * The same for files of long renderings (VirtualFile.longRendering): samplers keep /proc/stat and
+ * /proc/meminfo open and read them again (procps's top and vmstat), and a stat sample a second old
+ * is a sample of no CPU time passed. A reader of one rendering in several read(2)s (cat's read to
+ * the end) can see a renewed rendering from where it is if this runs out between two of them.
+ */
+export const LONG_RENDERING_ATTR_TTL = 0.1;
 
 export interface DispatchOptions {
   /**
@@ -198,7 +205,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
   let host: boolean | undefined;
   const hostOwned = (): boolean => (host ??= ownerFor(tree, caller).uid === 0);
   const attrTtl = (n: Inode): number => (pageCached(n) || tree.owner) && hostOwned() ? 0
-    : n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? PAGE_CACHED_ATTR_TTL : opts.attrTimeout);
+    : n.ttl ?? (n.node.kind === 'dir' && n.node.passthrough ? n.node.passthrough.source.ttl : pageCached(n) ? (n.node.kind === 'file' && n.node.longRendering === true ? LONG_RENDERING_ATTR_TTL : PAGE_CACHED_ATTR_TTL) : opts.attrTimeout);
   const kept = (n: Inode): Buffer | undefined => recordsOf(n)?.held(n.ino);
   const attrFor = (n: Inode, owner: Owner): p.Attr => {
     const recs = recordsOf(n);
@@ -223,7 +230,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
     case p.Opcode.GETATTR: {
       const n = node();
       if (!n) return fail(E.ENOENT);
-      // Only files that take PAGE_CACHED_ATTR_TTL (no ttl of their own: the /proc files).
+      // Only files that take PAGE_CACHED_ATTR_TTL or LONG_RENDERING_ATTR_TTL (no ttl of their own: the /proc files).
       const recs = recordsOf(n);
       if (recs && n.ttl === undefined && body.length >= 16) {
         const g = p.decodeGetattrIn(body);
