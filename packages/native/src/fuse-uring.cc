@@ -38,8 +38,9 @@
 //   layout: fuse_out_header then body; null: nothing to hand over) for the request last returned,
 //   then waits for the next one and copies it into request in the classic layout (fuse_in_header,
 //   the op's own header, then the payload), so that callers dispatch it as one read from /dev/fuse.
-//   Returns its length, 0 after a second with none, or -errno (ENOTCONN: the connection is gone). released (a Uint32Array)
-//   gets the counted RELEASEs the holders answered themselves: [count, nodeid lo, hi, fh, ...].
+//   Returns its length, 0 after a second with none, or -errno (ENOTCONN: the connection is gone).
+//   released (a Uint32Array) gets the counted RELEASEs the holders answered themselves: [count,
+//   nodeid lo, hi, fh, ...].
 // uringStoreBegin(handle, fd, notify) / uringStoreWait(handle, reply, request): a FUSE notify
 //   written by the server's storer thread while the server answers other requests of its queue
 //   (a store locks a page that a READ waiting in this queue may hold).
