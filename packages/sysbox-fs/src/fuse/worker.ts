@@ -98,10 +98,6 @@ function sizeGrower(write: (notify: Buffer) => void, turn: StoreTurn): (ino: big
  * if larger), and the attribute version moves on (no READ in flight shrinks i_size to an older
  * rendering's length).
  */
-function pageTables(short: KeptPages, long: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void): PageTables {
-  return { short: pageRecords(short, grow), long: pageRecords(long, grow) };
-}
-
 function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void): PageRecords {
   return {
     fh: kept.fh,
@@ -117,6 +113,11 @@ function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: 
     opens: (ino) => kept.opens(ino),
     release: (ino, fh) => kept.release(ino, fh),
   };
+}
+
+/** pageRecords of the short renderings' table and of the long ones' (VirtualFile.longRendering). */
+function pageTables(short: KeptPages, long: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void): PageTables {
+  return { short: pageRecords(short, grow), long: pageRecords(long, grow) };
 }
 
 class Server {
@@ -342,6 +343,9 @@ function emptyReply(unique: bigint): Buffer {
   return b;
 }
 
+/** Requests a ring worker serves between two housekeeping calls when it is never a second idle. */
+const IDLE_EVERY = 4096;
+
 /** A worker bound to one CPU, serving that CPU's ring slots (the keeper's holder owns the ring: native fuse-uring.cc). */
 function serveRing(server: Server, cfg: WorkerConfig, qid: number): string {
   if (cfg.uringArena === undefined) throw new Error('uringQid without uringArena');
@@ -364,9 +368,6 @@ function serveRing(server: Server, cfg: WorkerConfig, qid: number): string {
     if (n !== 0) server.handle(n);
   }
 }
-
-/** Requests a ring worker serves between two housekeeping calls when it is never a second idle. */
-const IDLE_EVERY = 4096;
 
 function serve(cfg: WorkerConfig): string {
   const server = new Server(cfg, loadTree(cfg.treeModule, cfg.treeConfig));
