@@ -3,6 +3,7 @@
 import type { CallerResolver, CallerView } from '../container/caller.js';
 import { readKept } from '../container/kept-files.js';
 import type { LoadTable } from '../container/load-table.js';
+import { file, type VirtualFile } from '../tree.js';
 
 export interface NodeContext {
   callers: CallerResolver;
@@ -43,3 +44,13 @@ export function renderFor(ctx: NodeContext, view: CallerView, key: string, rende
 
 /** Clock ticks per second in /proc/PID/stat and /proc/stat (USER_HZ, 100 on every Linux ABI). */
 export const USER_HZ = 100;
+
+/**
+ * A /proc file page-cached in the table of long renderings (fuse/kept-pages.ts; meminfo, stat,
+ * cpuinfo, diskstats): a read costs one OPEN while the rendering stays (renderings change at most
+ * once per --max-staleness-ms), OPEN + READ when it moved on; a rendering longer than a page stays
+ * direct I/O.
+ */
+export function longPageCached(read: VirtualFile['read']): VirtualFile {
+  return { ...file(read), pageCached: true, longRendering: true };
+}

@@ -9,6 +9,7 @@
 // back over those (mount-layout.ts).
 import fs from 'node:fs';
 import * as native from '@sysbox/native';
+import { shortSettingAt0 } from '../container/kept-files.js';
 import { hashLow, type Caller, type PassthroughEntry, type PassthroughSource } from '../tree.js';
 
 /** What a non-host root may do with an entry of this mode, shown as everyone's permission. */
@@ -56,18 +57,10 @@ function readFrom(fd: number, pos: number | null): Buffer {
   }
 }
 
-/**
- * Per thread: a setting's first read. procfs allocates, and zeroes, a kernel buffer of the size
- * asked for at every read of a setting (proc_sys_call_handler: kvzalloc(count + 1)): with readBuf's
- * 64 KiB that was an order-5 allocation and 17 cleared pages per read, 3.4–4.3 µs of a 1.1 µs read
- * (measured over 250 settings). A setting is a few dozen bytes; one that fills this is read again
- * whole from offset 0 (procfs answers a read past 0 of a number table with nothing).
- */
-const settingBuf = Buffer.allocUnsafe(1024);
-
+/** A setting at offset 0: one small read (shortSettingAt0: not readBuf's 64 KiB), else read whole. A copy. */
 function readSettingAt0(fd: number): Buffer {
-  const n = fs.readSync(fd, settingBuf, 0, settingBuf.length, 0);
-  return n < settingBuf.length ? Buffer.from(settingBuf.subarray(0, n)) : readFrom(fd, 0);
+  const short = shortSettingAt0(fd);
+  return short ? Buffer.from(short) : readFrom(fd, 0);
 }
 
 /**

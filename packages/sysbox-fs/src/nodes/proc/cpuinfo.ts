@@ -1,8 +1,8 @@
 // /proc/cpuinfo: the host's blocks for the CPUs the container sees (cpuset, cut to its CFS quota),
 // renumbered from 0 as a machine with that many CPUs would show them.
 import { visibleCpus } from '../../container/cpu-view.js';
-import { file, type VirtualFile } from '../../tree.js';
-import { renderFor, type NodeContext } from '../context.js';
+import type { VirtualFile } from '../../tree.js';
+import { longPageCached, renderFor, type NodeContext } from '../context.js';
 
 export function renderCpuinfo(host: string, cpus: readonly number[]): string {
   const blocks = new Map<number, string>();
@@ -21,20 +21,13 @@ export function renderCpuinfo(host: string, cpus: readonly number[]): string {
 let hostText = '';
 let hostReadAt = -Infinity;
 
-// Page-cached, in the table of long renderings (fuse/kept-pages.ts): a read costs one OPEN while
-// the rendering stays (renderings change at most once per --max-staleness-ms), OPEN + READ when it
-// moved on; a rendering longer than a page stays direct I/O.
-export const cpuinfo = (ctx: NodeContext): VirtualFile => ({
-  ...file((c) => {
-    const now = performance.now();
-    if (now - hostReadAt > 1000) {
-      hostText = ctx.readHost('/proc/cpuinfo');
-      hostReadAt = now;
-    }
-    const host = hostText;
-    const view = ctx.callers.resolve(c.pid);
-    return view.cgroup ? renderFor(ctx, view, 'cpuinfo', () => renderCpuinfo(host, visibleCpus(view))) : host;
-  }),
-  pageCached: true,
-  longRendering: true,
+export const cpuinfo = (ctx: NodeContext): VirtualFile => longPageCached((c) => {
+  const now = performance.now();
+  if (now - hostReadAt > 1000) {
+    hostText = ctx.readHost('/proc/cpuinfo');
+    hostReadAt = now;
+  }
+  const host = hostText;
+  const view = ctx.callers.resolve(c.pid);
+  return view.cgroup ? renderFor(ctx, view, 'cpuinfo', () => renderCpuinfo(host, visibleCpus(view))) : host;
 });

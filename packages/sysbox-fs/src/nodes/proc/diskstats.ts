@@ -2,8 +2,8 @@
 // (blkio throttle counters: requests and bytes); devices it never touched are left out, as LXCFS
 // does. Timing and in-flight fields have no per-cgroup source here and read 0.
 import { readCg, type CgroupPaths } from '../../container/cgroup.js';
-import { file, type VirtualFile } from '../../tree.js';
-import { renderFor, type NodeContext } from '../context.js';
+import type { VirtualFile } from '../../tree.js';
+import { longPageCached, renderFor, type NodeContext } from '../context.js';
 
 export interface DeviceIo {
   reads: number;
@@ -48,16 +48,9 @@ export function renderDiskstats(host: string, io: Map<string, DeviceIo>): string
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
-// Page-cached, in the table of long renderings (fuse/kept-pages.ts): a read costs one OPEN while
-// the rendering stays (renderings change at most once per --max-staleness-ms), OPEN + READ when it
-// moved on; a rendering longer than a page stays direct I/O.
-export const diskstats = (ctx: NodeContext): VirtualFile => ({
-  ...file((c) => {
-    const view = ctx.callers.resolve(c.pid);
-    const cg = view.cgroup;
-    if (!cg) return ctx.readHost('/proc/diskstats');
-    return renderFor(ctx, view, 'diskstats', () => renderDiskstats(ctx.readHost('/proc/diskstats'), cgroupIo(cg)));
-  }),
-  pageCached: true,
-  longRendering: true,
+export const diskstats = (ctx: NodeContext): VirtualFile => longPageCached((c) => {
+  const view = ctx.callers.resolve(c.pid);
+  const cg = view.cgroup;
+  if (!cg) return ctx.readHost('/proc/diskstats');
+  return renderFor(ctx, view, 'diskstats', () => renderDiskstats(ctx.readHost('/proc/diskstats'), cgroupIo(cg)));
 });

@@ -2,8 +2,8 @@
 // usage and memory.stat fill the rest (LXCFS's mapping); lines with no cgroup counterpart pass
 // through. Without a limit, the host's file unchanged.
 import { memoryView, type MemoryView } from '../../container/memory-view.js';
-import { file, type VirtualFile } from '../../tree.js';
-import { renderFor, type NodeContext } from '../context.js';
+import type { VirtualFile } from '../../tree.js';
+import { longPageCached, renderFor, type NodeContext } from '../context.js';
 
 const kb = (bytes: number): number => Math.floor(bytes / 1024);
 
@@ -41,18 +41,11 @@ export function renderMeminfo(host: string, m: MemoryView): string {
   }).join('\n');
 }
 
-// Page-cached, in the table of long renderings (fuse/kept-pages.ts): a read costs one OPEN while
-// the rendering stays (renderings change at most once per --max-staleness-ms), OPEN + READ when it
-// moved on; a rendering longer than a page stays direct I/O.
-export const meminfo = (ctx: NodeContext): VirtualFile => ({
-  ...file((c) => {
-    const view = ctx.callers.resolve(c.pid);
-    return renderFor(ctx, view, 'meminfo', () => {
-      const host = ctx.readHost('/proc/meminfo');
-      const m = memoryView(view, host);
-      return m ? renderMeminfo(host, m) : host;
-    });
-  }),
-  pageCached: true,
-  longRendering: true,
+export const meminfo = (ctx: NodeContext): VirtualFile => longPageCached((c) => {
+  const view = ctx.callers.resolve(c.pid);
+  return renderFor(ctx, view, 'meminfo', () => {
+    const host = ctx.readHost('/proc/meminfo');
+    const m = memoryView(view, host);
+    return m ? renderMeminfo(host, m) : host;
+  });
 });

@@ -3,8 +3,8 @@
 // the other lines (interrupts, context switches, btime, processes) are the host's.
 import { visibleCpus } from '../../container/cpu-view.js';
 import { readCg, type CgroupPaths } from '../../container/cgroup.js';
-import { file, type VirtualFile } from '../../tree.js';
-import { renderFor, type NodeContext } from '../context.js';
+import type { VirtualFile } from '../../tree.js';
+import { longPageCached, renderFor, type NodeContext } from '../context.js';
 
 /** Per host CPU: user and system time in USER_HZ ticks. */
 export interface CpuUsage {
@@ -44,18 +44,11 @@ export function renderStat(host: string, cpus: readonly number[], use: CpuUsage)
   return [`cpu  ${sum.join(' ')}`, ...rows.map((r, i) => `cpu${i} ${r.join(' ')}`), ...rest].join('\n') + '\n';
 }
 
-// Page-cached, in the table of long renderings (fuse/kept-pages.ts): a read costs one OPEN while
-// the rendering stays (renderings change at most once per --max-staleness-ms), OPEN + READ when it
-// moved on; a rendering longer than a page stays direct I/O.
-export const stat = (ctx: NodeContext): VirtualFile => ({
-  ...file((c) => {
-    const view = ctx.callers.resolve(c.pid);
-    return renderFor(ctx, view, 'stat', () => {
-      const host = ctx.readHost('/proc/stat');
-      const use = view.cgroup && usage(view.cgroup);
-      return use ? renderStat(host, visibleCpus(view), use) : host;
-    });
-  }),
-  pageCached: true,
-  longRendering: true,
+export const stat = (ctx: NodeContext): VirtualFile => longPageCached((c) => {
+  const view = ctx.callers.resolve(c.pid);
+  return renderFor(ctx, view, 'stat', () => {
+    const host = ctx.readHost('/proc/stat');
+    const use = view.cgroup && usage(view.cgroup);
+    return use ? renderStat(host, visibleCpus(view), use) : host;
+  });
 });
