@@ -36,6 +36,12 @@ export interface PageTables {
   long: PageRecords;
 }
 
+/** A RELEASE of handle fh of ino: each table ignores an fh it did not count, and an inode is in one table. */
+export function releaseCounted(pages: PageTables, ino: bigint, fh: bigint): void {
+  pages.short.release(ino, fh);
+  pages.long.release(ino, fh);
+}
+
 /**
  * Attribute ttl (s) of page-cached files that have none of their own (the /proc files): with
  * FUSE_AUTO_INVAL_DATA a read(2) after it asks GETATTR, whose new size or mtime (the record's
@@ -371,12 +377,7 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
       return mayAccess(n, mask & 7) ? ok() : fail(E.EACCES);
     }
     case p.Opcode.RELEASE: {
-      if (pages) {
-        // Each table ignores a handle it did not count (another fh), and an inode is in one table.
-        const fh = p.decodeReleaseIn(body).fh;
-        pages.short.release(h.nodeid, fh);
-        pages.long.release(h.nodeid, fh);
-      }
+      if (pages) releaseCounted(pages, h.nodeid, p.decodeReleaseIn(body).fh);
       return ok();
     }
     case p.Opcode.RELEASEDIR:

@@ -16,7 +16,7 @@ import { constants as osc } from 'node:os';
 import * as native from '@sysbox/native';
 import { releaseHeap } from '@sysbox/common/daemon/memory-release';
 import { parentPort, workerData } from 'node:worker_threads';
-import { dispatch, type Listing, type PageRecords, type PageTables } from './dispatch.js';
+import { dispatch, releaseCounted, type Listing, type PageRecords, type PageTables } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
 import { KeptPages, LONG_TABLE } from './kept-pages.js';
 import { FOPEN_DIRECT_IO, Opcode, notifyInvalInode, notifyStore } from './protocol.js';
@@ -249,16 +249,12 @@ class Server {
 
   /**
    * The RELEASEs the ring holders answered themselves (native AnswerHere), taken by the last
-   * exchange: their handles are uncounted here, as dispatch does for a RELEASE it is given. Each
-   * table ignores an fh it did not count.
+   * exchange: their handles are uncounted here, as dispatch does for a RELEASE it is given.
    */
   private uncountReleased(): void {
     const r = this.released;
     for (let i = 0; i < r[0]!; i++) {
-      const ino = (BigInt(r[2 + 3 * i]!) << 32n) | BigInt(r[1 + 3 * i]!);
-      const fh = BigInt(r[3 + 3 * i]!);
-      this.pages.short.release(ino, fh);
-      this.pages.long.release(ino, fh);
+      releaseCounted(this.pages, (BigInt(r[2 + 3 * i]!) << 32n) | BigInt(r[1 + 3 * i]!), BigInt(r[3 + 3 * i]!));
     }
     r[0] = 0;
   }
