@@ -242,6 +242,15 @@ void Submitted(Holder& h) {
   h.committing.clear();
 }
 
+// The reply (its out header already over the request's in header) is whole: its payload length is
+// set, and replyFor records the commit id it answers before the slot turns REPLIED, so that a holder
+// starting after this one died tells a slot holding a reply from one holding a new request.
+void SetReplied(SlotHead* s, uint32_t payload) {
+  s->header.e.payload_sz = payload;
+  s->ctl.replyFor = s->header.e.commit_id;
+  Store(&s->ctl.state, REPLIED);
+}
+
 // Appends a counted handle's RELEASE to the queue's log; false if the log is full.
 bool LogRelease(QueueCtl& q, uint64_t nodeid, uint32_t fh) {
   uint32_t head = q.releaseHead;
@@ -271,9 +280,7 @@ bool AnswerHere(QueueCtl& q, SlotHead* s) {
   }
   fuse_out_header oh{sizeof(fuse_out_header), 0, ih->unique};
   memcpy(s->header.in_out, &oh, sizeof(oh));
-  s->header.e.payload_sz = 0;
-  s->ctl.replyFor = s->header.e.commit_id;
-  Store(&s->ctl.state, REPLIED);
+  SetReplied(s, 0);
   return true;
 }
 
@@ -488,9 +495,7 @@ void WriteReply(Server& sv, uint32_t k, Napi::Buffer<uint8_t>& reply) {
   }
   memcpy(s->header.in_out, reply.Data(), outh);
   memcpy(PayloadOf(s), reply.Data() + outh, body);
-  s->header.e.payload_sz = static_cast<uint32_t>(body);
-  ctl.replyFor = s->header.e.commit_id;
-  Store(&ctl.state, REPLIED);
+  SetReplied(s, static_cast<uint32_t>(body));
   QueueCtl& q = sv.arena->q[sv.qid];
   __atomic_add_fetch(&q.doorbell, 1, __ATOMIC_RELEASE);
   Wake(&q.doorbell);
