@@ -103,6 +103,17 @@ bench_procread() {
   echo "$reader"
 }
 
+# The bench-only crun wrapper (bench/tools/crun-hybrid.c), built when missing or older than its
+# source; prints its path. Needs gcc and crun (apt-get install -y gcc libc6-dev crun).
+bench_crun_hybrid() {
+  local wrapper=$PWD/bench/.build/crun-hybrid
+  mkdir -p bench/.build
+  if [ ! -x "$wrapper" ] || [ bench/tools/crun-hybrid.c -nt "$wrapper" ]; then
+    gcc -O2 -Wall -o "$wrapper.tmp" bench/tools/crun-hybrid.c && mv "$wrapper.tmp" "$wrapper"
+  fi
+  echo "$wrapper"
+}
+
 # This run's dockerd data root and exec root (named after the bench, or BENCH_NAME as bench_start
 # named them), once nothing is mounted there.
 bench_remove_dirs() {
