@@ -42,7 +42,7 @@ for i in $(seq 1 "$rounds"); do
     done
   done
 done
-printf 'network %s, %d interleaved rounds (median ms), load: %s\n' "${NETWORK:-bridge}" "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'network %s, %d interleaved rounds (median ms), load: %s, %s\n' "${NETWORK:-bridge}" "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(bench_idle_policy)"
 for what in $ops; do
   r=$(median < "$tmp/$what-runc"); s=$(median < "$tmp/$what-sysbox-runc")
   printf 'docker %-4s  runc %6.1f  sysbox-runc %6.1f  ratio %5.2fx  (target <= 1.15x)\n' "$what" "$r" "$s" "$(echo "$s / $r" | bc -l)"

@@ -73,6 +73,7 @@ med() { [ -s "$1" ] && median < "$1" || echo n/a; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 ok=1; worst=
 echo
+echo "host: load $(cut -d' ' -f1-3 /proc/loadavg), $(bench_idle_policy)"
 echo "wall time inside the container${CPUSET:+ (both on CPU $CPUSET)}, ms (median over $rounds rounds of each round's p50 over $iter runs; first: the first run in a fresh container)"
 printf '%-17s %10s %11s %13s   %11s %12s %13s\n' command runc_p50 sysbox_p50 sysbox/runc runc_first sysbox_first sysbox/runc
 for k in 0 1; do

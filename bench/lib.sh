@@ -103,6 +103,17 @@ bench_procread() {
   echo "$reader"
 }
 
+# The host's vCPU idle policy, printed beside the figures it moves: on a KVM guest whose haltpoll
+# driver may not poll (guest_halt_poll_ns 0), a wake-up that lands on an idle vCPU is an interrupt
+# into a halted one, which every FUSE round trip of a /proc or /sys walk may pay
+# (docs/troubleshooting.md, "Walks of /proc/sys or /sys ... are slow on a VM").
+bench_idle_policy() {
+  local poll=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+  printf 'cpuidle %s' "$(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null || echo none)"
+  [ -r $poll ] && printf ', guest_halt_poll_ns %s' "$(cat $poll)"
+  echo
+}
+
 # The bench-only crun wrapper (bench/tools/crun-hybrid.c), built when missing or older than its
 # source; prints its path. Needs gcc and crun (apt-get install -y gcc libc6-dev crun).
 bench_crun_hybrid() {

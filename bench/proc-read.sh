@@ -103,7 +103,7 @@ fi
 exec_reader() { $docker exec "$bench-$1" /procread "${@:2}"; }
 failed=0
 echo
-echo "latency: $rounds rounds x ${#files[@]} files x ${#runtimes[@]} runtimes, $iter reads each ..."
+echo "latency: $rounds rounds x ${#files[@]} files x ${#runtimes[@]} runtimes, $iter reads each (host: $(bench_idle_policy)) ..."
 for r in $(seq 0 $((rounds - 1))); do
   for f in "${files[@]}"; do
     for i in 0 1 2; do
