@@ -27,6 +27,24 @@ export function cloneSources(mountpoint: string, paths: readonly string[]): numb
 /** The sources of the binds that have one, in order (what cloneSources takes). */
 export const sourcesOf = (wanted: readonly VirtualBind[]): string[] => wanted.flatMap((w) => ('source' in w ? [w.source] : []));
 
+/**
+ * Register's put-back originals' targets as the host sees them, in slot's copy of the tree. Each
+ * original's move_mount resolves its target through the covered directory bound just before it,
+ * i.e. through FUSE: every name the kernel does not hold then (a slot resting past the names' 10 s
+ * ttl, or a daemon just started) is a LOOKUP round trip inside Register, ~20 of them.
+ */
+export function putBackTargets(mountpoint: string, slot: number, binds: readonly VirtualBind[]): string[] {
+  return binds.flatMap((b) => ('original' in b ? [path.join(mountpoint, String(slot), b.target)] : []));
+}
+
+/**
+ * Looks paths up (lstat, on the thread pool: never the event loop, whatever FUSE does), so that the
+ * kernel holds their names when a Register's path walks come. Missing ones are fine.
+ */
+export async function lookUpAhead(paths: readonly string[]): Promise<void> {
+  await Promise.all(paths.map((p) => fs.promises.lstat(p).catch(() => undefined)));
+}
+
 export type NewFs = { fstype: 'proc' | 'sysfs'; targetFd: number; flags: number; data?: string };
 
 /** Which targets are bound read-only (read-only-binds.ts). */
