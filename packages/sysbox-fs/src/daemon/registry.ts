@@ -78,7 +78,7 @@ export class Registry {
     this.binds = [...virtualBinds(o.virtualPaths, 'proc', (p) => `/${p}`), ...virtualBinds(o.virtualPaths, 'sys', (p) => `/${p}`)];
     this.clones = new SlotClones(
       (slot) => cloneSources(o.mountpoint, sourcesOf(inSlot(this.binds, slot))),
-      () => pickSlot(LOAD_SLOTS, this.usedSlots(), this.freedAt, performance.now()),
+      () => this.nextSlot(),
       (err) => o.log.debug(`virtual files not cloned ahead: ${err.message}`),
     );
   }
@@ -135,7 +135,7 @@ export class Registry {
     // While sysbox-mgr registers and runc creates (~100 ms), not inside Register: the names its
     // put-back originals resolve through, in the slot it will most likely get (first 10 creates
     // after a start: its bind p50 6.3 ms without, 1.9 with; bench/README.md).
-    const slot = pickSlot(LOAD_SLOTS, this.usedSlots(), this.freedAt, performance.now());
+    const slot = this.nextSlot();
     if (slot !== undefined) void lookUpAhead(putBackTargets(this.o.mountpoint, slot, this.binds));
   }
 
@@ -235,8 +235,13 @@ export class Registry {
     return new Set([...this.recs.values()].map((r) => r.slot));
   }
 
+  /** The slot a Register would get now (slots.ts), undefined if none is free; nothing taken. */
+  private nextSlot(): number | undefined {
+    return pickSlot(LOAD_SLOTS, this.usedSlots(), this.freedAt, performance.now());
+  }
+
   private freeSlot(): number {
-    const slot = pickSlot(LOAD_SLOTS, this.usedSlots(), this.freedAt, performance.now());
+    const slot = this.nextSlot();
     if (slot === undefined) throw new RpcError(GrpcStatus.RESOURCE_EXHAUSTED, `more than ${LOAD_SLOTS} containers`);
     this.freedAt.delete(slot);
     return slot;
