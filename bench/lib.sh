@@ -92,16 +92,20 @@ bench_containerd_stop() {
 }
 
 # median of numbers on stdin
-# The static reader (bench/tools/procread.c) bind-mounted into the containers, built when missing or
-# older than its source; prints its path. Needs gcc and libc6-dev (the callers install them).
-bench_procread() {
-  local reader=$PWD/bench/.build/procread
+# bench/tools/NAME.c built into bench/.build/NAME (with the gcc flags given) when missing or older
+# than its source; prints its path. Needs gcc and libc6-dev.
+bench_c_tool() {
+  local name=$1 out=$PWD/bench/.build/$1
+  shift
   mkdir -p bench/.build
-  if [ ! -x "$reader" ] || [ bench/tools/procread.c -nt "$reader" ]; then
-    gcc -static -O2 -pthread -Wall -o "$reader.tmp" bench/tools/procread.c && mv "$reader.tmp" "$reader"
+  if [ ! -x "$out" ] || [ "bench/tools/$name.c" -nt "$out" ]; then
+    gcc "$@" -o "$out.tmp" "bench/tools/$name.c" && mv "$out.tmp" "$out"
   fi
-  echo "$reader"
+  echo "$out"
 }
+
+# The static reader (bench/tools/procread.c) bind-mounted into the containers (the callers install gcc).
+bench_procread() { bench_c_tool procread -static -O2 -pthread -Wall; }
 
 # The host's vCPU idle policy, printed beside the figures it moves: on a KVM guest whose haltpoll
 # driver may not poll (guest_halt_poll_ns 0), a wake-up that lands on an idle vCPU is an interrupt
@@ -114,16 +118,8 @@ bench_idle_policy() {
   echo
 }
 
-# The bench-only crun wrapper (bench/tools/crun-hybrid.c), built when missing or older than its
-# source; prints its path. Needs gcc and crun (apt-get install -y gcc libc6-dev crun).
-bench_crun_hybrid() {
-  local wrapper=$PWD/bench/.build/crun-hybrid
-  mkdir -p bench/.build
-  if [ ! -x "$wrapper" ] || [ bench/tools/crun-hybrid.c -nt "$wrapper" ]; then
-    gcc -O2 -Wall -o "$wrapper.tmp" bench/tools/crun-hybrid.c && mv "$wrapper.tmp" "$wrapper"
-  fi
-  echo "$wrapper"
-}
+# The bench-only crun wrapper (bench/tools/crun-hybrid.c). Needs crun too (apt-get install -y crun).
+bench_crun_hybrid() { bench_c_tool crun-hybrid -O2 -Wall; }
 
 # This run's dockerd data root and exec root (named after the bench, or BENCH_NAME as bench_start
 # named them), once nothing is mounted there.
