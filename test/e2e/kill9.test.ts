@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  BUSYBOX, containerIdOf, docker, dockerOk, freeIdRanges, FS_PIDFILE, fsPid, fsRecordFiles, hostMountsMatching, hostRootId, leftoversOf, MGR_PIDFILE, MGR_SOCKET, mgrPid,
+  BUSYBOX, containerIdOf, docker, dockerOk, freeIdRanges, FS_LOG, FS_PIDFILE, fsPid, hostMountsMatching, hostRootId, leftoversOf, MGR_PIDFILE, MGR_SOCKET, mgrPid,
   processAlive, processesMentioning, readPidfile, removeContainers, restartFs, restartMgr, startFs, startMgr, uniqueName, waitForExit,
 } from '../lib/env.js';
 
@@ -189,7 +189,8 @@ describe('kill -9 of a daemon during docker run and docker rm', () => {
       await waitFor(`${held} reaches ${step}`, () => fs.existsSync(MARKER));
       // Not docker inspect: it waits for the container's lock, which the start holds.
       const id = await dockerOk('ps', '-a', '-q', '--no-trunc', '--filter', `name=^${c}$`);
-      if (killed === 'sysbox-fs') await waitFor('sysbox-fs has pre-registered the container', () => fs.existsSync(fsRecordFiles(id)[0]!));
+      // PreRegister keeps the container in memory only: its debug line is the sign.
+      if (killed === 'sysbox-fs') await waitFor('sysbox-fs has pre-registered the container', () => fs.readFileSync(FS_LOG, 'utf8').includes(`${id}: pre-registered`));
       await kill9AndRestart(killed);
       fs.rmSync(MARKER, { force: true });
       const r = await running;

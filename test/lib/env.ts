@@ -32,6 +32,8 @@ export const FS_SOCKET = required('SYSBOX_TEST_FS_SOCKET');
 export const FS_PIDFILE = required('SYSBOX_TEST_FS_PIDFILE');
 export const FS_MOUNTPOINT = required('SYSBOX_TEST_FS_MOUNTPOINT');
 export const FS_STATE_DIR = required('SYSBOX_TEST_FS_STATE_DIR');
+/** The test sysbox-fs's log (test/run.sh starts it at debug level, as does startFs). */
+export const FS_LOG = `${FS_STATE_DIR}.log`;
 export const FS_SECCOMP_SOCKET = required('SYSBOX_TEST_FS_SECCOMP_SOCKET');
 export const FS_KEEPER_SOCKET = required('SYSBOX_TEST_FS_KEEPER_SOCKET');
 export const SYSBOX_FS = path.join(BIN, 'sysbox-fs');
@@ -169,15 +171,15 @@ export function startMgr(extra: string[] = [], socket = MGR_SOCKET, pidfile = MG
   startDaemon(SYSBOX_MGR, socket, pidfile, `${dataRoot}.log`, ['--data-root', dataRoot, '--subuid-file', subidFile, '--subgid-file', subidFile, '--log-level', 'debug', ...extra]);
 }
 
-/** Starts the private sysbox-fs again with the flags test/run.sh used; waits for its new pid. */
 /** Starts the test sysbox-fs again if a test left it dead (after() of the tests that kill it). */
 export function startFsIfGone(): void {
   const pid = readPidfile(FS_PIDFILE);
   if (pid === undefined || !processAlive(pid)) startFs();
 }
 
+/** Starts the private sysbox-fs again with the flags test/run.sh used; waits for its new pid. */
 export function startFs(extra: string[] = []): void {
-  startDaemon(SYSBOX_FS, FS_SOCKET, FS_PIDFILE, `${FS_STATE_DIR}.log`, ['--mountpoint', FS_MOUNTPOINT, '--state-dir', FS_STATE_DIR,
+  startDaemon(SYSBOX_FS, FS_SOCKET, FS_PIDFILE, FS_LOG, ['--mountpoint', FS_MOUNTPOINT, '--state-dir', FS_STATE_DIR,
     '--seccomp-socket', FS_SECCOMP_SOCKET, '--keeper-socket', FS_KEEPER_SOCKET, '--log-level', 'debug', ...extra]);
 }
 

@@ -98,7 +98,7 @@ export class Registry {
 
   /**
    * After a restart: keep the containers whose init still runs, forget the others. Pre-registered
-   * ones are forgotten too: a predecessor that died while (or after) taking one may never have
+   * ones (on disk only from an earlier version: preRegister keeps them in memory) are forgotten too: a predecessor that died while (or after) taking one may never have
    * answered, so the runtime cannot know to unregister it; a create still in flight registers
    * without it (see register).
    */
@@ -128,9 +128,11 @@ export class Registry {
     const id = checkId(req.id);
     const old = this.recs.get(id);
     if (old && old.initPid > 0) throw new RpcError(GrpcStatus.ALREADY_EXISTS, `container ${id} is already registered`);
-    const rec = preRecord(id);
-    writeRecord(this.o.stateDir, rec);
-    this.recs.set(id, rec);
+    // In memory only: no reader wants a record without an init, a restart forgets it anyway, and
+    // Register then writes the file fresh (replacing one by rename made ext4 write its data out
+    // first, on Register's path; sysbox-mgr's state-store.ts).
+    this.recs.set(id, preRecord(id));
+    this.o.log.debug(`${id}: pre-registered`);
     pauseAt('fs-preregister');
     // While sysbox-mgr registers and runc creates (~100 ms), not inside Register: the names its
     // put-back originals resolve through, in the slot it will most likely get (first 10 creates
