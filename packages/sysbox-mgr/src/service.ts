@@ -28,6 +28,7 @@ import type { Logger } from '@sysbox/common/daemon/logger';
 import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import type { MgrFeatures } from './flags.js';
 import type { ContainerRecord, StateStore } from './state-store.js';
+import { StepLaps } from './step-laps.js';
 import { pauseAt } from '@sysbox/common/test-pause';
 
 /** A destination as SYSBOX_SKIP_UID_SHIFT names it (no trailing slash). */
@@ -196,7 +197,9 @@ export class MgrService {
     };
     this.containers.set(id, rec);
     try {
+      const laps = new StepLaps();
       const usernsPid = this.allocateIds(rec, req);
+      laps.lap('ids');
       pauseAt('mgr-register-ids');
       // Outside system-container mode the container gets only what its spec asks for.
       const wantedDirs = config.syscontMode ? (req.specialDirs ?? []) : [];
@@ -210,9 +213,11 @@ export class MgrService {
         rec.reusesKept = true;
         this.save(rec);
       }
-      const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => ({ source: b.source ?? '', destination: b.destination ?? '' })));
+      const bindSources = this.prepareMounts(rec, (req.binds ?? []).map((b) => ({ source: b.source ?? '', destination: b.destination ?? '' })), laps);
+      laps.lap('binds');
       pauseAt('mgr-register-binds');
       const specialDirs = wantedDirs.map((dest) => this.prepareSpecialDir(rec, dest, kept));
+      laps.lap('special dirs');
       pauseAt('mgr-register-special-dirs');
       const unused = rec.specialDirs.filter((d) => !wantedDirs.includes(d.dest));
       if (unused.length > 0) {
@@ -221,8 +226,9 @@ export class MgrService {
         for (const d of unused) fs.rmSync(d.hostDir, { recursive: true, force: true });
       }
       this.startRootfsView(rec);
+      laps.lap('view');
       pauseAt('mgr-register-rootfs-view');
-      this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
+      this.log.debug(`container ${id}: registered in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms (${laps.toString()})`);
       return {
         runDir, uid: rec.uid, gid: rec.gid, size: rec.size, rootfs: rec.rootfs, bindSources, config, usernsPid,
         specialDirSources: specialDirs.map((d) => d.mountPoint), specialDirHostDirs: specialDirs.map((d) => d.hostDir),
@@ -319,7 +325,7 @@ export class MgrService {
   }
 
   /** Shifted rootfs and ID-mapped bind sources; with mappings from the spec, files are used as they are. */
-  private prepareMounts(rec: ContainerRecord, binds: { source: string; destination: string }[]): string[] {
+  private prepareMounts(rec: ContainerRecord, binds: { source: string; destination: string }[], laps?: StepLaps): string[] {
     for (const { source } of binds) {
       if (!path.isAbsolute(source) || !fs.existsSync(source)) {
         throw new ServiceError(GrpcStatus.INVALID_ARGUMENT, `bind mount source ${source} does not exist`);
@@ -358,6 +364,8 @@ export class MgrService {
       const source = rec.rootfs;
       rec.rootfs = target;
       this.save(rec);
+      // Mostly Docker's overlay taken down: its last reference syncs the upper file system (bench/README.md).
+      laps?.lap('rootfs');
       pauseAt('mgr-register-rootfs');
       const bindDir = path.join(rec.runDir, 'binds');
       fs.mkdirSync(bindDir, { recursive: true, mode: 0o711 });
@@ -644,24 +652,17 @@ export class MgrService {
    * remove after the run dir.
    */
   private releaseNow(rec: ContainerRecord, deferDirs = false): string[] {
-    // Where the time goes (logged at debug): this runs on the event loop, other requests wait.
-    const steps: string[] = [];
+    const steps = new StepLaps();
     let movedAside: string[] | undefined;
-    let t = process.hrtime.bigint();
-    const lap = (step: string): void => {
-      const now = process.hrtime.bigint();
-      steps.push(`${step} ${(Number(now - t) / 1e6).toFixed(1)}`);
-      t = now;
-    };
     this.settleStartingViews();
     this.forgetStartingView(rec.id);
     if (rec.chowned) this.unchownRootfs(rec, rec.chowned);
     for (const m of [...rec.mounts].reverse()) releaseMount(m);
     for (const m of mountsUnder(rec.runDir)) releaseMount(m);
-    lap('unmounts');
+    steps.lap('unmounts');
     // Its chroot holds the shifted overlay: gone before Docker's overlay comes back on that upper dir.
     if (rec.rootfsView) stopRootfsView(rec.rootfsView);
-    lap('view');
+    steps.lap('view');
     pauseAt('mgr-release');
     if (mountsUnder(rec.runDir).length > 0) {
       throw new ServiceError(GrpcStatus.INTERNAL, `mounts remain under ${rec.runDir}; not removing it`);
@@ -674,7 +675,7 @@ export class MgrService {
     } else {
       for (const { hostDir } of rec.specialDirs) fs.rmSync(hostDir, { recursive: true, force: true });
     }
-    lap('special dirs');
+    steps.lap('special dirs');
     if (rec.replacedRootfs && fs.existsSync(rec.replacedRootfs)) {
       try {
         remountOverlay(rec.replacedOptions, rec.replacedRootfs);
@@ -682,17 +683,17 @@ export class MgrService {
         this.log.warn(`container ${rec.id}: could not put Docker's overlay back at ${rec.replacedRootfs}: ${(err as Error).message}`);
       }
     }
-    lap('overlay back');
+    steps.lap('overlay back');
     this.containers.delete(rec.id);
     // A range shared by the containers of one network namespace (a pod) is free once none holds it.
     const stillHeld = [...this.containers.values()].some((c) => c.allocated && c.uid === rec.uid);
     if (rec.allocated && !stillHeld) this.allocator.release(rec.uid);
     this.store.remove(rec.id);
-    lap('record');
+    steps.lap('record');
     // Last: sysbox-runc's launcher takes the run dir's removal for the end of the release
     // (delete waits for it rather than asking for the release itself).
     removeRunDir(rec.runDir);
-    this.log.debug(`container ${rec.id}: release steps (ms): ${steps.join(', ')}`);
+    this.log.debug(`container ${rec.id}: release steps (ms): ${steps.toString()}`);
     const ids = rec.allocated ? ` ids ${rec.uid}-${rec.uid + rec.size - 1}${stillHeld ? ' (still held by a container sharing them)' : ''}` : '';
     this.log.info(`container ${rec.id}: released${ids}`);
     this.opts.onReleased?.();
