@@ -12,6 +12,7 @@ function recorded(extra: Partial<MemoryReleaseOptions> = {}): { calls: string[];
   const r = releaseMemoryWhenQuiet({
     quietMs: 40,
     maxDelayMs: 1000,
+    minGrowth: 0,
     collect: () => calls.push('collect'),
     trim: () => calls.push('trim'),
     onReleased: (x) => results.push(x),
@@ -65,6 +66,29 @@ describe('releasing memory once a daemon is quiet after removals', () => {
     r.stop();
     await sleep(80);
     assert.deepEqual(calls, []);
+  });
+
+  it('asks for no release until the RSS has grown by minGrowth over what the last release left', async () => {
+    let rss = 100_000;
+    const { calls, results, r } = recorded({ minGrowth: 0.05, rssKiB: () => rss });
+    rss = 104_000;
+    r.request();
+    await sleep(80);
+    assert.deepEqual(calls, [], '4 % over the start: no release');
+    rss = 106_000;
+    r.request();
+    rss = 101_000;
+    await sleep(80);
+    assert.deepEqual(calls, ['collect', 'trim'], '6 % over: released');
+    assert.equal(results[0]!.rssAfterKiB, 101_000);
+    rss = 105_000;
+    r.request();
+    await sleep(80);
+    assert.equal(calls.length, 2, '4 % over what the release left: none');
+    rss = 107_000;
+    r.request();
+    await sleep(80);
+    assert.equal(calls.length, 4, '6 % over it: released again');
   });
 
   it('runs beforeTrim between the GC and the trim, and one more round for a removal meanwhile', async () => {

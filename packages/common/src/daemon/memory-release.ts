@@ -4,6 +4,12 @@
 // the burst grew it to, and glibc keeps the pages of freed gRPC and native buffers in its arenas.
 // So once the daemon has been quiet for a while after a removal, it runs one memory-reducing full
 // GC (native releaseHeap) and then malloc_trim(0).
+//
+// Only once the RSS has grown by MIN_GROWTH over what the last release left: a release costs
+// sysbox-fs ~40 ms and sysbox-mgr ~20 ms of CPU (the FUSE workers' heaps are collected too), which
+// after each single `docker run --rm` doubled the daemons' CPU per container, while without it
+// their RSS levels off within a few percent (25 runs 1.5 s apart: sysbox-mgr +5.5 %, sysbox-fs
+// +0.8 %; bench/README.md). A burst of removals still gets its release.
 import * as native from '@sysbox/native';
 
 /** What one release gave back, for the debug log. */
@@ -18,7 +24,7 @@ export interface ReleaseResult {
 export interface MemoryRelease {
   /** Work went on (an RPC): a pending release waits until quietMs after the last one, up to maxDelayMs. */
   activity(): void;
-  /** Memory was freed (a container went away): release it once the daemon is quiet. */
+  /** Memory was freed (a container went away): release it once the daemon is quiet, if the RSS grew by minGrowth. */
   request(): void;
   /** Cancels a pending release (shutdown). */
   stop(): void;
@@ -32,6 +38,8 @@ export interface MemoryRelease {
 export const RELEASE_QUIET_MS = 1000;
 /** ... and the longest a release waits after the first removal, however busy the daemon. */
 export const RELEASE_MAX_DELAY_MS = 5000;
+/** RSS growth over what the last release (or the start) left below which a removal asks for none. */
+export const MIN_GROWTH = 0.05;
 
 export interface MemoryReleaseOptions {
   /** Default RELEASE_QUIET_MS. */
@@ -42,12 +50,15 @@ export interface MemoryReleaseOptions {
    * Default RELEASE_MAX_DELAY_MS.
    */
   maxDelayMs?: number;
+  /** Default MIN_GROWTH (0: every removal asks for a release). */
+  minGrowth?: number;
   /** Runs between the GC and the trim: e.g. asks worker threads (own heaps) to collect too. */
   beforeTrim?: () => Promise<void>;
   onReleased?: (r: ReleaseResult) => void;
-  /** For tests: what collects and what trims (default: native releaseHeap and malloc_trim). */
+  /** For tests: what collects and what trims (default: native releaseHeap and malloc_trim), and the RSS. */
   collect?: () => void;
   trim?: () => void;
+  rssKiB?: () => number;
 }
 
 /**
@@ -71,6 +82,10 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
   const trim = opts.trim ?? ((): void => void native.mallocTrim());
   const quietMs = opts.quietMs ?? RELEASE_QUIET_MS;
   const maxDelayMs = opts.maxDelayMs ?? RELEASE_MAX_DELAY_MS;
+  const minGrowth = opts.minGrowth ?? MIN_GROWTH;
+  const rssKiB = opts.rssKiB ?? ((): number => kib(process.memoryUsage.rss()));
+  /** What the last release left (at first: the RSS when this was set up). */
+  let baselineKiB = rssKiB();
   let pending = false;
   /** When the pending release was first asked for (Date.now()). */
   let since = 0;
@@ -89,7 +104,7 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
     pending = false;
     running = true;
     const t0 = process.hrtime.bigint();
-    const rssBeforeKiB = kib(process.memoryUsage.rss());
+    const rssBeforeKiB = rssKiB();
     const heapBeforeKiB = kib(process.memoryUsage().heapUsed);
     try {
       collect();
@@ -98,8 +113,9 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
     } finally {
       running = false;
     }
+    baselineKiB = rssKiB();
     opts.onReleased?.({
-      rssBeforeKiB, rssAfterKiB: kib(process.memoryUsage.rss()),
+      rssBeforeKiB, rssAfterKiB: baselineKiB,
       heapBeforeKiB, heapAfterKiB: kib(process.memoryUsage().heapUsed),
       ms: Number(process.hrtime.bigint() - t0) / 1e6,
     });
@@ -112,6 +128,7 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
       if (pending) arm();
     },
     request: () => {
+      if (!pending && rssKiB() < baselineKiB * (1 + minGrowth)) return;
       if (!pending) since = Date.now();
       pending = true;
       arm();
