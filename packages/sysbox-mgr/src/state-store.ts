@@ -1,15 +1,12 @@
-// Container records on disk, one JSON file each under <data-root>/mgr/containers. Written in
-// whole (a temp file, then a rename) so a kill -9 never leaves a half record behind.
-//
-// The rename never replaces: on ext4 (auto_da_alloc) a rename over an existing file first writes
-// the new file's data out, 0.2-3 ms per save with a busy disk, and a create saves its record ~10
-// times, half of them on Register's and Created's path (bench/README.md). The records only have to
-// outlive the daemon, not the host (a reboot ends every container, and start-up drops a record
-// whose run dir is gone), so the old file is unlinked first and the temp file takes the free name.
-// A kill -9 between the two leaves only the temp file, complete: loadAll takes it.
+// Container records on disk, one JSON file each under <data-root>/mgr/containers, written whole
+// (writeWholeFile: never a half record after a kill -9, and no rename over the old record, which
+// ext4 makes write the data out first; a create saves its record ~10 times, half of them on
+// Register's and Created's path). A kill -9 between the unlink and the rename leaves only the
+// complete temp file: loadAll takes it.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerConfig } from '@sysbox/common/container-config';
+import { TEMP_SUFFIX, writeWholeFile } from '@sysbox/common/daemon/whole-file';
 import type { ChownedRootfs } from './rootfs-chown.js';
 
 export interface ContainerRecord {
@@ -61,20 +58,7 @@ export class StateStore {
   private file(id: string): string { return path.join(this.dir, `${id}.json`); }
 
   save(rec: ContainerRecord): void {
-    const tmp = `${this.file(rec.id)}.tmp`;
-    try {
-      fs.writeFileSync(tmp, JSON.stringify(rec, null, 1));
-    } catch (err) {
-      // A full disk leaves a truncated temp file: never a half record, and nothing left behind.
-      fs.rmSync(tmp, { force: true });
-      throw err;
-    }
-    try {
-      fs.unlinkSync(this.file(rec.id));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    fs.renameSync(tmp, this.file(rec.id));
+    writeWholeFile(this.file(rec.id), JSON.stringify(rec, null, 1));
   }
 
   remove(id: string): void {
@@ -85,9 +69,9 @@ export class StateStore {
     const out: ContainerRecord[] = [];
     const names = new Set(fs.readdirSync(this.dir));
     for (const name of names) {
-      if (!name.endsWith('.tmp')) continue;
+      if (!name.endsWith(TEMP_SUFFIX)) continue;
       const tmp = path.join(this.dir, name);
-      const file = tmp.slice(0, -'.tmp'.length);
+      const file = tmp.slice(0, -TEMP_SUFFIX.length);
       // Beside its record: a save cut short (the record before it stands). Alone: either the
       // last save, cut between the unlink and the rename (complete), or a first save cut while
       // writing (no closing brace: JSON.parse refuses it, and there was no record yet).

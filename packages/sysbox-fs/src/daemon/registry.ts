@@ -9,6 +9,7 @@ import { parseMountInfo } from '@sysbox/common/mountinfo';
 import { initialMounts } from '../seccomp/mount-policy.js';
 import { GrpcStatus } from '@sysbox/common';
 import type { Logger } from '@sysbox/common/daemon/logger';
+import { readWholeFile, writeWholeFile } from '@sysbox/common/daemon/whole-file';
 import { LOAD_SLOTS, LoadTable } from '../container/load-table.js';
 import { pickSlot, restingAsWallClock, restingFromWallClock } from './slots.js';
 import { sampleOnce } from './load-sampler.js';
@@ -46,10 +47,19 @@ const restingSlotsFile = (stateDir: string): string => `${stateDir}/resting-slot
 
 function readRestingSlots(stateDir: string): Record<string, number> {
   try {
-    const rec = JSON.parse(fs.readFileSync(restingSlotsFile(stateDir), 'utf8')) as unknown;
+    const rec = JSON.parse(readWholeFile(restingSlotsFile(stateDir), isJson) ?? '{}') as unknown;
     return rec !== null && typeof rec === 'object' ? (rec as Record<string, number>) : {};
   } catch {
     return {};
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -225,9 +235,8 @@ export class Registry {
   /** Slots' rest outlives a restart (slots.ts): a failed write only costs that, so it is logged. */
   private saveRestingSlots(): void {
     try {
-      const file = restingSlotsFile(this.o.stateDir);
-      fs.writeFileSync(`${file}.tmp`, JSON.stringify(restingAsWallClock(this.freedAt, performance.now(), Date.now())));
-      fs.renameSync(`${file}.tmp`, file);
+      // At every container's exit: not renamed over the old file (whole-file.ts).
+      writeWholeFile(restingSlotsFile(this.o.stateDir), JSON.stringify(restingAsWallClock(this.freedAt, performance.now(), Date.now())));
     } catch (e) {
       this.o.log.warn(`resting slots not saved: ${(e as Error).message}`);
     }
