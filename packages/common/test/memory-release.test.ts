@@ -91,6 +91,20 @@ describe('releasing memory once a daemon is quiet after removals', () => {
     assert.equal(calls.length, 4, '6 % over it: released again');
   });
 
+  it('asks for a release after everyRemovals removals whatever the RSS', async () => {
+    const { calls, r } = recorded({ minGrowth: 0.05, everyRemovals: 3, rssKiB: () => 100_000 });
+    r.request();
+    r.request();
+    await sleep(80);
+    assert.deepEqual(calls, [], 'two removals, RSS flat: none');
+    r.request();
+    await sleep(80);
+    assert.deepEqual(calls, ['collect', 'trim'], 'the third: released');
+    r.request();
+    await sleep(80);
+    assert.equal(calls.length, 2, 'the count starts again after a release');
+  });
+
   it('runs beforeTrim between the GC and the trim, and one more round for a removal meanwhile', async () => {
     let again: (() => void) | undefined;
     const { calls, r } = recorded({

@@ -5,11 +5,13 @@
 // So once the daemon has been quiet for a while after a removal, it runs one memory-reducing full
 // GC (native releaseHeap) and then malloc_trim(0).
 //
-// Only once the RSS has grown by MIN_GROWTH over what the last release left: a release costs
-// sysbox-fs ~40 ms and sysbox-mgr ~20 ms of CPU (the FUSE workers' heaps are collected too), which
-// after each single `docker run --rm` doubled the daemons' CPU per container, while without it
-// their RSS levels off within a few percent (25 runs 1.5 s apart: sysbox-mgr +5.5 %, sysbox-fs
-// +0.8 %; bench/README.md). A burst of removals still gets its release.
+// Only once the RSS has grown by MIN_GROWTH over what the last release left, or after
+// RELEASE_EVERY_REMOVALS removals: a release costs sysbox-fs ~40 ms and sysbox-mgr ~20 ms of CPU
+// (the FUSE workers' heaps are collected too), which after each single `docker run --rm` doubled
+// the daemons' CPU per container, while without it their RSS levels off within a few percent (25
+// runs 1.5 s apart: sysbox-mgr +5.5 %, sysbox-fs +0.8 %; bench/README.md). The count keeps a burst
+// of removals its release whatever the RSS says at each (50 removed with the RSS rule alone left
+// sysbox-fs 11 % over its RSS before them).
 import * as native from '@sysbox/native';
 
 /** What one release gave back, for the debug log. */
@@ -24,7 +26,7 @@ export interface ReleaseResult {
 export interface MemoryRelease {
   /** Work went on (an RPC): a pending release waits until quietMs after the last one, up to maxDelayMs. */
   activity(): void;
-  /** Memory was freed (a container went away): release it once the daemon is quiet, if the RSS grew by minGrowth. */
+  /** Memory was freed (a container went away): release it once the daemon is quiet, if the RSS grew by minGrowth or everyRemovals came. */
   request(): void;
   /** Cancels a pending release (shutdown). */
   stop(): void;
@@ -40,6 +42,8 @@ export const RELEASE_QUIET_MS = 1000;
 export const RELEASE_MAX_DELAY_MS = 5000;
 /** RSS growth over what the last release (or the start) left below which a removal asks for none. */
 export const MIN_GROWTH = 0.05;
+/** ... or the removals since the last release after which one is asked for anyway. */
+export const RELEASE_EVERY_REMOVALS = 10;
 
 export interface MemoryReleaseOptions {
   /** Default RELEASE_QUIET_MS. */
@@ -52,6 +56,8 @@ export interface MemoryReleaseOptions {
   maxDelayMs?: number;
   /** Default MIN_GROWTH (0: every removal asks for a release). */
   minGrowth?: number;
+  /** Default RELEASE_EVERY_REMOVALS. */
+  everyRemovals?: number;
   /** Runs between the GC and the trim: e.g. asks worker threads (own heaps) to collect too. */
   beforeTrim?: () => Promise<void>;
   onReleased?: (r: ReleaseResult) => void;
@@ -86,6 +92,9 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
   const rssKiB = opts.rssKiB ?? ((): number => kib(process.memoryUsage.rss()));
   /** What the last release left (at first: the RSS when this was set up). */
   let baselineKiB = rssKiB();
+  const everyRemovals = opts.everyRemovals ?? RELEASE_EVERY_REMOVALS;
+  /** Removals since the last release. */
+  let removals = 0;
   let pending = false;
   /** When the pending release was first asked for (Date.now()). */
   let since = 0;
@@ -114,6 +123,7 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
       running = false;
     }
     baselineKiB = rssKiB();
+    removals = 0;
     opts.onReleased?.({
       rssBeforeKiB, rssAfterKiB: baselineKiB,
       heapBeforeKiB, heapAfterKiB: kib(process.memoryUsage().heapUsed),
@@ -128,7 +138,8 @@ export function releaseMemoryWhenQuiet(opts: MemoryReleaseOptions): MemoryReleas
       if (pending) arm();
     },
     request: () => {
-      if (!pending && rssKiB() < baselineKiB * (1 + minGrowth)) return;
+      removals++;
+      if (!pending && removals < everyRemovals && rssKiB() < baselineKiB * (1 + minGrowth)) return;
       if (!pending) since = Date.now();
       pending = true;
       arm();
