@@ -2,11 +2,11 @@
 // (writeWholeFile: never a half record after a kill -9, and no rename over the old record, which
 // ext4 makes write the data out first; a create saves its record ~10 times, half of them on
 // Register's and Created's path). A kill -9 between the unlink and the rename leaves only the
-// complete temp file: loadAll takes it.
+// complete temp file: loadAll takes it (readWholeFile).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerConfig } from '@sysbox/common/container-config';
-import { TEMP_SUFFIX, writeWholeFile } from '@sysbox/common/daemon/whole-file';
+import { readWholeFile, TEMP_SUFFIX, writeWholeFile } from '@sysbox/common/daemon/whole-file';
 import type { ChownedRootfs } from './rootfs-chown.js';
 
 export interface ContainerRecord {
@@ -67,33 +67,24 @@ export class StateStore {
 
   loadAll(): ContainerRecord[] {
     const out: ContainerRecord[] = [];
-    const names = new Set(fs.readdirSync(this.dir));
+    const names = new Set(fs.readdirSync(this.dir).map((n) => (n.endsWith(TEMP_SUFFIX) ? n.slice(0, -TEMP_SUFFIX.length) : n)));
     for (const name of names) {
-      if (!name.endsWith(TEMP_SUFFIX)) continue;
-      const tmp = path.join(this.dir, name);
-      const file = tmp.slice(0, -TEMP_SUFFIX.length);
-      // Beside its record: a save cut short (the record before it stands). Alone: either the
-      // last save, cut between the unlink and the rename (complete), or a first save cut while
-      // writing (no closing brace: JSON.parse refuses it, and there was no record yet).
-      if (!names.has(path.basename(file)) && isWholeRecord(tmp)) {
-        fs.renameSync(tmp, file);
-        names.add(path.basename(file));
-      } else {
-        fs.rmSync(tmp, { force: true });
-      }
-    }
-    for (const name of names) {
-      if (!name.endsWith('.json') || !fs.existsSync(path.join(this.dir, name))) continue;
-      out.push(JSON.parse(fs.readFileSync(path.join(this.dir, name), 'utf8')) as ContainerRecord);
+      if (!name.endsWith('.json')) continue;
+      const file = path.join(this.dir, name);
+      // A lone temp file is either the last save, cut between the unlink and the rename (whole:
+      // taken), or a first save cut while writing (no closing brace, and there was no record yet).
+      // Beside its record it is a save cut short: the record before it stands.
+      const text = readWholeFile(file, isWholeRecord);
+      fs.rmSync(`${file}${TEMP_SUFFIX}`, { force: true });
+      if (text !== undefined) out.push(JSON.parse(text) as ContainerRecord);
     }
     return out;
   }
 }
 
-function isWholeRecord(file: string): boolean {
+function isWholeRecord(text: string): boolean {
   try {
-    const rec = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ContainerRecord>;
-    return typeof rec.id === 'string';
+    return typeof (JSON.parse(text) as Partial<ContainerRecord>).id === 'string';
   } catch {
     return false;
   }

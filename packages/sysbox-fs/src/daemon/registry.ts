@@ -108,9 +108,10 @@ export class Registry {
 
   /**
    * After a restart: keep the containers whose init still runs, forget the others. Pre-registered
-   * ones (on disk only from an earlier version: preRegister keeps them in memory) are forgotten too: a predecessor that died while (or after) taking one may never have
-   * answered, so the runtime cannot know to unregister it; a create still in flight registers
-   * without it (see register).
+   * ones (on disk only from an earlier version: preRegister keeps them in memory) are forgotten
+   * too: a predecessor that died while (or after) taking one may never have answered, so the
+   * runtime cannot know to unregister it; a create still in flight registers without it (see
+   * register).
    */
   restore(): void {
     for (const [slot, at] of restingFromWallClock(readRestingSlots(this.o.stateDir), performance.now(), Date.now())) this.freedAt.set(slot, at);
