@@ -28,7 +28,7 @@ import type { Logger } from '@sysbox/common/daemon/logger';
 import { KnobError, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import type { MgrFeatures } from './flags.js';
 import type { ContainerRecord, StateStore } from './state-store.js';
-import { StepLaps } from './step-laps.js';
+import { StepLaps } from '@sysbox/common/step-laps';
 import { pauseAt } from '@sysbox/common/test-pause';
 
 /** A destination as SYSBOX_SKIP_UID_SHIFT names it (no trailing slash). */

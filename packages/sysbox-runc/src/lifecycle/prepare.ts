@@ -15,6 +15,7 @@ import { keepAddedReadOnly } from '../spec/transforms/read-only.js';
 import { SPECIAL_DIRS } from '@sysbox/common/paths';
 import { DEFAULT_CONTAINER_CONFIG, KnobError, knobEntries, mergeConfig, parseKnobs, type ContainerConfig } from '@sysbox/common/container-config';
 import { RefusedError, refusal } from '../spec/validate.js';
+import { StepLaps } from '@sysbox/common/step-laps';
 import { log } from '../log.js';
 import type { GlobalContext } from '../context.js';
 import { connectFs, explainFsError } from './fs.js';
@@ -95,6 +96,8 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
   };
   let inMgr = false;
   let inFs = false;
+  // The steps around the daemons' calls, for the debug lines (docs/troubleshooting.md: a slow create).
+  const laps = new StepLaps();
   try {
     const spec = loadSpec(bundle);
     const refused = refusal(spec);
@@ -114,6 +117,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     // Docker's own file, before the transforms swap bind sources for ID-mapped views of them.
     const resolvConf = (spec.mounts ?? []).find((m) => m.destination === '/etc/resolv.conf' && isBindMount(m))?.source;
     const specialDirs = wantedSpecialDirs(SPECIAL_DIRS, (spec.mounts ?? []).map((m) => m.destination));
+    laps.lap('spec');
     log('debug', `registering ${id}`);
     // Both at once: neither needs the other's answer (sysbox-fs gets the ids at Register).
     const [mgrReg, fsPre] = await Promise.allSettled([
@@ -137,6 +141,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     const reg = mgrReg.value;
     const fsReg = fsPre.value;
     log('debug', `registered ${id}: ids ${reg.uid}+${reg.size}, rootfs ${reg.rootfs}`);
+    const steps = new StepLaps();
     // A manager that predates the config answers none: its defaults were the original's.
     const config = reg.config ? configFromReply(reg.config) : mergeConfig(DEFAULT_CONTAINER_CONFIG, overrides);
     applyTransforms(spec, {
@@ -148,16 +153,22 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       // sysbox-mgr backs none outside system-container mode (it knows the effective config first).
       specialDirs: config.syscontMode ? specialDirs : [], specialDirSources: reg.specialDirSources ?? [],
     });
+    steps.lap('transforms');
     if (config.syscontMode) bindSpecialDirsHere(reg.specialDirSources ?? [], reg.specialDirHostDirs ?? []);
+    steps.lap('special dirs');
     const oomScore = takeOomScore(spec, pre?.oomHost);
     const runDir = reg.runDir ?? '';
     fs.writeFileSync(path.join(runDir, 'config.json'), stringifyExactJson(spec), { mode: 0o600 });
+    steps.lap('spec written');
     recordOomScore(runDir, oomScore);
     recordConfig(runDir, config);
     recordExecRootCapabilities(runDir, config);
+    steps.lap('records');
     markSystemdInit(runDir, initIsSystemd(rootfsPath(bundle, spec), spec.process?.args, spec.process?.env));
     // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
+    steps.lap('systemd check');
     applyOomScore(oomScore, pre?.oomHost);
+    steps.lap('oom score');
     const created = async (initPid: number): Promise<void> => {
       log('debug', `created ${id}: init ${initPid}`);
       recordInitPid(runDir, initPid);
@@ -167,18 +178,23 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       }
       await Promise.all([
         // Created only records the init and delegates its cgroups: safe to send again to a restarted sysbox-mgr.
-        call(async () => { await againIfLost(() => mgr.created({ id, initPid })); }),
+        call(async () => {
+          const t0 = performance.now();
+          await againIfLost(() => mgr.created({ id, initPid }));
+          log('debug', `sysbox-mgr watches ${id} (Created ${(performance.now() - t0).toFixed(1)} ms)`);
+        }),
         fsCall(async () => {
+          const t0 = performance.now();
           const r = await fsd.register({
             id, initPid, uid: reg.uid ?? 0, gid: reg.gid ?? 0, size: reg.size ?? 0,
             ignoreSysfsChown: config.ignoreSysfsChown, allowTrustedXattr: config.allowTrustedXattr,
             readOnly: keepAddedReadOnly(spec, config),
           });
-          log('debug', `sysbox-fs serves ${id}: ${(r.virtualPaths ?? []).join(' ')}`);
+          log('debug', `sysbox-fs serves ${id} (Register ${(performance.now() - t0).toFixed(1)} ms): ${(r.virtualPaths ?? []).join(' ')}`);
         }),
       ]);
     };
-    log('debug', `transformed ${id}`);
+    log('debug', `transformed ${id} (${laps.toString()}, ${steps.toString()})`);
     return { bundle: runDir, release, created, close };
   } catch (err) {
     await unregister(inMgr, inFs).catch(() => {});

@@ -1,5 +1,6 @@
 // Where a request's time goes, step by step, for its debug line ("ids 0.4, rootfs 3.1, ...", ms):
-// Register's and a release's steps are synchronous work on the event loop, other requests wait.
+// sysbox-mgr's Register and release (synchronous work on its event loop: other requests wait), and
+// the steps a create takes around them (sysbox-runc's prepare.ts).
 export class StepLaps {
   private last = process.hrtime.bigint();
   private readonly laps: string[] = [];
