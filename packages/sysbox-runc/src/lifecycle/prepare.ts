@@ -165,8 +165,8 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     recordExecRootCapabilities(runDir, config);
     steps.lap('records');
     markSystemdInit(runDir, initIsSystemd(rootfsPath(bundle, spec), spec.process?.args, spec.process?.env));
-    // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
     steps.lap('systemd check');
+    // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
     applyOomScore(oomScore, pre?.oomHost);
     steps.lap('oom score');
     const created = async (initPid: number): Promise<void> => {
