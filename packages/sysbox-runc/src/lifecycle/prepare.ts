@@ -96,7 +96,8 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
   };
   let inMgr = false;
   let inFs = false;
-  // The steps around the daemons' calls, for the debug lines (docs/troubleshooting.md: a slow create).
+  // Each step's time, the daemons' Register and PreRegister (side by side) among them, for the
+  // debug line (docs/troubleshooting.md: a slow create).
   const laps = new StepLaps();
   try {
     const spec = loadSpec(bundle);
@@ -141,7 +142,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     const reg = mgrReg.value;
     const fsReg = fsPre.value;
     log('debug', `registered ${id}: ids ${reg.uid}+${reg.size}, rootfs ${reg.rootfs}`);
-    const steps = new StepLaps();
+    laps.lap('Register');
     // A manager that predates the config answers none: its defaults were the original's.
     const config = reg.config ? configFromReply(reg.config) : mergeConfig(DEFAULT_CONTAINER_CONFIG, overrides);
     applyTransforms(spec, {
@@ -153,22 +154,22 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
       // sysbox-mgr backs none outside system-container mode (it knows the effective config first).
       specialDirs: config.syscontMode ? specialDirs : [], specialDirSources: reg.specialDirSources ?? [],
     });
-    steps.lap('transforms');
+    laps.lap('transforms');
     if (config.syscontMode) bindSpecialDirsHere(reg.specialDirSources ?? [], reg.specialDirHostDirs ?? []);
-    steps.lap('special dirs');
+    laps.lap('special dirs');
     const oomScore = takeOomScore(spec, pre?.oomHost);
     const runDir = reg.runDir ?? '';
     fs.writeFileSync(path.join(runDir, 'config.json'), stringifyExactJson(spec), { mode: 0o600 });
-    steps.lap('spec written');
+    laps.lap('spec written');
     recordOomScore(runDir, oomScore);
     recordConfig(runDir, config);
     recordExecRootCapabilities(runDir, config);
-    steps.lap('records');
+    laps.lap('records');
     markSystemdInit(runDir, initIsSystemd(rootfsPath(bundle, spec), spec.process?.args, spec.process?.env));
-    steps.lap('systemd check');
+    laps.lap('systemd check');
     // On this process, so that runc and the container inherit score and floor (see oom-score.ts).
     applyOomScore(oomScore, pre?.oomHost);
-    steps.lap('oom score');
+    laps.lap('oom score');
     const created = async (initPid: number): Promise<void> => {
       log('debug', `created ${id}: init ${initPid}`);
       recordInitPid(runDir, initPid);
@@ -194,7 +195,7 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
         }),
       ]);
     };
-    log('debug', `transformed ${id} (${laps.toString()}, ${steps.toString()})`);
+    log('debug', `transformed ${id} (${laps.toString()})`);
     return { bundle: runDir, release, created, close };
   } catch (err) {
     await unregister(inMgr, inFs).catch(() => {});
