@@ -2,7 +2,8 @@
 # sysbox-runc launcher. Docker calls the runtime 4+ times per `docker run`; only `create` (and
 # run, exec, pause, resume, and delete of a container sysbox-mgr still holds) need the TypeScript
 # runtime. Everything else is runc's job unchanged, so it is exec'd directly: a Node start costs
-# ~30 ms, this script ~1 ms (bench/README.md). Global flags are runc's plus --sysbox-mgr-socket,
+# ~30 ms, this script ~1 ms (bench/README.md). Two of runc's own steps need no Go start either and
+# are done here: `start` of a created container and `delete --force` of one runc has forgotten. Global flags are runc's plus --sysbox-mgr-socket,
 # --sysbox-fs-socket and the original Sysbox's --no-kernel-check (no effect: docs/usage.md),
 # --no-sysbox-fs and --no-sysbox-mgr (refused by create and run), and --executor PATH (the low-level
 # runtime in runc's place, e.g. /usr/bin/crun), which runc 1.1 would refuse and so must not see. A
@@ -30,6 +31,7 @@ skip=
 mgr_socket=${SYSBOX_MGR_SOCKET:-/run/sysbox/sysmgr.sock}
 log_file=
 log_format=text
+runc_root=/run/runc
 for a in "$@"; do
   # The value of the flag before: kept where this script itself needs it.
   if [ -n "$skip" ]; then
@@ -38,6 +40,7 @@ for a in "$@"; do
       mgr) mgr_socket=$a ;;
       log) log_file=$a ;;
       log-format) log_format=$a ;;
+      root) runc_root=$a ;;
     esac
     skip=
     continue
@@ -51,7 +54,9 @@ for a in "$@"; do
     --log=*|-log=*) log_file=${a#*=} ;;
     --log-format|-log-format) skip=log-format ;;
     --log-format=*|-log-format=*) log_format=${a#*=} ;;
-    --root|-root|--criu|-criu|--rootless|-rootless|--sysbox-fs-socket|-sysbox-fs-socket) skip=other ;;
+    --root|-root) skip=root ;;
+    --root=*|-root=*) runc_root=${a#*=} ;;
+    --criu|-criu|--rootless|-rootless|--sysbox-fs-socket|-sysbox-fs-socket) skip=other ;;
     --*=*|-debug|--debug|-systemd-cgroup|--systemd-cgroup|-no-kernel-check|--no-kernel-check|-no-sysbox-fs|--no-sysbox-fs|-no-sysbox-mgr|--no-sysbox-mgr) ;;
     -*) node_runtime "$@" ;;
     *) cmd=$a; break ;;
@@ -238,6 +243,76 @@ create_spare() {
   exit 1
 }
 
+# `start` of a created container, without runc: what runc's start does (runc 1.1, the executor's
+# state layout), in builtins, saving a Go start (~5 ms idle, more under load) per `docker run` and
+# `docker start`. runc's init waits in open(2) on the state dir's exec.fifo to write "0" and exec
+# the process; start reads that, until end of file (the exec), and removes the fifo, which makes
+# the container running. Only the plain case: a container create left (init-pid in its run dir),
+# init still waiting on that very fifo (one of its fds is it), its cgroup thawed, no NOTIFY_SOCKET
+# (runc relays systemd's notify socket). Anything else goes to runc, which knows its errors.
+start_fast() {
+  case ${runc##*/} in runc) ;; *) return 0 ;; esac
+  [ -z "${NOTIFY_SOCKET-}" ] || return 0
+  seen=0; id=
+  for a in "$@"; do
+    if [ "$seen" = 0 ]; then [ "$a" = start ] && seen=1; continue; fi
+    case "$a" in -*) return 0 ;; esac
+    [ -z "$id" ] || return 0
+    id=$a
+  done
+  case $id in ''|.|..|*[!A-Za-z0-9_+.-]*) return 0 ;; esac
+  fifo=$runc_root/$id/exec.fifo
+  [ -p "$fifo" ] && [ -f "$runc_root/$id/state.json" ] && [ -r "$mount_root/$id/init-pid" ] || return 0
+  read -r pid < "$mount_root/$id/init-pid" || return 0
+  case $pid in ''|*[!0-9]*) return 0 ;; esac
+  init_state
+  [ "$init" = waiting ] && init_thawed || return 0
+  # Read-write first, so that neither open waits; then only the read end is kept: init's open
+  # succeeds at once, and no end of file comes before its write unless it is gone. Never closed
+  # while init may still write (its write would fail, EPIPE, and the container with it).
+  { command exec 4<>"$fifo" 5<"$fifo" 4>&-; } 2>/dev/null || return 0
+  while :; do
+    got=
+    IFS= read -r got <&5
+    [ -n "$got" ] && break
+    # End of file with nothing read: init has not opened its end yet, or never will.
+    init_state
+    case $init in
+      waiting) sleep 0.001 ;;
+      gone) launcher_error "container process is already dead"; exit 1 ;;
+      *) launcher_error "cannot start an already running container"; exit 1 ;;
+    esac
+  done
+  exec 5<&-
+  [ "$got" = 0 ] || { launcher_error "cannot start an already running container"; exit 1; }
+  exec /bin/rm -f -- "$fifo"
+}
+
+# init=waiting: $pid is runc's init holding $fifo open; running: it has exec'd; gone: dead, a zombie,
+# or no longer that process.
+init_state() {
+  init=gone
+  { read -r stat < "/proc/$pid/stat"; } 2>/dev/null || return 0
+  case $stat in *') '[ZX]' '*) return 0 ;; esac
+  case $stat in *' (runc:[2:INIT]) '*) ;; *) init=running; return 0 ;; esac
+  for f in /proc/$pid/fd/*; do
+    if [ "$f" -ef "$fifo" ]; then init=waiting; return 0; fi
+  done
+}
+
+# Whether $pid's cgroup is thawed (runc calls a frozen created container paused, and refuses to
+# start it): cgroup v1's freezer.state, or on a cgroup v2 host cgroup.freeze.
+init_thawed() {
+  v2=
+  while IFS=: read -r _ ctl path; do
+    case $ctl in
+      freezer) read -r state < "/sys/fs/cgroup/freezer$path/freezer.state" && [ "$state" = THAWED ]; return ;;
+      '') v2=$path ;;
+    esac
+  done < "/proc/$pid/cgroup"
+  [ -n "$v2" ] && [ -e /sys/fs/cgroup/cgroup.controllers ] && read -r state < "/sys/fs/cgroup$v2/cgroup.freeze" && [ "$state" = 0 ]
+}
+
 # The exec command line with the --process value replaced by $1.
 with_process() {
   new=$1; shift
@@ -261,7 +336,8 @@ with_process() {
 # builtins only: no fork, and nothing at all for other signals.
 term_as=
 case "$cmd" in
-  start|state|list|ps|events|update|features|spec) ;;
+  start) start_fast "$@" ;;
+  state|list|ps|events|update|features|spec) ;;
   kill)
     seen=0; id=; sig=; all=0
     for a in "$@"; do
@@ -282,11 +358,16 @@ case "$cmd" in
     esac
     ;;
   delete)
-    # The container's first positional after `delete` and its flags.
-    seen=0; id=
+    # The container's first positional after `delete` and its flags; whether --force is the only
+    # flag and the id the only positional.
+    seen=0; id=; force=0; plain=1
     for a in "$@"; do
       if [ "$seen" = 1 ]; then
-        case "$a" in -*) ;; *) id=$a; break ;; esac
+        case "$a" in
+          -f|--force|-force) force=1 ;;
+          -*) plain=0 ;;
+          *) if [ -z "$id" ]; then id=$a; else plain=0; fi ;;
+        esac
       elif [ "$a" = delete ]; then seen=1
       fi
     done
@@ -310,6 +391,14 @@ case "$cmd" in
       [ -e "$mount_root/$id" ] || exit "$st"
       SYSBOX_RUNC_DELETE_STATUS=$st node_runtime "$@"
     fi
+    # `delete --force` of a container runc no longer has a state dir for (the shim's cleanup after
+    # its own delete, once per `docker run --rm` and `docker rm`): runc would find nothing, remove
+    # nothing and exit 0 without a word; so does this, without a Go start. Only for runc itself,
+    # its root there (runc would create it) and an id runc accepts (else runc's error).
+    case ${runc##*/}:$force:$plain:$id in
+      runc:1:1:|runc:1:1:.|runc:1:1:..|runc:1:1:*[!A-Za-z0-9_+.-]*) ;;
+      runc:1:1:*) if [ -d "$runc_root" ] && [ ! -e "$runc_root/$id" ] && [ ! -L "$runc_root/$id" ]; then exit 0; fi ;;
+    esac
     ;;
   exec) exec_fast "$@" ;;
   create) create_spare "$@"; node_runtime "$@" ;;
