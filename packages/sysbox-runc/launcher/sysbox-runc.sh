@@ -3,11 +3,12 @@
 # run, exec, pause, resume, and delete of a container sysbox-mgr still holds) need the TypeScript
 # runtime. Everything else is runc's job unchanged, so it is exec'd directly: a Node start costs
 # ~30 ms, this script ~1 ms (bench/README.md). Two of runc's own steps need no Go start either and
-# are done here: `start` of a created container and `delete --force` of one runc has forgotten. Global flags are runc's plus --sysbox-mgr-socket,
-# --sysbox-fs-socket and the original Sysbox's --no-kernel-check (no effect: docs/usage.md),
-# --no-sysbox-fs and --no-sysbox-mgr (refused by create and run), and --executor PATH (the low-level
-# runtime in runc's place, e.g. /usr/bin/crun), which runc 1.1 would refuse and so must not see. A
-# command's -h/--help goes to the Node runtime, which names it as ours.
+# are done here: `start` of a created container and `delete --force` of one runc has forgotten.
+# Global flags are runc's plus --sysbox-mgr-socket, --sysbox-fs-socket and the original Sysbox's
+# --no-kernel-check (no effect: docs/usage.md), --no-sysbox-fs and --no-sysbox-mgr (refused by
+# create and run), and --executor PATH (the low-level runtime in runc's place, e.g. /usr/bin/crun),
+# which runc 1.1 would refuse and so must not see. A command's -h/--help goes to the Node runtime,
+# which names it as ours.
 runc=${SYSBOX_RUNC_PATH:-/usr/sbin/runc}
 mount_root=/run/sysbox-containers
 
@@ -358,8 +359,8 @@ case "$cmd" in
     esac
     ;;
   delete)
-    # The container's first positional after `delete` and its flags; whether --force is the only
-    # flag and the id the only positional.
+    # The container's first positional after `delete` and its flags (runc takes them before the id
+    # or after it); plain: --force the only flag and the id the only positional.
     seen=0; id=; force=0; plain=1
     for a in "$@"; do
       if [ "$seen" = 1 ]; then

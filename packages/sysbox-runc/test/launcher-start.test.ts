@@ -148,6 +148,11 @@ describe('launcher start and delete --force without runc', () => {
     assert.deepEqual(await run({}, 'delete', '--force', gone), { status: 0, stderr: '', runcCalls: [`runc --root ${root} --log-format json delete --force ${gone}`] });
     assert.equal(fs.existsSync(path.join(root, gone)), false, 'runc removed the state dir without state.json');
     assert.equal((await run({}, 'delete', '--force', 'bad,id!')).runcCalls.length, 1);
+    // runc takes --force after the id too; a second positional is runc's to refuse.
+    assert.deepEqual(await run({}, 'delete', gone, '--force'), { status: 0, stderr: '', runcCalls: [] });
+    const two = await run({}, 'delete', '--force', gone, 'other');
+    assert.equal(two.status, 1);
+    assert.equal(two.runcCalls.length, 1);
     // A container runc still has is runc's to delete.
     const { id } = created('delete');
     // Not one sysbox-mgr holds (that delete waits for its release: launcher-delete.test.ts).
