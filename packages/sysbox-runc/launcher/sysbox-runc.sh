@@ -252,7 +252,6 @@ create_spare() {
 # init still waiting on that very fifo (one of its fds is it), its cgroup thawed, no NOTIFY_SOCKET
 # (runc relays systemd's notify socket). Anything else goes to runc, which knows its errors.
 start_fast() {
-  case ${runc##*/} in runc) ;; *) return 0 ;; esac
   [ -z "${NOTIFY_SOCKET-}" ] || return 0
   seen=0; id=
   for a in "$@"; do
@@ -261,7 +260,7 @@ start_fast() {
     [ -z "$id" ] || return 0
     id=$a
   done
-  case $id in ''|.|..|*[!A-Za-z0-9_+.-]*) return 0 ;; esac
+  runc_state_id "$id" || return 0
   fifo=$runc_root/$id/exec.fifo
   [ -p "$fifo" ] && [ -f "$runc_root/$id/state.json" ] && [ -r "$mount_root/$id/init-pid" ] || return 0
   read -r pid < "$mount_root/$id/init-pid" || return 0
@@ -287,6 +286,14 @@ start_fast() {
   exec 5<&-
   [ "$got" = 0 ] || { launcher_error "cannot start an already running container"; exit 1; }
   exec /bin/rm -f -- "$fifo"
+}
+
+# Whether the executor is runc itself and $1 an id it accepts (letters, digits, _ + . -; not . or
+# ..): then $runc_root/$1 is where runc keeps that container's state, in the layout the launcher's
+# start and delete --force rely on.
+runc_state_id() {
+  case ${runc##*/} in runc) ;; *) return 1 ;; esac
+  case $1 in ''|.|..|*[!A-Za-z0-9_+.-]*) return 1 ;; esac
 }
 
 # init=waiting: $pid is runc's init holding $fifo open; running: it has exec'd; gone: dead, a zombie,
@@ -396,10 +403,9 @@ case "$cmd" in
     # its own delete, once per `docker run --rm` and `docker rm`): runc would find nothing, remove
     # nothing and exit 0 without a word; so does this, without a Go start. Only for runc itself,
     # its root there (runc would create it) and an id runc accepts (else runc's error).
-    case ${runc##*/}:$force:$plain:$id in
-      runc:1:1:|runc:1:1:.|runc:1:1:..|runc:1:1:*[!A-Za-z0-9_+.-]*) ;;
-      runc:1:1:*) if [ -d "$runc_root" ] && [ ! -e "$runc_root/$id" ] && [ ! -L "$runc_root/$id" ]; then exit 0; fi ;;
-    esac
+    if [ "$force$plain" = 11 ] && runc_state_id "$id" && [ -d "$runc_root" ] && [ ! -e "$runc_root/$id" ] && [ ! -L "$runc_root/$id" ]; then
+      exit 0
+    fi
     ;;
   exec) exec_fast "$@" ;;
   create) create_spare "$@"; node_runtime "$@" ;;
