@@ -1,10 +1,15 @@
 // What every command receives: the parsed global flags and the runc arguments they imply.
 import { FS_SOCKET, MGR_SOCKET } from '@sysbox/common/paths';
+
+/** runc's default --root (as root). */
+const RUNC_ROOT = '/run/runc';
 import { flagSet, flagTokens, flagValue, SYSBOX_ONLY_GLOBALS, type ParsedArgs } from './cli/flags.js';
 
 export interface GlobalContext {
   /** Global flags to hand runc, verbatim (Sysbox's own removed). */
   runcGlobals: string[];
+  /** runc's --root: where the executor keeps each container's state dir. */
+  runcRoot: string;
   mgrSocket: string;
   fsSocket: string;
   debug: boolean;
@@ -15,6 +20,7 @@ export interface GlobalContext {
 export function globalContext(parsed: ParsedArgs): GlobalContext {
   return {
     runcGlobals: flagTokens(parsed, {}, SYSBOX_ONLY_GLOBALS),
+    runcRoot: flagValue(parsed, 'root') ?? RUNC_ROOT,
     mgrSocket: flagValue(parsed, 'sysbox-mgr-socket') ?? process.env.SYSBOX_MGR_SOCKET ?? MGR_SOCKET,
     fsSocket: flagValue(parsed, 'sysbox-fs-socket') ?? process.env.SYSBOX_FS_SOCKET ?? FS_SOCKET,
     debug: flagSet(parsed, 'debug'),

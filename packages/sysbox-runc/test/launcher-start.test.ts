@@ -1,6 +1,6 @@
-// The sh launcher's `start` of a created container and `delete --force` of a container runc has
-// forgotten, both done without runc (a Go start each), and everything else of those commands left
-// to runc. Against real runc (root only): busybox bundles created with runc itself, the launcher
+// The sh launcher's `start` of a created container, `delete --force` of a container runc has
+// forgotten and `delete` of a stopped one create left the facts for (lifecycle/delete-facts.ts), all
+// done without runc (a Go start each), and everything else of those commands left to runc. Against real runc (root only): busybox bundles created with runc itself, the launcher
 // given a stand-in "runc" that logs its command line and then runs the real one, so a test can tell
 // whether runc was asked.
 import assert from 'node:assert/strict';
@@ -10,13 +10,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DELETE_FACTS_FILE, recordDeleteFacts } from '../src/lifecycle/delete-facts.js';
 
 const MOUNT_ROOT = '/run/sysbox-containers';
 const RUNC = '/usr/sbin/runc';
 
 interface Outcome { status: number | null; stderr: string; runcCalls: string[] }
 
-describe('launcher start and delete --force without runc', () => {
+describe('launcher start, delete --force and delete of a stopped container without runc', () => {
   const tag = randomBytes(4).toString('hex');
   const root = `/run/sysbox-launcher-start-${tag}`;
   let dir: string;
@@ -35,6 +36,9 @@ describe('launcher start and delete --force without runc', () => {
     // Named runc: the launcher's fast paths are for runc's state layout only.
     fakeRunc = path.join(dir, 'runc');
     fs.writeFileSync(fakeRunc, `#!/bin/sh\necho "runc $*" >> "$FAKE_LOG"\nexec ${RUNC} "$@"\n`, { mode: 0o755 });
+    // The Node runtime beside the copy: a stand-in that logs as the stand-in runc does.
+    fs.writeFileSync(path.join(dir, 'sysbox-runc.js'),
+      'require("fs").appendFileSync(process.env.FAKE_LOG, `node status=${process.env.SYSBOX_RUNC_DELETE_STATUS} ${process.argv.slice(2).join(" ")}\\n`);\n');
     bundle = path.join(dir, 'bundle');
     fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
     fs.copyFileSync('/bin/busybox', path.join(bundle, 'rootfs', 'bin', 'busybox'));
@@ -76,6 +80,21 @@ describe('launcher start and delete --force without runc', () => {
     fs.mkdirSync(path.join(MOUNT_ROOT, id), { recursive: true });
     fs.writeFileSync(path.join(MOUNT_ROOT, id, 'init-pid'), `${pid}\n`);
     return { id, pid };
+  };
+
+  /** A container started, then its init killed (gone, or a zombie: runc's "stopped"), with create's facts. */
+  const stopped = async (name: string): Promise<{ id: string; cgroups: string[] }> => {
+    const { id, pid } = created(name);
+    execFileSync(RUNC, ['--root', root, 'start', id]);
+    const cgroups = [...new Set(Object.values((JSON.parse(fs.readFileSync(path.join(root, id, 'state.json'), 'utf8')) as { cgroup_paths: Record<string, string> }).cgroup_paths))];
+    assert.ok(cgroups.length > 0 && cgroups.every((c) => fs.existsSync(c)), `cgroups of ${id}: ${cgroups.join(' ')}`);
+    assert.equal(recordDeleteFacts(root, id), true, 'a plain runc container qualifies');
+    // Not one sysbox-mgr holds (that delete also waits for the release: launcher-delete.test.ts).
+    fs.rmSync(path.join(MOUNT_ROOT, id), { recursive: true, force: true });
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 200 && runcState(id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(runcState(id).status, 'stopped');
+    return { id, cgroups };
   };
 
   let runs = 0;
@@ -161,5 +180,102 @@ describe('launcher start and delete --force without runc', () => {
     assert.equal(del.status, 0);
     assert.equal(del.runcCalls.length, 1);
     assert.equal(fs.existsSync(path.join(root, id)), false);
+  });
+  it('deletes a stopped container without runc: its cgroups and state dir are gone, as runc leaves them', async () => {
+    const { id, cgroups } = await stopped('stopped');
+    const out = await run({}, 'delete', id);
+    assert.deepEqual(out, { status: 0, stderr: '', runcCalls: [] });
+    assert.equal(fs.existsSync(path.join(root, id)), false);
+    assert.deepEqual(cgroups.filter((c) => fs.existsSync(c)), []);
+    // Forgotten now: the shim's delete --force after it costs no runc either; a plain delete is runc's error.
+    assert.deepEqual(await run({}, 'delete', '--force', id), { status: 0, stderr: '', runcCalls: [] });
+    const again = await run({}, 'delete', id);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /does not exist/);
+    // One sysbox-mgr still holds (its run dir there, no release coming here): deleted the same way,
+    // then the Node runtime releases it, told the delete went well.
+    const held = await stopped('held');
+    fs.mkdirSync(path.join(MOUNT_ROOT, held.id), { recursive: true });
+    const viaNode = await run({}, 'delete', held.id);
+    assert.deepEqual(viaNode, { status: 0, stderr: '', runcCalls: [`node status=0 --root ${root} --log-format json delete ${held.id}`] });
+    assert.equal(fs.existsSync(path.join(root, held.id)), false);
+    assert.deepEqual(held.cgroups.filter((c) => fs.existsSync(c)), []);
+    // --force of a stopped one: the same, without runc's 100 ms wait for a dead init.
+    const f = await stopped('stopped-force');
+    assert.deepEqual(await run({}, 'delete', '--force', f.id), { status: 0, stderr: '', runcCalls: [] });
+    assert.deepEqual(f.cgroups.filter((c) => fs.existsSync(c)), []);
+  });
+
+  it('leaves runc a running or created container, one with a cgroup made inside, one frozen, one without facts', async () => {
+    const call = (id: string, ...flags: string[]): string => `runc --root ${root} --log-format json delete ${[...flags, id].join(' ')}`;
+    // Running: runc refuses without --force, as before.
+    const unheld = (id: string): void => fs.rmSync(path.join(MOUNT_ROOT, id), { recursive: true, force: true });
+    const { id: live } = created('live');
+    unheld(live);
+    execFileSync(RUNC, ['--root', root, 'start', live]);
+    assert.equal(recordDeleteFacts(root, live), true);
+    const refused = await run({}, 'delete', live);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /not stopped/);
+    assert.deepEqual(refused.runcCalls, [call(live)]);
+    assert.equal(runcState(live).status, 'running');
+    // Created (init waiting for start): runc kills it.
+    const { id: waiting } = created('waiting');
+    unheld(waiting);
+    assert.equal(recordDeleteFacts(root, waiting), true);
+    assert.deepEqual((await run({}, 'delete', waiting)).runcCalls, [call(waiting)]);
+    assert.equal(fs.existsSync(path.join(root, waiting)), false);
+    // A sub-cgroup (what Docker or systemd inside make): rmdir fails, runc removes it and the rest.
+    const nested = await stopped('nested');
+    const sub = path.join(nested.cgroups.find((c) => c.includes('/pids/')) ?? nested.cgroups[0]!, 'inner');
+    fs.mkdirSync(sub);
+    const viaRunc = await run({}, 'delete', nested.id);
+    assert.deepEqual(viaRunc, { status: 0, stderr: '', runcCalls: [call(nested.id)] });
+    assert.deepEqual(nested.cgroups.filter((c) => fs.existsSync(c)), []);
+    assert.equal(fs.existsSync(path.join(root, nested.id)), false);
+    // Frozen (runc calls it paused, and refuses): runc.
+    const frozen = await stopped('frozen');
+    const freezer = frozen.cgroups.find((c) => c.includes('/freezer/'));
+    assert.ok(freezer, `a freezer cgroup among ${frozen.cgroups.join(' ')}`);
+    fs.writeFileSync(path.join(freezer, 'freezer.state'), 'FROZEN');
+    const paused = await run({}, 'delete', frozen.id);
+    assert.equal(paused.status, 1);
+    assert.match(paused.stderr, /paused/);
+    assert.deepEqual(paused.runcCalls, [call(frozen.id)]);
+    fs.writeFileSync(path.join(freezer, 'freezer.state'), 'THAWED');
+    assert.deepEqual(await run({}, 'delete', frozen.id), { status: 0, stderr: '', runcCalls: [] });
+    // No facts (crun, a create before this version, a container that does not qualify): runc.
+    const bare = await stopped('bare');
+    fs.rmSync(path.join(root, bare.id, DELETE_FACTS_FILE));
+    assert.deepEqual(await run({}, 'delete', bare.id), { status: 0, stderr: '', runcCalls: [call(bare.id)] });
+    // Another process by the init's pid is not the init (start time differs): the facts say stopped.
+    const reused = await stopped('reused');
+    const facts = path.join(root, reused.id, DELETE_FACTS_FILE);
+    const lines = fs.readFileSync(facts, 'utf8').split('\n');
+    lines[0] = String(process.pid);
+    fs.writeFileSync(facts, lines.join('\n'));
+    assert.deepEqual(await run({}, 'delete', reused.id), { status: 0, stderr: '', runcCalls: [] });
+    // ...but the init's own pid and start time, alive, is running: runc.
+    const { id: alive, pid } = created('alive');
+    unheld(alive);
+    execFileSync(RUNC, ['--root', root, 'start', alive]);
+    assert.equal(recordDeleteFacts(root, alive), true);
+    assert.equal(fs.readFileSync(path.join(root, alive, DELETE_FACTS_FILE), 'utf8').split('\n')[0], String(pid));
+    assert.deepEqual((await run({}, 'delete', alive)).runcCalls, [call(alive)]);
+  });
+
+  it('a container with a poststop hook has no facts: runc runs the hook at its delete', () => {
+    const hooked = path.join(dir, 'hooked');
+    fs.mkdirSync(hooked);
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Record<string, unknown>;
+    spec.root = { path: path.join(bundle, 'rootfs'), readonly: true };
+    spec.hooks = { poststop: [{ path: '/bin/true' }] };
+    fs.writeFileSync(path.join(hooked, 'config.json'), JSON.stringify(spec));
+    const id = `start-hooked-${tag}`;
+    ids.push(id);
+    const r = spawnSync(RUNC, ['--root', root, 'create', '--bundle', hooked, id], { stdio: 'ignore' });
+    assert.equal(r.status, 0);
+    assert.equal(recordDeleteFacts(root, id), false);
+    assert.equal(fs.existsSync(path.join(root, id, DELETE_FACTS_FILE)), false);
   });
 });

@@ -4,8 +4,9 @@
 import path from 'node:path';
 import { flagTokens, flagValue } from '../cli/flags.js';
 import type { GlobalContext } from '../context.js';
-import { runcSync } from '../executor.js';
+import { runcPath, runcSync } from '../executor.js';
 import { log } from '../log.js';
+import { recordDeleteFacts } from '../lifecycle/delete-facts.js';
 import { initPid } from '../lifecycle/init-pid.js';
 import { prepareSystemContainer, type PrestartedOptions } from '../lifecycle/prepare.js';
 import { containerId, parseCommand, refuseWithoutDaemons } from './common.js';
@@ -32,7 +33,11 @@ export async function beforeRunc(ctx: GlobalContext, argv: readonly string[], pr
       try {
         log('debug', `runc create ${id}: status ${status}`);
         if (status !== 0) await prepared.release();
-        else await prepared.created(initPid(ctx, id, flagValue(parsed, 'pid-file')));
+        else {
+          await prepared.created(initPid(ctx, id, flagValue(parsed, 'pid-file')));
+          // For the launcher's delete once the container has stopped (a Go start saved).
+          if (path.basename(runcPath) === 'runc') recordDeleteFacts(ctx.runcRoot, id);
+        }
         return status;
       } catch (err) {
         await prepared.release().catch(() => {});

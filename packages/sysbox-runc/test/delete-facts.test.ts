@@ -1,0 +1,71 @@
+// Which containers the launcher may delete without runc once stopped (lifecycle/delete-facts.ts),
+// judged from runc 1.1's state.json as `runc create` writes it.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { deleteFactsOf, renderDeleteFacts } from '../src/lifecycle/delete-facts.js';
+
+type State = Parameters<typeof deleteFactsOf>[0];
+
+/** A state.json's relevant fields as runc 1.1.5 wrote them for a busybox bundle on this host. */
+function docker(): State {
+  return {
+    init_process_pid: 5024,
+    init_process_start: 38979,
+    rootless: false,
+    intel_rdt_path: '',
+    cgroup_paths: {
+      '': '/sys/fs/cgroup/unified/docker/c1',
+      cpu: '/sys/fs/cgroup/cpu,cpuacct/docker/c1',
+      cpuacct: '/sys/fs/cgroup/cpu,cpuacct/docker/c1',
+      freezer: '/sys/fs/cgroup/freezer/docker/c1',
+      pids: '/sys/fs/cgroup/pids/docker/c1',
+    },
+    config: {
+      namespaces: [{ type: 'NEWPID', path: '' }, { type: 'NEWNET', path: '' }],
+      cgroups: { Systemd: false, Rootless: false },
+      Hooks: { createRuntime: null, poststart: null, poststop: null, prestart: null },
+    },
+  };
+}
+
+describe('delete facts', () => {
+  it('a plain container: its init, freezer path and each cgroup dir once (co-mounted controllers share one)', () => {
+    const f = deleteFactsOf(docker());
+    assert.deepEqual(f, {
+      initPid: 5024,
+      initStart: '38979',
+      freezer: '/sys/fs/cgroup/freezer/docker/c1',
+      cgroupPaths: ['/sys/fs/cgroup/unified/docker/c1', '/sys/fs/cgroup/cpu,cpuacct/docker/c1', '/sys/fs/cgroup/freezer/docker/c1', '/sys/fs/cgroup/pids/docker/c1'],
+    });
+    assert.equal(renderDeleteFacts(f!).split('\n').length, 3 + 4 + 1);
+    // A cgroup v2 host: the unified path says whether it is frozen.
+    const v2 = docker();
+    v2.cgroup_paths = { '': '/sys/fs/cgroup/system.slice/c1' };
+    assert.equal(deleteFactsOf(v2)?.freezer, '/sys/fs/cgroup/system.slice/c1');
+  });
+
+  it('none where runc deletes more than that, or the state is not what it expects', () => {
+    const variants: [string, (s: State) => void][] = [
+      ['poststop hook', (s) => { s.config!.Hooks = { poststop: [{ path: '/bin/true' }] }; }],
+      ['shared pid namespace', (s) => { s.config!.namespaces = [{ type: 'NEWPID', path: '/proc/1/ns/pid' }]; }],
+      ['no pid namespace', (s) => { s.config!.namespaces = [{ type: 'NEWNET', path: '' }]; }],
+      ['systemd driver', (s) => { s.config!.cgroups = { Systemd: true }; }],
+      ['cgroup paths given', (s) => { s.config!.cgroups = { Paths: { pids: '/sys/fs/cgroup/pids/x' } }; }],
+      ['Intel RDT', (s) => { s.intel_rdt_path = '/sys/fs/resctrl/c1'; }],
+      ['rootless', (s) => { s.rootless = true; }],
+      ['no cgroup paths', (s) => { s.cgroup_paths = {}; }],
+      ['relative path', (s) => { s.cgroup_paths = { pids: 'pids/c1', freezer: '/sys/fs/cgroup/freezer/c1' }; }],
+      ['dot-dot in a path', (s) => { s.cgroup_paths = { freezer: '/sys/fs/cgroup/freezer/../c1' }; }],
+      ['newline in a path', (s) => { s.cgroup_paths = { freezer: '/sys/fs/cgroup/freezer/c\n1' }; }],
+      ['no freezer', (s) => { s.cgroup_paths = { pids: '/sys/fs/cgroup/pids/c1' }; }],
+      ['no pid', (s) => { s.init_process_pid = 0; }],
+      ['start not a number', (s) => { s.init_process_start = '12a'; }],
+      ['no config', (s) => { delete s.config; }],
+    ];
+    for (const [name, change] of variants) {
+      const s = docker();
+      change(s);
+      assert.equal(deleteFactsOf(s), undefined, name);
+    }
+  });
+});
