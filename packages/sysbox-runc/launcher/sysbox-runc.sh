@@ -2,9 +2,9 @@
 # sysbox-runc launcher. Docker calls the runtime 4+ times per `docker run`; only `create` (and
 # run, exec, pause, resume, and delete of a container sysbox-mgr still holds) need the TypeScript
 # runtime. Everything else is runc's job unchanged, so it is exec'd directly: a Node start costs
-# ~30 ms, this script ~1 ms (bench/README.md). Three of runc's own steps need no Go start either and
-# are done here: `start` of a created container, `delete` of a stopped one (from facts create left)
-# and `delete --force` of one runc has forgotten.
+# ~30 ms, this script ~1 ms (bench/README.md). Four of runc's own steps need no Go start either and
+# are done here: `start` of a created container, `kill` of a running one and `delete` of a stopped
+# one (both from facts create left), and `delete --force` of one runc has forgotten.
 # Global flags are runc's plus --sysbox-mgr-socket, --sysbox-fs-socket and the original Sysbox's
 # --no-kernel-check (no effect: docs/usage.md), --no-sysbox-fs and --no-sysbox-mgr (refused by
 # create and run), and --executor PATH (the low-level runtime in runc's place, e.g. /usr/bin/crun),
@@ -317,12 +317,8 @@ delete_fast() {
   done < "$state_dir/sysbox-delete"
   [ "$n" -ge 4 ] || return 1
   case $pid$start in ''|*[!0-9]*) return 1 ;; esac
-  init_stopped || return 1
-  if [ -e "$freezer/freezer.state" ]; then
-    read -r state < "$freezer/freezer.state" && [ "$state" = THAWED ] || return 1
-  elif [ -e "$freezer/cgroup.freeze" ]; then
-    read -r state < "$freezer/cgroup.freeze" && [ "$state" = 0 ] || return 1
-  fi
+  recorded_init
+  [ "$rec" = gone ] && cgroup_thawed "$freezer" || return 1
   # Those still there (another delete may have removed some), in one rmdir.
   n=$#
   for p; do [ -d "$p" ] && set -- "$@" "$p"; done
@@ -331,15 +327,47 @@ delete_fast() {
   /bin/rm -rf -- "$state_dir"
 }
 
-# Whether the init of $pid and start time $start is gone: no /proc/$pid, another process there
-# (its start time, field 22 of stat, differs), or a zombie.
-init_stopped() {
+# rec=gone: the init create recorded ($pid, started at $start) is no more: no /proc/$pid, another
+# process by that pid (its start time, field 22 of stat, differs), or a zombie (runc's "stopped");
+# rec=running: it is alive; rec=unknown: a stat line not as expected.
+recorded_init() {
+  rec=gone
   { read -r stat < "/proc/$pid/stat"; } 2>/dev/null || return 0
   set -- ${stat##*') '}
-  [ $# -ge 20 ] || return 1
-  case $1 in Z|X) return 0 ;; esac
+  rec=unknown
+  [ $# -ge 20 ] || return 0
+  case $1 in Z|X) rec=gone; return 0 ;; esac
   shift 19
-  [ "$1" != "$start" ]
+  if [ "$1" = "$start" ]; then rec=running; else rec=gone; fi
+}
+
+# Whether the cgroup at $1 is thawed (or gone): v1's freezer.state, v2's cgroup.freeze. runc calls a
+# frozen container paused, whatever its init.
+cgroup_thawed() {
+  if [ -e "$1/freezer.state" ]; then
+    read -r state < "$1/freezer.state" && [ "$state" = THAWED ]
+  elif [ -e "$1/cgroup.freeze" ]; then
+    read -r state < "$1/cgroup.freeze" && [ "$state" = 0 ]
+  fi
+}
+
+# `kill` without --all of a container create left delete facts for (their first lines: the init's
+# pid and start time, its freezer cgroup), without runc (a Go start of each `docker stop`): what
+# runc 1.1's kill does, the signal to the init while it is still that process. Only a signal by
+# number (Docker sends numbers) and a thawed cgroup (runc thaws a paused one for SIGKILL); an init
+# that is gone (runc's "container not running") and anything else is runc's. Exits if it sent it.
+kill_fast() {
+  runc_state_id "$1" || return 0
+  case $2 in ''|*[!0-9]*) return 0 ;; esac
+  [ "$2" -ge 1 ] && [ "$2" -le 64 ] || return 0
+  facts=$runc_root/$1/sysbox-delete
+  [ -f "$runc_root/$1/state.json" ] && [ -f "$facts" ] || return 0
+  { read -r pid && read -r start && read -r freezer; } < "$facts" || return 0
+  case $pid$start in ''|*[!0-9]*) return 0 ;; esac
+  recorded_init
+  [ "$rec" = running ] && cgroup_thawed "$freezer" || return 0
+  kill -s "$2" "$pid" 2>/dev/null || return 0
+  exit 0
 }
 
 # init=waiting: $pid is runc's init holding $fifo open; running: it has exec'd; gone: dead, a zombie,
@@ -393,15 +421,21 @@ case "$cmd" in
   start) start_fast "$@" ;;
   state|list|ps|events|update|features|spec) ;;
   kill)
-    seen=0; id=; sig=; all=0
+    seen=0; id=; sig=; all=0; plain=1
     for a in "$@"; do
       if [ "$seen" = 1 ]; then
-        case "$a" in -a|--all|-all|--all=true|-all=true) all=1 ;; -*) ;; *) if [ -z "$id" ]; then id=$a; else sig=$a; fi ;; esac
+        case "$a" in
+          -a|--all|-all|--all=true|-all=true) all=1 ;;
+          -*) plain=0 ;;
+          *) if [ -z "$id" ]; then id=$a; elif [ -z "$sig" ]; then sig=$a; else plain=0; fi ;;
+        esac
       elif [ "$a" = kill ]; then seen=1
       fi
     done
+    num=$sig
     case "${sig:-TERM}" in
       15|[Tt][Ee][Rr][Mm]|[Ss][Ii][Gg][Tt][Ee][Rr][Mm])
+        num=15
         dir=$mount_root/$id
         if [ "$all" = 0 ] && [ -n "$id" ] && [ -d "$dir" ]; then
           if [ -e "$dir/init-is-systemd" ]; then term_as=37
@@ -410,6 +444,7 @@ case "$cmd" in
           fi
         fi ;;
     esac
+    if [ "$all$plain" = 01 ]; then kill_fast "$id" "${term_as:-$num}"; fi
     ;;
   delete)
     # The container's first positional after `delete` and its flags (runc takes them before the id

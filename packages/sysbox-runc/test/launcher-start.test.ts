@@ -1,6 +1,7 @@
 // The sh launcher's `start` of a created container, `delete --force` of a container runc has
-// forgotten and `delete` of a stopped one create left the facts for (lifecycle/delete-facts.ts), all
-// done without runc (a Go start each), and everything else of those commands left to runc. Against real runc (root only): busybox bundles created with runc itself, the launcher
+// forgotten, and `delete` of a stopped one and `kill` of a running one create left the facts for
+// (lifecycle/delete-facts.ts), all done without runc (a Go start each), and everything else of those
+// commands left to runc. Against real runc (root only): busybox bundles created with runc itself, the launcher
 // given a stand-in "runc" that logs its command line and then runs the real one, so a test can tell
 // whether runc was asked.
 import assert from 'node:assert/strict';
@@ -17,7 +18,7 @@ const RUNC = '/usr/sbin/runc';
 
 interface Outcome { status: number | null; stderr: string; runcCalls: string[] }
 
-describe('launcher start, delete --force and delete of a stopped container without runc', () => {
+describe('launcher start, kill and delete without runc', () => {
   const tag = randomBytes(4).toString('hex');
   const root = `/run/sysbox-launcher-start-${tag}`;
   let dir: string;
@@ -66,13 +67,13 @@ describe('launcher start, delete --force and delete of a stopped container witho
     JSON.parse(execFileSync(RUNC, ['--root', root, 'state', id], { encoding: 'utf8' })) as { status: string; pid: number };
 
   /** A container runc created and left waiting for start, with the init pid create records. */
-  const created = (name: string): { id: string; pid: number } => {
+  const created = (name: string, from = bundle): { id: string; pid: number } => {
     const id = `start-${name}-${tag}`;
     ids.push(id);
     // Its stderr into a file: the init keeps what it was given, so a pipe would never end.
     const errFile = path.join(dir, `${id}.err`);
     const errFd = fs.openSync(errFile, 'w');
-    const r = spawnSync(RUNC, ['--root', root, 'create', '--bundle', bundle, id], { stdio: ['ignore', 'ignore', errFd] });
+    const r = spawnSync(RUNC, ['--root', root, 'create', '--bundle', from, id], { stdio: ['ignore', 'ignore', errFd] });
     fs.closeSync(errFd);
     assert.equal(r.status, 0, `runc create: ${fs.readFileSync(errFile, 'utf8')}`);
     const { status, pid } = runcState(id);
@@ -277,5 +278,62 @@ describe('launcher start, delete --force and delete of a stopped container witho
     assert.equal(r.status, 0);
     assert.equal(recordDeleteFacts(root, id), false);
     assert.equal(fs.existsSync(path.join(root, id, DELETE_FACTS_FILE)), false);
+  });
+  /** A bundle whose init records in /dev/shm the signals 15 and 37 it gets (busybox sh traps). */
+  const trapBundle = (): string => {
+    const b = path.join(dir, 'trap');
+    if (fs.existsSync(b)) return b;
+    fs.mkdirSync(b);
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { root: unknown; process: { args: string[] } };
+    spec.root = { path: path.join(bundle, 'rootfs'), readonly: true };
+    spec.process.args = ['/bin/busybox', 'sh', '-c',
+      'trap "/bin/busybox touch /dev/shm/got15" 15; trap "/bin/busybox touch /dev/shm/got37" 37; while :; do /bin/busybox sleep 0.02; done'];
+    fs.writeFileSync(path.join(b, 'config.json'), JSON.stringify(spec));
+    return b;
+  };
+  const until = async (what: string, ok: () => boolean): Promise<void> => {
+    for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(ok(), what);
+  };
+
+  it('kill of a running container without runc: the signal reaches the init (SIGRTMIN+3 for SIGTERM to a systemd init)', async () => {
+    const { id, pid } = created('kill', trapBundle());
+    execFileSync(RUNC, ['--root', root, 'start', id]);
+    assert.equal(recordDeleteFacts(root, id), true);
+    const got = (n: number): boolean => fs.existsSync(`/proc/${pid}/root/dev/shm/got${n}`);
+    // Let the shell set its traps first.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await run({}, 'kill', id, '15'), { status: 0, stderr: '', runcCalls: [] });
+    await until('the init got SIGTERM', () => got(15));
+    fs.writeFileSync(path.join(MOUNT_ROOT, id, 'init-is-systemd'), '');
+    assert.deepEqual(await run({}, 'kill', id), { status: 0, stderr: '', runcCalls: [] });
+    await until('the init got SIGRTMIN+3 for SIGTERM', () => got(37));
+    assert.equal(runcState(id).status, 'running');
+    // A signal by name is runc's; after it, the init is gone and a kill is runc's error.
+    assert.deepEqual((await run({}, 'kill', id, 'KILL')).runcCalls, [`runc --root ${root} --log-format json kill ${id} KILL`]);
+    await until('the init died of SIGKILL', () => runcState(id).status === 'stopped');
+    const late = await run({}, 'kill', id, '15');
+    assert.equal(late.status, 1);
+    assert.match(late.stderr, /not running/);
+    assert.equal(late.runcCalls.length, 1);
+  });
+
+  it('leaves runc kill --all, a paused container, and one without facts', async () => {
+    const call = (...args: string[]): string => `runc --root ${root} --log-format json kill ${args.join(' ')}`;
+    const a = created('kill-all');
+    execFileSync(RUNC, ['--root', root, 'start', a.id]);
+    assert.equal(recordDeleteFacts(root, a.id), true);
+    assert.deepEqual(await run({}, 'kill', '--all', a.id, '9'), { status: 0, stderr: '', runcCalls: [call('--all', a.id, '9')] });
+    await until('kill --all by runc', () => runcState(a.id).status === 'stopped');
+    // Paused: runc thaws the cgroup for SIGKILL, or the init would never die.
+    const p = created('kill-paused');
+    execFileSync(RUNC, ['--root', root, 'start', p.id]);
+    assert.equal(recordDeleteFacts(root, p.id), true);
+    execFileSync(RUNC, ['--root', root, 'pause', p.id]);
+    assert.deepEqual(await run({}, 'kill', p.id, '9'), { status: 0, stderr: '', runcCalls: [call(p.id, '9')] });
+    await until('the paused init killed by runc', () => runcState(p.id).status === 'stopped');
+    const n = created('kill-nofacts');
+    execFileSync(RUNC, ['--root', root, 'start', n.id]);
+    assert.deepEqual(await run({}, 'kill', n.id, '9'), { status: 0, stderr: '', runcCalls: [call(n.id, '9')] });
   });
 });

@@ -5,7 +5,8 @@
 // their cgroup paths, are in runc's state.json, 40 KB on one line: too slow for the shell's `read`
 // and pattern matching (a byte at a time, quadratic), so create reads it once, right after `runc
 // create`, and writes the few lines the launcher needs beside it, in runc's own state dir, which
-// runc's delete (or the launcher's) removes with everything else.
+// runc's delete (or the launcher's) removes with everything else. The launcher's `kill` uses the
+// first lines too (the init's identity and freezer cgroup).
 import fs from 'node:fs';
 import path from 'node:path';
 
