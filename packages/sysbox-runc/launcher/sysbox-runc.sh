@@ -161,10 +161,10 @@ exec_fast() {
     fi
   fi
   # The rewritten spec reaches runc through a here-document (a pipe): no file to write and remove.
+  # runc takes this process's place (no fork); the here-document's fd stays open across the exec.
   with_process /dev/fd/9 "$@" 9<<EOF
 $json
 EOF
-  exit $?
 }
 
 # A runc-style error line on stderr and in --log (containerd and Podman read the log, in its
@@ -408,7 +408,7 @@ with_process() {
     esac
     set -- "$@" "$a"
   done
-  runc_with run "$@"
+  runc_with exec "$@"
 }
 
 # systemd as PID 1 re-executes itself on SIGTERM; its halt request is SIGRTMIN+3 (37). For SIGTERM

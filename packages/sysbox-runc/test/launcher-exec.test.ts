@@ -82,4 +82,34 @@ describe('launcher exec fast path', () => {
     assert.equal(lines[0], `runc --root /run/x exec --process FILE --detach --pid-file /run/x/p exec-none-${tag}`);
     assert.deepEqual(JSON.parse(lines[1]!), JSON.parse(dockerProcess(0, [])));
   });
+  it('gives the process the recorded OOM score, over a -999 floor where the host lets root lower it, runc keeping its capabilities', () => {
+    // A runc that reports its score, its capabilities, and its floor (an unprivileged write of -999
+    // succeeds only over a -999 floor).
+    const oomRunc = path.join(dir, 'runc-oom');
+    fs.writeFileSync(oomRunc, [
+      '#!/bin/sh',
+      'echo "score $(cat /proc/$$/oom_score_adj)" >> "$FAKE_LOG"',
+      'grep CapEff /proc/$$/status >> "$FAKE_LOG"',
+      'if setpriv --euid=65534 --inh-caps=-all sh -c \'echo -999 >&3\' 3>/proc/$$/oom_score_adj 2>/dev/null; then echo "floor -999" >> "$FAKE_LOG"; else echo "floor above" >> "$FAKE_LOG"; fi',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    fs.writeFileSync(path.join(MOUNT_ROOT, id, 'oom-score-adj'), '500\n');
+    const capEff = /CapEff:\s*([0-9a-f]+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))!;
+    // CAP_SYS_RESOURCE (24): the launcher pins a -999 floor, then writes the score without it
+    // (setpriv); without it (a host that keeps it from root, as the development VM's sandbox
+    // does) the floor stays what it inherited.
+    const floor = (BigInt(`0x${capEff[1]}`) >> 24n) & 1n ? 'floor -999' : 'floor above';
+    try {
+      const log = path.join(dir, 'log-oom');
+      const file = path.join(dir, 'process-oom.json');
+      fs.writeFileSync(log, '');
+      fs.writeFileSync(file, dockerProcess(0, []));
+      const r = spawnSync(launcher, ['--root', '/run/x', 'exec', '--process', file, '--detach', id],
+        { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYSBOX_RUNC_PATH: oomRunc, FAKE_LOG: log }, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), ['score 500', capEff[0], floor]);
+    } finally {
+      fs.rmSync(path.join(MOUNT_ROOT, id, 'oom-score-adj'), { force: true });
+    }
+  });
 });
