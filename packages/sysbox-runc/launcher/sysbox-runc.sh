@@ -134,12 +134,14 @@ exec_fast() {
   done
   dir=$mount_root/$id
   if [ -z "$id" ] || [ ! -e "$dir" ]; then return 0; fi
-  caps=$dir/exec-root-capabilities.json
+  caps=$dir/exec-root-capabilities.sh
   [ "$detach" = 1 ] && [ -n "$proc" ] && [ -r "$proc" ] && [ -r "$caps" ] || node_runtime "$@"
   # Builtins only from here on (each fork and exec costs 1-2 ms, many more under load).
   json=; rootcaps=
   IFS= read -r json < "$proc" || [ -n "$json" ] || node_runtime "$@"
-  IFS= read -r rootcaps < "$caps" || [ -n "$rootcaps" ] || node_runtime "$@"
+  # Create's assignment (lifecycle/exec-capabilities.ts), sourced: read in blocks, not a byte a call.
+  . "$caps"
+  [ -n "$rootcaps" ] || node_runtime "$@"
   case $json in *SYSBOX_*) node_runtime "$@" ;; esac
   case $json in *'"user":{"uid":0,'*|*'"user":{"uid":0}'*) ;; *) node_runtime "$@" ;; esac
   # Inside a JSON string the quotes are escaped, so this names the field itself; exactly once.

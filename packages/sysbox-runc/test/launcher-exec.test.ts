@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { EXEC_ROOT_CAPABILITIES_FILE, execRootCapabilitiesScript } from '../src/lifecycle/exec-capabilities.js';
 
 const MOUNT_ROOT = '/run/sysbox-containers';
 const ROOT_CAPS = { bounding: ['CAP_ALL_OF_THEM'], effective: ['CAP_ALL_OF_THEM'], permitted: [], inheritable: [], ambient: [] };
@@ -38,7 +39,7 @@ describe('launcher exec fast path', () => {
     // Logs its arguments, then the --process spec it was given.
     fs.writeFileSync(fakeRunc, '#!/bin/sh\necho "runc $*" >> "$FAKE_LOG"\np=\nfor a; do [ "$p" = 1 ] && { cat "$a" >> "$FAKE_LOG"; echo >> "$FAKE_LOG"; }; p=0; [ "$a" = --process ] && p=1; done\nexit 0\n', { mode: 0o755 });
     fs.mkdirSync(path.join(MOUNT_ROOT, id), { recursive: true });
-    fs.writeFileSync(path.join(MOUNT_ROOT, id, 'exec-root-capabilities.json'), JSON.stringify(ROOT_CAPS));
+    fs.writeFileSync(path.join(MOUNT_ROOT, id, EXEC_ROOT_CAPABILITIES_FILE), execRootCapabilitiesScript(ROOT_CAPS));
     fs.mkdirSync(path.join(MOUNT_ROOT, bare), { recursive: true });
   });
   after(() => {
