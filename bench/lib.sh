@@ -118,8 +118,12 @@ bench_idle_policy() {
   echo
 }
 
-# The bench-only crun wrapper (bench/tools/crun-hybrid.c). Needs crun too (apt-get install -y crun).
-bench_crun_hybrid() { bench_c_tool crun-hybrid -O2 -Wall; }
+# The bench-only crun wrapper (bench/tools/crun-hybrid.c). Needs crun too: without it every docker
+# run would fail with runc's "exit status 127", so say so first.
+bench_crun_hybrid() {
+  [ -x /usr/bin/crun ] || { echo "bench: /usr/bin/crun is missing (apt-get install -y crun)" >&2; return 1; }
+  bench_c_tool crun-hybrid -O2 -Wall
+}
 
 # This run's dockerd data root and exec root (named after the bench, or BENCH_NAME as bench_start
 # named them), once nothing is mounted there.
