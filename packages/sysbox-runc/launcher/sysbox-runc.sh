@@ -462,9 +462,10 @@ case "$cmd" in
       elif [ "$a" = delete ]; then seen=1
       fi
     done
-    # A container sysbox-mgr still holds: runc (or delete_fast) deletes it here, and sysbox-mgr, which releases a
-    # container by itself once its init has exited (runc delete kills an init never started), takes
-    # the run dir's name away (a rename) as the last step of that release that Docker depends on.
+    # A container sysbox-mgr still holds: runc (or delete_fast) deletes it here, and sysbox-mgr,
+    # which releases a container by itself once its init has exited (runc delete kills an init never
+    # started), takes the run dir's name away (a rename) as the last step of that release that
+    # Docker depends on.
     # Waiting for that instead of starting Node for an explicit release saves ~40 ms per `docker rm`
     # and `docker run --rm` (bench/README.md). The wait is a blocking read of the run dir's fifo
     # `released`, whose write end sysbox-mgr holds while it watches the init and closes when the
