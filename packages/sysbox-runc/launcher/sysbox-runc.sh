@@ -308,25 +308,31 @@ runc_state_id() {
 # Docker and systemd do; tasks still leaving) leaves the rest to runc, which removes sub-cgroups and
 # retries; what this removed already, runc finds gone. Returns 0 if the container is deleted.
 delete_fast() {
-  runc_state_id "$1" || return 1
+  init_from_facts "$1" && [ "$rec" = gone ] || return 1
   state_dir=$runc_root/$1
-  [ -f "$state_dir/state.json" ] && [ -f "$state_dir/sysbox-delete" ] || return 1
-  n=0; pid=; start=; freezer=
+  # The cgroup paths (line 4 on) still there (another delete may have removed some), in one rmdir.
+  n=0
   set --
   while IFS= read -r line; do
     n=$((n + 1))
-    case $n in 1) pid=$line ;; 2) start=$line ;; 3) freezer=$line ;; *) set -- "$@" "$line" ;; esac
-  done < "$state_dir/sysbox-delete"
+    [ "$n" -gt 3 ] && [ -d "$line" ] && set -- "$@" "$line"
+  done < "$facts"
   [ "$n" -ge 4 ] || return 1
-  case $pid$start in ''|*[!0-9]*) return 1 ;; esac
-  recorded_init
-  [ "$rec" = gone ] && cgroup_thawed "$freezer" || return 1
-  # Those still there (another delete may have removed some), in one rmdir.
-  n=$#
-  for p; do [ -d "$p" ] && set -- "$@" "$p"; done
-  shift "$n"
   if [ $# -gt 0 ]; then /bin/rmdir -- "$@" 2>/dev/null || return 1; fi
   /bin/rm -rf -- "$state_dir"
+}
+
+# Container $1's init as create's facts file beside runc's state.json records it ($facts; its
+# first lines: pid, start time, freezer cgroup): sets pid, start, freezer and rec (recorded_init).
+# False for another executor or id runc refuses, no facts, or a frozen cgroup.
+init_from_facts() {
+  runc_state_id "$1" || return 1
+  facts=$runc_root/$1/sysbox-delete
+  [ -f "$runc_root/$1/state.json" ] && [ -f "$facts" ] || return 1
+  { read -r pid && read -r start && read -r freezer; } < "$facts" || return 1
+  case $pid$start in ''|*[!0-9]*) return 1 ;; esac
+  recorded_init
+  cgroup_thawed "$freezer"
 }
 
 # rec=gone: the init create recorded ($pid, started at $start) is no more: no /proc/$pid, another
@@ -359,15 +365,9 @@ cgroup_thawed() {
 # number (Docker sends numbers) and a thawed cgroup (runc thaws a paused one for SIGKILL); an init
 # that is gone (runc's "container not running") and anything else is runc's. Exits if it sent it.
 kill_fast() {
-  runc_state_id "$1" || return 0
   case $2 in ''|*[!0-9]*) return 0 ;; esac
   [ "$2" -ge 1 ] && [ "$2" -le 64 ] || return 0
-  facts=$runc_root/$1/sysbox-delete
-  [ -f "$runc_root/$1/state.json" ] && [ -f "$facts" ] || return 0
-  { read -r pid && read -r start && read -r freezer; } < "$facts" || return 0
-  case $pid$start in ''|*[!0-9]*) return 0 ;; esac
-  recorded_init
-  [ "$rec" = running ] && cgroup_thawed "$freezer" || return 0
+  init_from_facts "$1" && [ "$rec" = running ] || return 0
   kill -s "$2" "$pid" 2>/dev/null || return 0
   exit 0
 }
@@ -385,16 +385,21 @@ init_state() {
 }
 
 # Whether $pid's cgroup is thawed (runc calls a frozen created container paused, and refuses to
-# start it): cgroup v1's freezer.state, or on a cgroup v2 host cgroup.freeze.
+# start it): its v1 freezer cgroup, or on a cgroup v2 host its own, judged by cgroup_thawed; false
+# if neither has the file that says.
 init_thawed() {
-  v2=
+  cg=
   while IFS=: read -r _ ctl path; do
     case $ctl in
-      freezer) read -r state < "/sys/fs/cgroup/freezer$path/freezer.state" && [ "$state" = THAWED ]; return ;;
-      '') v2=$path ;;
+      freezer) cg=/sys/fs/cgroup/freezer$path; break ;;
+      '') [ -e /sys/fs/cgroup/cgroup.controllers ] && cg=/sys/fs/cgroup$path ;;
     esac
   done < "/proc/$pid/cgroup"
-  [ -n "$v2" ] && [ -e /sys/fs/cgroup/cgroup.controllers ] && read -r state < "/sys/fs/cgroup$v2/cgroup.freeze" && [ "$state" = 0 ]
+  case $cg in
+    /sys/fs/cgroup/freezer/*) [ -e "$cg/freezer.state" ] ;;
+    ?*) [ -e "$cg/cgroup.freeze" ] ;;
+    *) false ;;
+  esac && cgroup_thawed "$cg"
 }
 
 # The exec command line with the --process value replaced by $1.

@@ -1,9 +1,9 @@
 // What every command receives: the parsed global flags and the runc arguments they imply.
 import { FS_SOCKET, MGR_SOCKET } from '@sysbox/common/paths';
+import { flagSet, flagTokens, flagValue, SYSBOX_ONLY_GLOBALS, type ParsedArgs } from './cli/flags.js';
 
 /** runc's default --root (as root). */
 const RUNC_ROOT = '/run/runc';
-import { flagSet, flagTokens, flagValue, SYSBOX_ONLY_GLOBALS, type ParsedArgs } from './cli/flags.js';
 
 export interface GlobalContext {
   /** Global flags to hand runc, verbatim (Sysbox's own removed). */

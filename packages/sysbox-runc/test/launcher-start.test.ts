@@ -265,13 +265,20 @@ describe('launcher start, kill and delete without runc', () => {
     assert.deepEqual((await run({}, 'delete', alive)).runcCalls, [call(alive)]);
   });
 
-  it('a container with a poststop hook has no facts: runc runs the hook at its delete', () => {
-    const hooked = path.join(dir, 'hooked');
-    fs.mkdirSync(hooked);
-    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as Record<string, unknown>;
+  /** A bundle dir of its own (once) whose spec is the busybox bundle's, on its rootfs, as change leaves it. */
+  const variant = (name: string, change: (spec: { process: { args: string[] }; hooks?: unknown }) => void): string => {
+    const b = path.join(dir, name);
+    if (fs.existsSync(b)) return b;
+    fs.mkdirSync(b);
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { root: unknown; process: { args: string[] }; hooks?: unknown };
     spec.root = { path: path.join(bundle, 'rootfs'), readonly: true };
-    spec.hooks = { poststop: [{ path: '/bin/true' }] };
-    fs.writeFileSync(path.join(hooked, 'config.json'), JSON.stringify(spec));
+    change(spec);
+    fs.writeFileSync(path.join(b, 'config.json'), JSON.stringify(spec));
+    return b;
+  };
+
+  it('a container with a poststop hook has no facts: runc runs the hook at its delete', () => {
+    const hooked = variant('hooked', (spec) => { spec.hooks = { poststop: [{ path: '/bin/true' }] }; });
     const id = `start-hooked-${tag}`;
     ids.push(id);
     const r = spawnSync(RUNC, ['--root', root, 'create', '--bundle', hooked, id], { stdio: 'ignore' });
@@ -280,17 +287,10 @@ describe('launcher start, kill and delete without runc', () => {
     assert.equal(fs.existsSync(path.join(root, id, DELETE_FACTS_FILE)), false);
   });
   /** A bundle whose init records in /dev/shm the signals 15 and 37 it gets (busybox sh traps). */
-  const trapBundle = (): string => {
-    const b = path.join(dir, 'trap');
-    if (fs.existsSync(b)) return b;
-    fs.mkdirSync(b);
-    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { root: unknown; process: { args: string[] } };
-    spec.root = { path: path.join(bundle, 'rootfs'), readonly: true };
+  const trapBundle = (): string => variant('trap', (spec) => {
     spec.process.args = ['/bin/busybox', 'sh', '-c',
       'trap "/bin/busybox touch /dev/shm/got15" 15; trap "/bin/busybox touch /dev/shm/got37" 37; while :; do /bin/busybox sleep 0.02; done'];
-    fs.writeFileSync(path.join(b, 'config.json'), JSON.stringify(spec));
-    return b;
-  };
+  });
   const until = async (what: string, ok: () => boolean): Promise<void> => {
     for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(ok(), what);
