@@ -105,6 +105,29 @@ describe('FUSE over io_uring', () => {
     assert.ok(Date.now() - t0 < 20_000, `docker rm -f took ${Date.now() - t0} ms`);
   });
 
+  it('ring holders commit as SCHED_IDLE for that moment only: once readers stop, every keeper and sysbox-fs thread is SCHED_OTHER', async () => {
+    const reader = uniqueName('uring-policy');
+    names.push(reader);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', reader, BUSYBOX, 'sh', '-c', 'n=0; while true; do sysctl -a > /dev/null 2>&1; cat /proc/uptime > /dev/null; n=$((n+1)); echo $n > /tmp/rounds; done');
+    assert.ok(await progresses(reader, 10_000), 'reads');
+    const keeperPid = Number(fs.readFileSync(`${FS_KEEPER_SOCKET}.pid`, 'utf8'));
+    const policies = (pid: number): Map<string, number> => {
+      const out = new Map<string, number>();
+      for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+        out.set(`${pid}/${t}`, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38])); // field 41, policy
+      }
+      return out;
+    };
+    let idleSeen = 0;
+    for (let i = 0; i < 200; i++) for (const p of policies(keeperPid).values()) if (p === 5) idleSeen++;
+    await dockerOk('rm', '-f', reader);
+    await new Promise((r) => setTimeout(r, 200));
+    const after = new Map([...policies(keeperPid), ...policies(fsPid())]);
+    const notOther = [...after].filter(([, p]) => p !== 0);
+    assert.deepEqual(notOther, [], `threads left with a policy other than SCHED_OTHER (5: SCHED_IDLE); SCHED_IDLE seen ${idleSeen} times while reading`);
+  });
+
   // Last in this file: after it sysbox-fs holds the rings itself, and the next files get a fresh
   // keeper and mount (after() restarts sysbox-fs with no container running).
   it('a kill -9 of the fd keeper, which holds the rings, leaves readers reading (sysbox-fs takes the rings over)', async () => {
