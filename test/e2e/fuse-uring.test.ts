@@ -108,7 +108,7 @@ describe('FUSE over io_uring', () => {
   it('ring holders commit as SCHED_IDLE for that moment only: once readers stop, every keeper and sysbox-fs thread is SCHED_OTHER', async () => {
     const reader = uniqueName('uring-policy');
     names.push(reader);
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', reader, BUSYBOX, 'sh', '-c', 'n=0; while true; do sysctl -a > /dev/null 2>&1; cat /proc/uptime > /dev/null; n=$((n+1)); echo $n > /tmp/rounds; done');
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', reader, BUSYBOX, 'sh', '-c', 'echo 0 > /tmp/rounds; n=0; while true; do sysctl -a > /dev/null 2>&1; cat /proc/uptime > /dev/null; n=$((n+1)); echo $n > /tmp/rounds; done');
     assert.ok(await progresses(reader, 10_000), 'reads');
     const keeperPid = Number(fs.readFileSync(`${FS_KEEPER_SOCKET}.pid`, 'utf8'));
     const policies = (pid: number): Map<string, number> => {
