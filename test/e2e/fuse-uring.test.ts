@@ -66,6 +66,15 @@ describe('FUSE over io_uring', () => {
     await restartFs();
   });
 
+  /** A container running `round` in a loop, counting rounds in /tmp/rounds; returns once it reads. */
+  async function startReader(prefix: string, round: string): Promise<string> {
+    const reader = uniqueName(prefix);
+    names.push(reader);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', reader, BUSYBOX, 'sh', '-c', `echo 0 > /tmp/rounds; n=0; while true; do ${round}; n=$((n+1)); echo $n > /tmp/rounds; done`);
+    assert.ok(await progresses(reader, 10_000), `${reader} reads`);
+    return reader;
+  }
+
   it('the test sysbox-fs serves its mount over io_uring', () => {
     const init = JSON.parse(fs.readFileSync(path.join(FS_STATE_DIR, 'fuse-init.json'), 'utf8')) as { ioUring?: boolean };
     assert.equal(init.ioUring, true, 'fuse-init.json records io_uring (kernel 6.14+ with FUSE_OVER_IO_URING is required here)');
@@ -106,10 +115,7 @@ describe('FUSE over io_uring', () => {
   });
 
   it('ring holders commit as SCHED_IDLE for that moment only: once readers stop, every keeper and sysbox-fs thread is SCHED_OTHER', async () => {
-    const reader = uniqueName('uring-policy');
-    names.push(reader);
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', reader, BUSYBOX, 'sh', '-c', 'echo 0 > /tmp/rounds; n=0; while true; do sysctl -a > /dev/null 2>&1; cat /proc/uptime > /dev/null; n=$((n+1)); echo $n > /tmp/rounds; done');
-    assert.ok(await progresses(reader, 10_000), 'reads');
+    const reader = await startReader('uring-policy', 'sysctl -a > /dev/null 2>&1; cat /proc/uptime > /dev/null');
     const keeperPid = Number(fs.readFileSync(`${FS_KEEPER_SOCKET}.pid`, 'utf8'));
     const policies = (pid: number): Map<string, number> => {
       const out = new Map<string, number>();
@@ -131,10 +137,7 @@ describe('FUSE over io_uring', () => {
   // Last in this file: after it sysbox-fs holds the rings itself, and the next files get a fresh
   // keeper and mount (after() restarts sysbox-fs with no container running).
   it('a kill -9 of the fd keeper, which holds the rings, leaves readers reading (sysbox-fs takes the rings over)', async () => {
-    const reader = uniqueName('uring-keeper-kill');
-    names.push(reader);
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', reader, BUSYBOX, 'sh', '-c', 'n=0; while true; do cat /proc/uptime /proc/meminfo > /dev/null; n=$((n+1)); echo $n > /tmp/rounds; done');
-    assert.ok(await progresses(reader, 10_000), 'reads before');
+    const reader = await startReader('uring-keeper-kill', 'cat /proc/uptime /proc/meminfo > /dev/null');
     const keeperPid = Number(fs.readFileSync(`${FS_KEEPER_SOCKET}.pid`, 'utf8'));
     process.kill(keeperPid, 'SIGKILL');
     assert.ok(await waitForExit(keeperPid), 'the keeper dies on SIGKILL');
