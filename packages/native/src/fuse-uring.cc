@@ -50,6 +50,7 @@
 // The UAPI structs are spelled out: Debian 12's linux-libc-dev (6.1) predates them.
 #include "args.h"
 #include "errors.h"
+#include "kept-open.h"
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -108,7 +109,10 @@ struct alignas(64) QueueCtl {
 static_assert(sizeof(QueueCtl) == 64, "a queue's fields stay one cache line, as older arenas laid them out");
 struct ArenaHeader {
   uint64_t magic, base, payloadSize, queues, entries;
-  char pad[64 - 5 * sizeof(uint64_t)];
+  // Where the page records' short table and the host file index are (kept-open.h), after the
+  // slots; 0 in an arena an older sysbox-fs made, which has none.
+  uint64_t keptOffset;
+  uint32_t keptSets, keptEntryBytes, hostFiles, unusedKept;
   QueueCtl q[MAX_QUEUES];
 };
 static_assert(sizeof(ArenaHeader) <= PAGE, "arena header fits a page");
@@ -138,7 +142,10 @@ struct SlotHead {
 static_assert(sizeof(SlotHead) == 2 * PAGE, "slot head is two pages");
 
 size_t SlotSize(uint64_t payloadSize) { return sizeof(SlotHead) + (payloadSize + PAGE - 1) / PAGE * PAGE; }
-size_t ArenaSize(const ArenaHeader& h) { return PAGE + h.queues * h.entries * SlotSize(h.payloadSize); }
+size_t SlotsEnd(const ArenaHeader& h) { return PAGE + h.queues * h.entries * SlotSize(h.payloadSize); }
+kept::Shape KeptShape(const ArenaHeader& h) { return {h.keptOffset, h.keptSets, h.keptEntryBytes, h.hostFiles}; }
+size_t ArenaSize(const ArenaHeader& h) { return h.keptOffset ? h.keptOffset + kept::RegionBytes(KeptShape(h)) : SlotsEnd(h); }
+char* KeptRegion(ArenaHeader* a) { return reinterpret_cast<char*>(a) + a->keptOffset; }
 
 ArenaHeader* HeaderAt(uintptr_t base) { return reinterpret_cast<ArenaHeader*>(base); }
 SlotHead* SlotAt(ArenaHeader* a, uint64_t qid, uint64_t k) {
@@ -202,6 +209,7 @@ struct Holder {
   // successor commits again what a holder dying in between never sent.
   std::vector<uint32_t> committing;
   bool idleCommit;  // ProbeIdleCommit passed
+  kept::HostFds* hostFds;  // the host settings this holder answers OPENs of (AnswerOpenHere)
 };
 
 void PushEntry(Ring& r, Holder& h, uint32_t k, uint32_t op, uint64_t commit) {
@@ -270,15 +278,37 @@ bool LogRelease(QueueCtl& q, uint64_t nodeid, uint32_t fh) {
   return true;
 }
 
+// An OPEN for reading of a host setting whose page record holds what the host file reads now,
+// answered as sysbox-fs's dispatch would (kept-open.h): FOPEN_KEEP_CACHE with the counted fh. A
+// sysctl -a sends ~250 of these, each of which cost two thread switches and ~12 µs of JS otherwise.
+bool AnswerOpenHere(Holder& h, SlotHead* s) {
+  auto* ih = reinterpret_cast<const fuse_in_header*>(s->header.in_out);
+  if (h.arena->keptOffset == 0 || !h.hostFds) return false;
+  auto* in = reinterpret_cast<const fuse_open_in*>(s->header.op_in);
+  if ((in->flags & O_ACCMODE) != O_RDONLY) return false;
+  uint64_t fh = 0;
+  if (!kept::AnswerOpen(KeptRegion(h.arena), KeptShape(*h.arena), h.qid, *h.hostFds, ih->nodeid, &fh)) return false;
+  fuse_open_out out{};
+  out.fh = fh;
+  out.open_flags = FOPEN_KEEP_CACHE | FOPEN_NOFLUSH;
+  fuse_out_header oh{static_cast<uint32_t>(sizeof(fuse_out_header) + sizeof(out)), 0, ih->unique};
+  memcpy(s->header.in_out, &oh, sizeof(oh));
+  memcpy(PayloadOf(s), &out, sizeof(out));
+  SetReplied(s, sizeof(out));
+  return true;
+}
+
 // Answers in the holder a request whose answer is nothing but success, sparing the hop to the
 // server and back (two thread switches and the server's dispatch): RELEASEDIR, FLUSH, and RELEASE,
 // whose only effect in sysbox-fs is uncounting a page-cached handle (fh non-zero): that is logged
 // for a server to do (uringExchange's released), and with the log full the server gets the request.
 // Leaves the slot REPLIED, as a server would. The reader never waits on these (the kernel sends
 // them in the background) but their handling ran on its CPU: ~half of a page-cached read's work.
-bool AnswerHere(QueueCtl& q, SlotHead* s) {
+// And OPENs of unchanged host settings (AnswerOpenHere).
+bool AnswerHere(Holder& h, QueueCtl& q, SlotHead* s) {
   auto* ih = reinterpret_cast<const fuse_in_header*>(s->header.in_out);
   uint32_t op = ih->opcode;
+  if (op == FUSE_OPEN) return AnswerOpenHere(h, s);
   if (op == FUSE_RELEASE) {
     uint64_t fh = reinterpret_cast<const fuse_release_in*>(s->header.op_in)->fh;
     if (fh > UINT32_MAX || (fh != 0 && !LogRelease(q, ih->nodeid, static_cast<uint32_t>(fh)))) return false;
@@ -313,7 +343,7 @@ void AdoptSlots(Ring& r, Holder& h, QueueCtl& q) {
     uint32_t state = Load(&s->ctl.state);
     if (state != IN_KERNEL && state != REPLIED) continue;
     if (s->header.e.commit_id != s->ctl.replyFor) {
-      if (!AnswerHere(q, s)) MarkRequest(q, s);  // else REPLIED: committed below (CommitReplied)
+      if (!AnswerHere(h, q, s)) MarkRequest(q, s);  // else REPLIED: committed below (CommitReplied)
     } else if (state == IN_KERNEL) {
       PushEntry(r, h, k, CMD_REGISTER, 0);
     }
@@ -459,7 +489,7 @@ void* HoldQueue(void* arg) {
     uint32_t k = static_cast<uint32_t>(who);
     SlotHead* s = SlotAt(h.arena, h.qid, k);
     if (res == 0) {
-      if (AnswerHere(q, s)) {
+      if (AnswerHere(h, q, s)) {
         h.committing.push_back(k);
         PushEntry(r, h, k, CMD_COMMIT_AND_FETCH, s->header.e.commit_id);
       } else {
@@ -698,6 +728,16 @@ Napi::Value UringArena(const Napi::CallbackInfo& info) {
     h.queues = static_cast<uint64_t>(ArgInt(info, 2, "queues"));
     h.entries = static_cast<uint64_t>(ArgInt(info, 3, "entries"));
     if (h.queues == 0 || h.queues > MAX_QUEUES) throw Napi::RangeError::New(env, "FUSE ring arena: 1 to 63 queues");
+    if (info.Length() > 6) {
+      auto sets = static_cast<uint32_t>(ArgInt(info, 4, "keptSets"));
+      auto entryBytes = static_cast<uint32_t>(ArgInt(info, 5, "keptEntryBytes"));
+      auto hostFiles = static_cast<uint32_t>(ArgInt(info, 6, "hostFiles"));
+      if (!kept::ValidShape(sets, entryBytes, hostFiles)) throw Napi::RangeError::New(env, "FUSE ring arena: no such page record table shape");
+      h.keptOffset = SlotsEnd(h);
+      h.keptSets = sets;
+      h.keptEntryBytes = entryBytes;
+      h.hostFiles = hostFiles;
+    }
     fd = static_cast<int>(syscall(__NR_memfd_create, "sysbox-fs-fuse-rings", MFD_CLOEXEC));
     if (fd < 0) throw SyscallError(env, "memfd_create", errno);
     if (ftruncate(fd, static_cast<off_t>(ArenaSize(h))) < 0) {
@@ -732,7 +772,44 @@ Napi::Value UringArena(const Napi::CallbackInfo& info) {
   out.Set("payloadSize", Napi::Number::New(env, static_cast<double>(h.payloadSize)));
   out.Set("queues", Napi::Number::New(env, static_cast<double>(h.queues)));
   out.Set("entries", Napi::Number::New(env, static_cast<double>(h.entries)));
+  out.Set("kept", Napi::Boolean::New(env, h.keptOffset != 0));
   return out;
+}
+
+// uringKeptTable(base): {table, hostFiles} (ArrayBuffers over the arena's page record table and host
+// file index, for this thread), or null if the arena has none.
+Napi::Value UringKeptTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ArenaHeader* a = HeaderAt(static_cast<uintptr_t>(ArgInt(info, 0, "base")));
+  if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  if (a->keptOffset == 0) return env.Null();
+  kept::Shape shape = KeptShape(*a);
+  char* region = KeptRegion(a);
+  Napi::Object out = Napi::Object::New(env);
+  // Mapped for the process's life (never unmapped): nothing to finalize.
+  out.Set("table", Napi::ArrayBuffer::New(env, region + kept::TableOffset(), kept::TableBytes(shape)));
+  out.Set("hostFiles", Napi::ArrayBuffer::New(env, region + kept::IndexOffset(shape), kept::IndexBytes(shape)));
+  return out;
+}
+
+// uringKeptAnswered(base): the OPENs the holders answered themselves since the arena was made.
+Napi::Value UringKeptAnswered(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ArenaHeader* a = HeaderAt(static_cast<uintptr_t>(ArgInt(info, 0, "base")));
+  if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  return Napi::Number::New(env, static_cast<double>(kept::Answered(KeptRegion(a), KeptShape(*a))));
+}
+
+// uringKeptRepair(base, holdersDead): unlocks the page record sets a dead locker left locked
+// (kept::RepairLocks): at a sysbox-fs start on a kept arena (its predecessor's workers), or when it
+// takes the rings over (the keeper's holders).
+Napi::Value UringKeptRepair(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ArenaHeader* a = HeaderAt(static_cast<uintptr_t>(ArgInt(info, 0, "base")));
+  if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  bool holdersDead = info.Length() > 1 && info[1].ToBoolean().Value();
+  kept::RepairLocks(KeptRegion(a), KeptShape(*a), static_cast<uint32_t>(a->queues), holdersDead);
+  return env.Undefined();
 }
 
 Napi::Value UringHold(const Napi::CallbackInfo& info) {
@@ -751,7 +828,7 @@ Napi::Value UringHold(const Napi::CallbackInfo& info) {
   }
   bool idleCommit = ProbeIdleCommit();
   for (uint32_t qid = 0; qid < a->queues; qid++) {
-    auto* h = new Holder{fuseFd, a, qid, {}, {}, idleCommit};
+    auto* h = new Holder{fuseFd, a, qid, {}, {}, idleCommit, a->keptOffset ? kept::NewHostFds() : nullptr};
     h->iov.resize(2 * a->entries);
     for (uint32_t k = 0; k < a->entries; k++) {
       SlotHead* s = SlotAt(a, qid, k);
