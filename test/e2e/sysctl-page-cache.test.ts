@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX, dockerOk, removeContainers, uniqueName } from '../lib/env.js';
+import { fsClient } from '@sysbox/common';
+import { BUSYBOX, dockerOk, FS_SOCKET, removeContainers, uniqueName } from '../lib/env.js';
 
 const FILE_NR = /^(\d+)\t(\d+)\t(\d+)\n$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$/;
@@ -26,6 +27,16 @@ async function readInside(c: string, paths: string[], n = 1): Promise<string[]> 
 }
 
 const firstField = (text: string): number => Number(FILE_NR.exec(text)?.[1] ?? NaN);
+
+/** OPENs of unchanged host settings the fd keeper's ring holders answered themselves (sysbox-fs Status). */
+async function keeperKeptOpens(): Promise<number> {
+  const c = fsClient(FS_SOCKET);
+  try {
+    return Number((await c.status({})).keeperKeptOpens ?? 0);
+  } finally {
+    c.close();
+  }
+}
 
 describe('sysbox-fs: page-cached /proc/sys settings', () => {
   let c = '';
@@ -138,5 +149,33 @@ describe('sysbox-fs: page-cached /proc/sys settings', () => {
     await dockerOk('exec', c, 'sh', '-c', `echo ${want} > ${p}`);
     assert.deepEqual(await readInside(c, [p]), [`${want}\n`, `${want}\n`], 'a shorter one, not padded');
     assert.equal(fs.readFileSync(p, 'utf8'), host, 'the host value is unchanged');
+  });
+
+  it('the fd keeper answers OPENs of unchanged host settings itself (a second sysctl -a), and a host setting changed since is read anew', async () => {
+    await dockerOk('exec', c, 'sh', '-c', 'sysctl -a > /dev/null 2>&1; true');
+    const before = await keeperKeptOpens();
+    await dockerOk('exec', c, 'sh', '-c', 'sysctl -a > /dev/null 2>&1; true');
+    const walk = (await keeperKeptOpens()) - before;
+    // ~250 host-wide settings, all but the few that change between walks (file-nr, entropy, ...).
+    assert.ok(walk >= 100, `the keeper answered ${walk} of a sysctl -a's OPENs (io_uring and the arena's page records are required here)`);
+
+    const setting = '/proc/sys/fs/lease-break-time';
+    const host = fs.readFileSync(setting, 'utf8');
+    try {
+      const twice = await dockerOk('exec', c, 'sh', '-c', `cat ${setting}; cat ${setting}`);
+      assert.equal(`${twice}\n`, host + host);
+      const kept = await keeperKeptOpens();
+      const changed = `${Number(host) + 1}\n`;
+      fs.writeFileSync(setting, changed);
+      // The first open finds the record stale and goes on to sysbox-fs, which records the new value;
+      // the keeper answers the ones after it (docker exec's own opens may add a few).
+      const reads = await dockerOk('exec', c, 'sh', '-c', `for i in $(seq 20); do cat ${setting}; done`);
+      assert.equal(`${reads}\n`, changed.repeat(20), 'the value the host has now at every open, not the page kept');
+      const answered = (await keeperKeptOpens()) - kept;
+      assert.ok(answered >= 19, `the keeper answered ${answered} of the 20 opens after the change`);
+    } finally {
+      fs.writeFileSync(setting, host);
+    }
+    assert.equal(`${await dockerOk('exec', c, 'cat', setting)}\n`, host);
   });
 });

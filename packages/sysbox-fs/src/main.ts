@@ -238,7 +238,7 @@ async function serveWith(argv: Argv, log: Logger, keeper: Keeper, kept: Map<stri
       if (method !== 'status') memory.activity();
     },
     handlers: {
-      status: () => ({ version: VERSION, pid: process.pid, containers: registry.size, mountpoint }),
+      status: () => ({ version: VERSION, pid: process.pid, containers: registry.size, mountpoint, keeperKeptOpens: session.keeperKeptOpens() }),
       preRegister: (r) => {
         registry.preRegister(r);
         return { seccompListener: argv.seccompSocket };

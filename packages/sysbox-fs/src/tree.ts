@@ -35,6 +35,12 @@ export interface VirtualFile {
    * record is in one table only: which one is the file's, not its rendering's length.
    */
   longRendering?: boolean;
+  /**
+   * With pageCached: the content is this procfs file (below a procfs root) read at offset 0, the
+   * same for every caller, so the FUSE ring holders may render it too and answer an OPEN of it
+   * unchanged themselves (fuse/host-file-index.ts).
+   */
+  hostFile?: string;
 }
 
 export interface VirtualDir {
@@ -84,6 +90,8 @@ export interface PassthroughSource {
   write?(caller: Caller, rel: string, data: Buffer): void | number;
   /** Files found here are VirtualFile.pageCached. */
   readonly pageCached?: boolean;
+  /** read(caller, rel) is procfs file rel read at offset 0, whoever asks: files found here have VirtualFile.hostFile rel. */
+  readonly hostFiles?: boolean;
 }
 
 /** A symbolic link; the caller's kernel resolves target from where the link is. */
@@ -293,6 +301,7 @@ export class StaticTree implements FileTree {
           kind: 'file', perm: e.perm, read: (c) => source.read(c, rel),
           ...(source.write ? { write: (c: Caller, data: Buffer) => source.write!(c, rel, data) } : {}),
           ...(source.pageCached ? { pageCached: true } : {}),
+          ...(source.hostFiles ? { hostFile: rel } : {}),
         };
     const inode: Inode = { ino, parent: parent.ino, node, ttl };
     if (this.dynamic.size >= DYNAMIC_KEPT) this.dynamic.clear();

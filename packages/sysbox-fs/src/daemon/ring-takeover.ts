@@ -14,6 +14,8 @@ export function holdRingsIfKeeperDies(opts: { keeperPid: number; fuseFd: number;
     opts.log.error(`the fd keeper (pid ${opts.keeperPid}) died: sysbox-fs holds the FUSE io_uring rings itself from now on (a kill -9 of sysbox-fs now fails reads in flight, and a restart of it loses the connection)`);
     try {
       const arena = native.uringArena(opts.arenaFd);
+      // A page record set the keeper's holder died holding (kept-open.cc), before our holders start.
+      native.uringKeptRepair(arena.base, true);
       native.uringHold(opts.fuseFd, arena.base);
       for (let cpu = 0; cpu < arena.queues; cpu++) {
         spawnSync('taskset', ['-c', String(cpu), 'ls', '-f', opts.mountpoint], { stdio: 'ignore', timeout: 2000 });

@@ -28,6 +28,12 @@ export interface PageRecords {
   refresh(ino: bigint, rendering: Buffer): boolean;
   /** The record's version, shown as the mtime's nanoseconds. */
   version(ino: bigint): number;
+  /**
+   * Records that ino's content is host procfs file path (VirtualFile.hostFile), readable by every
+   * caller: the ring holders then answer its OPENs themselves while its record holds the file's
+   * content (host-file-index.ts). Absent where no holder reads this table.
+   */
+  noteHostFile?(ino: bigint, path: string): void;
 }
 
 /** The records of short renderings, and of those up to a page long (VirtualFile.longRendering). */
@@ -286,6 +292,8 @@ function handle(h: p.InHeader, body: Buffer, tree: FileTree, opts: DispatchOptio
         }
         const answer = rendering ? recs.open(n.ino, rendering) : 'direct';
         if (!rendering) recs.forget(n.ino);
+        // Only a file everyone may read: a holder answers without knowing who asks.
+        if (answer !== 'direct' && n.node.hostFile !== undefined && ((n.node.perm ?? 0) & 0o444) === 0o444) recs.noteHostFile?.(n.ino, n.node.hostFile);
         if (answer === 'keep') return ok(p.encodeOpenOut(recs.fh, p.FOPEN_KEEP_CACHE | p.FOPEN_NOFLUSH));
         // No KEEP_CACHE: the kernel drops the inode's pages before this open returns.
         if (answer === 'refill') return ok(p.encodeOpenOut(recs.fh, p.FOPEN_NOFLUSH));

@@ -17,6 +17,11 @@
 // readers copy an entry and retry if the sequence moved. One writer per set keeps an inode in at
 // most one way. A full set replaces a way; the inode that loses its record is then a miss at its
 // next OPEN (the kernel drops its pages), which is always correct.
+//
+// With FUSE over io_uring the short table lives in the ring arena, and the keeper's holder threads
+// (native kept-open.cc) take sets too, to count an OPEN of an unchanged host setting they answer
+// themselves ("keep" only; they never write a record). Their lock value lies 2^30 beyond a
+// worker's, so uringKeptRepair tells whose lock a dead process left. This layout is theirs too.
 
 /** A table's size: sets of WAYS entries, each entry (header and content) this many bytes. */
 export interface TableShape {
@@ -69,9 +74,10 @@ export class KeptPages {
   private readonly ints: Int32Array;
   private readonly bytes: Uint8Array;
   /**
-   * The file handle of counted opens: non-zero, and drawn anew for each buffer (each sysbox-fs
-   * start), so a RELEASE of a handle a predecessor counted (FUSE connection adopted after a
-   * restart) decrements nothing here. Direct I/O opens get 0.
+   * The file handle of counted opens: non-zero, and drawn anew for each buffer, so a RELEASE of a
+   * handle a predecessor counted in a buffer of its own (FUSE connection adopted after a restart)
+   * decrements nothing here. The short table in the ring arena (native uringKeptTable) outlives a
+   * restart with its records, counts and fh, as the kernel's pages do. Direct I/O opens get 0.
    */
   readonly fh: bigint;
   /** The longest rendering kept (keptMax of the shape). */
@@ -80,7 +86,8 @@ export class KeptPages {
   private readonly entryBytes: number;
 
   /** now: a millisecond clock shared by the threads (Date.now; tests pass their own). */
-  constructor(buffer: SharedArrayBuffer, shape: TableShape = SHORT_TABLE, private readonly now: () => number = Date.now) {
+  /** buffer: a SharedArrayBuffer, or the ring arena's table (shared memory in an ArrayBuffer of each thread's). */
+  constructor(buffer: ArrayBufferLike, shape: TableShape = SHORT_TABLE, private readonly now: () => number = Date.now) {
     const bytes = keptPagesBytes(shape);
     if (buffer.byteLength < bytes) throw new Error(`kept pages: ${buffer.byteLength} bytes, ${bytes} needed`);
     this.sets = shape.sets;

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { DEFAULT_DISPATCH, type DispatchOptions } from './dispatch.js';
-import { KEPT_PAGES_BYTES, keptPagesBytes, LONG_TABLE } from './kept-pages.js';
+import { KEPT_PAGES_BYTES, keptPagesBytes, LONG_TABLE, SHORT_TABLE } from './kept-pages.js';
+import { HOST_FILES } from './host-file-index.js';
 import * as p from './protocol.js';
 import { CONTROL_SLOTS, Control, type WorkerConfig, type WorkerMessage } from './worker-config.js';
 
@@ -63,6 +64,8 @@ export class FuseSession {
     private readonly control: Int32Array,
     /** Requests come over io_uring, a worker per CPU; the memfd holding the ring entries' buffers. */
     readonly ringArena: number | null,
+    /** Where that arena is mapped. */
+    private readonly arenaBase: number | null,
   ) {
     this.closed = Promise.all(exits).then((reasons) => {
       this.closeFd();
@@ -121,7 +124,8 @@ export class FuseSession {
       dispatch: { ...DEFAULT_DISPATCH, ...opts.dispatch, cacheListings: (initFlags & p.FUSE_AUTO_INVAL_DATA) !== 0 },
       control: new SharedArrayBuffer(CONTROL_SLOTS * 4),
       shrunkInodes: new SharedArrayBuffer(1 << 20),
-      // Empty after a restart too: every page-cached file's next OPEN is then a refill.
+      // Empty after a restart too: every page-cached file's next OPEN is then a refill. (Not so the
+      // short table in a kept ring arena, WorkerConfig.keptInArena: it outlives a restart.)
       keptPages: new SharedArrayBuffer(KEPT_PAGES_BYTES),
       keptLongPages: new SharedArrayBuffer(keptPagesBytes(LONG_TABLE)),
       spinMicros: opts.spinMicros ?? 0,
@@ -134,15 +138,18 @@ export class FuseSession {
     // for what does not come through the ring (FORGET, INTERRUPT, requests before it is ready).
     const arena = opts.ioUring ? ringArena(maxWrite, opts.ringArenaFd, opts.onError) : null;
     const cpus = arena?.queues ?? 0;
+    // Locks on the arena's table that the predecessor's workers died holding (none after a clean exit).
+    if (arena?.kept && arena.adopted) native.uringKeptRepair(arena.base, false);
+    const keptInArena = arena?.kept ? { keptInArena: arena.base } : {};
     for (let i = 0; i < workerCount + cpus; i++) {
       const ring = arena && i >= workerCount ? { uringQid: i - workerCount, uringArena: arena.base, uringAdopt: arena.adopted } : {};
-      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0, workerCount, ...ring } satisfies WorkerConfig });
+      const w = new Worker(opts.workerScript ?? path.join(__dirname, 'worker.js'), { workerData: { ...cfg, leader: i === 0, workerCount, ...ring, ...keptInArena } satisfies WorkerConfig });
       workers.push(w);
       const { ready: r, exit } = track(w, opts.onError ?? (() => {}));
       ready.push(r);
       exits.push(exit);
     }
-    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags, new Int32Array(cfg.control), arena?.fd ?? null);
+    const session = new FuseSession(opts.mountpoint, fd, workers, exits, initFlags, new Int32Array(cfg.control), arena?.fd ?? null, arena?.base ?? null);
     try {
       await Promise.all(ready);
     } catch (e) {
@@ -176,6 +183,11 @@ export class FuseSession {
   /** Requests come over io_uring (a worker per CPU). */
   get ioUring(): boolean {
     return this.ringArena !== null;
+  }
+
+  /** OPENs of unchanged host settings the keeper's ring holders answered themselves (native kept-open.cc). */
+  keeperKeptOpens(): number {
+    return this.arenaBase === null ? 0 : native.uringKeptAnswered(this.arenaBase);
   }
 
   /** The /dev/fuse connection (for handing to a keeper process). */
@@ -213,18 +225,20 @@ function ringQueues(): number {
  * (its fixed address taken, no memfd) leaves the connection to the /dev/fuse workers: the kernel
  * sends nothing through the rings until every queue has an entry.
  */
-function ringArena(maxWrite: number, keptFd: number | undefined, onError?: (m: string) => void): { fd: number; base: number; queues: number; adopted: boolean } | null {
+function ringArena(maxWrite: number, keptFd: number | undefined, onError?: (m: string) => void): { fd: number; base: number; queues: number; adopted: boolean; kept: boolean } | null {
   if (keptFd !== undefined) {
     try {
       const a = native.uringArena(keptFd);
-      return { fd: keptFd, base: a.base, queues: a.queues, adopted: true };
+      return { fd: keptFd, base: a.base, queues: a.queues, adopted: true, kept: a.kept };
     } catch (e) {
       throw new Error(`the fd keeper's FUSE ring arena cannot be mapped: ${(e as Error).message}`);
     }
   }
   try {
-    const a = native.uringArena(-1, maxWrite, ringQueues(), RING_ENTRIES);
-    return { fd: a.fd, base: a.base, queues: a.queues, adopted: false };
+    // With the short page record table and the host file index, so the holders answer OPENs of
+    // unchanged host settings themselves (native kept-open.cc).
+    const a = native.uringArena(-1, maxWrite, ringQueues(), RING_ENTRIES, SHORT_TABLE.sets, SHORT_TABLE.entryBytes, HOST_FILES);
+    return { fd: a.fd, base: a.base, queues: a.queues, adopted: false, kept: a.kept };
   } catch (e) {
     onError?.(`FUSE io_uring not used, requests are served from /dev/fuse: ${(e as Error).message}`);
     return null;

@@ -32,6 +32,8 @@ export interface WorkerConfig {
   shrunkInodes: SharedArrayBuffer;
   /** What the kernel holds of page-cached files (kept-pages.ts), KEPT_PAGES_BYTES long. */
   keptPages: SharedArrayBuffer;
+  /** The ring arena's base where it holds the short table instead (native uringKeptTable): every worker's. */
+  keptInArena?: number;
   /** The same for files of long renderings (VirtualFile.longRendering), keptPagesBytes(LONG_TABLE) long. */
   keptLongPages: SharedArrayBuffer;
 }

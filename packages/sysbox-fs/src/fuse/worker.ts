@@ -19,6 +19,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { dispatch, releaseCounted, type Listing, type PageRecords, type PageTables } from './dispatch.js';
 import { RenderCache } from './render-cache.js';
 import { KeptPages, LONG_TABLE } from './kept-pages.js';
+import { HostFileIndex } from './host-file-index.js';
 import { FOPEN_DIRECT_IO, Opcode, notifyInvalInode, notifyStore } from './protocol.js';
 import { errnoName } from '../errno-name.js';
 import { Control, loadTree, shrunkIndex, type WorkerConfig, type WorkerMessage } from './worker-config.js';
@@ -98,8 +99,9 @@ function sizeGrower(write: (notify: Buffer) => void, turn: StoreTurn): (ino: big
  * if larger), and the attribute version moves on (no READ in flight shrinks i_size to an older
  * rendering's length).
  */
-function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void): PageRecords {
+function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void, hostFiles?: HostFileIndex): PageRecords {
   return {
+    ...(hostFiles ? { noteHostFile: (ino: bigint, path: string) => hostFiles.note(ino, path) } : {}),
     fh: kept.fh,
     held: (ino) => kept.held(ino),
     open(ino, rendering) {
@@ -116,8 +118,18 @@ function pageRecords(kept: KeptPages, grow: (ino: bigint, offset: bigint, data: 
 }
 
 /** pageRecords of the short renderings' table and of the long ones' (VirtualFile.longRendering). */
-function pageTables(short: KeptPages, long: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void): PageTables {
-  return { short: pageRecords(short, grow), long: pageRecords(long, grow) };
+function pageTables(short: KeptPages, long: KeptPages, grow: (ino: bigint, offset: bigint, data: Buffer, replacing?: boolean) => void, hostFiles?: HostFileIndex): PageTables {
+  return { short: pageRecords(short, grow, hostFiles), long: pageRecords(long, grow) };
+}
+
+/**
+ * The short table: in the ring arena where it has one (every worker of the process maps the same
+ * memory, and the keeper's holders count the OPENs they answer there), else the session's buffer.
+ */
+function shortTable(cfg: WorkerConfig): { short: KeptPages; hostFiles?: HostFileIndex } {
+  const inArena = cfg.keptInArena !== undefined ? native.uringKeptTable(cfg.keptInArena) : null;
+  if (!inArena) return { short: new KeptPages(cfg.keptPages) };
+  return { short: new KeptPages(inArena.table), hostFiles: new HostFileIndex(inArena.hostFiles) };
 }
 
 class Server {
@@ -143,16 +155,16 @@ class Server {
     this.buf = Buffer.alloc(cfg.bufferSize);
     this.shrunk = new Uint8Array(cfg.shrunkInodes);
     this.control = new Int32Array(cfg.control);
-    const short = new KeptPages(cfg.keptPages);
+    const { short, hostFiles } = shortTable(cfg);
     const long = new KeptPages(cfg.keptLongPages, LONG_TABLE);
     const writeSelf = (notify: Buffer): void => void fs.writeSync(cfg.fd, notify);
     if (cfg.uringQid !== undefined) {
       this.grow = sizeGrower((notify) => this.storeServingOthers(notify), RING_STORES);
-      this.side = { buf: Buffer.alloc(cfg.bufferSize), pages: pageTables(short, long, sizeGrower(writeSelf, NO_STORE)) };
+      this.side = { buf: Buffer.alloc(cfg.bufferSize), pages: pageTables(short, long, sizeGrower(writeSelf, NO_STORE), hostFiles) };
     } else {
       this.grow = sizeGrower(writeSelf, cfg.workerCount > 1 ? oneStorerAtATime(this.control) : NO_STORE);
     }
-    this.pages = pageTables(short, long, this.grow);
+    this.pages = pageTables(short, long, this.grow, hostFiles);
     this.collected = Atomics.load(this.control, Control.CollectSeq);
   }
 

@@ -174,7 +174,9 @@ export function hostPassthrough(name: string, root: string, ttl: number, keptByK
   return {
     name,
     ttl,
-    ...(pageCached ? { pageCached } : {}),
+    // The settings are read as the fd keeper's holders would read them (kept-open.cc): procfs
+    // files at offset 0 from a procfs of their own, whoever asks.
+    ...(pageCached ? { pageCached, hostFiles: true } : {}),
     list: (_caller, rel) => listed(rel).entries,
     // The same for every caller: the kernel may keep these listings (dispatch.ts OPENDIR).
     ...(keptByKernel ? { listingStamp: (rel: string) => (listed(rel).stamp + epochOf(ttl) * 7919) % 1_000_000_000 } : {}),
