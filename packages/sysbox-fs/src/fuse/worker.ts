@@ -127,7 +127,13 @@ function pageTables(short: KeptPages, long: KeptPages, grow: (ino: bigint, offse
  * memory, and the keeper's holders count the OPENs they answer there), else the session's buffer.
  */
 function shortTable(cfg: WorkerConfig): { short: KeptPages; hostFiles?: HostFileIndex } {
-  const inArena = cfg.keptInArena !== undefined ? native.uringKeptTable(cfg.keptInArena) : null;
+  let inArena: ReturnType<typeof native.uringKeptTable> = null;
+  try {
+    if (cfg.keptInArena !== undefined) inArena = native.uringKeptTable(cfg.keptInArena);
+  } catch {
+    // A Node built with the V8 sandbox refuses ArrayBuffers over outside memory. The holders then
+    // find no record in the arena's table (every worker's would throw alike) and answer no OPEN.
+  }
   if (!inArena) return { short: new KeptPages(cfg.keptPages) };
   return { short: new KeptPages(inArena.table), hostFiles: new HostFileIndex(inArena.hostFiles) };
 }
