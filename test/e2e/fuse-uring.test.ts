@@ -10,8 +10,15 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BUSYBOX, docker, dockerOk, FS_KEEPER_SOCKET, FS_STATE_DIR, fsPid, processAlive, removeContainers, restartFs, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
 
-/** Reads by the shell itself (no fork, so one request follows another at once) and by cat; a failed one prints readfail. */
+/**
+ * Reads by the shell itself (no fork, so one request follows another at once) and by cat; a failed
+ * one prints readfail. kernel/ostype is a host setting whose OPENs the keeper's holders answer
+ * themselves, counting handles in the table sysbox-fs's workers lock too (a worker killed holding
+ * a set's lock must not leave the next sysbox-fs, or the holders, waiting on it); a wrong value
+ * prints badvalue.
+ */
 const READ_LOOP = 'n=0; while true; do read l < /proc/uptime || echo readfail; read l < /proc/sys/kernel/panic || echo readfail; '
+  + 'read l < /proc/sys/kernel/ostype || echo readfail; [ "$l" = Linux ] || echo "badvalue $l"; '
   + 'cat /proc/meminfo /proc/stat > /dev/null || echo readfail; n=$((n+1)); echo $n > /tmp/rounds; done';
 
 async function rounds(c: string): Promise<number> {
