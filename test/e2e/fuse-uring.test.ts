@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUSYBOX, docker, dockerOk, FS_KEEPER_SOCKET, FS_STATE_DIR, fsPid, processAlive, removeContainers, restartFs, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
+import { BUSYBOX, docker, dockerOk, FS_KEEPER_SOCKET, FS_STATE_DIR, fsPid, keeperKeptOpens, processAlive, removeContainers, restartFs, startFs, startFsIfGone, uniqueName, waitForExit } from '../lib/env.js';
 
 /**
  * Reads by the shell itself (no fork, so one request follows another at once) and by cat; a failed
@@ -144,12 +144,16 @@ describe('FUSE over io_uring', () => {
   // Last in this file: after it sysbox-fs holds the rings itself, and the next files get a fresh
   // keeper and mount (after() restarts sysbox-fs with no container running).
   it('a kill -9 of the fd keeper, which holds the rings, leaves readers reading (sysbox-fs takes the rings over)', async () => {
-    const reader = await startReader('uring-keeper-kill', 'cat /proc/uptime /proc/meminfo > /dev/null');
+    const reader = await startReader('uring-keeper-kill', 'cat /proc/uptime /proc/meminfo /proc/sys/kernel/ostype /proc/sys/fs/file-max > /dev/null');
     const keeperPid = Number(fs.readFileSync(`${FS_KEEPER_SOCKET}.pid`, 'utf8'));
     process.kill(keeperPid, 'SIGKILL');
     assert.ok(await waitForExit(keeperPid), 'the keeper dies on SIGKILL');
     assert.ok(await progresses(reader, 10_000), 'reads after the keeper died');
     assert.match(fs.readFileSync(`${FS_STATE_DIR}.log`, 'utf8'), /the fd keeper \(pid \d+\) died: sysbox-fs holds the FUSE io_uring rings itself/);
+    // Its own holders answer the host settings' OPENs from the arena's table as the keeper's did.
+    const kept = await keeperKeptOpens();
+    assert.ok(await progresses(reader, 10_000), 'reads on');
+    assert.ok((await keeperKeptOpens()) > kept, 'host settings\' OPENs answered by sysbox-fs\'s own holders after the takeover');
     await dockerOk('rm', '-f', reader);
   });
 });

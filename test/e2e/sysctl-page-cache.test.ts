@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { fsClient } from '@sysbox/common';
-import { BUSYBOX, dockerOk, FS_SOCKET, removeContainers, uniqueName } from '../lib/env.js';
+import { BUSYBOX, dockerOk, keeperKeptOpens, removeContainers, uniqueName } from '../lib/env.js';
 
 const FILE_NR = /^(\d+)\t(\d+)\t(\d+)\n$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$/;
@@ -27,16 +26,6 @@ async function readInside(c: string, paths: string[], n = 1): Promise<string[]> 
 }
 
 const firstField = (text: string): number => Number(FILE_NR.exec(text)?.[1] ?? NaN);
-
-/** OPENs of unchanged host settings the fd keeper's ring holders answered themselves (sysbox-fs Status). */
-async function keeperKeptOpens(): Promise<number> {
-  const c = fsClient(FS_SOCKET);
-  try {
-    return Number((await c.status({})).keeperKeptOpens ?? 0);
-  } finally {
-    c.close();
-  }
-}
 
 describe('sysbox-fs: page-cached /proc/sys settings', () => {
   let c = '';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { mgrClient } from '@sysbox/common';
+import { fsClient, mgrClient } from '@sysbox/common';
 
 const execFileP = promisify(execFile);
 
@@ -149,6 +149,16 @@ export function processAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
+  }
+}
+
+/** OPENs of unchanged host settings the FUSE ring holders answered themselves (sysbox-fs Status keeper_kept_opens). */
+export async function keeperKeptOpens(socket = FS_SOCKET): Promise<number> {
+  const c = fsClient(socket);
+  try {
+    return Number((await c.status({})).keeperKeptOpens ?? 0);
+  } finally {
+    c.close();
   }
 }
 
