@@ -209,7 +209,7 @@ struct Holder {
   // successor commits again what a holder dying in between never sent.
   std::vector<uint32_t> committing;
   bool idleCommit;  // ProbeIdleCommit passed
-  kept::HostFds* hostFds;  // the host settings this holder answers OPENs of (AnswerOpenHere)
+  kept::HostFds* hostFds;  // the host files the holders read to answer OPENs (AnswerOpenHere), one table for all
 };
 
 void PushEntry(Ring& r, Holder& h, uint32_t k, uint32_t op, uint64_t commit) {
@@ -828,7 +828,7 @@ Napi::Value UringHold(const Napi::CallbackInfo& info) {
   }
   bool idleCommit = ProbeIdleCommit();
   for (uint32_t qid = 0; qid < a->queues; qid++) {
-    auto* h = new Holder{fuseFd, a, qid, {}, {}, idleCommit, a->keptOffset ? kept::NewHostFds() : nullptr};
+    auto* h = new Holder{fuseFd, a, qid, {}, {}, idleCommit, a->keptOffset ? kept::SharedHostFds() : nullptr};
     h->iov.resize(2 * a->entries);
     for (uint32_t k = 0; k < a->entries; k++) {
       SlotHead* s = SlotAt(a, qid, k);

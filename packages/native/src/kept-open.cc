@@ -99,40 +99,48 @@ int32_t NowMs() {
 }  // namespace
 
 // Host files kept open and read again with pread at 0 (procfs renders a setting afresh each time),
-// as sysbox-fs's workers do. Bounded: past FDS, or with a file's probe run full, a file is opened
-// and closed per OPEN.
+// as sysbox-fs's workers do; one table for all the process's holders (an fd per setting, not per
+// CPU). A kept fd is never closed, so no holder's pread can meet one closed under it: a read that
+// failed (the setting unregistered since) marks its entry dead, and that file is then opened and
+// closed per OPEN, as is every file past FDS or with its probe run full.
 class HostFds {
  public:
   static constexpr uint32_t FDS = 512;
   HostFds() {
-    for (auto& e : slots_) e = {0, FREE};
+    for (auto& e : slots_) e = {0, FREE, false};
   }
   // The fd for key's file (path), or -1; temporary: the caller closes it (not kept).
   int Get(uint64_t key, const char* path, bool& temporary) {
-    temporary = false;
-    Slot* reuse = nullptr;
-    for (uint32_t i = 0; i < PROBES; i++) {
-      Slot& e = slots_[(Home(key) + i) % FDS];
-      if (e.fd >= 0 && e.key == key) return e.fd;
-      if (e.fd == DROPPED && !reuse) reuse = &e;
-      if (e.fd == FREE) {
-        if (!reuse) reuse = &e;
-        break;
+    {
+      std::lock_guard<std::mutex> g(lock_);
+      for (uint32_t i = 0; i < PROBES; i++) {
+        Slot& e = slots_[(Home(key) + i) % FDS];
+        if (e.fd >= 0 && e.key == key) {
+          if (e.dead) break;
+          temporary = false;
+          return e.fd;
+        }
+        if (e.fd == FREE) {
+          int fd = Open(path);
+          if (fd >= 0) e = {key, fd, false};
+          temporary = false;
+          return fd;
+        }
       }
     }
+    temporary = true;
     int fd = Open(path);
-    if (fd >= 0 && reuse) *reuse = {key, fd};
-    temporary = fd >= 0 && !reuse;
+    if (fd < 0) temporary = false;
     return fd;
   }
-  // A read through key's fd failed (the setting unregistered since): opened again next time.
+  // A read through key's kept fd failed.
   void Drop(uint64_t key) {
+    std::lock_guard<std::mutex> g(lock_);
     for (uint32_t i = 0; i < PROBES; i++) {
       Slot& e = slots_[(Home(key) + i) % FDS];
       if (e.fd == FREE) return;
-      if (e.fd >= 0 && e.key == key) {
-        close(e.fd);
-        e = {0, DROPPED};  // not FREE: a probe for a key placed after it goes on past it
+      if (e.key == key) {
+        e.dead = true;
         return;
       }
     }
@@ -140,11 +148,13 @@ class HostFds {
 
  private:
   static constexpr uint32_t PROBES = 8;
-  static constexpr int FREE = -1, DROPPED = -2;
+  static constexpr int FREE = -1;
   struct Slot {
     uint64_t key;
     int fd;
+    bool dead;
   };
+  std::mutex lock_;
   Slot slots_[FDS];
   static uint32_t Home(uint64_t key) { return static_cast<uint32_t>((key ^ (key >> 20)) % FDS); }
   static int Open(const char* path) {
@@ -153,7 +163,10 @@ class HostFds {
   }
 };
 
-HostFds* NewHostFds() { return new HostFds(); }
+HostFds* SharedHostFds() {
+  static HostFds* fds = new HostFds();
+  return fds;
+}
 
 bool ValidShape(uint32_t sets, uint32_t entryBytes, uint32_t hostFiles) {
   return sets > 0 && (sets & (sets - 1)) == 0 && sets <= (1U << 20) && entryBytes >= 64 && entryBytes <= PAGE &&

@@ -24,9 +24,9 @@ size_t TableBytes(const Shape& s);
 size_t IndexOffset(const Shape& s);
 size_t IndexBytes(const Shape& s);
 
-// A holder's host files kept open (one per holder thread).
+// The host files the process's holders keep open.
 class HostFds;
-HostFds* NewHostFds();
+HostFds* SharedHostFds();
 
 // Answers an OPEN for reading of nodeid if its record holds what the host file reads now: counts the
 // handle (as KeptPages.open's "keep") and gives the handle's fh. queue: the holder's, for its lock mark.
