@@ -111,11 +111,12 @@ export function exitNow(code: number): never;
 /** The FUSE ring slots (fuse-uring.cc), shared by the keeper's holders and sysbox-fs's servers: fd < 0 makes a new memfd arena, else maps the given one where it was made. */
 export function uringArena(fd: number, payloadSize?: number, queues?: number, entries?: number, keptSets?: number, keptEntryBytes?: number, hostFiles?: number): { fd: number; base: number; payloadSize: number; queues: number; entries: number; kept: boolean };
 /**
- * The arena's page record table (sysbox-fs kept-pages.ts, made with keptSets and keptEntryBytes)
+ * The arena's page record table (sysbox-fs kept-pages.ts, of the shape it was made with: an arena a
+ * predecessor made may have another than this version's SHORT_TABLE)
  * and host file index (host-file-index.ts), as ArrayBuffers of this thread's; null if the arena has
  * none (an older sysbox-fs made it). The holders answer OPENs of unchanged host settings from them.
  */
-export function uringKeptTable(base: number): { table: ArrayBuffer; hostFiles: ArrayBuffer } | null;
+export function uringKeptTable(base: number): { table: ArrayBuffer; sets: number; entryBytes: number; hostFiles: ArrayBuffer } | null;
 /** Unlocks page record sets a dead locker left locked: holdersDead, a dead keeper's holders; else a dead predecessor's workers. */
 export function uringKeptRepair(base: number, holdersDead: boolean): void;
 /** OPENs of unchanged host settings the holders answered themselves since the arena was made (0 if it has no table). */

@@ -776,8 +776,8 @@ Napi::Value UringArena(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// uringKeptTable(base): {table, hostFiles} (ArrayBuffers over the arena's page record table and host
-// file index, for this thread), or null if the arena has none.
+// uringKeptTable(base): {table, sets, entryBytes, hostFiles} (ArrayBuffers over the arena's page
+// record table, of that shape, and host file index, for this thread), or null if the arena has none.
 Napi::Value UringKeptTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ArenaHeader* a = HeaderAt(static_cast<uintptr_t>(ArgInt(info, 0, "base")));
@@ -788,6 +788,8 @@ Napi::Value UringKeptTable(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   // Mapped for the process's life (never unmapped): nothing to finalize.
   out.Set("table", Napi::ArrayBuffer::New(env, region + kept::TableOffset(), kept::TableBytes(shape)));
+  out.Set("sets", Napi::Number::New(env, shape.sets));
+  out.Set("entryBytes", Napi::Number::New(env, shape.entryBytes));
   out.Set("hostFiles", Napi::ArrayBuffer::New(env, region + kept::IndexOffset(shape), kept::IndexBytes(shape)));
   return out;
 }

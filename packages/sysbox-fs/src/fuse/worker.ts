@@ -135,7 +135,7 @@ function shortTable(cfg: WorkerConfig): { short: KeptPages; hostFiles?: HostFile
     // find no record in the arena's table (every worker's would throw alike) and answer no OPEN.
   }
   if (!inArena) return { short: new KeptPages(cfg.keptPages) };
-  return { short: new KeptPages(inArena.table), hostFiles: new HostFileIndex(inArena.hostFiles) };
+  return { short: new KeptPages(inArena.table, { sets: inArena.sets, entryBytes: inArena.entryBytes }), hostFiles: new HostFileIndex(inArena.hostFiles) };
 }
 
 class Server {
