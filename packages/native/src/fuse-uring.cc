@@ -148,6 +148,13 @@ size_t ArenaSize(const ArenaHeader& h) { return h.keptOffset ? h.keptOffset + ke
 char* KeptRegion(ArenaHeader* a) { return reinterpret_cast<char*>(a) + a->keptOffset; }
 
 ArenaHeader* HeaderAt(uintptr_t base) { return reinterpret_cast<ArenaHeader*>(base); }
+
+// The arena mapped at base (a JS caller's number), or a thrown Error.
+ArenaHeader* MappedArena(Napi::Env env, uintptr_t base) {
+  ArenaHeader* a = HeaderAt(base);
+  if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  return a;
+}
 SlotHead* SlotAt(ArenaHeader* a, uint64_t qid, uint64_t k) {
   return reinterpret_cast<SlotHead*>(reinterpret_cast<char*>(a) + PAGE + (qid * a->entries + k) * SlotSize(a->payloadSize));
 }
@@ -209,7 +216,6 @@ struct Holder {
   // successor commits again what a holder dying in between never sent.
   std::vector<uint32_t> committing;
   bool idleCommit;  // ProbeIdleCommit passed
-  kept::HostFds* hostFds;  // the host files the holders read to answer OPENs (AnswerOpenHere), one table for all
 };
 
 void PushEntry(Ring& r, Holder& h, uint32_t k, uint32_t op, uint64_t commit) {
@@ -283,11 +289,10 @@ bool LogRelease(QueueCtl& q, uint64_t nodeid, uint32_t fh) {
 // sysctl -a sends ~250 of these, each of which cost two thread switches and ~12 µs of JS otherwise.
 bool AnswerOpenHere(Holder& h, SlotHead* s) {
   auto* ih = reinterpret_cast<const fuse_in_header*>(s->header.in_out);
-  if (h.arena->keptOffset == 0 || !h.hostFds) return false;
   auto* in = reinterpret_cast<const fuse_open_in*>(s->header.op_in);
   if ((in->flags & O_ACCMODE) != O_RDONLY) return false;
   uint64_t fh = 0;
-  if (!kept::AnswerOpen(KeptRegion(h.arena), KeptShape(*h.arena), h.qid, *h.hostFds, ih->nodeid, &fh)) return false;
+  if (!kept::AnswerOpen(KeptRegion(h.arena), KeptShape(*h.arena), h.qid, ih->nodeid, &fh)) return false;
   fuse_open_out out{};
   out.fh = fh;
   out.open_flags = FOPEN_KEEP_CACHE | FOPEN_NOFLUSH;
@@ -645,13 +650,17 @@ bool FutexWakeWorks(Ring& r) {
 // commits the reply, and the caller would be woken on the other CPU (HoldQueue's SCHED_IDLE commit
 // counts on the holder being the only task running). Inside one call we are asleep by then: the
 // kernel (PREEMPT_NONE or voluntary) switches only at our wait.
+// The server's ring given up (never usable, or no more): the doorbell and the wait are separate
+// syscalls from now on.
+void GiveUpRing(Ring& r) {
+  if (r.fd >= 0) close(r.fd);
+  r.fd = -1;
+}
+
 bool RingAndAwait(Server& sv, QueueCtl& q, uint32_t seq) {
   if (!sv.ringTried) {
     sv.ringTried = true;
-    if (!SetupRing(sv.ring, 8) || !FutexWakeWorks(sv.ring)) {
-      if (sv.ring.fd >= 0) close(sv.ring.fd);
-      sv.ring.fd = -1;
-    }
+    if (!SetupRing(sv.ring, 8) || !FutexWakeWorks(sv.ring)) GiveUpRing(sv.ring);
   }
   Ring& r = sv.ring;
   if (r.fd < 0) {
@@ -692,10 +701,9 @@ bool RingAndAwait(Server& sv, QueueCtl& q, uint32_t seq) {
   __atomic_store_n(&q.serverAsleep, 1, __ATOMIC_SEQ_CST);
   long rc = syscall(__NR_io_uring_enter, r.fd, r.toSubmit, 2, IORING_ENTER_GETEVENTS, nullptr, 0);
   if (rc < 0 && errno != EINTR) {
-    // Not submitted (the ring unusable): the separate calls from now on.
+    // Not submitted (the ring unusable).
     __atomic_store_n(&q.serverAsleep, 0, __ATOMIC_SEQ_CST);
-    close(r.fd);
-    r.fd = -1;
+    GiveUpRing(r);
     RingDoorbell(sv);
     return AwaitRequest(q, seq);
   }
@@ -707,8 +715,7 @@ bool RingAndAwait(Server& sv, QueueCtl& q, uint32_t seq) {
   if (wakeFailed) {
     // Never expected (FutexWakeWorks passed): ring the way that cannot fail, and keep to it.
     RingDoorbell(sv);
-    close(r.fd);
-    r.fd = -1;
+    GiveUpRing(r);
   }
   return !timedOut;
 }
@@ -780,8 +787,7 @@ Napi::Value UringArena(const Napi::CallbackInfo& info) {
 // record table, of that shape, and host file index, for this thread), or null if the arena has none.
 Napi::Value UringKeptTable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ArenaHeader* a = HeaderAt(static_cast<uintptr_t>(ArgInt(info, 0, "base")));
-  if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  ArenaHeader* a = MappedArena(env, static_cast<uintptr_t>(ArgInt(info, 0, "base")));
   if (a->keptOffset == 0) return env.Null();
   kept::Shape shape = KeptShape(*a);
   char* region = KeptRegion(a);
@@ -797,8 +803,7 @@ Napi::Value UringKeptTable(const Napi::CallbackInfo& info) {
 // uringKeptAnswered(base): the OPENs the holders answered themselves since the arena was made.
 Napi::Value UringKeptAnswered(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ArenaHeader* a = HeaderAt(static_cast<uintptr_t>(ArgInt(info, 0, "base")));
-  if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  ArenaHeader* a = MappedArena(env, static_cast<uintptr_t>(ArgInt(info, 0, "base")));
   return Napi::Number::New(env, static_cast<double>(kept::Answered(KeptRegion(a), KeptShape(*a))));
 }
 
@@ -807,8 +812,7 @@ Napi::Value UringKeptAnswered(const Napi::CallbackInfo& info) {
 // takes the rings over (the keeper's holders).
 Napi::Value UringKeptRepair(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ArenaHeader* a = HeaderAt(static_cast<uintptr_t>(ArgInt(info, 0, "base")));
-  if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  ArenaHeader* a = MappedArena(env, static_cast<uintptr_t>(ArgInt(info, 0, "base")));
   bool holdersDead = info.Length() > 1 && info[1].ToBoolean().Value();
   kept::RepairLocks(KeptRegion(a), KeptShape(*a), static_cast<uint32_t>(a->queues), holdersDead);
   return env.Undefined();
@@ -821,8 +825,7 @@ Napi::Value UringHold(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> g(holdLock);
   if (heldArena == base) return env.Undefined();
   if (heldArena != 0) throw Napi::Error::New(env, "already holding another FUSE ring arena");
-  ArenaHeader* a = HeaderAt(base);
-  if (a->magic != ARENA_MAGIC) throw Napi::Error::New(env, "no FUSE ring arena at that address");
+  ArenaHeader* a = MappedArena(env, base);
   unsigned want;
   {
     std::lock_guard<std::mutex> sg(startedLock);
@@ -830,7 +833,7 @@ Napi::Value UringHold(const Napi::CallbackInfo& info) {
   }
   bool idleCommit = ProbeIdleCommit();
   for (uint32_t qid = 0; qid < a->queues; qid++) {
-    auto* h = new Holder{fuseFd, a, qid, {}, {}, idleCommit, a->keptOffset ? kept::SharedHostFds() : nullptr};
+    auto* h = new Holder{fuseFd, a, qid, {}, {}, idleCommit};
     h->iov.resize(2 * a->entries);
     for (uint32_t k = 0; k < a->entries; k++) {
       SlotHead* s = SlotAt(a, qid, k);

@@ -96,8 +96,6 @@ int32_t NowMs() {
   return static_cast<int32_t>(static_cast<uint32_t>(ms));
 }
 
-}  // namespace
-
 // Host files kept open and read again with pread at 0 (procfs renders a setting afresh each time),
 // as sysbox-fs's workers do; one table for all the process's holders (an fd per setting, not per
 // CPU). A kept fd is never closed, so no holder's pread can meet one closed under it: a read that
@@ -163,10 +161,12 @@ class HostFds {
   }
 };
 
-HostFds* SharedHostFds() {
+HostFds& SharedHostFds() {
   static HostFds* fds = new HostFds();
-  return fds;
+  return *fds;
 }
+
+}  // namespace
 
 bool ValidShape(uint32_t sets, uint32_t entryBytes, uint32_t hostFiles) {
   return sets > 0 && (sets & (sets - 1)) == 0 && sets <= (1U << 20) && entryBytes >= 64 && entryBytes <= PAGE &&
@@ -178,13 +178,14 @@ size_t IndexOffset(const Shape& s) { return TableOffset() + RoundUp(TableBytes(s
 size_t IndexBytes(const Shape& s) { return size_t{s.hostFiles} * sizeof(IndexEntry); }
 size_t RegionBytes(const Shape& s) { return IndexOffset(s) + RoundUp(IndexBytes(s)); }
 
-bool AnswerOpen(char* region, const Shape& s, uint32_t queue, HostFds& fds, uint64_t nodeid, uint64_t* fh) {
+bool AnswerOpen(char* region, const Shape& s, uint32_t queue, uint64_t nodeid, uint64_t* fh) {
   if (s.offset == 0 || queue >= MAX_QUEUES) return false;
   const char* path = HostFileOf(region, s, nodeid);
   if (!path) return false;
   uint32_t gen = Load(Generation(region, s));
   if (gen == 0) return false;
   uint64_t key = nodeid & HASH_MASK;
+  HostFds& fds = SharedHostFds();
   bool temporary;
   int fd = fds.Get(key, path, temporary);
   if (fd < 0) return false;

@@ -24,13 +24,10 @@ size_t TableBytes(const Shape& s);
 size_t IndexOffset(const Shape& s);
 size_t IndexBytes(const Shape& s);
 
-// The host files the process's holders keep open.
-class HostFds;
-HostFds* SharedHostFds();
-
 // Answers an OPEN for reading of nodeid if its record holds what the host file reads now: counts the
-// handle (as KeptPages.open's "keep") and gives the handle's fh. queue: the holder's, for its lock mark.
-bool AnswerOpen(char* region, const Shape& s, uint32_t queue, HostFds& fds, uint64_t nodeid, uint64_t* fh);
+// handle (as KeptPages.open's "keep") and gives the handle's fh. queue: the holder's, for its lock
+// mark. The host files are kept open for all the process's holders (s.offset 0: no table, false).
+bool AnswerOpen(char* region, const Shape& s, uint32_t queue, uint64_t nodeid, uint64_t* fh);
 
 // OPENs the holders answered, since the arena was made.
 uint64_t Answered(char* region, const Shape& s);
