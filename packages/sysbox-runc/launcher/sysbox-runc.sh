@@ -372,13 +372,16 @@ kill_fast() {
   exit 0
 }
 
-# init=waiting: $pid is runc's init holding $fifo open; running: it has exec'd; gone: dead, a zombie,
-# or no longer that process.
+# init=waiting: $pid is runc's init holding $fifo open; running: it has exec'd, or is exec'ing;
+# gone: dead, a zombie, or no longer that process. An init still named runc:[2:INIT] without the
+# fifo is in its exec: the kernel closes its close-on-exec fds (the fifo's) before it renames the
+# process, and a second start that read end of file in that window must say what runc says.
 init_state() {
   init=gone
   { read -r stat < "/proc/$pid/stat"; } 2>/dev/null || return 0
   case $stat in *') '[ZX]' '*) return 0 ;; esac
-  case $stat in *' (runc:[2:INIT]) '*) ;; *) init=running; return 0 ;; esac
+  init=running
+  case $stat in *' (runc:[2:INIT]) '*) ;; *) return 0 ;; esac
   for f in /proc/$pid/fd/*; do
     if [ "$f" -ef "$fifo" ]; then init=waiting; return 0; fi
   done

@@ -110,6 +110,11 @@ describe('launcher start, kill and delete without runc', () => {
     p.on('close', (status) => resolve({ status, stderr, runcCalls: fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '') }));
   });
 
+  const until = async (what: string, ok: () => boolean): Promise<void> => {
+    for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(ok(), what);
+  };
+
   it('starts a created container without runc: the process runs, the exec fifo is gone', async () => {
     const { id, pid } = created('plain');
     const out = await run({}, 'start', id);
@@ -131,6 +136,60 @@ describe('launcher start, kill and delete without runc', () => {
     assert.equal(again.status, 1);
     assert.match(again.stderr, /cannot start an already running container/);
     assert.deepEqual(again.runcCalls, [`runc --root ${root} --log-format json start ${id}`], 'no exec fifo left: runc says why');
+  });
+
+  it('a second start that reads end of file while the init is in its exec (fifo closed, not yet renamed) says runc\'s words', async () => {
+    // The kernel closes an exec'ing process's close-on-exec fds before it renames it: a window too
+    // short to hit at will with runc, so a stand-in init (dash named as runc's) holds the fifo, then
+    // drops it at SIGUSR1 and lives on under that name.
+    const freezerRoot = '/sys/fs/cgroup/freezer';
+    assert.ok(fs.existsSync(path.join(freezerRoot, 'cgroup.procs')), `${freezerRoot} is missing: this test needs a cgroup v1 freezer hierarchy`);
+    const id = `start-execing-${tag}`;
+    fs.mkdirSync(path.join(root, id));
+    fs.writeFileSync(path.join(root, id, 'state.json'), '{}');
+    const fifo = path.join(root, id, 'exec.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const fakeInit = path.join(dir, 'runc:[2:INIT]');
+    fs.copyFileSync('/bin/dash', fakeInit);
+    fs.chmodSync(fakeInit, 0o755);
+    const init = spawn(fakeInit, ['-c', 'exec 3<>"$0"; trap "exec 3>&-" USR1; while :; do sleep 0.02 3>&-; done', fifo], { stdio: 'ignore' });
+    const freezer = path.join(freezerRoot, `sysbox-launcher-start-${tag}`);
+    fs.mkdirSync(freezer);
+    try {
+      fs.writeFileSync(path.join(freezer, 'cgroup.procs'), String(init.pid));
+      fs.mkdirSync(path.join(MOUNT_ROOT, id), { recursive: true });
+      fs.writeFileSync(path.join(MOUNT_ROOT, id, 'init-pid'), `${init.pid}\n`);
+      await until('the stand-in init holds the fifo', () => fs.readdirSync(`/proc/${init.pid}/fd`).some((fd) => {
+        try { return fs.readlinkSync(`/proc/${init.pid}/fd/${fd}`) === fifo; } catch { return false; }
+      }));
+      const log = path.join(dir, 'log-execing');
+      fs.writeFileSync(log, '');
+      const starter = spawn(launcher, ['--root', root, '--log-format', 'json', 'start', id],
+        { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYSBOX_RUNC_PATH: fakeRunc, FAKE_LOG: log }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      starter.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const status = new Promise<number | null>((resolve) => starter.on('close', resolve));
+      // Its read end open (fd 5), it waits for the init's "0"; then the init drops the fifo unwritten.
+      await until('the launcher has the fifo open', () => {
+        try { return fs.readlinkSync(`/proc/${starter.pid}/fd/5`) === fifo; } catch { return false; }
+      });
+      assert.equal(fs.readFileSync(`/proc/${init.pid}/comm`, 'utf8').trim(), 'runc:[2:INIT]');
+      init.kill('SIGUSR1');
+      assert.equal(await status, 1);
+      assert.match(stderr, /cannot start an already running container/);
+      assert.equal(fs.readFileSync(log, 'utf8'), '', 'decided without runc');
+    } finally {
+      // The init and a sleep it may have forked: the cgroup goes once both are gone.
+      await until('the stand-in init and its children are gone', () => {
+        if (!fs.existsSync(freezer)) return true;
+        for (const pid of fs.readFileSync(path.join(freezer, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '')) {
+          try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone already */ }
+        }
+        try { fs.rmdirSync(freezer); return true; } catch { return false; }
+      });
+      fs.rmSync(path.join(root, id), { recursive: true, force: true });
+      fs.rmSync(path.join(MOUNT_ROOT, id), { recursive: true, force: true });
+    }
   });
 
   it('leaves a paused created container to runc, which refuses it; resumed, it starts', async () => {
@@ -291,10 +350,6 @@ describe('launcher start, kill and delete without runc', () => {
     spec.process.args = ['/bin/busybox', 'sh', '-c',
       'trap "/bin/busybox touch /dev/shm/got15" 15; trap "/bin/busybox touch /dev/shm/got37" 37; while :; do /bin/busybox sleep 0.02; done'];
   });
-  const until = async (what: string, ok: () => boolean): Promise<void> => {
-    for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(ok(), what);
-  };
 
   it('kill of a running container without runc: the signal reaches the init (SIGRTMIN+3 for SIGTERM to a systemd init)', async () => {
     const { id, pid } = created('kill', trapBundle());
