@@ -179,6 +179,8 @@ describe('launcher start, kill and delete without runc', () => {
       assert.match(stderr, /cannot start an already running container/);
       assert.equal(fs.readFileSync(log, 'utf8'), '', 'decided without runc');
     } finally {
+      fs.rmSync(path.join(root, id), { recursive: true, force: true });
+      fs.rmSync(path.join(MOUNT_ROOT, id), { recursive: true, force: true });
       // The init and a sleep it may have forked: the cgroup goes once both are gone.
       await until('the stand-in init and its children are gone', () => {
         if (!fs.existsSync(freezer)) return true;
@@ -187,8 +189,6 @@ describe('launcher start, kill and delete without runc', () => {
         }
         try { fs.rmdirSync(freezer); return true; } catch { return false; }
       });
-      fs.rmSync(path.join(root, id), { recursive: true, force: true });
-      fs.rmSync(path.join(MOUNT_ROOT, id), { recursive: true, force: true });
     }
   });
 
