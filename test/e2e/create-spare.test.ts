@@ -1,8 +1,9 @@
 // Pre-started creates (sysbox-mgr's create-spares.ts, sysbox-runc's create-spare.ts): a create goes
 // through a spare sysbox-mgr keeps, and whatever dies when (the spare before or after accepting,
 // sysbox-mgr mid-create) no launcher waits forever and nothing is left behind. Spares of another
-// build are never claimed and are cleared at start. Which spare served is read from sysbox-mgr's
-// debug log ("create spare PID served a create").
+// build are never claimed and are cleared at start. A spare serves creates one after another; what
+// it did is in its process title ("sysbox-runc create spare: served N, declined M"), what became of
+// one that exited in sysbox-mgr's debug log ("create spare PID exited (SIGKILL)").
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -47,13 +48,29 @@ async function spares(n: number): Promise<number[]> {
 const logSize = (): number => fs.statSync(MGR_LOG).size;
 const logSince = (offset: number): string => fs.readFileSync(MGR_LOG, 'utf8').slice(offset);
 
-/** sysbox-mgr's log, from offset, once it says what the spare pid did (served, declined, exited). */
-async function spareOutcome(offset: number, pids: number[]): Promise<string> {
-  const re = new RegExp(`create spare (${pids.join('|')}) (served a create|declined a create|retired|exited)`);
-  let m: RegExpMatchArray | null = null;
-  await waitFor('sysbox-mgr logs the spare', () => (m = re.exec(logSince(offset))) !== null, 10_000);
-  return m![2]!;
+/** What a spare says it has done: its process title, "sysbox-runc create spare: served N, declined M". */
+function spareCounts(pid: number): { served: number; declined: number } {
+  let cmdline = '';
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    // gone
+  }
+  const m = /create spare: served (\d+), declined (\d+)/.exec(cmdline);
+  return m ? { served: Number(m[1]), declined: Number(m[2]) } : { served: 0, declined: 0 };
 }
+
+/** Creates served so far by the spares pids. */
+const servedBy = (pids: number[]): number => pids.reduce((n, pid) => n + spareCounts(pid).served, 0);
+
+/** Waits until the spares pids have served n creates more than `from`, none declined. */
+async function spareServed(pids: number[], from: number, n = 1): Promise<void> {
+  await waitFor(`the spares ${pids.join(' ')} count ${n} more served`, () => servedBy(pids) >= from + n, 10_000);
+  assert.equal(servedBy(pids), from + n);
+  assert.deepEqual(pids.map((p) => spareCounts(p).declined), pids.map(() => 0));
+}
+
+const fifoInode = (pid: number): number => fs.statSync(path.join(BUILD_DIR, `${pid}.in`)).ino;
 
 /** Restarts sysbox-mgr (SIGTERM) so that it pauses once in Register, holding the create there. */
 async function restartPausingInRegister(): Promise<void> {
@@ -97,28 +114,55 @@ describe('pre-started create (create spares)', () => {
       || fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--create-spares')) await restartMgr();
   });
 
-  it('docker run --rm goes through a spare (ID-shifted, its own /proc), and sysbox-mgr starts another', async () => {
+  it('docker run --rm goes through a spare (ID-shifted, its own /proc), which then waits for the next with new fifos', async () => {
     const before = await spares(2);
-    const offset = logSize();
+    const served = servedBy(before);
+    const inodes = before.map(fifoInode);
     const out = await dockerOk('run', '--rm', '--runtime=sysbox-runc', BUSYBOX, 'sh', '-c', 'cat /proc/self/uid_map; cat /proc/uptime');
     const [map, uptime] = out.split('\n');
     assert.match(map!.trim(), /^0\s+\d+\s+65536$/);
     assert.ok(Number(map!.trim().split(/\s+/)[1]) >= 1_000_000_000, `uid map from the test pool: ${map}`);
     assert.ok(Number(uptime!.split(' ')[0]) < 60, `the container's own uptime: ${uptime}`);
-    assert.equal(await spareOutcome(offset, before), 'served a create');
-    const after2 = await spares(2);
-    assert.equal(after2.filter((p) => before.includes(p)).length, 1, 'the spare used was replaced by a new one');
+    await spareServed(before, served);
+    assert.deepEqual(await spares(2), before, 'the same spares wait: no Node started to replace one');
+    assert.equal(before.filter((p, i) => fifoInode(p) !== inodes[i]).length, 1, 'the spare that served made its fifos anew');
+  });
+
+  it('one spare serves creates one after another; no flag of one (--log, --debug, the error) reaches the next', async () => {
+    const before = await spares(2);
+    const served = servedBy(before);
+    const counts = before.map((p) => spareCounts(p).served);
+    const logFile = path.join(path.dirname(MGR_SOCKET), `${uniqueName('spare-reuse')}.json`);
+    try {
+      const r = await run(SYSBOX_RUNC, ['--root', '/run/sysbox-test-runc', '--debug', '--log', logFile, '--log-format', 'json',
+        '--sysbox-mgr-socket', MGR_SOCKET, '--sysbox-fs-socket', FS_SOCKET, 'create', '--bundle', '/nonexistent-bundle', uniqueName('spare-reuse')]);
+      assert.equal(r.status, 1);
+      await spareServed(before, served);
+      const logged = fs.readFileSync(logFile, 'utf8');
+      assert.match(logged, /pre-started create claimed by launcher/);
+      const user = before.find((p, i) => spareCounts(p).served > counts[i]!)!;
+      const userServed = spareCounts(user).served;
+      for (let i = 0; i < 3; i++) {
+        const out = await dockerOk('run', '--rm', '--runtime=sysbox-runc', BUSYBOX, 'cat', '/proc/self/uid_map');
+        assert.match(out.trim(), /^0\s+\d+\s+65536$/);
+      }
+      await spareServed(before, served + 1, 3);
+      assert.equal(spareCounts(user).served, userServed + 3, 'the first spare in the directory serves each in turn');
+      assert.equal(fs.readFileSync(logFile, 'utf8'), logged, 'the later creates wrote nothing to the first one\'s --log');
+    } finally {
+      fs.rmSync(logFile, { force: true });
+    }
   });
 
   it('a refused knob gives the same error through a spare, and leaves nothing', async () => {
     const before = await spares(2);
-    const offset = logSize();
+    const served = servedBy(before);
     const name = uniqueName('spare-knob');
     names.push(name);
     const r = await docker('run', '--name', name, '--runtime=sysbox-runc', '-e', 'SYSBOX_BAD_KNOB=1', BUSYBOX, 'true');
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /OCI runtime create failed: unknown sysbox environment variable SYSBOX_BAD_KNOB/);
-    assert.equal(await spareOutcome(offset, before), 'served a create');
+    await spareServed(before, served);
     const id = await containerIdOf(name);
     await dockerOk('rm', '-f', name);
     assert.deepEqual(leftoversOf(id), []);
@@ -126,7 +170,7 @@ describe('pre-started create (create spares)', () => {
 
   it('the launcher\'s --log gets the error in its format (json, as containerd reads it) through a spare', async () => {
     const before = await spares(2);
-    const offset = logSize();
+    const served = servedBy(before);
     const logFile = path.join(path.dirname(MGR_SOCKET), `${uniqueName('spare-log')}.json`);
     try {
       const r = await run(SYSBOX_RUNC, ['--root', '/run/sysbox-test-runc', '--log', logFile, '--log-format', 'json',
@@ -135,7 +179,7 @@ describe('pre-started create (create spares)', () => {
       assert.match(r.stderr, /level=error msg=.*nonexistent-bundle/);
       const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string });
       assert.ok(lines.some((l) => l.level === 'error' && l.msg.includes('nonexistent-bundle')), JSON.stringify(lines));
-      assert.equal(await spareOutcome(offset, before), 'served a create');
+      await spareServed(before, served);
     } finally {
       fs.rmSync(logFile, { force: true });
     }
@@ -166,7 +210,7 @@ describe('pre-started create (create spares)', () => {
     await restartMgr();
   });
 
-  it('a launcher killed -9 mid-create (Docker\'s timeout): the spare sees it gone, releases and exits; nothing is left', async () => {
+  it('a launcher killed -9 mid-create (Docker\'s timeout): the spare sees it gone, releases, and waits for the next; nothing is left', async () => {
     await restartPausingInRegister();
     await spares(2);
     const name = uniqueName('spare-launcher-kill');
@@ -174,7 +218,6 @@ describe('pre-started create (create spares)', () => {
     const running = docker('run', '--name', name, '--runtime=sysbox-runc', BUSYBOX, 'true');
     let spare: number | undefined;
     let launcher: number | undefined;
-    const offset = logSize();
     try {
       await waitFor('sysbox-mgr pauses in Register', () => fs.existsSync(MARKER) && (spare = claimedSpare()) !== undefined);
       launcher = launcherOf(spare!);
@@ -185,8 +228,7 @@ describe('pre-started create (create spares)', () => {
       fs.rmSync(MARKER, { force: true });
     }
     assert.notEqual((await running).status, 0);
-    await waitFor('the spare exits', () => !processAlive(spare!), 20_000);
-    assert.equal(await spareOutcome(offset, [spare!]), 'served a create');
+    await waitFor('the spare answers and waits again', () => spareCounts(spare!).served === 1 && waitingSpares().includes(spare!), 20_000);
     const id = await containerIdOf(name);
     await dockerOk('rm', '-f', name);
     assert.deepEqual(leftoversOf(id), []);
@@ -249,8 +291,8 @@ describe('pre-started create (create spares)', () => {
     await restartMgr();
     await waitFor('sysbox-mgr clears other builds\' spares at start', () => !fs.existsSync(otherDir), 10_000);
     const before = await spares(2);
-    const offset = logSize();
+    const served = servedBy(before);
     await dockerOk('run', '--rm', '--runtime=sysbox-runc', BUSYBOX, 'true');
-    assert.equal(await spareOutcome(offset, before), 'served a create');
+    await spareServed(before, served);
   });
 });

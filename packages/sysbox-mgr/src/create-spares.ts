@@ -1,8 +1,9 @@
 // Keeps pre-started creates (sysbox-runc's create-spare.ts) for sysbox-runc's launcher to claim: each
 // is a `node sysbox-runc.js` with create's modules loaded and this daemon's connection open, so a
 // `docker run` skips Node's start-up. They run here, in sysbox-mgr's cgroup and credentials, outside
-// any container's and Docker's shim's, and are started off every request's path: one used is
-// replaced a moment after it exits, not while its container starts.
+// any container's and Docker's shim's, and are started off every request's path: each serves up to
+// sysbox-runc's SPARE_MAX_CREATES creates one after another, and one that exits is replaced a moment later, not
+// while the container it served starts.
 //
 // Safety rests on who holds the fifos (create-spare.ts): a spare holds both while waiting, and when
 // one exits this daemon retires its files so that a launcher that claimed it gets end of file and
@@ -199,7 +200,7 @@ export class CreateSpareKeeper {
       this.waiting.delete(pid);
       // Its own files are gone when it finished; a spare killed leaves them, maybe claimed.
       retireFiles(spare.name);
-      const outcome = code === SpareExit.served ? 'served a create' : code === SpareExit.declined ? 'declined a create (Node ran it)'
+      const outcome = code === SpareExit.served ? 'served its creates' : code === SpareExit.declined ? 'declined a create (Node ran it)'
         : code === SpareExit.retired ? 'retired' : `exited (${signal ?? `status ${code}`})`;
       this.o.log.debug(`create spare ${pid} ${outcome}`);
       if (this.stopped) return;

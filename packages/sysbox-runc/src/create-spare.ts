@@ -1,7 +1,8 @@
 // A pre-started `sysbox-runc create` (docs/design.md, "Pre-started create"): a Node process with
 // create's modules loaded and its sysbox-mgr connection open, started and reaped by sysbox-mgr
-// (create-spares.ts there), waiting for one launcher to claim it. It takes Node's start-up, module
-// load and exit (~55-80 ms) off `docker run`'s path.
+// (create-spares.ts there), waiting for a launcher to claim it. It takes Node's start-up, module
+// load and exit (~55-80 ms) off `docker run`'s path. It serves creates one claim at a time, its
+// files made anew after each, and exits after SPARE_MAX_CREATES (sysbox-mgr then starts another).
 //
 // The launcher keeps what must stay with the caller: its stdio, fds and LISTEN_FDS pass to runc
 // untouched, and it runs `runc create` itself, because the container's init must end up reparented
@@ -21,15 +22,18 @@
 // while it lives; sysbox-mgr opens NAME.out when it reaps one, so a launcher waiting on a dead
 // spare's fifo gets end of file. Once the request is in, this process keeps only a read-only end of
 // NAME.in: the launcher holds the only writer, so its death (Docker's timeout) is end of file here.
+// After its answer the fifos are unlinked and made anew, the claim removed last: a launcher of the
+// last create keeps only the old, unlinked fifos.
 import fs from 'node:fs';
 import net from 'node:net';
 import { GLOBAL_FLAGS, parseFlags, UsageError } from './cli/flags.js';
-import { applyGlobalFlags } from './cli/setup.js';
-import { globalContext } from './context.js';
+import { applyGlobalFlags, resetGlobalFlags } from './cli/setup.js';
+import { globalContext, type GlobalContext } from './context.js';
 import { runcPath } from './executor.js';
 import { elapsedMs, log, logFatal, redirectStderr } from './log.js';
 import { connectFs } from './lifecycle/fs.js';
 import { connectMgr } from './lifecycle/mgr.js';
+import type { FsClient, MgrClient } from '@sysbox/common';
 import { procOomScore } from './lifecycle/oom-score.js';
 import { beforeRunc } from './commands/create.js';
 import { claimSpare, SpareExit } from '@sysbox/common/create-spare';
@@ -101,7 +105,47 @@ async function readRequest(reader: LineReader): Promise<string[] | undefined> {
   }
 }
 
-export async function serveOneCreate(dir: string, ownArgv: readonly string[]): Promise<void> {
+/** Creates one spare serves before it exits and sysbox-mgr starts a fresh one: bounds what a long life could gather. */
+export const SPARE_MAX_CREATES = 100;
+
+/** What a spare keeps from one create to the next. */
+interface Spare {
+  own: GlobalContext;
+  mgr: MgrClient;
+  ownFsd: FsClient;
+  inPath: string;
+  outPath: string;
+  claimPath: string;
+  /** sysbox-mgr, which started this spare: once it is gone, this spare retires. */
+  parent: number;
+}
+
+/** How one claim went: served (or failed) a create, sent it to Node, or this spare is to end. */
+type Outcome = 'served' | 'declined' | 'ended';
+
+/**
+ * Makes NAME.out and NAME.in anew, held read-write (NAME.in last: launchers look for it, and by then
+ * both ends are held), then lets NAME.claim go. A launcher that claimed an earlier generation keeps
+ * that one's unlinked fifos, never these; one that listed the old NAME.in and claims now gets these.
+ */
+function arm(native: typeof import('@sysbox/native'), spare: Spare): { inFd: number; outFd: number } {
+  for (const f of [spare.inPath, spare.outPath]) fs.rmSync(f, { force: true });
+  native.mkfifo(spare.outPath, 0o600);
+  const outFd = fs.openSync(spare.outPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  native.mkfifo(spare.inPath, 0o600);
+  const inFd = fs.openSync(spare.inPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  fs.rmSync(spare.claimPath, { force: true });
+  return { inFd, outFd };
+}
+
+/**
+ * Serves creates one claim at a time, up to SPARE_MAX_CREATES, its files made anew after each: a
+ * spare that exited after one cost every `docker run` a Node start (~70 ms of CPU, bench/README.md)
+ * 400 ms later, on two cores in the middle of whatever ran next. What a create sets in this process
+ * (cwd, the two socket variables, log options and executor, stderr's relay) is set for each request
+ * and put back after it.
+ */
+export async function serveCreates(dir: string, ownArgv: readonly string[]): Promise<void> {
   const own = globalContext(parseFlags(ownArgv, GLOBAL_FLAGS));
   const mgr = connectMgr(own.mgrSocket);
   // Both connections opened now, off any create's path (a status call changes nothing): a
@@ -110,77 +154,109 @@ export async function serveOneCreate(dir: string, ownArgv: readonly string[]): P
   const ownFsd = connectFs(own.fsSocket);
   ownFsd.status({}).catch(() => {});
   const name = `${dir}/${process.pid}`;
-  const [inPath, outPath, claimPath] = [`${name}.in`, `${name}.out`, `${name}.claim`];
-  const cleanUp = (): void => { for (const f of [inPath, outPath, claimPath]) fs.rmSync(f, { force: true }); };
+  const spare: Spare = { own, mgr, ownFsd, inPath: `${name}.in`, outPath: `${name}.out`, claimPath: `${name}.claim`, parent: process.ppid };
   // Loaded here only, as in special-dir-binds.ts (a plain create does not need the addon).
   const native = require('@sysbox/native') as typeof import('@sysbox/native');
-  // NAME.in last: launchers look for it, and by then both ends are held.
-  native.mkfifo(outPath, 0o600);
-  const outFd = fs.openSync(outPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-  native.mkfifo(inPath, 0o600);
-  const inFd = fs.openSync(inPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  const ownCwd = process.cwd();
+  const ownEnv = { mgr: process.env.SYSBOX_MGR_SOCKET, fs: process.env.SYSBOX_FS_SOCKET };
+  let exitStatus: number = SpareExit.retired;
+  const counts = { served: 0, declined: 0 };
+  // What it has done, for `ps` (and the tests): the keeper only hears of a spare when it exits.
+  const showCounts = (): void => { process.title = `sysbox-runc create spare: served ${counts.served}, declined ${counts.declined}`; };
+  showCounts();
+  try {
+    for (let n = 0; n < SPARE_MAX_CREATES && process.ppid === spare.parent; n++) {
+      const fds = arm(native, spare);
+      let outcome: Outcome;
+      try {
+        outcome = await serveOne(spare, fds.inFd, fds.outFd);
+      } finally {
+        fs.closeSync(fds.outFd);
+        process.chdir(ownCwd);
+        setEnv('SYSBOX_MGR_SOCKET', ownEnv.mgr);
+        setEnv('SYSBOX_FS_SOCKET', ownEnv.fs);
+        redirectStderr((text) => { process.stderr.write(text); });
+        resetGlobalFlags();
+      }
+      if (outcome === 'ended') return;
+      counts[outcome]++;
+      showCounts();
+      exitStatus = outcome === 'served' ? SpareExit.served : SpareExit.declined;
+    }
+  } finally {
+    for (const f of [spare.inPath, spare.outPath, spare.claimPath]) fs.rmSync(f, { force: true });
+    mgr.close();
+    ownFsd.close();
+    process.exit(exitStatus);
+  }
+}
+
+function setEnv(key: string, value: string | undefined): void {
+  if (value) process.env[key] = value;
+  else delete process.env[key];
+}
+
+/** Waits for one claim on the files armed and serves it; inFd is closed when it returns, outFd is the caller's. */
+async function serveOne(spare: Spare, inFd: number, outFd: number): Promise<Outcome> {
   // Non-blocking: a reply line nobody reads (a launcher gone) is dropped rather than waited on.
   const say = (line: string): void => {
     try { fs.writeSync(outFd, `${line}\n`); } catch { /* EAGAIN: nobody reading */ }
   };
   // sysbox-mgr gone (killed): retire, unless a launcher got here first.
-  const parent = process.ppid;
   const watch = setInterval(() => {
-    if (process.ppid !== parent && claimSpare(claimPath)) { cleanUp(); process.exit(SpareExit.retired); }
+    if (process.ppid === spare.parent || !claimSpare(spare.claimPath)) return;
+    for (const f of [spare.inPath, spare.outPath, spare.claimPath]) fs.rmSync(f, { force: true });
+    process.exit(SpareExit.retired);
   }, PARENT_POLL_MS);
-  let status = 1;
-  let exitStatus: number = SpareExit.retired;
-  try {
-    const first = new LineReader(inFd);
-    const request = await readRequest(first);
-    const readAt = elapsedMs();
-    clearInterval(watch);
-    if (request === undefined) return;
-    const [pidText, cwd, mgrEnv, fsEnv, runcEnv, , ...argv] = request;
-    const pid = Number(pidText);
-    const setEnv = (key: string, value: string | undefined): void => { if (value) process.env[key] = value; else delete process.env[key]; };
-    setEnv('SYSBOX_MGR_SOCKET', mgrEnv);
-    setEnv('SYSBOX_FS_SOCKET', fsEnv);
-    const globals = parseFlags(argv, GLOBAL_FLAGS);
-    const ctx = globalContext(globals);
-    // Anything this process did not start for (another sysbox-mgr, a stand-in runc, a caller in
-    // another namespace): Node, as before.
-    if (runcEnv || ctx.mgrSocket !== own.mgrSocket || globals.rest[0] !== 'create' || !isOurLauncher(pid, inFd)) {
-      say('F');
-      exitStatus = SpareExit.declined;
-      return;
-    }
-    // From here the launcher's fd is the only writer of NAME.in: its exit is end of file.
-    const reader = new LineReader(fs.openSync(inPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+  // Owns inFd from here: destroying it closes the fd.
+  const first = new LineReader(inFd);
+  const request = await readRequest(first);
+  const readAt = elapsedMs();
+  clearInterval(watch);
+  if (request === undefined) {
     first.socket.destroy();
-    say('A');
-    redirectStderr((text) => { for (const l of text.replace(/\n$/, '').split('\n')) say(`E${l}`); });
-    // The request's sysbox-fs is the one this spare connected to unless SYSBOX_FS_SOCKET or the
-    // flag named another.
-    const fsd = ctx.fsSocket === own.fsSocket ? ownFsd : connectFs(ctx.fsSocket);
-    try {
-      process.chdir(cwd!);
-      applyGlobalFlags(globals);
-      log('debug', `pre-started create claimed by launcher ${pid}: request read at +${readAt}ms`);
-      const pending = await beforeRunc(ctx, globals.rest.slice(1), { mgr, fsd, oomHost: procOomScore(pid) });
-      const args = [runcPath, ...pending.runcArgs];
-      say(`R${args.length}`);
-      for (const a of args) say(a);
-      const answer = await reader.next();
-      // A launcher gone before saying how runc went: its container is not Docker's to use.
-      status = await pending.finish(answer === undefined || !/^\d+$/.test(answer) ? 1 : Number(answer));
-    } catch (err) {
-      logFatal((err as Error).message);
-      status = err instanceof UsageError ? 1 : (err as { exitCode?: number }).exitCode ?? 1;
-    } finally {
-      fsd.close();
-    }
-    say(`S${status}`);
-    exitStatus = SpareExit.served;
-  } finally {
-    cleanUp();
-    mgr.close();
-    ownFsd.close();
-    process.exit(exitStatus);
+    return 'ended';
   }
+  const [pidText, cwd, mgrEnv, fsEnv, runcEnv, , ...argv] = request;
+  const pid = Number(pidText);
+  setEnv('SYSBOX_MGR_SOCKET', mgrEnv);
+  setEnv('SYSBOX_FS_SOCKET', fsEnv);
+  const globals = parseFlags(argv, GLOBAL_FLAGS);
+  const ctx = globalContext(globals);
+  // Anything this process did not start for (another sysbox-mgr, a stand-in runc, a caller in
+  // another namespace): Node, as before.
+  if (runcEnv || ctx.mgrSocket !== spare.own.mgrSocket || globals.rest[0] !== 'create' || !isOurLauncher(pid, inFd)) {
+    first.socket.destroy();
+    say('F');
+    return 'declined';
+  }
+  // From here the launcher's fd is the only writer of NAME.in: its exit is end of file.
+  const reader = new LineReader(fs.openSync(spare.inPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+  first.socket.destroy();
+  say('A');
+  redirectStderr((text) => { for (const l of text.replace(/\n$/, '').split('\n')) say(`E${l}`); });
+  // The request's sysbox-fs is the one this spare connected to unless SYSBOX_FS_SOCKET or the
+  // flag named another.
+  const fsd = ctx.fsSocket === spare.own.fsSocket ? spare.ownFsd : connectFs(ctx.fsSocket);
+  let status = 1;
+  try {
+    process.chdir(cwd!);
+    applyGlobalFlags(globals);
+    log('debug', `pre-started create claimed by launcher ${pid}: request read at +${readAt}ms`);
+    const pending = await beforeRunc(ctx, globals.rest.slice(1), { mgr: spare.mgr, fsd, oomHost: procOomScore(pid) });
+    const args = [runcPath, ...pending.runcArgs];
+    say(`R${args.length}`);
+    for (const a of args) say(a);
+    const answer = await reader.next();
+    // A launcher gone before saying how runc went: its container is not Docker's to use.
+    status = await pending.finish(answer === undefined || !/^\d+$/.test(answer) ? 1 : Number(answer));
+  } catch (err) {
+    logFatal((err as Error).message);
+    status = err instanceof UsageError ? 1 : (err as { exitCode?: number }).exitCode ?? 1;
+  } finally {
+    if (fsd !== spare.ownFsd) fsd.close();
+    reader.socket.destroy();
+  }
+  say(`S${status}`);
+  return 'served';
 }

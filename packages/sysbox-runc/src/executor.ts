@@ -4,8 +4,10 @@ import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
 import { RUNC_PATH } from '@sysbox/common/paths';
 
-/** The executor: --executor (useExecutor), else SYSBOX_RUNC_PATH (tests' stand-ins), else runc. */
-export let runcPath = process.env.SYSBOX_RUNC_PATH || RUNC_PATH;
+/** The executor without --executor: SYSBOX_RUNC_PATH (tests' stand-ins), else runc. */
+export const DEFAULT_EXECUTOR = process.env.SYSBOX_RUNC_PATH || RUNC_PATH;
+/** The executor: --executor (useExecutor), else DEFAULT_EXECUTOR. */
+export let runcPath = DEFAULT_EXECUTOR;
 
 export function useExecutor(path: string): void {
   runcPath = path;

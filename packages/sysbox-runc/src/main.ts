@@ -69,7 +69,7 @@ async function main(argv: readonly string[]): Promise<number> {
 const spareDir = process.env[CREATE_SPARE_ENV];
 if (spareDir) {
   delete process.env[CREATE_SPARE_ENV];
-  void import('./create-spare.js').then((m) => m.serveOneCreate(spareDir, process.argv.slice(2)));
+  void import('./create-spare.js').then((m) => m.serveCreates(spareDir, process.argv.slice(2)));
 } else main(process.argv.slice(2)).then(
   (status) => process.exit(status),
   (err: unknown) => {

@@ -1,7 +1,7 @@
 // The global flags that configure this process itself (logging, the executor), for a command run
 // by main and for one handed to a pre-started create alike.
 import { flagSet, flagValue, UsageError, type ParsedArgs } from './flags.js';
-import { useExecutor } from '../executor.js';
+import { DEFAULT_EXECUTOR, useExecutor } from '../executor.js';
 import { configureLog } from '../log.js';
 
 export function applyGlobalFlags(globals: ParsedArgs): void {
@@ -13,4 +13,10 @@ export function applyGlobalFlags(globals: ParsedArgs): void {
     if (!executor.startsWith('/')) throw new UsageError(`--executor must be an absolute path, not "${executor}"`);
     useExecutor(executor);
   }
+}
+
+/** Back to how the process started: a pre-started create serves the next request with no flags of the last. */
+export function resetGlobalFlags(): void {
+  configureLog({ format: 'text', debug: false });
+  useExecutor(DEFAULT_EXECUTOR);
 }
