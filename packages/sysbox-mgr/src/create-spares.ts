@@ -1,9 +1,9 @@
 // Keeps pre-started creates (sysbox-runc's create-spare.ts) for sysbox-runc's launcher to claim: each
 // is a `node sysbox-runc.js` with create's modules loaded and this daemon's connection open, so a
 // `docker run` skips Node's start-up. They run here, in sysbox-mgr's cgroup and credentials, outside
-// any container's and Docker's shim's, and are started off every request's path: each serves up to
-// sysbox-runc's SPARE_MAX_CREATES creates one after another, and one that exits is replaced a moment later, not
-// while the container it served starts.
+// any container's and Docker's shim's, and are started off every request's path: each serves up
+// to sysbox-runc's SPARE_MAX_CREATES creates one after another, and one that exits is replaced a
+// moment later, not while the container it served starts.
 //
 // Safety rests on who holds the fifos (create-spare.ts): a spare holds both while waiting, and when
 // one exits this daemon retires its files so that a launcher that claimed it gets end of file and
