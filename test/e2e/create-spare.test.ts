@@ -70,6 +70,17 @@ async function spareServed(pids: number[], from: number, n = 1): Promise<void> {
   assert.deepEqual(pids.map((p) => spareCounts(p).declined), pids.map(() => 0));
 }
 
+/** The sockets a process holds (socket:[inode]), sorted. */
+function socketsOf(pid: number): string[] {
+  return fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  }).filter((l) => l.startsWith('socket:')).sort();
+}
+
 const fifoInode = (pid: number): number => fs.statSync(path.join(BUILD_DIR, `${pid}.in`)).ino;
 
 /** Restarts sysbox-mgr (SIGTERM) so that it pauses once in Register, holding the create there. */
@@ -142,12 +153,15 @@ describe('pre-started create (create spares)', () => {
       assert.match(logged, /pre-started create claimed by launcher/);
       const user = before.find((p, i) => spareCounts(p).served > counts[i]!)!;
       const userServed = spareCounts(user).served;
+      const connections = socketsOf(user);
+      assert.ok(connections.length >= 2, `the spare's connections to both daemons: ${connections.join(' ')}`);
       for (let i = 0; i < 3; i++) {
         const out = await dockerOk('run', '--rm', '--runtime=sysbox-runc', BUSYBOX, 'cat', '/proc/self/uid_map');
         assert.match(out.trim(), /^0\s+\d+\s+65536$/);
       }
       await spareServed(before, served + 1, 3);
       assert.equal(spareCounts(user).served, userServed + 3, 'the first spare in the directory serves each in turn');
+      assert.deepEqual(socketsOf(user), connections, 'the same daemon connections served every create (no connect per create)');
       assert.equal(fs.readFileSync(logFile, 'utf8'), logged, 'the later creates wrote nothing to the first one\'s --log');
     } finally {
       fs.rmSync(logFile, { force: true });

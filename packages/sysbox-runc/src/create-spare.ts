@@ -112,7 +112,12 @@ export const SPARE_MAX_CREATES = 100;
 interface Spare {
   own: GlobalContext;
   mgr: MgrClient;
-  ownFsd: FsClient;
+  /**
+   * sysbox-fs connections by socket: the one of the spare's own flags, opened at start, and the
+   * last other one a request named (kept for the next: a sysbox-mgr started with other sockets
+   * than the defaults has its launchers name the same one every time).
+   */
+  fsds: Map<string, FsClient>;
   inPath: string;
   outPath: string;
   claimPath: string;
@@ -154,7 +159,7 @@ export async function serveCreates(dir: string, ownArgv: readonly string[]): Pro
   const ownFsd = connectFs(own.fsSocket);
   ownFsd.status({}).catch(() => {});
   const name = `${dir}/${process.pid}`;
-  const spare: Spare = { own, mgr, ownFsd, inPath: `${name}.in`, outPath: `${name}.out`, claimPath: `${name}.claim`, parent: process.ppid };
+  const spare: Spare = { own, mgr, fsds: new Map([[own.fsSocket, ownFsd]]), inPath: `${name}.in`, outPath: `${name}.out`, claimPath: `${name}.claim`, parent: process.ppid };
   // Loaded here only, as in special-dir-binds.ts (a plain create does not need the addon).
   const native = require('@sysbox/native') as typeof import('@sysbox/native');
   const ownCwd = process.cwd();
@@ -186,7 +191,7 @@ export async function serveCreates(dir: string, ownArgv: readonly string[]): Pro
   } finally {
     for (const f of [spare.inPath, spare.outPath, spare.claimPath]) fs.rmSync(f, { force: true });
     mgr.close();
-    ownFsd.close();
+    for (const fsd of spare.fsds.values()) fsd.close();
     process.exit(exitStatus);
   }
 }
@@ -194,6 +199,20 @@ export async function serveCreates(dir: string, ownArgv: readonly string[]): Pro
 function setEnv(key: string, value: string | undefined): void {
   if (value) process.env[key] = value;
   else delete process.env[key];
+}
+
+/** The request's sysbox-fs connection: the spare's own, or the other one it keeps (made anew for another socket). */
+function fsdFor(spare: Spare, socket: string): FsClient {
+  const kept = spare.fsds.get(socket);
+  if (kept) return kept;
+  for (const [other, fsd] of spare.fsds) {
+    if (other === spare.own.fsSocket) continue;
+    fsd.close();
+    spare.fsds.delete(other);
+  }
+  const fsd = connectFs(socket);
+  spare.fsds.set(socket, fsd);
+  return fsd;
 }
 
 /** Waits for one claim on the files armed and serves it; inFd is closed when it returns, outFd is the caller's. */
@@ -235,9 +254,7 @@ async function serveOne(spare: Spare, inFd: number, outFd: number): Promise<Outc
   first.socket.destroy();
   say('A');
   redirectStderr((text) => { for (const l of text.replace(/\n$/, '').split('\n')) say(`E${l}`); });
-  // The request's sysbox-fs is the one this spare connected to unless SYSBOX_FS_SOCKET or the
-  // flag named another.
-  const fsd = ctx.fsSocket === spare.own.fsSocket ? spare.ownFsd : connectFs(ctx.fsSocket);
+  const fsd = fsdFor(spare, ctx.fsSocket);
   let status = 1;
   try {
     process.chdir(cwd!);
@@ -254,7 +271,6 @@ async function serveOne(spare: Spare, inFd: number, outFd: number): Promise<Outc
     logFatal((err as Error).message);
     status = err instanceof UsageError ? 1 : (err as { exitCode?: number }).exitCode ?? 1;
   } finally {
-    if (fsd !== spare.ownFsd) fsd.close();
     reader.socket.destroy();
   }
   say(`S${status}`);

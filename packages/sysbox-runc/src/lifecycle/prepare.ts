@@ -90,9 +90,10 @@ export async function prepareSystemContainer(ctx: Pick<GlobalContext, 'mgrSocket
     ]);
   };
   const release = (): Promise<void> => unregister(true, true);
+  // Only the connections opened here: a pre-started create keeps its own open for its next create.
   const close = (): void => {
-    mgr.close();
-    fsd.close();
+    if (!pre?.mgr) mgr.close();
+    if (!pre?.fsd) fsd.close();
   };
   let inMgr = false;
   let inFs = false;
