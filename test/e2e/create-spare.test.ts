@@ -81,7 +81,11 @@ function socketsOf(pid: number): string[] {
   }).filter((l) => l.startsWith('socket:')).sort();
 }
 
-const fifoInode = (pid: number): number => fs.statSync(path.join(BUILD_DIR, `${pid}.in`)).ino;
+/** Which file a spare's NAME.in is: inode and change time (tmpfs may give a new file a freed inode's number). */
+const fifoIdentity = (pid: number): string => {
+  const st = fs.statSync(path.join(BUILD_DIR, `${pid}.in`), { bigint: true });
+  return `${st.ino}:${st.ctimeNs}`;
+};
 
 /** Restarts sysbox-mgr (SIGTERM) so that it pauses once in Register, holding the create there. */
 async function restartPausingInRegister(): Promise<void> {
@@ -128,7 +132,7 @@ describe('pre-started create (create spares)', () => {
   it('docker run --rm goes through a spare (ID-shifted, its own /proc), which then waits for the next with new fifos', async () => {
     const before = await spares(2);
     const served = servedBy(before);
-    const inodes = before.map(fifoInode);
+    const files = before.map(fifoIdentity);
     const out = await dockerOk('run', '--rm', '--runtime=sysbox-runc', BUSYBOX, 'sh', '-c', 'cat /proc/self/uid_map; cat /proc/uptime');
     const [map, uptime] = out.split('\n');
     assert.match(map!.trim(), /^0\s+\d+\s+65536$/);
@@ -136,7 +140,7 @@ describe('pre-started create (create spares)', () => {
     assert.ok(Number(uptime!.split(' ')[0]) < 60, `the container's own uptime: ${uptime}`);
     await spareServed(before, served);
     assert.deepEqual(await spares(2), before, 'the same spares wait: no Node started to replace one');
-    assert.equal(before.filter((p, i) => fifoInode(p) !== inodes[i]).length, 1, 'the spare that served made its fifos anew');
+    assert.equal(before.filter((p, i) => fifoIdentity(p) !== files[i]).length, 1, 'the spare that served made its fifos anew');
   });
 
   it('one spare serves creates one after another; no flag of one (--log, --debug, the error) reaches the next', async () => {

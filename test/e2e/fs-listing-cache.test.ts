@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BUSYBOX, dockerOk, removeContainers, uniqueName } from '../lib/env.js';
+import { BUSYBOX, docker, dockerOk, removeContainers, uniqueName } from '../lib/env.js';
 
 const BDI = '/sys/devices/virtual/bdi';
 /** sysfs's ttl is 1 s; the worker's listing and the kernel's attributes may each be that old: 2 s, plus a loaded machine's slack. */
@@ -42,12 +42,21 @@ function mountUnserved(dir: string): { device: string; remove: () => void } {
   return { device: line.split(' ')[2]!, remove };
 }
 
-/** Lists dir in container c (with ls, which reads the directory from offset 0 each time) until want(names) holds; returns how long it took, or undefined. */
+/**
+ * Lists dir in container c (with ls, which reads the directory from offset 0 each time) until
+ * want(names) holds; returns how long it took, or undefined. Within the ttl a kept listing may
+ * still name an entry the host removed, and busybox ls, which stats each name, then says it is
+ * gone and exits 1: that listing counts, with the name still in it; any other failure throws.
+ */
 async function listUntil(c: string, dir: string, want: (names: string[]) => boolean, ms: number): Promise<number | undefined> {
   const start = Date.now();
   while (Date.now() - start < ms) {
-    if (want((await dockerOk('exec', c, 'ls', dir)).split(/\s+/))) return Date.now() - start;
-    await new Promise((r) => setTimeout(r, 100));
+    const r = await docker('exec', c, 'ls', dir);
+    const vanished = [...r.stderr.matchAll(/ls: \S+\/([^/\s]+): No such file or directory/g)].map((m) => m[1]!);
+    const others = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/: No such file or directory$/.test(l));
+    if (r.status !== 0 && (vanished.length === 0 || others.length > 0)) throw new Error(`docker exec ${c} ls ${dir} failed (${r.status}): ${r.stderr}`);
+    if (want([...r.stdout.split(/\s+/).filter((n) => n !== ''), ...vanished])) return Date.now() - start;
+    await new Promise((r2) => setTimeout(r2, 100));
   }
   return undefined;
 }
