@@ -40,6 +40,10 @@ cleanup() {
   if [ -f "$SYSBOX_TEST_FS_KEEPER_SOCKET.pid" ]; then kill -9 "$(cat "$SYSBOX_TEST_FS_KEEPER_SOCKET.pid")" 2>/dev/null; fi
   umount -l "$SYSBOX_TEST_FS_MOUNTPOINT" 2>/dev/null
   rm -rf "$mgr_dir" "$SYSBOX_TEST_MGR_DATA_ROOT" "$fs_dir" "$SYSBOX_TEST_FS_STATE_DIR"
+  # dockerd's exec root and config (its data root stays: the image cache), and the runc root the
+  # CLI tests share, once empty (another run may be using it).
+  rm -rf --one-file-system "/run/$name.d"
+  rmdir /run/sysbox-test-runc 2>/dev/null
 }
 trap cleanup EXIT
 
