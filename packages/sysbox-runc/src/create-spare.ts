@@ -189,11 +189,16 @@ export async function serveCreates(dir: string, ownArgv: readonly string[]): Pro
       exitStatus = outcome === 'served' ? SpareExit.served : SpareExit.declined;
     }
   } finally {
-    for (const f of [spare.inPath, spare.outPath, spare.claimPath]) fs.rmSync(f, { force: true });
+    removeFiles(spare);
     mgr.close();
     for (const fsd of spare.fsds.values()) fsd.close();
     process.exit(exitStatus);
   }
+}
+
+/** Removes the spare's files: no launcher finds or claims it any more. */
+function removeFiles(spare: Spare): void {
+  for (const f of [spare.inPath, spare.outPath, spare.claimPath]) fs.rmSync(f, { force: true });
 }
 
 function setEnv(key: string, value: string | undefined): void {
@@ -224,7 +229,7 @@ async function serveOne(spare: Spare, inFd: number, outFd: number): Promise<Outc
   // sysbox-mgr gone (killed): retire, unless a launcher got here first.
   const watch = setInterval(() => {
     if (process.ppid === spare.parent || !claimSpare(spare.claimPath)) return;
-    for (const f of [spare.inPath, spare.outPath, spare.claimPath]) fs.rmSync(f, { force: true });
+    removeFiles(spare);
     process.exit(SpareExit.retired);
   }, PARENT_POLL_MS);
   // Owns inFd from here: destroying it closes the fd.

@@ -7,7 +7,10 @@ export type Level = 'debug' | 'info' | 'warning' | 'error';
 
 export interface LogOptions { file?: string; format: 'text' | 'json'; debug: boolean }
 
-let opts: LogOptions = { format: 'text', debug: false };
+/** Without --log, --log-format or --debug: text on stderr, no debug lines. */
+export const DEFAULT_LOG_OPTIONS: LogOptions = { format: 'text', debug: false };
+
+let opts: LogOptions = DEFAULT_LOG_OPTIONS;
 
 /** Where stderr text goes: a pre-started create relays it to its launcher. */
 let toStderr = (text: string): void => { process.stderr.write(text); };

@@ -2,7 +2,7 @@
 // by main and for one handed to a pre-started create alike.
 import { flagSet, flagValue, UsageError, type ParsedArgs } from './flags.js';
 import { DEFAULT_EXECUTOR, useExecutor } from '../executor.js';
-import { configureLog } from '../log.js';
+import { configureLog, DEFAULT_LOG_OPTIONS } from '../log.js';
 
 export function applyGlobalFlags(globals: ParsedArgs): void {
   const format = flagValue(globals, 'log-format') ?? 'text';
@@ -17,6 +17,6 @@ export function applyGlobalFlags(globals: ParsedArgs): void {
 
 /** Back to how the process started: a pre-started create serves the next request with no flags of the last. */
 export function resetGlobalFlags(): void {
-  configureLog({ format: 'text', debug: false });
+  configureLog(DEFAULT_LOG_OPTIONS);
   useExecutor(DEFAULT_EXECUTOR);
 }
