@@ -42,7 +42,10 @@ start)
 stop)
   if [ -f "$pidfile" ]; then
     pid=$(cat "$pidfile")
-    /usr/bin/docker -H "unix://$sock" ps -aq 2>/dev/null | xargs -r /usr/bin/docker -H "unix://$sock" rm -f >/dev/null 2>&1 || true
+    # Bounded: a dockerd deadlocked in its network code (Docker 20.10, moby#46661) never answers
+    # rm -f; it is killed below all the same.
+    timeout 60 /usr/bin/docker -H "unix://$sock" ps -aq 2>/dev/null |
+      timeout 120 xargs -r /usr/bin/docker -H "unix://$sock" rm -f >/dev/null 2>&1 || true
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
