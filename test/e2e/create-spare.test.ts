@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  BIN, BUSYBOX, containerIdOf, docker, dockerOk, freeIdRanges, FS_SOCKET, leftoversOf, MGR_DATA_ROOT, MGR_PIDFILE, MGR_SOCKET, mgrPid,
+  BIN, BUSYBOX, containerIdOf, docker, dockerOk, fdLinks, freeIdRanges, FS_SOCKET, leftoversOf, MGR_DATA_ROOT, MGR_PIDFILE, MGR_SOCKET, mgrPid,
   processAlive, readPidfile, removeContainers, restartMgr, run, startMgr, SYSBOX_RUNC, uniqueName, waitForExit,
 } from '../lib/env.js';
 
@@ -71,15 +71,7 @@ async function spareServed(pids: number[], from: number, n = 1): Promise<void> {
 }
 
 /** The sockets a process holds (socket:[inode]), sorted. */
-function socketsOf(pid: number): string[] {
-  return fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
-    try {
-      return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
-    } catch {
-      return '';
-    }
-  }).filter((l) => l.startsWith('socket:')).sort();
-}
+const socketsOf = (pid: number): string[] => fdLinks(pid).filter((l) => l.startsWith('socket:'));
 
 /** Which file a spare's NAME.in is: inode and change time (tmpfs may give a new file a freed inode's number). */
 const fifoIdentity = (pid: number): string => {

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { mgrClient, type StatusReply } from '@sysbox/common';
 import {
   BUSYBOX, DOCKER_HOST, FS_KEEPER_SOCKET, FS_SOCKET, SYSBOX_RUNC, FS_STATE_DIR, MGR_DATA_ROOT, MGR_SOCKET, MOUNT_ROOT, containerIdOf, docker,
-  dockerOk, fsPid, leftoversOf, makeBundle, mgrPid, mgrRecordFile, processAlive, readPidfile, startMgr, sysboxRunc,
+  dockerOk, fdLinks, fsPid, leftoversOf, makeBundle, mgrPid, mgrRecordFile, processAlive, readPidfile, startMgr, sysboxRunc,
   uniqueName, waitForExit, type Result,
 } from '../lib/env.js';
 
@@ -48,17 +48,9 @@ function vmRssKiB(pid: number): number {
   return Number(m[1]);
 }
 
-/** What a process's fds point at (sockets, pipes, anon inodes, files), sorted. */
+/** What a process's fds point at (sockets, pipes, anon inodes, files) without their inode numbers, sorted. */
 function fdTargets(pid: number): string[] {
-  const out: string[] = [];
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      out.push(fs.readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/\[\d+\]$/, ''));
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return out.sort();
+  return fdLinks(pid).map((l) => l.replace(/\[\d+\]$/, '')).sort();
 }
 
 /** Live child processes of pid (sysbox-mgr's rootfs views, sysbox-fs's helpers). */

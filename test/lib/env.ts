@@ -94,6 +94,19 @@ export async function hostRootId(container: string): Promise<number> {
   return outside!;
 }
 
+/** What a process's fds point at, as readlink gives them (socket:[inode], pipe:[inode], paths), sorted. */
+export function fdLinks(pid: number): string[] {
+  const out: string[] = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      out.push(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out.sort();
+}
+
 /** Mount points (from the host's mountinfo) mentioning the text. */
 export function hostMountsMatching(text: string): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(text));
