@@ -188,6 +188,7 @@ export async function serveCreates(dir: string, ownArgv: readonly string[]): Pro
       showCounts();
       exitStatus = outcome === 'served' ? SpareExit.served : SpareExit.declined;
     }
+    if (process.ppid !== spare.parent) exitStatus = SpareExit.retired;
   } finally {
     removeFiles(spare);
     mgr.close();
