@@ -11,7 +11,8 @@
 #   sudo NS="10 30" PAR=8 LOOP_S=10 bench/density.sh
 # Memory is shared with whatever else runs on the host: "host" figures are MemTotal-MemAvailable
 # deltas (noisy when others work), "cgroup" figures the containers' own memory cgroups (usage minus
-# inactive file cache, as docker stats shows it; inner containers are nested in them).
+# inactive file cache, as docker stats shows it; inner containers are nested in them). Each set
+# starts once host memory has stopped moving (settle_host), and says how long that took.
 source "$(dirname "$0")/lib.sh"
 ns=${NS:-10 30 50}
 par=${PAR:-8}
@@ -32,7 +33,7 @@ mgr_fresh=$(awk '/^VmRSS:/ {print $2}' "/proc/$mgr_pid/status"); fs_fresh=$(awk 
 work=$(mktemp -d /tmp/bench-density.XXXXXX)
 $docker save sysbox/busybox > "$work/busybox.tar"
 prefix=bench-density-$$
-cleanup_all() { $docker ps -aq --filter "name=$prefix" | xargs -r $docker rm -f >/dev/null 2>&1; rm -rf "$work"; }
+cleanup_all() { timeout 60 $docker ps -aq --filter "name=$prefix" | timeout 120 xargs -r $docker rm -f >/dev/null 2>&1; rm -rf "$work"; }
 trap 'cleanup_all; bench_stop' EXIT
 
 # What `docker run --privileged` gives a Docker-in-Docker container, without --privileged itself,
@@ -46,6 +47,29 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 host_used_kb() { awk '/^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} END {print t - a}' /proc/meminfo; }
+# Waits (up to 60 s) until host memory in use moved by under 2 MiB a second for 3 seconds running:
+# what the last set's removal frees (the kernel's deferred frees, the daemons giving back their heap)
+# must not land in the next set's delta, which made the baseline read 35-40 MiB per container in
+# runs of the same code. Prints how long it waited.
+settle_host() {
+  local t0 prev cur calm=0
+  t0=$(now_ms); prev=$(host_used_kb)
+  while [ "$calm" -lt 3 ] && [ $(( $(now_ms) - t0 )) -lt 60000 ]; do
+    sleep 1; cur=$(host_used_kb)
+    if [ $(( cur - prev )) -lt 2048 ] && [ $(( prev - cur )) -lt 2048 ]; then calm=$(( calm + 1 )); else calm=0; fi
+    prev=$cur
+  done
+  echo $(( $(now_ms) - t0 ))
+}
+# RSS of all of this bench's sysbox processes: the daemons, the fd keeper, sysbox-mgr's children
+# (create spares, rootfs views).
+sysbox_rss_kb() {
+  local s=0 p
+  for p in "$mgr_pid" "$fs_pid" "$keeper_pid" $(ps -o pid= --ppid "$mgr_pid"); do
+    s=$(( s + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0) ))
+  done
+  echo "$s"
+}
 # the rootfs-view processes of this bench's sysbox-mgr (its children, one per running container)
 view_pids() { ps -o pid=,args= --ppid "$mgr_pid" | grep rootfs-view | awk '{print $1}' || true; }
 sum_view() { local s=0 p; for p in $(view_pids); do s=$(( s + $($1 "$p") )); done; echo "$s"; }
@@ -65,9 +89,9 @@ run_set() {
   local -a flags
   if [ "$kind" = sysbox ]; then flags=("${SYSBOX[@]}"); else flags=("${BASELINE[@]}"); fi
   for i in $(seq 1 "$n"); do names+=("$prefix-$kind-$i"); done
-  sleep 2
-  local host0 mgr0 fs0 mgrc0 fsc0 t0 t1 t2 t3
-  host0=$(host_used_kb); mgr0=$(rss_kb "$mgr_pid"); fs0=$(rss_kb "$fs_pid")
+  local settled host0 sbx0 mgr0 fs0 mgrc0 fsc0 t0 t1 t2 t3
+  settled=$(settle_host)
+  host0=$(host_used_kb); sbx0=$(sysbox_rss_kb); mgr0=$(rss_kb "$mgr_pid"); fs0=$(rss_kb "$fs_pid")
   mgrc0=$(cpu_ticks "$mgr_pid"); fsc0=$(cpu_ticks "$fs_pid")
   t0=$(now_ms)
   printf '%s\n' "${names[@]}" | xargs -P "$par" -I{} $docker run -d --name {} "${flags[@]}" sysbox/docker sleep infinity >/dev/null
@@ -92,6 +116,7 @@ run_set() {
     echo "start_ms=$(( t1 - t0 ))"; echo "ready_ms=$(( t2 - t0 ))"; echo "inner_ms=$(( t3 - t0 ))"
     echo "running=$running"
     echo "host_kb=$(( $(host_used_kb) - host0 ))"; echo "cgroup_kb=$cg"
+    echo "settled_ms=$settled"; echo "sysbox_kb=$(( $(sysbox_rss_kb) - sbx0 ))"
     echo "mgr0=$mgr0"; echo "mgr1=$(rss_kb "$mgr_pid")"; echo "fs0=$fs0"; echo "fs1=$(rss_kb "$fs_pid")"
     echo "views=$(view_pids | wc -l)"; echo "view_rss=$(sum_view rss_kb)"; echo "view_pss=$(sum_view pss_kb)"
     echo "mgr_cpu=$(( mgrc1 - mgrc0 ))"; echo "fs_cpu=$(( fsc1 - fsc0 ))"
@@ -115,7 +140,10 @@ run_set() {
     echo "loop_rounds=$rounds"
   } >> "$out"
   local tr0; tr0=$(now_ms)
-  $docker rm -f "${names[@]}" >/dev/null
+  # Docker 20.10's libnetwork can deadlock when many containers of one network exit at once
+  # (moby#46661, seen once at N=50): fail then, rather than wait for ever.
+  timeout 600 $docker rm -f "${names[@]}" >/dev/null ||
+    { echo "docker rm -f of $n containers did not finish in 600 s: is dockerd deadlocked (docs/troubleshooting.md)?" >&2; exit 1; }
   echo "rm_ms=$(( $(now_ms) - tr0 ))" >> "$out"
   # The daemons give memory back 1 s after the last release, at most 5 s after the first one.
   sleep 7
@@ -140,6 +168,8 @@ for n in $ns; do
   printf '  %-42s %14s %14s\n' 'inner containers running' "$(get $s running)/$n" "$(get $r running)/$n"
   hs=$(( $(get $s host_kb) / n )); hr=$(( $(get $r host_kb) / n ))
   printf '  %-42s %10d MiB %10d MiB %8s (target <= 1.20x)\n' 'host memory used per container' $(( hs / 1024 )) $(( hr / 1024 )) "$(ratio "$hs" "$hr")"
+  printf '  %-42s %12.1f s %12.1f s\n' '  (host memory settled before the set in)' "$(echo "$(get $s settled_ms) / 1000" | bc -l)" "$(echo "$(get $r settled_ms) / 1000" | bc -l)"
+  printf '  %-42s %+10.1f MiB %+10.1f MiB\n' '  (sysbox processes'"'"' RSS change in the set)' "$(echo "$(get $s sysbox_kb) / 1024" | bc -l)" "$(echo "$(get $r sysbox_kb) / 1024" | bc -l)"
   cs=$(( $(get $s cgroup_kb) / n )); cr=$(( $(get $r cgroup_kb) / n ))
   vs=$(( $(get $s view_pss) / n ))
   printf '  %-42s %10d MiB %10d MiB %8s\n' 'container cgroup memory per container' $(( cs / 1024 )) $(( cr / 1024 )) "$(ratio "$cs" "$cr")"
