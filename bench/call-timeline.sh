@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Where `docker run --rm busybox true` spends its time, runtime call by runtime call, for runc and for
-# sysbox-runc alike: both are put behind the same logging wrapper (runc as a second runtime,
-# "runc-traced", added to the bench dockerd's daemon.json and loaded with SIGHUP), N runs of each
-# alternated (default 10), NETWORK=none for --network none. Prints, per runtime, the median of each
-# call (create, start, delete, ...) and of each gap between calls (Docker's own work), from the
-# client's start to its exit. The wrapper adds ~2 ms to every call, to both runtimes.
+# Where `docker run --rm busybox true` (or, with OP=stop, `docker stop` of a running container)
+# spends its time, runtime call by runtime call, for the reference runtime and for sysbox-runc
+# alike: both are put behind the same logging wrapper (the reference as a second runtime,
+# "ref-traced", added to the bench dockerd's daemon.json and loaded with SIGHUP), N runs of each
+# alternated (default 10), NETWORK=none for --network none. The reference is runc; with
+# EXECUTOR=PATH it is that runtime, and sysbox-runc drives it (--executor=PATH). Prints, per
+# runtime, the median of each call (create, start, kill, delete, ...) and of each gap between calls
+# (Docker's own work), from the client's start to its exit. The wrapper adds ~2 ms to every call,
+# to both runtimes.
 source "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
-for rt in sysbox runc; do
-  real=/usr/sbin/runc; [ "$rt" = sysbox ] && real=$(cd "$(dirname "$0")/.." && pwd)/out/bin/sysbox-runc
+ref=${EXECUTOR:-/usr/sbin/runc}
+for rt in sysbox ref; do
+  real=$ref
+  [ "$rt" = sysbox ] && real="$(cd "$(dirname "$0")/.." && pwd)/out/bin/sysbox-runc${EXECUTOR:+ --executor=$EXECUTOR}"
   cat > "$tmp/wrap-$rt" <<WRAP
 #!/bin/sh
 t=\$(date +%s%N)
@@ -25,20 +30,32 @@ BENCH_RUNTIME=$tmp/wrap-sysbox bench_start sysbox-bench-timeline
 cleanup() { rm -rf "$tmp"; bench_stop; }
 trap cleanup EXIT
 d=/run/$name.d
-jq --arg p "$tmp/wrap-runc" '.runtimes["runc-traced"]={path:$p}' "$d/daemon.json" > "$d/daemon.json.new" && mv "$d/daemon.json.new" "$d/daemon.json"
+jq --arg p "$tmp/wrap-ref" '.runtimes["ref-traced"]={path:$p}' "$d/daemon.json" > "$d/daemon.json.new" && mv "$d/daemon.json.new" "$d/daemon.json"
 kill -HUP "$(cat "/run/$name.pid")"
-for _ in $(seq 1 50); do /usr/bin/docker info 2>/dev/null | grep -q runc-traced && break; sleep 0.1; done
+for _ in $(seq 1 50); do /usr/bin/docker info 2>/dev/null | grep -q ref-traced && break; sleep 0.1; done
 docker=/usr/bin/docker
 net=(); [ "${NETWORK:-bridge}" = none ] && net=(--network none)
-for _ in 1 2; do for rt in runc-traced sysbox-runc; do $docker run --rm "${net[@]}" --runtime=$rt sysbox/busybox true; done; done
+op=${OP:-run}
+# OP=stop: a container whose shell exits on SIGTERM, stopped once it waits on its child (as
+# docker-ops.sh does); its start before and its removal after are not timed.
+one_op() {
+  if [ "$op" = run ]; then $docker run --rm "${net[@]}" --runtime="$1" sysbox/busybox true; return; fi
+  local c pid t
+  c=$($docker run -d "${net[@]}" --runtime="$1" sysbox/busybox sh -c 'trap "exit 0" TERM; sleep 1000 & wait')
+  pid=$($docker inspect -f '{{.State.Pid}}' "$c")
+  until [ -n "$(cat /proc/"$pid"/task/*/children 2>/dev/null)" ]; do sleep 0.02; done
+  t=$(date +%s%N); $docker stop "$c" >/dev/null; echo "run-$1 $t $(date +%s%N)" >> "$tmp/calls"
+  $docker rm "$c" >/dev/null
+}
+for _ in 1 2; do for rt in ref-traced sysbox-runc; do one_op $rt; done; done
 : > "$tmp/calls"
 for _ in $(seq 1 "${N:-10}"); do
-  for rt in sysbox-runc runc-traced; do
-    t=$(date +%s%N); $docker run --rm "${net[@]}" --runtime=$rt sysbox/busybox true; echo "run-$rt $t $(date +%s%N)" >> "$tmp/calls"
+  for rt in sysbox-runc ref-traced; do
+    if [ "$op" = run ]; then t=$(date +%s%N); one_op $rt; echo "run-$rt $t $(date +%s%N)" >> "$tmp/calls"; else one_op $rt; fi
     sleep 0.5
   done
 done
-printf 'network %s, %d runs each (median ms), load: %s\n' "${NETWORK:-bridge}" "${N:-10}" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'docker %s, reference %s, network %s, %d runs each (median ms), load: %s\n' "$op" "$ref" "${NETWORK:-bridge}" "${N:-10}" "$(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$tmp/calls" <<'PY'
 import sys, statistics as st
 runs, calls = {}, []
@@ -47,9 +64,10 @@ for l in open(sys.argv[1]):
     if not p[0].startswith('run-'):
         calls.append((p[0], int(p[1]) / 1e6, int(p[2]) / 1e6))
         continue
-    # The calls logged since the previous run are this run's.
+    # The calls logged since the previous run and begun after this one's start are this run's
+    # (not those of an untimed `docker run -d` before a stop).
     s, e, prev, row = int(p[1]) / 1e6, int(p[2]) / 1e6, int(p[1]) / 1e6, []
-    for c, cs, ce in calls:
+    for c, cs, ce in (x for x in calls if x[1] >= s):
         row += [(f'->{c}', cs - prev), (c, ce - cs)]
         prev = ce
     row += [('->exit', e - prev), ('total', e - s)]
