@@ -233,7 +233,6 @@ function assertNoGrowth(before: Footprint, after: Footprint, ids: readonly strin
   }
 }
 
-/** A child's command line without its pid. */
 /** A child's command line without its pid, and a create spare's title without its counts (they grow as it serves). */
 function stripPid(p: string): string {
   return p.replace(/^\d+ /, '').replace(/create spare: served \d+, declined \d+/, 'create spare');
