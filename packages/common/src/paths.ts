@@ -4,6 +4,13 @@ export const MGR_SOCKET = `${RUN_DIR}/sysmgr.sock`;
 export const FS_SOCKET = `${RUN_DIR}/sysfs.sock`;
 export const DATA_ROOT = '/var/lib/sysbox';
 export const RUNC_PATH = '/usr/sbin/runc';
+/**
+ * The executor sysbox-mgr was started with (its --executor), published beside its socket for
+ * sysbox-runc's launcher and Node runtime alike: one line, an absolute path.
+ */
+export function executorFile(mgrSocket: string): string {
+  return `${mgrSocket}.executor`;
+}
 /** Per-container mount points and rewritten bundles; 0711 so container root ids can traverse it. */
 export const MOUNT_ROOT = '/run/sysbox-containers';
 export const VERSION = '0.1.0';

@@ -1,7 +1,7 @@
 // sysbox-mgr's command line: the original's flags, names and defaults (nestybox/sysbox-mgr main.go),
 // plus the paths this implementation lets tests move. The container flags are the defaults of every
 // container's config (@sysbox/common/container-config), which SYSBOX_* variables override.
-import { DATA_ROOT, MGR_SOCKET, MOUNT_ROOT } from '@sysbox/common';
+import { DATA_ROOT, MGR_SOCKET, MOUNT_ROOT, RUNC_PATH } from '@sysbox/common';
 import type { ContainerConfig } from '@sysbox/common/container-config';
 import { daemonCli, logArgs, type LogArgs } from '@sysbox/common/daemon/cli';
 
@@ -39,6 +39,8 @@ export interface MgrArgs extends LogArgs {
   pidfile?: string;
   /** Pre-started sysbox-runc creates to keep (create-spares.ts). */
   createSpares: number;
+  /** The low-level runtime sysbox-runc drives (executor.ts). */
+  executor: string;
   /** Flags accepted for compatibility that cannot act on this kernel, with the reason (logged once). */
   inert: { flag: string; reason: string }[];
   containerDefaults: ContainerConfig;
@@ -66,8 +68,9 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     .option('ignore-sysfs-chown', { type: 'boolean', default: false, describe: 'chown of /sys inside succeeds without effect; traps chown syscalls (SYSBOX_IGNORE_SYSFS_CHOWN)' })
     .option('allow-trusted-xattr', { type: 'boolean', default: false, describe: 'allow trusted.overlay.* xattrs inside; traps *xattr syscalls (SYSBOX_ALLOW_TRUSTED_XATTR)' })
     .option('relaxed-read-only', { type: 'boolean', default: false, describe: 'with --read-only, keep sysbox-fs mounts and special dirs (/var/lib/docker ...) writable' })
-    .group(['create-spares', 'alias-dns', 'disable-inner-image-preload', 'disable-idmapped-mount', 'disable-rootfs-cloning', 'disable-ovfs-on-idmapped-mount', 'fsuid-map-fail-on-error', 'disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck'], 'Manager:')
+    .group(['create-spares', 'executor', 'alias-dns', 'disable-inner-image-preload', 'disable-idmapped-mount', 'disable-rootfs-cloning', 'disable-ovfs-on-idmapped-mount', 'fsuid-map-fail-on-error', 'disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck'], 'Manager:')
     .option('create-spares', { type: 'number', default: 2, describe: 'pre-started sysbox-runc creates to keep waiting (each ~45 MB; 0: none, every create starts Node)' })
+    .option('executor', { type: 'string', default: RUNC_PATH, describe: 'the low-level runtime sysbox-runc drives (runc, or crun: /usr/bin/crun); sysbox-runc --executor overrides it' })
     .option('alias-dns', { type: 'boolean', default: true, describe: 'give the container a DNS address that is not localhost (needed on user-defined Docker networks for inner containers)' })
     .option('disable-inner-image-preload', { type: 'boolean', default: false, describe: 'do not carry inner images into docker commit/build (kept across stop/start until docker rm); makes container stop faster' })
     .option('disable-idmapped-mount', { type: 'boolean', default: false, describe: 'do not use ID-mapped mounts; the rootfs is chowned and bind mounts show nobody:nogroup (testing)' })
@@ -91,6 +94,7 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     subgidFile: argv['subgid-file'],
     pidfile: argv.pidfile,
     createSpares: spareCount(argv['create-spares']),
+    executor: argv.executor,
     inert,
     containerDefaults: {
       honorCaps: argv['honor-caps'],

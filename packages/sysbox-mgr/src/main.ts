@@ -1,7 +1,7 @@
 // sysbox-mgr: flags, logging, state, then the gRPC server until SIGTERM/SIGINT.
 import fs from 'node:fs';
 import path from 'node:path';
-import { VERSION } from '@sysbox/common';
+import { RUNC_PATH, VERSION } from '@sysbox/common';
 import { descriptor, SysboxMgrService } from '@sysbox/common/generated/sysboxmgr';
 import { createLogger, type LogFormat } from '@sysbox/common/daemon/logger';
 import { defaultPidfile, nameProcess, refuseSecondInstance, writePidfile } from '@sysbox/common/daemon/identity';
@@ -10,6 +10,7 @@ import { handlerErrorLevel } from '@sysbox/common/daemon/error-level';
 import { describeRelease, releaseMemoryWhenQuiet } from '@sysbox/common/daemon/memory-release';
 import { serve } from '@sysbox/common/daemon/server';
 import { CreateSpareKeeper } from './create-spares.js';
+import { checkExecutor, executorChangeWarning, publishExecutor } from './executor.js';
 import { featureLines, parseMgrArgs } from './flags.js';
 import { MgrService } from './service.js';
 import { StateStore } from './state-store.js';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   nameProcess('sysbox-mgr', process.argv.slice(2));
   const notifySocket = takeNotifySocket();
   const argv = parseMgrArgs(process.argv.slice(2));
+  checkExecutor(argv.executor);
 
   const pidfile = argv.pidfile ?? defaultPidfile(argv.socket, 'sysmgr.pid');
   await refuseSecondInstance('sysbox-mgr', argv.socket, pidfile);
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
   if (uidEntry.start !== gidEntry.start || uidEntry.count !== gidEntry.count) {
     throw new Error(`the sysbox entries of ${argv.subuidFile} and ${argv.subgidFile} differ; make them equal`);
   }
+  if (argv.executor !== RUNC_PATH) log.info(`executor: ${argv.executor} (in runc's place)`);
   fs.mkdirSync(argv.dataRoot, { recursive: true, mode: 0o700 });
   const store = new StateStore(argv.dataRoot);
 
@@ -68,6 +71,10 @@ async function main(): Promise<void> {
   });
   // The bundled sysbox-runc.js beside this file; none in the unbundled build tree (unit tests).
   const createSpares = new CreateSpareKeeper({ mgrSocket: argv.socket, count: argv.createSpares, script: path.join(__dirname, 'sysbox-runc.js'), log });
+  // Before the spares start and before readiness: no create may run with another executor.
+  const previousExecutor = publishExecutor(argv.socket, argv.executor);
+  const changed = executorChangeWarning(previousExecutor, argv.executor, store.loadAll().length);
+  if (changed) log.warn(changed);
   writePidfile(pidfile);
   log.info(`sysbox-mgr ${VERSION} listening on ${argv.socket} (pool ${uidEntry.start}:${uidEntry.count}, data root ${argv.dataRoot})`);
   announceReady(log, notifySocket, `pool ${uidEntry.start}:${uidEntry.count}`);

@@ -2,15 +2,19 @@
 # sysbox-runc launcher. Docker calls the runtime 4+ times per `docker run`; only `create` (and
 # run, exec, pause, resume, and delete of a container sysbox-mgr still holds) need the TypeScript
 # runtime. Everything else is runc's job unchanged, so it is exec'd directly: a Node start costs
-# ~30 ms, this script ~1 ms (bench/README.md). Four of runc's own steps need no Go start either and
-# are done here: `start` of a created container, `kill` of a running one and `delete` of a stopped
-# one (both from facts create left), and `delete --force` of one runc has forgotten.
+# ~30 ms, this script ~1 ms (bench/README.md). Four of the executor's own steps need no start of it
+# either and are done here: `start` of a created container (runc only), `kill` of a running one and
+# `delete` of a stopped one (both from facts create left), and `delete --force` of one the executor
+# has forgotten (runc and crun: their state layouts are known here).
 # Global flags are runc's plus --sysbox-mgr-socket, --sysbox-fs-socket and the original Sysbox's
 # --no-kernel-check (no effect: docs/usage.md), --no-sysbox-fs and --no-sysbox-mgr (refused by
 # create and run), and --executor PATH (the low-level runtime in runc's place, e.g. /usr/bin/crun),
 # which runc 1.1 would refuse and so must not see. A command's -h/--help goes to the Node runtime,
 # which names it as ours.
-runc=${SYSBOX_RUNC_PATH:-/usr/sbin/runc}
+# The executor: --executor, else SYSBOX_RUNC_PATH (tests' stand-ins), else the one sysbox-mgr was
+# started with (its --executor, published beside its socket), else runc; the Node runtime decides
+# the same way (src/executor.ts).
+runc=${SYSBOX_RUNC_PATH:-}
 mount_root=/run/sysbox-containers
 
 node_runtime() {
@@ -33,7 +37,7 @@ skip=
 mgr_socket=${SYSBOX_MGR_SOCKET:-/run/sysbox/sysmgr.sock}
 log_file=
 log_format=text
-runc_root=/run/runc
+runc_root=
 for a in "$@"; do
   # The value of the flag before: kept where this script itself needs it.
   if [ -n "$skip" ]; then
@@ -64,8 +68,19 @@ for a in "$@"; do
     *) cmd=$a; break ;;
   esac
 done
+if [ -z "$runc" ]; then
+  { read -r runc < "$mgr_socket.executor"; } 2>/dev/null
+  case $runc in /*) ;; *) runc=/usr/sbin/runc ;; esac
+fi
 # A relative --executor: Node refuses it runc-style.
 case "$runc" in /*) ;; *) node_runtime "$@" ;; esac
+# Which runtime it is, told by its name (src/executor-layout.ts): where it keeps a container's state
+# (state_file in $runc_root/<id>/), as the fast paths below read it. Any other name: no fast paths.
+case ${runc##*/} in
+  runc) executor_kind=runc; state_file=state.json; : "${runc_root:=/run/runc}" ;;
+  crun|crun-*) executor_kind=crun; state_file=status; : "${runc_root:=/run/crun}" ;;
+  *) executor_kind=; state_file= ;;
+esac
 
 # A command's help is the Node runtime's (it names the command as ours).
 for a in "$@"; do
@@ -263,7 +278,7 @@ start_fast() {
     [ -z "$id" ] || return 0
     id=$a
   done
-  runc_state_id "$id" || return 0
+  [ "$executor_kind" = runc ] && state_id "$id" || return 0
   fifo=$runc_root/$id/exec.fifo
   [ -p "$fifo" ] && [ -f "$runc_root/$id/state.json" ] && [ -r "$mount_root/$id/init-pid" ] || return 0
   read -r pid < "$mount_root/$id/init-pid" || return 0
@@ -291,44 +306,56 @@ start_fast() {
   exec /bin/rm -f -- "$fifo"
 }
 
-# Whether the executor is runc itself and $1 an id it accepts (letters, digits, _ + . -; not . or
-# ..): then $runc_root/$1 is where runc keeps that container's state, in the layout the launcher's
-# start and delete --force rely on.
-runc_state_id() {
-  case ${runc##*/} in runc) ;; *) return 1 ;; esac
+# Whether the executor is one whose state layout the launcher knows (runc or crun) and $1 an id it
+# accepts (letters, digits, _ + . -; not . or ..): then $runc_root/$1 is where the executor keeps
+# that container's state, as the launcher's start, kill and delete rely on.
+state_id() {
+  [ -n "$executor_kind" ] || return 1
   case $1 in ''|.|..|*[!A-Za-z0-9_+.-]*) return 1 ;; esac
 }
 
-# `delete` of a stopped container without runc (a Go start, 7-10 ms of each `docker run --rm` and
-# `docker rm`): what runc 1.1's delete does for one whose create left the facts file beside runc's
-# state.json (lifecycle/delete-facts.ts: own pid namespace, no poststop hooks, no Intel RDT, cgroups
-# runc made with the cgroupfs driver): rmdir of its cgroups, then its state dir removed. Only with
-# the init gone (no such process, another one by that pid, or a zombie: runc's "stopped") and its
-# cgroup not frozen (runc's "paused"). An rmdir that fails (cgroups the container made inside, as
-# Docker and systemd do; tasks still leaving) leaves the rest to runc, which removes sub-cgroups and
-# retries; what this removed already, runc finds gone. Returns 0 if the container is deleted.
+# `delete` of a stopped container without the executor (runc: a Go start, 7-10 ms of each `docker
+# run --rm` and `docker rm`): what runc 1.1's and crun 1.8's delete do for one whose create left the
+# facts file beside the executor's state (lifecycle/delete-facts.ts: own pid namespace, no poststop
+# hooks, no Intel RDT, cgroups the executor made with the cgroupfs driver): rmdir of its cgroups,
+# then its state dir removed. Only with the init gone (no such process, another one by that pid, or
+# a zombie: "stopped") and its cgroup not frozen ("paused"). The cgroups the container made inside
+# (systemd's, an inner Docker's) go first, deepest first, as the executors remove them. An rmdir
+# that fails (tasks still leaving) leaves the rest to the executor, which retries; what this removed
+# already, it finds gone. Returns 0 if the container is deleted.
 delete_fast() {
   init_from_facts "$1" && [ "$rec" = gone ] || return 1
   state_dir=$runc_root/$1
-  # The cgroup paths (line 4 on) still there (another delete may have removed some), in one rmdir.
+  # The cgroup paths (line 4 on) still there (another delete may have removed some), and whether
+  # any holds a cgroup made inside (a glob, no fork).
   n=0
+  nested=0
   set --
   while IFS= read -r line; do
     n=$((n + 1))
-    [ "$n" -gt 3 ] && [ -d "$line" ] && set -- "$@" "$line"
+    [ "$n" -gt 3 ] && [ -d "$line" ] || continue
+    set -- "$@" "$line"
+    for sub in "$line"/*/; do [ -d "$sub" ] && nested=1; break; done
   done < "$facts"
   [ "$n" -ge 4 ] || return 1
-  if [ $# -gt 0 ]; then /bin/rmdir -- "$@" 2>/dev/null || return 1; fi
+  if [ "$nested" = 1 ]; then
+    # Every directory of the trees, children before parents, in one process (-delete is rmdir for
+    # a directory; the control files are not directories). A name the container chose never
+    # passes through the shell.
+    /usr/bin/find "$@" -depth -type d -delete 2>/dev/null || return 1
+  elif [ $# -gt 0 ]; then
+    /bin/rmdir -- "$@" 2>/dev/null || return 1
+  fi
   /bin/rm -rf -- "$state_dir"
 }
 
-# Container $1's init as create's facts file beside runc's state.json records it ($facts; its
+# Container $1's init as create's facts file beside the executor's state records it ($facts; its
 # first lines: pid, start time, freezer cgroup): sets pid, start, freezer and rec (recorded_init).
-# False for another executor or id runc refuses, no facts, or a frozen cgroup.
+# False for another executor or an id it refuses, no facts, or a frozen cgroup.
 init_from_facts() {
-  runc_state_id "$1" || return 1
+  state_id "$1" || return 1
   facts=$runc_root/$1/sysbox-delete
-  [ -f "$runc_root/$1/state.json" ] && [ -f "$facts" ] || return 1
+  [ -f "$runc_root/$1/$state_file" ] && [ -f "$facts" ] || return 1
   { read -r pid && read -r start && read -r freezer; } < "$facts" || return 1
   case $pid$start in ''|*[!0-9]*) return 1 ;; esac
   recorded_init
@@ -360,10 +387,11 @@ cgroup_thawed() {
 }
 
 # `kill` without --all of a container create left delete facts for (their first lines: the init's
-# pid and start time, its freezer cgroup), without runc (a Go start of each `docker stop`): what
-# runc 1.1's kill does, the signal to the init while it is still that process. Only a signal by
-# number (Docker sends numbers) and a thawed cgroup (runc thaws a paused one for SIGKILL); an init
-# that is gone (runc's "container not running") and anything else is runc's. Exits if it sent it.
+# pid and start time, its freezer cgroup), without the executor (runc: a Go start of each `docker
+# stop`): what runc 1.1's and crun 1.8's kill do, the signal to the init while it is still that
+# process. Only a signal by number (Docker sends numbers) and a thawed cgroup (runc thaws a paused
+# one for SIGKILL); an init that is gone ("container not running") and anything else is the
+# executor's. Exits if it sent it.
 kill_fast() {
   case $2 in ''|*[!0-9]*) return 0 ;; esac
   [ "$2" -ge 1 ] && [ "$2" -le 64 ] || return 0
@@ -491,11 +519,12 @@ case "$cmd" in
       [ -e "$mount_root/$id" ] || exit "$st"
       SYSBOX_RUNC_DELETE_STATUS=$st node_runtime "$@"
     fi
-    # `delete --force` of a container runc no longer has a state dir for (the shim's cleanup after
-    # its own delete, once per `docker run --rm` and `docker rm`): runc would find nothing, remove
-    # nothing and exit 0 without a word; so does this, without a Go start. Only for runc itself,
-    # its root there (runc would create it) and an id runc accepts (else runc's error).
-    if [ "$force$plain" = 11 ] && runc_state_id "$id" && [ -d "$runc_root" ] && [ ! -e "$runc_root/$id" ] && [ ! -L "$runc_root/$id" ]; then
+    # `delete --force` of a container the executor no longer has a state dir for (the shim's
+    # cleanup after its own delete, once per `docker run --rm` and `docker rm`): runc and crun would
+    # find nothing, remove nothing and exit 0 without a word; so does this, without starting them.
+    # Only for those two, their root there (they would create it) and an id they accept (else
+    # their error).
+    if [ "$force$plain" = 11 ] && state_id "$id" && [ -d "$runc_root" ] && [ ! -e "$runc_root/$id" ] && [ ! -L "$runc_root/$id" ]; then
       exit 0
     fi
     if [ "$plain" = 1 ] && delete_fast "$id"; then exit 0; fi

@@ -2,14 +2,11 @@
 import { FS_SOCKET, MGR_SOCKET } from '@sysbox/common/paths';
 import { flagSet, flagTokens, flagValue, SYSBOX_ONLY_GLOBALS, type ParsedArgs } from './cli/flags.js';
 
-/** runc's default --root (as root). */
-const RUNC_ROOT = '/run/runc';
-
 export interface GlobalContext {
   /** Global flags to hand runc, verbatim (Sysbox's own removed). */
   runcGlobals: string[];
-  /** runc's --root: where the executor keeps each container's state dir. */
-  runcRoot: string;
+  /** --root, if given: where the executor keeps each container's state dir (else its own default). */
+  runcRoot: string | undefined;
   mgrSocket: string;
   fsSocket: string;
   debug: boolean;
@@ -20,7 +17,7 @@ export interface GlobalContext {
 export function globalContext(parsed: ParsedArgs): GlobalContext {
   return {
     runcGlobals: flagTokens(parsed, {}, SYSBOX_ONLY_GLOBALS),
-    runcRoot: flagValue(parsed, 'root') ?? RUNC_ROOT,
+    runcRoot: flagValue(parsed, 'root'),
     mgrSocket: flagValue(parsed, 'sysbox-mgr-socket') ?? process.env.SYSBOX_MGR_SOCKET ?? MGR_SOCKET,
     fsSocket: flagValue(parsed, 'sysbox-fs-socket') ?? process.env.SYSBOX_FS_SOCKET ?? FS_SOCKET,
     debug: flagSet(parsed, 'debug'),

@@ -2,15 +2,31 @@
 // straight through. Foreground commands (run, exec) forward the signals we receive.
 import { spawn, spawnSync, type StdioOptions } from 'node:child_process';
 import { constants } from 'node:os';
-import { RUNC_PATH } from '@sysbox/common/paths';
+import fs from 'node:fs';
+import { executorFile, RUNC_PATH } from '@sysbox/common/paths';
 
-/** The executor without --executor: SYSBOX_RUNC_PATH (tests' stand-ins), else runc. */
-export const DEFAULT_EXECUTOR = process.env.SYSBOX_RUNC_PATH || RUNC_PATH;
-/** The executor: --executor (useExecutor), else DEFAULT_EXECUTOR. */
-export let runcPath = DEFAULT_EXECUTOR;
+/** The executor: --executor, else configuredExecutor (useExecutor sets it before any command runs). */
+export let runcPath = RUNC_PATH;
 
 export function useExecutor(path: string): void {
   runcPath = path;
+}
+
+/**
+ * The executor without --executor: SYSBOX_RUNC_PATH (tests' stand-ins), else the one sysbox-mgr at
+ * mgrSocket was started with (its --executor, published in executorFile), else runc. The launcher
+ * decides the same way.
+ */
+export function configuredExecutor(mgrSocket: string): string {
+  const fromEnv = process.env.SYSBOX_RUNC_PATH;
+  if (fromEnv) return fromEnv;
+  let published = '';
+  try {
+    published = fs.readFileSync(executorFile(mgrSocket), 'utf8').split('\n')[0]!;
+  } catch {
+    // No sysbox-mgr has run with this socket: runc.
+  }
+  return published.startsWith('/') ? published : RUNC_PATH;
 }
 
 /** fds 0-2, plus 3..3+n-1 for --preserve-fds and LISTEN_FDS (socket activation), as runc expects. */

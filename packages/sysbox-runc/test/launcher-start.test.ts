@@ -89,7 +89,7 @@ describe('launcher start, kill and delete without runc', () => {
     execFileSync(RUNC, ['--root', root, 'start', id]);
     const cgroups = [...new Set(Object.values((JSON.parse(fs.readFileSync(path.join(root, id, 'state.json'), 'utf8')) as { cgroup_paths: Record<string, string> }).cgroup_paths))];
     assert.ok(cgroups.length > 0 && cgroups.every((c) => fs.existsSync(c)), `cgroups of ${id}: ${cgroups.join(' ')}`);
-    assert.equal(recordDeleteFacts(root, id), true, 'a plain runc container qualifies');
+    assert.equal(recordDeleteFacts(RUNC, root, id), true, 'a plain runc container qualifies');
     // Not one sysbox-mgr holds (that delete also waits for the release: launcher-delete.test.ts).
     fs.rmSync(path.join(MOUNT_ROOT, id), { recursive: true, force: true });
     process.kill(pid, 'SIGKILL');
@@ -266,14 +266,14 @@ describe('launcher start, kill and delete without runc', () => {
     assert.deepEqual(f.cgroups.filter((c) => fs.existsSync(c)), []);
   });
 
-  it('leaves runc a running or created container, one with a cgroup made inside, one frozen, one without facts', async () => {
+  it('removes the cgroups made inside a stopped one; leaves runc a running or created container, a busy cgroup, one frozen, one without facts', async () => {
     const call = (id: string, ...flags: string[]): string => `runc --root ${root} --log-format json delete ${[...flags, id].join(' ')}`;
     // Running: runc refuses without --force, as before.
     const unheld = (id: string): void => fs.rmSync(path.join(MOUNT_ROOT, id), { recursive: true, force: true });
     const { id: live } = created('live');
     unheld(live);
     execFileSync(RUNC, ['--root', root, 'start', live]);
-    assert.equal(recordDeleteFacts(root, live), true);
+    assert.equal(recordDeleteFacts(RUNC, root, live), true);
     const refused = await run({}, 'delete', live);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /not stopped/);
@@ -282,17 +282,31 @@ describe('launcher start, kill and delete without runc', () => {
     // Created (init waiting for start): runc kills it.
     const { id: waiting } = created('waiting');
     unheld(waiting);
-    assert.equal(recordDeleteFacts(root, waiting), true);
+    assert.equal(recordDeleteFacts(RUNC, root, waiting), true);
     assert.deepEqual((await run({}, 'delete', waiting)).runcCalls, [call(waiting)]);
     assert.equal(fs.existsSync(path.join(root, waiting)), false);
-    // A sub-cgroup (what Docker or systemd inside make): rmdir fails, runc removes it and the rest.
+    // Sub-cgroups (what Docker or systemd inside make), two deep in two hierarchies: removed too,
+    // deepest first, without runc.
     const nested = await stopped('nested');
-    const sub = path.join(nested.cgroups.find((c) => c.includes('/pids/')) ?? nested.cgroups[0]!, 'inner');
-    fs.mkdirSync(sub);
-    const viaRunc = await run({}, 'delete', nested.id);
-    assert.deepEqual(viaRunc, { status: 0, stderr: '', runcCalls: [call(nested.id)] });
+    const subs = nested.cgroups.filter((c) => /\/(pids|freezer)\//.test(c)).map((c) => path.join(c, 'system.slice', 'inner service'));
+    assert.equal(subs.length, 2, `pids and freezer among ${nested.cgroups.join(' ')}`);
+    for (const sub of subs) fs.mkdirSync(sub, { recursive: true });
+    assert.deepEqual(await run({}, 'delete', nested.id), { status: 0, stderr: '', runcCalls: [] });
     assert.deepEqual(nested.cgroups.filter((c) => fs.existsSync(c)), []);
     assert.equal(fs.existsSync(path.join(root, nested.id)), false);
+    // One still holding a task: the rmdir fails, runc is left the rest (and its verdict).
+    const busy = await stopped('busy');
+    const busySub = path.join(busy.cgroups.find((c) => c.includes('/pids/'))!, 'busy');
+    fs.mkdirSync(busySub);
+    const sleeper = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(path.join(busySub, 'cgroup.procs'), String(sleeper.pid));
+      assert.deepEqual((await run({}, 'delete', busy.id)).runcCalls, [call(busy.id)]);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await until('the sleeper gone', () => fs.readFileSync(path.join(busySub, 'cgroup.procs'), 'utf8') === '');
+      for (const c of [busySub, ...busy.cgroups]) if (fs.existsSync(c)) fs.rmdirSync(c);
+    }
     // Frozen (runc calls it paused, and refuses): runc.
     const frozen = await stopped('frozen');
     const freezer = frozen.cgroups.find((c) => c.includes('/freezer/'));
@@ -319,7 +333,7 @@ describe('launcher start, kill and delete without runc', () => {
     const { id: alive, pid } = created('alive');
     unheld(alive);
     execFileSync(RUNC, ['--root', root, 'start', alive]);
-    assert.equal(recordDeleteFacts(root, alive), true);
+    assert.equal(recordDeleteFacts(RUNC, root, alive), true);
     assert.equal(fs.readFileSync(path.join(root, alive, DELETE_FACTS_FILE), 'utf8').split('\n')[0], String(pid));
     assert.deepEqual((await run({}, 'delete', alive)).runcCalls, [call(alive)]);
   });
@@ -342,7 +356,7 @@ describe('launcher start, kill and delete without runc', () => {
     ids.push(id);
     const r = spawnSync(RUNC, ['--root', root, 'create', '--bundle', hooked, id], { stdio: 'ignore' });
     assert.equal(r.status, 0);
-    assert.equal(recordDeleteFacts(root, id), false);
+    assert.equal(recordDeleteFacts(RUNC, root, id), false);
     assert.equal(fs.existsSync(path.join(root, id, DELETE_FACTS_FILE)), false);
   });
   /** A bundle whose init records in /dev/shm the signals 15 and 37 it gets (busybox sh traps). */
@@ -354,7 +368,7 @@ describe('launcher start, kill and delete without runc', () => {
   it('kill of a running container without runc: the signal reaches the init (SIGRTMIN+3 for SIGTERM to a systemd init)', async () => {
     const { id, pid } = created('kill', trapBundle());
     execFileSync(RUNC, ['--root', root, 'start', id]);
-    assert.equal(recordDeleteFacts(root, id), true);
+    assert.equal(recordDeleteFacts(RUNC, root, id), true);
     const got = (n: number): boolean => fs.existsSync(`/proc/${pid}/root/dev/shm/got${n}`);
     // Let the shell set its traps first.
     await new Promise((r) => setTimeout(r, 200));
@@ -377,13 +391,13 @@ describe('launcher start, kill and delete without runc', () => {
     const call = (...args: string[]): string => `runc --root ${root} --log-format json kill ${args.join(' ')}`;
     const a = created('kill-all');
     execFileSync(RUNC, ['--root', root, 'start', a.id]);
-    assert.equal(recordDeleteFacts(root, a.id), true);
+    assert.equal(recordDeleteFacts(RUNC, root, a.id), true);
     assert.deepEqual(await run({}, 'kill', '--all', a.id, '9'), { status: 0, stderr: '', runcCalls: [call('--all', a.id, '9')] });
     await until('kill --all by runc', () => runcState(a.id).status === 'stopped');
     // Paused: runc thaws the cgroup for SIGKILL, or the init would never die.
     const p = created('kill-paused');
     execFileSync(RUNC, ['--root', root, 'start', p.id]);
-    assert.equal(recordDeleteFacts(root, p.id), true);
+    assert.equal(recordDeleteFacts(RUNC, root, p.id), true);
     execFileSync(RUNC, ['--root', root, 'pause', p.id]);
     assert.deepEqual(await run({}, 'kill', p.id, '9'), { status: 0, stderr: '', runcCalls: [call(p.id, '9')] });
     await until('the paused init killed by runc', () => runcState(p.id).status === 'stopped');

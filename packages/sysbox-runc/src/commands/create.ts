@@ -35,8 +35,8 @@ export async function beforeRunc(ctx: GlobalContext, argv: readonly string[], pr
         if (status !== 0) await prepared.release();
         else {
           await prepared.created(initPid(ctx, id, flagValue(parsed, 'pid-file')));
-          // For the launcher's delete once the container has stopped (a Go start saved).
-          if (path.basename(runcPath) === 'runc') recordDeleteFacts(ctx.runcRoot, id);
+          // For the launcher's kill, and its delete once the container has stopped (an executor start saved).
+          recordDeleteFacts(runcPath, ctx.runcRoot, id);
         }
         return status;
       } catch (err) {

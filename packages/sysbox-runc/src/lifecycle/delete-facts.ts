@@ -1,16 +1,21 @@
-// What the launcher needs to delete a stopped container without runc (launcher/sysbox-runc.sh,
-// delete_fast): runc 1.1's delete of a stopped container that has its own pid namespace, no
-// poststop hooks, no Intel RDT group, cgroups runc made itself with the cgroupfs driver, is rmdir
-// of each cgroup path and removal of its state dir, and nothing else. Which containers qualify, and
-// their cgroup paths, are in runc's state.json, 40 KB on one line: too slow for the shell's `read`
-// and pattern matching (a byte at a time, quadratic), so create reads it once, right after `runc
-// create`, and writes the few lines the launcher needs beside it, in runc's own state dir, which
-// runc's delete (or the launcher's) removes with everything else. The launcher's `kill` uses the
-// first lines too (the init's identity and freezer cgroup).
+// What the launcher needs to delete a stopped container without its executor (launcher/sysbox-runc.sh,
+// delete_fast): runc 1.1's (and crun 1.8's) delete of a stopped container that has its own pid
+// namespace, no poststop hooks, no Intel RDT group, cgroups the executor made itself with the
+// cgroupfs driver, is rmdir of each cgroup path and removal of its state dir, and nothing else.
+// Which containers qualify, and their cgroup paths, are in the executor's state: runc's state.json,
+// 40 KB on one line, too slow for the shell's `read` and pattern matching (a byte at a time,
+// quadratic); crun's `status` and spec copy, plus the init's /proc/PID/cgroup. So create reads them
+// once, right after the executor's create, and writes the few lines the launcher needs beside
+// them, in the executor's own state dir, which its delete (or the launcher's) removes with
+// everything else. The launcher's `kill` uses the first lines too (the init's identity and freezer
+// cgroup).
 import fs from 'node:fs';
 import path from 'node:path';
+import { cgroupHierarchies, parseProcCgroup } from '@sysbox/common/cgroup';
+import { parseMountInfo } from '@sysbox/common/mountinfo';
+import { executorLayout } from '../executor-layout.js';
 
-/** The file beside state.json. */
+/** The file beside the executor's state (runc's state.json, crun's status). */
 export const DELETE_FACTS_FILE = 'sysbox-delete';
 
 /** Line 1 the init's pid, line 2 its start time (ticks since boot, as in /proc/PID/stat), line 3 the
@@ -86,14 +91,70 @@ export function renderDeleteFacts(f: DeleteFacts): string {
   return [String(f.initPid), f.initStart, f.freezer, ...f.cgroupPaths].join('\n') + '\n';
 }
 
+/** crun 1.8's `status` file in its state dir (the fields read here). */
+interface CrunStatus {
+  pid?: unknown;
+  'process-start-time'?: unknown;
+  'cgroup-path'?: unknown;
+  'systemd-cgroup'?: unknown;
+  scope?: unknown;
+}
+
+/** The OCI spec crun keeps in its state dir (config.json), the fields its delete acts on. */
+interface CrunSpec {
+  hooks?: { poststop?: unknown } | null;
+  linux?: { namespaces?: unknown; intelRdt?: unknown } | null;
+}
+
 /**
- * Writes the facts beside runc's state.json of container id (under runc's --root), if it qualifies;
- * never fails the create: without the file the launcher leaves the delete to runc.
+ * crun's counterpart of deleteFactsOf. `hierarchies`: each cgroup hierarchy of the init (from its
+ * /proc/PID/cgroup, whose every line must name the cgroup crun made: cgroupLines) with its host dir.
  */
-export function recordDeleteFacts(runcRoot: string, id: string): boolean {
+export function crunDeleteFactsOf(status: CrunStatus, spec: CrunSpec, cgroupLines: { controllers: string[]; path: string }[],
+  hierarchies: { controllers: string[]; dir: string }[]): DeleteFacts | undefined {
+  const { pid, 'process-start-time': start, 'cgroup-path': cgroupPath } = status;
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return undefined;
+  if (typeof start !== 'number' || !Number.isInteger(start) || start < 0) return undefined;
+  if (!empty(status['systemd-cgroup']) || !empty(status.scope)) return undefined;
+  if (!plainPath(cgroupPath) || cgroupPath === '/') return undefined;
+  const namespaces = spec.linux?.namespaces;
+  if (!Array.isArray(namespaces)) return undefined;
+  const pidNs = (namespaces as { type?: unknown; path?: unknown }[]).find((n) => n?.type === 'pid');
+  if (!pidNs || !empty(pidNs.path)) return undefined;
+  if (spec.hooks && !empty(spec.hooks.poststop)) return undefined;
+  if (!empty(spec.linux?.intelRdt)) return undefined;
+  // Every hierarchy in crun's cgroup, each mounted here: crun removes them all.
+  if (cgroupLines.length === 0 || !cgroupLines.every((l) => l.path === cgroupPath)) return undefined;
+  if (hierarchies.length !== cgroupLines.length || !hierarchies.every((h) => plainPath(h.dir))) return undefined;
+  const freezer = hierarchies.find((h) => h.controllers.includes('freezer')) ?? hierarchies.find((h) => h.controllers.length === 0);
+  if (!freezer) return undefined;
+  return { initPid: pid, initStart: String(start), freezer: freezer.dir, cgroupPaths: [...new Set(hierarchies.map((h) => h.dir))] };
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+function factsFor(kind: 'runc' | 'crun', dir: string): DeleteFacts | undefined {
+  if (kind === 'runc') return deleteFactsOf(readJson<RuncState>(path.join(dir, 'state.json')));
+  const status = readJson<CrunStatus>(path.join(dir, 'status'));
+  if (typeof status.pid !== 'number') return undefined;
+  const procCgroup = fs.readFileSync(`/proc/${status.pid}/cgroup`, 'utf8');
+  const mounts = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+  return crunDeleteFactsOf(status, readJson<CrunSpec>(path.join(dir, 'config.json')), parseProcCgroup(procCgroup), cgroupHierarchies(procCgroup, mounts));
+}
+
+/**
+ * Writes the facts beside the state of container id that `executor` (runc or crun, executorLayout)
+ * keeps under root (its --root, else its default), if it qualifies; never fails the create: without
+ * the file the launcher leaves the delete to the executor.
+ */
+export function recordDeleteFacts(executor: string, root: string | undefined, id: string): boolean {
+  const layout = executorLayout(executor);
+  if (!layout) return false;
   try {
-    const dir = path.join(runcRoot, id);
-    const facts = deleteFactsOf(JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as RuncState);
+    const dir = path.join(root ?? layout.defaultRoot, id);
+    const facts = factsFor(layout.kind, dir);
     if (!facts) return false;
     fs.writeFileSync(path.join(dir, DELETE_FACTS_FILE), renderDeleteFacts(facts), { mode: 0o600 });
     return true;

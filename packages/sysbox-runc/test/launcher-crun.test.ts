@@ -1,0 +1,142 @@
+// The sh launcher's kill, delete and delete --force for crun's state layout (status, not runc's
+// state.json; /run/crun without --root), from the facts create writes beside crun's state
+// (lifecycle/delete-facts.ts): done without starting crun, and left to crun where it must decide.
+// Against real crun (root only), through a stand-in named crun that logs its command line. On a
+// cgroup v1 host whose v2 hierarchy holds a controller crun 1.8 refuses every container ("cgroups in
+// hybrid mode not supported"); the stand-in hides that hierarchy's cgroup.controllers in a private
+// mount namespace, as bench/tools/crun-hybrid.c does.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DELETE_FACTS_FILE, recordDeleteFacts } from '../src/lifecycle/delete-facts.js';
+
+const CRUN = '/usr/bin/crun';
+const MOUNT_ROOT = '/run/sysbox-containers';
+
+describe('launcher kill and delete for crun', () => {
+  const tag = randomBytes(4).toString('hex');
+  const root = `/run/sysbox-launcher-crun-${tag}`;
+  let dir: string;
+  let launcher: string;
+  let fakeCrun: string;
+  let bundle: string;
+  let log: string;
+  const ids: string[] = [];
+
+  before(() => {
+    assert.ok(fs.existsSync(CRUN), `${CRUN} is missing: apt-get install crun (scripts/deps.sh)`);
+    assert.ok(fs.existsSync('/bin/busybox'), '/bin/busybox is missing: apt-get install busybox-static (scripts/deps.sh)');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-launcher-crun-'));
+    launcher = path.join(dir, 'sysbox-runc');
+    fs.copyFileSync(path.resolve(__dirname, '..', '..', 'launcher', 'sysbox-runc.sh'), launcher);
+    fs.chmodSync(launcher, 0o755);
+    log = path.join(dir, 'calls');
+    fakeCrun = path.join(dir, 'crun');
+    fs.writeFileSync(fakeCrun, `#!/bin/sh
+echo "crun $*" >> ${log}
+ctl=; { read -r ctl < /sys/fs/cgroup/unified/cgroup.controllers; } 2>/dev/null
+[ -n "$ctl" ] || exec ${CRUN} "$@"
+exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers && exec ${CRUN} "$@"' crun "$@"
+`, { mode: 0o755 });
+    bundle = path.join(dir, 'bundle');
+    fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
+    fs.copyFileSync('/bin/busybox', path.join(bundle, 'rootfs', 'bin', 'busybox'));
+    fs.chmodSync(path.join(bundle, 'rootfs', 'bin', 'busybox'), 0o755);
+    execFileSync(CRUN, ['spec'], { cwd: bundle });
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { process: { terminal: boolean; args: string[] } };
+    spec.process.terminal = false;
+    spec.process.args = ['/bin/busybox', 'sleep', '60'];
+    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    fs.mkdirSync(root, { mode: 0o700 });
+  });
+  after(() => {
+    for (const id of ids) {
+      spawnSync(fakeCrun, ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
+      fs.rmSync(path.join(MOUNT_ROOT, id), { recursive: true, force: true });
+    }
+    // crun makes the root it is given: the second one too.
+    for (const r of [root, `${root}-none`]) fs.rmSync(r, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const calls = (): string[] => fs.readFileSync(log, 'utf8').split('\n').filter((l) => l !== '');
+  const crunState = (id: string): { status: string; pid: number } =>
+    JSON.parse(execFileSync(fakeCrun, ['--root', root, 'state', id], { encoding: 'utf8' })) as { status: string; pid: number };
+  /** The launcher, told of the stand-in as sysbox-runc is told by sysbox-mgr (the executor file beside its socket). */
+  const launch = (...args: string[]): { status: number | null; stderr: string; calls: string[] } => {
+    fs.writeFileSync(log, '');
+    const socket = path.join(dir, 'mgr.sock');
+    fs.writeFileSync(`${socket}.executor`, `${fakeCrun}\n`);
+    const r = spawnSync(launcher, ['--root', root, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYSBOX_MGR_SOCKET: socket }, encoding: 'utf8' });
+    return { status: r.status, stderr: r.stderr, calls: calls() };
+  };
+  const until = async (what: string, ok: () => boolean): Promise<void> => {
+    for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(ok(), what);
+  };
+
+  /** A container crun created and started, with create's facts beside crun's state. */
+  const running = (name: string, from = bundle): { id: string; pid: number } => {
+    const id = `crun-${name}-${tag}`;
+    ids.push(id);
+    const errFile = path.join(dir, `${id}.err`);
+    const errFd = fs.openSync(errFile, 'w');
+    const r = spawnSync(fakeCrun, ['--root', root, 'create', '--bundle', from, id], { stdio: ['ignore', 'ignore', errFd] });
+    fs.closeSync(errFd);
+    assert.equal(r.status, 0, `crun create: ${fs.readFileSync(errFile, 'utf8')}`);
+    execFileSync(fakeCrun, ['--root', root, 'start', id]);
+    const { status, pid } = crunState(id);
+    assert.equal(status, 'running');
+    return { id, pid };
+  };
+
+  it('kill by number without crun; once the init is gone, crun (and its error)', async () => {
+    const { id, pid } = running('kill');
+    assert.equal(recordDeleteFacts(fakeCrun, root, id), true, 'a plain crun container qualifies');
+    assert.equal(fs.readFileSync(path.join(root, id, DELETE_FACTS_FILE), 'utf8').split('\n')[0], String(pid));
+    assert.deepEqual(launch('kill', id, '9'), { status: 0, stderr: '', calls: [] });
+    await until('the init died of SIGKILL', () => crunState(id).status === 'stopped');
+    const late = launch('kill', id, '9');
+    assert.notEqual(late.status, 0);
+    assert.deepEqual(late.calls, [`crun --root ${root} kill ${id} 9`]);
+  });
+
+  it('delete of a stopped container without crun: its cgroups and state dir gone, as crun leaves them', async () => {
+    const { id, pid } = running('delete');
+    assert.equal(recordDeleteFacts(fakeCrun, root, id), true);
+    const cgroups = fs.readFileSync(path.join(root, id, DELETE_FACTS_FILE), 'utf8').split('\n').slice(3).filter((l) => l !== '');
+    assert.ok(cgroups.length > 0 && cgroups.every((c) => fs.existsSync(c)), `cgroups: ${cgroups.join(' ')}`);
+    assert.ok(cgroups.some((c) => c.startsWith('/sys/fs/cgroup/freezer/')), 'the freezer hierarchy among them');
+    // Running: crun's to refuse.
+    const early = launch('delete', id);
+    assert.notEqual(early.status, 0);
+    assert.deepEqual(early.calls, [`crun --root ${root} delete ${id}`]);
+    process.kill(pid, 'SIGKILL');
+    await until('stopped', () => crunState(id).status === 'stopped');
+    assert.deepEqual(launch('delete', id), { status: 0, stderr: '', calls: [] });
+    assert.deepEqual(cgroups.filter((c) => fs.existsSync(c)), []);
+    assert.equal(fs.existsSync(path.join(root, id)), false);
+  });
+
+  it('delete --force of a container crun has forgotten: status 0 without crun; in a root that is not there, crun', () => {
+    assert.deepEqual(launch('delete', '--force', `crun-gone-${tag}`), { status: 0, stderr: '', calls: [] });
+    const other = launch('--root', `${root}-none`, 'delete', '--force', `crun-gone-${tag}`);
+    assert.deepEqual(other.calls, [`crun --root ${root} --root ${root}-none delete --force crun-gone-${tag}`]);
+  });
+
+  it('no facts for a container with a poststop hook: crun runs the hook at its delete', () => {
+    const hooked = path.join(dir, 'hooked');
+    fs.mkdirSync(hooked);
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { root: unknown; hooks?: unknown };
+    spec.root = { path: path.join(bundle, 'rootfs'), readonly: true };
+    spec.hooks = { poststop: [{ path: '/bin/true' }] };
+    fs.writeFileSync(path.join(hooked, 'config.json'), JSON.stringify(spec));
+    const { id } = running('hooked', hooked);
+    assert.equal(recordDeleteFacts(fakeCrun, root, id), false);
+    assert.equal(fs.existsSync(path.join(root, id, DELETE_FACTS_FILE)), false);
+  });
+});
