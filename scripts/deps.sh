@@ -9,10 +9,12 @@
 #   make, g++, python3 - node-gyp builds the native addon from source
 #   hyperfine, bc     - bench/ timing and ratios
 #   debhelper, fakeroot, help2man - `npm run deb` (the Debian package); lintian checks it in the tests
+#   crun              - sysbox-mgr --executor's other runtime (test/e2e/executor-crun.test.ts, the
+#                       launcher's crun tests, bench/ figures)
 #   podman            - test/e2e/podman.test.ts (brings conmon and, without recommends, the CNI plugins
 #                       its private test network uses instead of netavark)
 set -euo pipefail
-pkgs=(docker.io runc containerd containernetworking-plugins iptables debootstrap busybox-static jq make g++ python3 hyperfine bc debhelper fakeroot help2man lintian podman)
+pkgs=(docker.io runc containerd containernetworking-plugins iptables debootstrap busybox-static jq make g++ python3 hyperfine bc debhelper fakeroot help2man lintian crun podman)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

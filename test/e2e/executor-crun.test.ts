@@ -1,0 +1,163 @@
+// sysbox-mgr --executor: crun in runc's place for every container, with no runtime arguments in
+// Docker's config. The system container is the same (ID-shifted, sysbox-fs files, Docker inside,
+// systemd as init);
+// crun keeps its own state (status, not runc's state.json), and the launcher's kill and delete read
+// it, so `docker stop` and `docker rm` start no crun at all. runc stays the default until crun has
+// passed the whole suite. On this host crun 1.8 refuses every container ("cgroups in hybrid mode
+// not supported": a v2 hierarchy with a controller); the executor here is a wrapper that hides that
+// hierarchy's cgroup.controllers in a private mount namespace (bench/tools/crun-hybrid.c does the
+// same for the benches) and logs each call, named crun-* so that sysbox-runc knows crun's layout.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  BUSYBOX, MGR_DATA_ROOT, MGR_SOCKET, SYSBOX_MGR, containerIdOf, docker, dockerOk, leftoversOf, loadImageInto, restartMgr,
+  run, uniqueName, waitForInnerDocker, waitForSystemd,
+} from '../lib/env.js';
+
+const CRUN = '/usr/bin/crun';
+const DOCKER_IMAGE = 'sysbox/docker:latest';
+const MGR_LOG = `${MGR_DATA_ROOT}.log`;
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(ok(), what);
+}
+
+describe('sysbox-mgr --executor crun', () => {
+  let dir: string;
+  let executor: string;
+  let calls: string;
+  const containers: string[] = [];
+  before(async () => {
+    assert.ok(fs.existsSync(CRUN), `${CRUN} is missing: apt-get install crun (scripts/deps.sh)`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-executor-crun-'));
+    fs.chmodSync(dir, 0o755);
+    calls = path.join(dir, 'calls');
+    executor = path.join(dir, 'crun-logged');
+    fs.writeFileSync(executor, `#!/bin/sh
+echo "$*" >> ${calls}
+ctl=; { read -r ctl < /sys/fs/cgroup/unified/cgroup.controllers; } 2>/dev/null
+[ -n "$ctl" ] || exec ${CRUN} "$@"
+exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers && exec ${CRUN} "$@"' crun "$@"
+`, { mode: 0o755 });
+    await restartMgr(['--executor', executor]);
+  });
+  after(async () => {
+    if (containers.length) await docker('rm', '-f', ...containers);
+    await restartMgr();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  /** The executor's calls since the last look (command lines). */
+  const callsSince = (): string[] => {
+    const lines = fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean) : [];
+    fs.writeFileSync(calls, '');
+    return lines;
+  };
+  /** Their commands: the word after the global flags. */
+  const commandsOf = (lines: string[]): string[] =>
+    lines.map((l) => l.split(' ').find((w, i, all) => !w.startsWith('-') && !/^--(root|log|log-format)$/.test(all[i - 1] ?? '')) ?? l);
+  /** Where crun keeps container id's state: under the --root Docker gave the create call. */
+  const stateDirOf = (createCalls: string[], id: string): string => {
+    const root = createCalls.map((l) => /--root (\S+) .* create .*/.exec(l)?.[1]).find(Boolean);
+    assert.ok(root, `no create call with --root: ${createCalls.join('\n')}`);
+    return path.join(root, id);
+  };
+
+  it('is published beside the socket and named in the log; a bad path stops sysbox-mgr with the reason', async () => {
+    assert.equal(fs.readFileSync(`${MGR_SOCKET}.executor`, 'utf8'), `${executor}\n`);
+    assert.match(fs.readFileSync(MGR_LOG, 'utf8'), new RegExp(`executor: ${executor.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(in runc's place\\)`));
+    const scratch = path.join(dir, 'bad.sock');
+    for (const [bad, msg] of [['crun', /--executor must be an absolute path, not \\"crun\\"/], [path.join(dir, 'none'), /--executor \S+none: no such file/]] as const) {
+      const r = await run(SYSBOX_MGR, ['--socket', scratch, '--executor', bad]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, msg);
+      assert.ok(!fs.existsSync(`${scratch}.executor`) && !fs.existsSync(scratch), 'nothing published, no socket');
+    }
+  });
+
+  it("a system container Docker starts is crun's: ID-shifted, sysbox-fs files, exec; stop and rm start no crun; nothing left", async () => {
+    const c = uniqueName('crun');
+    containers.push(c);
+    callsSince();
+    // A shell init that ends on SIGTERM, so that stop is one kill.
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, BUSYBOX, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done');
+    const id = await containerIdOf(c);
+    const started = callsSince();
+    assert.deepEqual(commandsOf(started).filter((k) => k !== 'state').sort(), ['create', 'start']);
+    const state = stateDirOf(started, id);
+    assert.ok(fs.existsSync(path.join(state, 'status')), `crun's state in ${state}`);
+    assert.ok(!fs.existsSync(path.join(state, 'state.json')), 'no runc state');
+    assert.ok(fs.existsSync(path.join(state, 'sysbox-delete')), "create's facts beside crun's state");
+    const uidMap = (await dockerOk('exec', c, 'cat', '/proc/self/uid_map')).trim().split(/\s+/);
+    assert.equal(uidMap[0], '0');
+    assert.notEqual(uidMap[1], '0', 'root inside is not root outside');
+    assert.equal(uidMap[2], '65536');
+    const mounts = await dockerOk('exec', c, 'cat', '/proc/self/mountinfo');
+    assert.match(mounts, / \/proc\/uptime .* - fuse/, 'sysbox-fs serves /proc/uptime');
+    assert.match(await dockerOk('exec', c, 'cat', '/proc/uptime'), /^\d+\.\d+ \d+\.\d+$/);
+    assert.deepEqual(commandsOf(callsSince()).filter((k) => k !== 'state'), ['exec', 'exec', 'exec']);
+    await dockerOk('stop', '-t', '10', c);
+    await dockerOk('rm', c);
+    containers.pop();
+    assert.deepEqual(callsSince(), [], 'kill, delete and delete --force: the launcher, from the facts');
+    await until(`${c} released`, () => leftoversOf(id).length === 0);
+    assert.ok(!fs.existsSync(state), "crun's state dir removed");
+    assert.deepEqual(fs.readdirSync('/sys/fs/cgroup/pids/docker').filter((d) => d === id), [], 'its cgroup removed');
+  });
+
+  it('Docker inside, under crun: the inner dockerd runs a container; rm -f starts no crun and leaves nothing', async () => {
+    const c = uniqueName('crun-dind');
+    containers.push(c);
+    callsSince();
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, DOCKER_IMAGE, 'sleep', 'infinity');
+    const id = await containerIdOf(c);
+    const state = stateDirOf(callsSince(), id);
+    assert.ok(fs.existsSync(path.join(state, 'status')), `crun's state in ${state}`);
+    await waitForInnerDocker(c);
+    await loadImageInto(c, BUSYBOX);
+    assert.equal((await dockerOk('exec', c, 'docker', 'run', '--rm', BUSYBOX, 'echo', 'inner ok')).trim(), 'inner ok');
+    callsSince();
+    await dockerOk('rm', '-f', c);
+    containers.pop();
+    assert.deepEqual(callsSince(), [], 'kill and delete (the inner cgroups too): the launcher');
+    await until(`${c} released`, () => leftoversOf(id).length === 0);
+    assert.ok(!fs.existsSync(state), "crun's state dir removed");
+  });
+
+  it('systemd as init, under crun: boots to running; docker stop halts it at once (SIGRTMIN+3); stop and rm start no crun', async () => {
+    const c = uniqueName('crun-systemd');
+    containers.push(c);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, 'sysbox/systemd:latest');
+    assert.equal(await waitForSystemd(c), 'running', (await docker('exec', c, 'systemctl', '--failed', '--no-legend')).stdout);
+    const id = await containerIdOf(c);
+    callsSince();
+    const t = Date.now();
+    await dockerOk('stop', '-t', '30', c);
+    const ms = Date.now() - t;
+    assert.ok(ms < 20_000, `systemd halted, not waited out (${ms} ms)`);
+    await dockerOk('rm', c);
+    containers.pop();
+    assert.deepEqual(commandsOf(callsSince()).filter((k) => k !== 'state'), [], "stop and rm (systemd's cgroups too): the launcher");
+    await until(`${c} released`, () => leftoversOf(id).length === 0);
+  });
+
+  it('changed back to runc while a crun container runs: sysbox-mgr warns, naming the way back', async () => {
+    const c = uniqueName('crun-switch');
+    containers.push(c);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, BUSYBOX, 'sleep', 'infinity');
+    const logStart = fs.statSync(MGR_LOG).size;
+    await restartMgr();
+    const logged = fs.readFileSync(MGR_LOG).subarray(logStart).toString('utf8');
+    assert.match(logged, /executor changed from \S+crun-logged to \/usr\/sbin\/runc while \d+ container\(s\) created by the old one exist.*--executor \S+crun-logged/);
+    assert.equal(fs.readFileSync(`${MGR_SOCKET}.executor`, 'utf8'), '/usr/sbin/runc\n');
+    // Back to crun to remove it as it was made.
+    await restartMgr(['--executor', executor]);
+    const id = await containerIdOf(c);
+    await dockerOk('rm', '-f', c);
+    containers.pop();
+    await until(`${c} released`, () => leftoversOf(id).length === 0);
+  });
+});
