@@ -4,7 +4,8 @@
 # alike: both are put behind the same logging wrapper (the reference as a second runtime,
 # "ref-traced", added to the bench dockerd's daemon.json and loaded with SIGHUP), N runs of each
 # alternated (default 10), NETWORK=none for --network none. The reference is runc; with
-# EXECUTOR=PATH it is that runtime, and sysbox-runc drives it (--executor=PATH). Prints, per
+# EXECUTOR=PATH it is that runtime, and sysbox-runc drives it (the bench's sysbox-mgr started with
+# --executor=PATH, as an installed one would be). Prints, per
 # runtime, the median of each call (create, start, kill, delete, ...) and of each gap between calls
 # (Docker's own work), from the client's start to its exit. The wrapper adds ~2 ms to every call,
 # to both runtimes.
@@ -13,7 +14,7 @@ tmp=$(mktemp -d)
 ref=${EXECUTOR:-/usr/sbin/runc}
 for rt in sysbox ref; do
   real=$ref
-  [ "$rt" = sysbox ] && real="$(cd "$(dirname "$0")/.." && pwd)/out/bin/sysbox-runc${EXECUTOR:+ --executor=$EXECUTOR}"
+  [ "$rt" = sysbox ] && real="$(cd "$(dirname "$0")/.." && pwd)/out/bin/sysbox-runc"
   cat > "$tmp/wrap-$rt" <<WRAP
 #!/bin/sh
 t=\$(date +%s%N)
@@ -26,7 +27,7 @@ exit \$s
 WRAP
   chmod 755 "$tmp/wrap-$rt"
 done
-BENCH_RUNTIME=$tmp/wrap-sysbox bench_start sysbox-bench-timeline
+BENCH_MGR_ARGS="${BENCH_MGR_ARGS:-}${EXECUTOR:+ --executor=$EXECUTOR}" BENCH_RUNTIME=$tmp/wrap-sysbox bench_start sysbox-bench-timeline
 cleanup() { rm -rf "$tmp"; bench_stop; }
 trap cleanup EXIT
 d=/run/$name.d

@@ -4,6 +4,9 @@
 # private sysbox-fs (own socket, FUSE mount point, state dir, seccomp listener, fd keeper),
 # using the binaries built in out/bin. Everything it starts is stopped by PID at exit.
 # Needs root, the apt packages in scripts/deps.sh and `npm ci`; builds first.
+# SYSBOX_TEST_EXECUTOR=PATH: the test sysbox-mgr runs with --executor PATH (every restart too), so
+# the whole suite runs with another executor, e.g. crun (on a host whose cgroup v2 hierarchy holds a
+# controller, crun 1.8 needs bench/tools/crun-hybrid.c: bash -c '. bench/lib.sh; bench_crun_hybrid').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "test/run.sh must run as root" >&2; exit 1; }
@@ -53,7 +56,7 @@ echo "sysbox:1000000000:268435456" > "$SYSBOX_TEST_SUBID_FILE"
 rm -rf "$SYSBOX_TEST_MGR_DATA_ROOT"
 setsid out/bin/sysbox-mgr --socket "$SYSBOX_TEST_MGR_SOCKET" --pidfile "$SYSBOX_TEST_MGR_PIDFILE" \
   --data-root "$SYSBOX_TEST_MGR_DATA_ROOT" --subuid-file "$SYSBOX_TEST_SUBID_FILE" --subgid-file "$SYSBOX_TEST_SUBID_FILE" \
-  --log-level debug >>"$SYSBOX_TEST_MGR_DATA_ROOT.log" 2>&1 </dev/null &
+  --log-level debug ${SYSBOX_TEST_EXECUTOR:+--executor "$SYSBOX_TEST_EXECUTOR"} >>"$SYSBOX_TEST_MGR_DATA_ROOT.log" 2>&1 </dev/null &
 for _ in $(seq 1 50); do [ -S "$SYSBOX_TEST_MGR_SOCKET" ] && break; sleep 0.1; done
 [ -S "$SYSBOX_TEST_MGR_SOCKET" ] || { echo "sysbox-mgr did not start" >&2; cat "$SYSBOX_TEST_MGR_DATA_ROOT.log" >&2; exit 1; }
 

@@ -1,20 +1,18 @@
 // sysbox-mgr --executor: crun in runc's place for every container, with no runtime arguments in
 // Docker's config. The system container is the same (ID-shifted, sysbox-fs files, Docker inside,
-// systemd as init);
-// crun keeps its own state (status, not runc's state.json), and the launcher's kill and delete read
-// it, so `docker stop` and `docker rm` start no crun at all. runc stays the default until crun has
-// passed the whole suite. On this host crun 1.8 refuses every container ("cgroups in hybrid mode
-// not supported": a v2 hierarchy with a controller); the executor here is a wrapper that hides that
-// hierarchy's cgroup.controllers in a private mount namespace (bench/tools/crun-hybrid.c does the
-// same for the benches) and logs each call, named crun-* so that sysbox-runc knows crun's layout.
+// systemd as init); crun keeps its own state (status, not runc's state.json), and the launcher's
+// kill and delete read it, so `docker stop` and `docker rm` start no crun at all. runc stays the
+// default until crun has passed the whole suite. The executor is test/lib/crun-logged.sh, which
+// logs each call and hides the cgroup v2 hierarchy's controllers from crun 1.8 on a host like this
+// one (it refuses every container there: "cgroups in hybrid mode not supported").
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  BUSYBOX, MGR_DATA_ROOT, MGR_SOCKET, SYSBOX_MGR, containerIdOf, docker, dockerOk, leftoversOf, loadImageInto, restartMgr,
-  run, uniqueName, waitForInnerDocker, waitForSystemd,
+  BUSYBOX, MGR_DATA_ROOT, MGR_SOCKET, REPO, SYSBOX_MGR, containerIdOf, docker, dockerOk, leftoversOf, loadImageInto, restartMgr,
+  run, sysboxRunc, uniqueName, waitForInnerDocker, waitForSystemd,
 } from '../lib/env.js';
 
 const CRUN = '/usr/bin/crun';
@@ -37,12 +35,8 @@ describe('sysbox-mgr --executor crun', () => {
     fs.chmodSync(dir, 0o755);
     calls = path.join(dir, 'calls');
     executor = path.join(dir, 'crun-logged');
-    fs.writeFileSync(executor, `#!/bin/sh
-echo "$*" >> ${calls}
-ctl=; { read -r ctl < /sys/fs/cgroup/unified/cgroup.controllers; } 2>/dev/null
-[ -n "$ctl" ] || exec ${CRUN} "$@"
-exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers && exec ${CRUN} "$@"' crun "$@"
-`, { mode: 0o755 });
+    fs.copyFileSync(path.join(REPO, 'test', 'lib', 'crun-logged.sh'), executor);
+    fs.chmodSync(executor, 0o755);
     await restartMgr(['--executor', executor]);
   });
   after(async () => {
@@ -78,7 +72,7 @@ exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.cont
     }
   });
 
-  it("a system container Docker starts is crun's: ID-shifted, sysbox-fs files, exec; stop and rm start no crun; nothing left", async () => {
+  it("a system container Docker starts is crun's: ID-shifted, sysbox-fs files, exec, runc's ps; stop and rm start no crun; nothing left", async () => {
     const c = uniqueName('crun');
     containers.push(c);
     callsSince();
@@ -99,6 +93,13 @@ exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.cont
     assert.match(mounts, / \/proc\/uptime .* - fuse/, 'sysbox-fs serves /proc/uptime');
     assert.match(await dockerOk('exec', c, 'cat', '/proc/uptime'), /^\d+\.\d+ \d+\.\d+$/);
     assert.deepEqual(commandsOf(callsSince()).filter((k) => k !== 'state'), ['exec', 'exec', 'exec']);
+    // ps as runc makes it (crun's own table has pids only): ps -ef's header and the container's rows.
+    const ps = await sysboxRunc(['ps', id], { root: path.dirname(state) });
+    assert.equal(ps.status, 0, ps.stderr);
+    const [header, ...rows] = ps.stdout.trimEnd().split('\n');
+    assert.match(header!, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    assert.ok(rows.some((r) => /sh -c trap/.test(r)) && rows.some((r) => / sleep 1$/.test(r)), ps.stdout);
+    assert.match(callsSince().join('\n'), new RegExp(`^--root \\S+ ps --format json ${id}$`), "crun asked for the pids only");
     await dockerOk('stop', '-t', '10', c);
     await dockerOk('rm', c);
     containers.pop();
@@ -149,7 +150,7 @@ exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.cont
     containers.push(c);
     await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, BUSYBOX, 'sleep', 'infinity');
     const logStart = fs.statSync(MGR_LOG).size;
-    await restartMgr();
+    await restartMgr(['--executor', '/usr/sbin/runc']);
     const logged = fs.readFileSync(MGR_LOG).subarray(logStart).toString('utf8');
     assert.match(logged, /executor changed from \S+crun-logged to \/usr\/sbin\/runc while \d+ container\(s\) created by the old one exist.*--executor \S+crun-logged/);
     assert.equal(fs.readFileSync(`${MGR_SOCKET}.executor`, 'utf8'), '/usr/sbin/runc\n');

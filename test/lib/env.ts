@@ -28,6 +28,8 @@ export const MGR_SOCKET = required('SYSBOX_TEST_MGR_SOCKET');
 export const MGR_PIDFILE = required('SYSBOX_TEST_MGR_PIDFILE');
 export const MGR_DATA_ROOT = required('SYSBOX_TEST_MGR_DATA_ROOT');
 export const MGR_SUBID_FILE = required('SYSBOX_TEST_SUBID_FILE');
+/** The executor the suite's sysbox-mgr drives (test/run.sh), if not runc. */
+export const SUITE_EXECUTOR = process.env.SYSBOX_TEST_EXECUTOR || undefined;
 export const FS_SOCKET = required('SYSBOX_TEST_FS_SOCKET');
 export const FS_PIDFILE = required('SYSBOX_TEST_FS_PIDFILE');
 export const FS_MOUNTPOINT = required('SYSBOX_TEST_FS_MOUNTPOINT');
@@ -191,7 +193,9 @@ export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<bool
  * existence proves nothing).
  */
 export function startMgr(extra: string[] = [], socket = MGR_SOCKET, pidfile = MGR_PIDFILE, dataRoot = MGR_DATA_ROOT, subidFile = MGR_SUBID_FILE): void {
-  startDaemon(SYSBOX_MGR, socket, pidfile, `${dataRoot}.log`, ['--data-root', dataRoot, '--subuid-file', subidFile, '--subgid-file', subidFile, '--log-level', 'debug', ...extra]);
+  // The suite's executor (test/run.sh's SYSBOX_TEST_EXECUTOR) unless extra names one (the last wins).
+  const executor = SUITE_EXECUTOR ? ['--executor', SUITE_EXECUTOR] : [];
+  startDaemon(SYSBOX_MGR, socket, pidfile, `${dataRoot}.log`, ['--data-root', dataRoot, '--subuid-file', subidFile, '--subgid-file', subidFile, '--log-level', 'debug', ...executor, ...extra]);
 }
 
 /** Starts the test sysbox-fs again if a test left it dead (after() of the tests that kill it). */

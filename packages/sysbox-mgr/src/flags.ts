@@ -39,8 +39,10 @@ export interface MgrArgs extends LogArgs {
   pidfile?: string;
   /** Pre-started sysbox-runc creates to keep (create-spares.ts). */
   createSpares: number;
-  /** The low-level runtime sysbox-runc drives (executor.ts). */
+  /** The low-level runtime sysbox-runc drives (executor.ts): --executor, else runc. */
   executor: string;
+  /** --executor was given (checked at start; the default is the package's dependency). */
+  executorGiven: boolean;
   /** Flags accepted for compatibility that cannot act on this kernel, with the reason (logged once). */
   inert: { flag: string; reason: string }[];
   containerDefaults: ContainerConfig;
@@ -70,7 +72,7 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     .option('relaxed-read-only', { type: 'boolean', default: false, describe: 'with --read-only, keep sysbox-fs mounts and special dirs (/var/lib/docker ...) writable' })
     .group(['create-spares', 'executor', 'alias-dns', 'disable-inner-image-preload', 'disable-idmapped-mount', 'disable-rootfs-cloning', 'disable-ovfs-on-idmapped-mount', 'fsuid-map-fail-on-error', 'disable-shiftfs', 'disable-shiftfs-on-fuse', 'disable-shiftfs-precheck'], 'Manager:')
     .option('create-spares', { type: 'number', default: 2, describe: 'pre-started sysbox-runc creates to keep waiting (each ~45 MB; 0: none, every create starts Node)' })
-    .option('executor', { type: 'string', default: RUNC_PATH, describe: 'the low-level runtime sysbox-runc drives (runc, or crun: /usr/bin/crun); sysbox-runc --executor overrides it' })
+    .option('executor', { type: 'string', describe: `the low-level runtime sysbox-runc drives (default ${RUNC_PATH}; crun: /usr/bin/crun); sysbox-runc --executor overrides it` })
     .option('alias-dns', { type: 'boolean', default: true, describe: 'give the container a DNS address that is not localhost (needed on user-defined Docker networks for inner containers)' })
     .option('disable-inner-image-preload', { type: 'boolean', default: false, describe: 'do not carry inner images into docker commit/build (kept across stop/start until docker rm); makes container stop faster' })
     .option('disable-idmapped-mount', { type: 'boolean', default: false, describe: 'do not use ID-mapped mounts; the rootfs is chowned and bind mounts show nobody:nogroup (testing)' })
@@ -94,7 +96,8 @@ export function parseMgrArgs(args: string[]): MgrArgs {
     subgidFile: argv['subgid-file'],
     pidfile: argv.pidfile,
     createSpares: spareCount(argv['create-spares']),
-    executor: argv.executor,
+    executor: argv.executor ?? RUNC_PATH,
+    executorGiven: argv.executor !== undefined,
     inert,
     containerDefaults: {
       honorCaps: argv['honor-caps'],

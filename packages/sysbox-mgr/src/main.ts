@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   nameProcess('sysbox-mgr', process.argv.slice(2));
   const notifySocket = takeNotifySocket();
   const argv = parseMgrArgs(process.argv.slice(2));
-  checkExecutor(argv.executor);
+  if (argv.executorGiven) checkExecutor(argv.executor);
 
   const pidfile = argv.pidfile ?? defaultPidfile(argv.socket, 'sysmgr.pid');
   await refuseSecondInstance('sysbox-mgr', argv.socket, pidfile);

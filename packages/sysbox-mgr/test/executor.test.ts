@@ -13,9 +13,10 @@ describe('sysbox-mgr --executor', () => {
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sysbox-mgr-executor-')); });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('is runc unless given', () => {
-    assert.equal(parseMgrArgs([]).executor, '/usr/sbin/runc');
-    assert.equal(parseMgrArgs(['--executor', '/usr/bin/crun']).executor, '/usr/bin/crun');
+  it('is runc unless given; only a given one is checked at start (runc is the package\'s dependency)', () => {
+    assert.deepEqual([parseMgrArgs([]).executor, parseMgrArgs([]).executorGiven], ['/usr/sbin/runc', false]);
+    const given = parseMgrArgs(['--executor', '/usr/bin/crun']);
+    assert.deepEqual([given.executor, given.executorGiven], ['/usr/bin/crun', true]);
   });
 
   it('refuses a relative path, a missing file, a directory and a file that cannot run, naming the flag', () => {

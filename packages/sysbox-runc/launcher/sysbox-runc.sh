@@ -457,7 +457,9 @@ with_process() {
 term_as=
 case "$cmd" in
   start) start_fast "$@" ;;
-  state|list|ps|events|update|features|spec) ;;
+  state|list|events|update|features|spec) ;;
+  # crun's table lists pids only: the Node runtime makes runc's (commands/ps.ts).
+  ps) [ "$executor_kind" = crun ] && node_runtime "$@" ;;
   kill)
     seen=0; id=; sig=; all=0; plain=1
     for a in "$@"; do

@@ -1,5 +1,33 @@
-// A spec shaped like the one Docker 20.10 hands a runtime (captured on this machine, trimmed).
+// A spec shaped like the one Docker 20.10 hands a runtime (captured on this machine, trimmed), and
+// a bundle the launcher tests create containers from.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Spec } from '../src/spec/oci.js';
+
+/**
+ * An OCI bundle at dir: the host's static busybox as its rootfs, `runtime spec`'s config.json
+ * running `busybox sleep 60` without a terminal.
+ */
+export function busyboxBundle(dir: string, runtime: string): string {
+  fs.mkdirSync(path.join(dir, 'rootfs', 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(dir, 'rootfs', 'bin', 'busybox'));
+  fs.chmodSync(path.join(dir, 'rootfs', 'bin', 'busybox'), 0o755);
+  execFileSync(runtime, ['spec'], { cwd: dir });
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { process: { terminal: boolean; args: string[] } };
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/busybox', 'sleep', '60'];
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}
+
+/** test/lib/crun-logged.sh copied into dir as crun-logged: crun, each call's arguments logged to dir/calls. */
+export function crunLogged(dir: string): { crun: string; calls: string } {
+  const crun = path.join(dir, 'crun-logged');
+  fs.copyFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'test', 'lib', 'crun-logged.sh'), crun);
+  fs.chmodSync(crun, 0o755);
+  return { crun, calls: path.join(dir, 'calls') };
+}
 
 export function dockerLikeSpec(): Spec {
   return {

@@ -1,10 +1,9 @@
 // The sh launcher's kill, delete and delete --force for crun's state layout (status, not runc's
 // state.json; /run/crun without --root), from the facts create writes beside crun's state
 // (lifecycle/delete-facts.ts): done without starting crun, and left to crun where it must decide.
-// Against real crun (root only), through a stand-in named crun that logs its command line. On a
-// cgroup v1 host whose v2 hierarchy holds a controller crun 1.8 refuses every container ("cgroups in
-// hybrid mode not supported"); the stand-in hides that hierarchy's cgroup.controllers in a private
-// mount namespace, as bench/tools/crun-hybrid.c does.
+// Against real crun (root only), through test/lib/crun-logged.sh, which logs each call (and on a
+// cgroup v1 host whose v2 hierarchy holds a controller hides that from crun 1.8, which refuses
+// every container there).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DELETE_FACTS_FILE, recordDeleteFacts } from '../src/lifecycle/delete-facts.js';
+import { psTable } from '../src/commands/ps.js';
+import { busyboxBundle, crunLogged } from './fixtures.js';
 
 const CRUN = '/usr/bin/crun';
 const MOUNT_ROOT = '/run/sysbox-containers';
@@ -34,23 +35,8 @@ describe('launcher kill and delete for crun', () => {
     launcher = path.join(dir, 'sysbox-runc');
     fs.copyFileSync(path.resolve(__dirname, '..', '..', 'launcher', 'sysbox-runc.sh'), launcher);
     fs.chmodSync(launcher, 0o755);
-    log = path.join(dir, 'calls');
-    fakeCrun = path.join(dir, 'crun');
-    fs.writeFileSync(fakeCrun, `#!/bin/sh
-echo "crun $*" >> ${log}
-ctl=; { read -r ctl < /sys/fs/cgroup/unified/cgroup.controllers; } 2>/dev/null
-[ -n "$ctl" ] || exec ${CRUN} "$@"
-exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers && exec ${CRUN} "$@"' crun "$@"
-`, { mode: 0o755 });
-    bundle = path.join(dir, 'bundle');
-    fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
-    fs.copyFileSync('/bin/busybox', path.join(bundle, 'rootfs', 'bin', 'busybox'));
-    fs.chmodSync(path.join(bundle, 'rootfs', 'bin', 'busybox'), 0o755);
-    execFileSync(CRUN, ['spec'], { cwd: bundle });
-    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as { process: { terminal: boolean; args: string[] } };
-    spec.process.terminal = false;
-    spec.process.args = ['/bin/busybox', 'sleep', '60'];
-    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    ({ crun: fakeCrun, calls: log } = crunLogged(dir));
+    bundle = busyboxBundle(path.join(dir, 'bundle'), CRUN);
     fs.mkdirSync(root, { mode: 0o700 });
   });
   after(() => {
@@ -102,7 +88,7 @@ exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.cont
     await until('the init died of SIGKILL', () => crunState(id).status === 'stopped');
     const late = launch('kill', id, '9');
     assert.notEqual(late.status, 0);
-    assert.deepEqual(late.calls, [`crun --root ${root} kill ${id} 9`]);
+    assert.deepEqual(late.calls, [`--root ${root} kill ${id} 9`]);
   });
 
   it('delete of a stopped container without crun: its cgroups and state dir gone, as crun leaves them', async () => {
@@ -114,7 +100,7 @@ exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.cont
     // Running: crun's to refuse.
     const early = launch('delete', id);
     assert.notEqual(early.status, 0);
-    assert.deepEqual(early.calls, [`crun --root ${root} delete ${id}`]);
+    assert.deepEqual(early.calls, [`--root ${root} delete ${id}`]);
     process.kill(pid, 'SIGKILL');
     await until('stopped', () => crunState(id).status === 'stopped');
     assert.deepEqual(launch('delete', id), { status: 0, stderr: '', calls: [] });
@@ -125,7 +111,7 @@ exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.cont
   it('delete --force of a container crun has forgotten: status 0 without crun; in a root that is not there, crun', () => {
     assert.deepEqual(launch('delete', '--force', `crun-gone-${tag}`), { status: 0, stderr: '', calls: [] });
     const other = launch('--root', `${root}-none`, 'delete', '--force', `crun-gone-${tag}`);
-    assert.deepEqual(other.calls, [`crun --root ${root} --root ${root}-none delete --force crun-gone-${tag}`]);
+    assert.deepEqual(other.calls, [`--root ${root} --root ${root}-none delete --force crun-gone-${tag}`]);
   });
 
   it('no facts for a container with a poststop hook: crun runs the hook at its delete', () => {
@@ -138,5 +124,26 @@ exec unshare -m sh -c 'mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.cont
     const { id } = running('hooked', hooked);
     assert.equal(recordDeleteFacts(fakeCrun, root, id), false);
     assert.equal(fs.existsSync(path.join(root, id, DELETE_FACTS_FILE)), false);
+  });
+
+  it("ps: runc's table (ps -ef's header and the container's rows), not crun's list of pids", async () => {
+    const { id, pid } = running('ps');
+    // The Node runtime beside the launcher's copy: this build's.
+    fs.writeFileSync(path.join(dir, 'sysbox-runc.js'), `require(${JSON.stringify(path.resolve(__dirname, '..', 'src', 'main.js'))});\n`);
+    const socket = path.join(dir, 'mgr.sock');
+    fs.writeFileSync(`${socket}.executor`, `${fakeCrun}\n`);
+    const r = spawnSync(launcher, ['--root', root, 'ps', id], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYSBOX_MGR_SOCKET: socket }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(psTable(r.stdout, new Set([pid])), r.stdout, 'only the container\'s rows');
+    assert.match(r.stdout, new RegExp(`^UID\\s+PID[^\\n]*CMD\\n\\S+\\s+${pid}\\s[^\\n]*sleep 60\\n$`));
+  });
+});
+
+describe('psTable', () => {
+  it("keeps ps's header and the rows whose PID column is one of the container's", () => {
+    const out = 'USER       PID %CPU COMMAND\nroot         1  0.0 /sbin/init\n2500000+  812  0.0 sleep 1000\n2500000+  8120  0.0 sh\n';
+    assert.equal(psTable(out, new Set([812])), 'USER       PID %CPU COMMAND\n2500000+  812  0.0 sleep 1000\n');
+    assert.throws(() => psTable('  X Y\n1 2\n', new Set([1])), /couldn't find PID field in ps output/);
   });
 });

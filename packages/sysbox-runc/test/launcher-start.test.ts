@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DELETE_FACTS_FILE, recordDeleteFacts } from '../src/lifecycle/delete-facts.js';
+import { busyboxBundle } from './fixtures.js';
 
 const MOUNT_ROOT = '/run/sysbox-containers';
 const RUNC = '/usr/sbin/runc';
@@ -40,17 +41,7 @@ describe('launcher start, kill and delete without runc', () => {
     // The Node runtime beside the copy: a stand-in that logs as the stand-in runc does.
     fs.writeFileSync(path.join(dir, 'sysbox-runc.js'),
       'require("fs").appendFileSync(process.env.FAKE_LOG, `node status=${process.env.SYSBOX_RUNC_DELETE_STATUS} ${process.argv.slice(2).join(" ")}\\n`);\n');
-    bundle = path.join(dir, 'bundle');
-    fs.mkdirSync(path.join(bundle, 'rootfs', 'bin'), { recursive: true });
-    fs.copyFileSync('/bin/busybox', path.join(bundle, 'rootfs', 'bin', 'busybox'));
-    fs.chmodSync(path.join(bundle, 'rootfs', 'bin', 'busybox'), 0o755);
-    execFileSync(RUNC, ['spec'], { cwd: bundle });
-    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as {
-      process: { terminal: boolean; args: string[] };
-    };
-    spec.process.terminal = false;
-    spec.process.args = ['/bin/busybox', 'sleep', '60'];
-    fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    bundle = busyboxBundle(path.join(dir, 'bundle'), RUNC);
     fs.mkdirSync(root, { mode: 0o700 });
   });
   after(() => {

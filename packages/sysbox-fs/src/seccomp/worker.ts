@@ -201,11 +201,12 @@ function serve(cfg: SeccompWorkerConfig): void {
       if (fd === cfg.listenFd) {
         const conn = native.acceptFd(fd);
         if (!conn || conn.fd < 0) continue;
-        // runc sends the OCI ContainerProcessState: { pid, state: { id, pid (init) ... } }.
+        // runc sends the OCI ContainerProcessState: { pid, state: { id, pid (init) ... } }. crun
+        // 1.8 sends pid 0 in both for an exec's filter: the init's pid is then the container's record's.
         let msg: { pid?: number; state?: { id?: string; pid?: number } } = {};
         try { msg = JSON.parse(conn.data) as typeof msg; } catch { /* no state: still serve the fd */ }
         const id = String(msg.state?.id ?? 'unknown').replace(/[^A-Za-z0-9_.-]/g, '_');
-        const initPid = msg.state?.pid || msg.pid || 0;
+        const initPid = msg.state?.pid || (msg.pid ? 0 : recordOf(cfg, { name: '', id, initPid: 0, pid: 0 })?.initPid) || msg.pid || 0;
         const name = `seccomp:${id}:${Date.now()}-${seq++}:${initPid}:${msg.pid ?? 0}`;
         listeners.set(conn.fd, listenerOf(name));
         post({ type: 'keep', name, fd: conn.fd });
