@@ -180,7 +180,7 @@ export async function serveCreates(dir: string, ownArgv: readonly string[]): Pro
         process.chdir(ownCwd);
         setEnv('SYSBOX_MGR_SOCKET', ownEnv.mgr);
         setEnv('SYSBOX_FS_SOCKET', ownEnv.fs);
-        redirectStderr((text) => { process.stderr.write(text); });
+        redirectStderr();
         resetGlobalFlags();
       }
       if (outcome === 'ended') return;

@@ -12,10 +12,13 @@ export const DEFAULT_LOG_OPTIONS: LogOptions = { format: 'text', debug: false };
 
 let opts: LogOptions = DEFAULT_LOG_OPTIONS;
 
-/** Where stderr text goes: a pre-started create relays it to its launcher. */
-let toStderr = (text: string): void => { process.stderr.write(text); };
+const processStderr = (text: string): void => { process.stderr.write(text); };
 
-export function redirectStderr(write: (text: string) => void): void { toStderr = write; }
+/** Where stderr text goes: a pre-started create relays it to its launcher. */
+let toStderr = processStderr;
+
+/** Sends stderr text to write; without one, back to this process's stderr. */
+export function redirectStderr(write: (text: string) => void = processStderr): void { toStderr = write; }
 
 export function configureLog(o: LogOptions): void { opts = o; }
 
