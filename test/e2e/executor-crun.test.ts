@@ -40,7 +40,12 @@ describe('sysbox-mgr --executor crun', () => {
     await restartMgr(['--executor', executor]);
   });
   after(async () => {
-    if (containers.length) await docker('rm', '-f', ...containers);
+    // Removed by the executor that made them: a test that failed after switching back to runc must
+    // not leave crun's containers to runc (their kill and delete would fail, their cgroups stay).
+    if (containers.length) {
+      if (fs.readFileSync(`${MGR_SOCKET}.executor`, 'utf8') !== `${executor}\n`) await restartMgr(['--executor', executor]);
+      await docker('rm', '-f', ...containers);
+    }
     await restartMgr();
     fs.rmSync(dir, { recursive: true, force: true });
   });
