@@ -150,20 +150,37 @@ describe('sysbox-mgr --executor crun', () => {
     await until(`${c} released`, () => leftoversOf(id).length === 0);
   });
 
-  it('changed back to runc while a crun container runs: sysbox-mgr warns, naming the way back', async () => {
+  it("changed back to runc while a crun container runs: a warning; that container stays crun's to the end, new ones are runc's", async () => {
     const c = uniqueName('crun-switch');
     containers.push(c);
-    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, BUSYBOX, 'sleep', 'infinity');
+    // A shell init that ends on SIGTERM: its stop is the kill it is sent.
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', c, BUSYBOX, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done');
+    const id = await containerIdOf(c);
+    const state = stateDirOf(callsSince(), id);
     const logStart = fs.statSync(MGR_LOG).size;
     await restartMgr(['--executor', '/usr/sbin/runc']);
     const logged = fs.readFileSync(MGR_LOG).subarray(logStart).toString('utf8');
-    assert.match(logged, /executor changed from \S+crun-logged to \/usr\/sbin\/runc while \d+ container\(s\) created by the old one exist.*--executor \S+crun-logged/);
+    assert.match(logged, /executor changed from \S+crun-logged to \/usr\/sbin\/runc while \d+ container\(s\) exist: new containers get \/usr\/sbin\/runc; those already created stay with \S+crun-logged/);
     assert.equal(fs.readFileSync(`${MGR_SOCKET}.executor`, 'utf8'), '/usr/sbin/runc\n');
-    // Back to crun to remove it as it was made.
-    await restartMgr(['--executor', executor]);
-    const id = await containerIdOf(c);
-    await dockerOk('rm', '-f', c);
+    // exec, stop and rm of the crun container: crun's (exec), the launcher's (kill, delete), never runc's.
+    assert.equal((await dockerOk('exec', c, 'echo', 'still crun')).trim(), 'still crun');
+    await dockerOk('stop', '-t', '10', c);
+    await dockerOk('rm', c);
     containers.pop();
+    assert.deepEqual(commandsOf(callsSince()).filter((k) => k !== 'state'), ['exec']);
     await until(`${c} released`, () => leftoversOf(id).length === 0);
+    assert.ok(!fs.existsSync(state), "crun's state dir removed");
+    assert.deepEqual(fs.readdirSync('/sys/fs/cgroup/pids/docker').filter((d) => d === id), [], 'its cgroup removed');
+    // A new container is runc's.
+    const n = uniqueName('runc-after');
+    containers.push(n);
+    await dockerOk('run', '-d', '--runtime=sysbox-runc', '--name', n, BUSYBOX, 'sleep', 'infinity');
+    const nid = await containerIdOf(n);
+    assert.deepEqual(callsSince(), [], 'crun not asked');
+    assert.ok(fs.existsSync(path.join(path.dirname(state), nid, 'state.json')), "runc's state");
+    assert.equal(fs.readFileSync(path.join(path.dirname(state), nid, 'sysbox-executor'), 'utf8'), '/usr/sbin/runc\n');
+    await dockerOk('rm', '-f', n);
+    containers.pop();
+    await until(`${n} released`, () => leftoversOf(nid).length === 0);
   });
 });

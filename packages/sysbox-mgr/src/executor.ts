@@ -42,12 +42,12 @@ export function publishExecutor(mgrSocket: string, executor: string): string | u
 }
 
 /**
- * The warning for an executor changed while containers exist: sysbox-runc drives every container
- * with the executor published now, and another runtime does not know the old one's containers
- * (runc and crun keep different state), so their stop and delete would fail.
+ * The warning for an executor changed while containers exist: sysbox-runc keeps driving each of
+ * them with the executor that created it (recorded beside its state: runc and crun do not know each
+ * other's containers), so that one must stay installed until they are gone.
  */
 export function executorChangeWarning(previous: string | undefined, executor: string, held: number): string | undefined {
   if (previous === undefined || previous === executor || held === 0) return undefined;
-  return `executor changed from ${previous} to ${executor} while ${held} container(s) created by the old one exist: ` +
-    `their stop and delete will fail; restart with --executor ${previous}, remove them, then change it`;
+  return `executor changed from ${previous} to ${executor} while ${held} container(s) exist: new containers get ${executor}; ` +
+    `those already created stay with ${previous}, which must stay installed until they are removed`;
 }

@@ -41,10 +41,10 @@ describe('sysbox-mgr --executor', () => {
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('mgr.sock')), ['mgr.sock.executor']);
   });
 
-  it('a change while containers exist is warned of, naming the way back', () => {
+  it('a change while containers exist is warned of: the old executor must stay', () => {
     assert.equal(executorChangeWarning(undefined, '/usr/bin/crun', 3), undefined);
     assert.equal(executorChangeWarning('/usr/bin/crun', '/usr/bin/crun', 3), undefined);
     assert.equal(executorChangeWarning('/usr/sbin/runc', '/usr/bin/crun', 0), undefined);
-    assert.match(executorChangeWarning('/usr/sbin/runc', '/usr/bin/crun', 2)!, /from \/usr\/sbin\/runc to \/usr\/bin\/crun while 2 container.*--executor \/usr\/sbin\/runc/);
+    assert.match(executorChangeWarning('/usr/sbin/runc', '/usr/bin/crun', 2)!, /from \/usr\/sbin\/runc to \/usr\/bin\/crun while 2 container\(s\) exist: .*stay with \/usr\/sbin\/runc, which must stay installed/);
   });
 });

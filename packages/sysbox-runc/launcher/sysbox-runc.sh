@@ -11,10 +11,12 @@
 # create and run), and --executor PATH (the low-level runtime in runc's place, e.g. /usr/bin/crun),
 # which runc 1.1 would refuse and so must not see. A command's -h/--help goes to the Node runtime,
 # which names it as ours.
-# The executor: --executor, else SYSBOX_RUNC_PATH (tests' stand-ins), else the one sysbox-mgr was
+# The executor: --executor, else the one that created the container the command names (recorded
+# beside its state, below), else SYSBOX_RUNC_PATH (tests' stand-ins), else the one sysbox-mgr was
 # started with (its --executor, published beside its socket), else runc; the Node runtime decides
 # the same way (src/executor.ts).
-runc=${SYSBOX_RUNC_PATH:-}
+runc=
+executor_flag=
 mount_root=/run/sysbox-containers
 
 node_runtime() {
@@ -42,7 +44,7 @@ for a in "$@"; do
   # The value of the flag before: kept where this script itself needs it.
   if [ -n "$skip" ]; then
     case $skip in
-      executor) runc=$a ;;
+      executor) runc=$a; executor_flag=1 ;;
       mgr) mgr_socket=$a ;;
       log) log_file=$a ;;
       log-format) log_format=$a ;;
@@ -53,7 +55,7 @@ for a in "$@"; do
   fi
   case "$a" in
     --executor|-executor) skip=executor ;;
-    --executor=*|-executor=*) runc=${a#*=} ;;
+    --executor=*|-executor=*) runc=${a#*=}; executor_flag=1 ;;
     --sysbox-mgr-socket|-sysbox-mgr-socket) skip=mgr ;;
     --sysbox-mgr-socket=*|-sysbox-mgr-socket=*) mgr_socket=${a#*=} ;;
     --log|-log) skip=log ;;
@@ -68,6 +70,7 @@ for a in "$@"; do
     *) cmd=$a; break ;;
   esac
 done
+[ -n "$runc" ] || runc=${SYSBOX_RUNC_PATH:-}
 if [ -z "$runc" ]; then
   { read -r runc < "$mgr_socket.executor"; } 2>/dev/null
   case $runc in /*) ;; *) runc=/usr/sbin/runc ;; esac
@@ -76,11 +79,48 @@ fi
 case "$runc" in /*) ;; *) node_runtime "$@" ;; esac
 # Which runtime it is, told by its name (src/executor-layout.ts): where it keeps a container's state
 # (state_file in $runc_root/<id>/), as the fast paths below read it. Any other name: no fast paths.
-case ${runc##*/} in
-  runc) executor_kind=runc; state_file=state.json; : "${runc_root:=/run/runc}" ;;
-  crun|crun-*) executor_kind=crun; state_file=status; : "${runc_root:=/run/crun}" ;;
-  *) executor_kind=; state_file= ;;
+executor_kind() {
+  case ${runc##*/} in
+    runc) executor_kind=runc; state_file=state.json; : "${runc_root:=/run/runc}" ;;
+    crun|crun-*) executor_kind=crun; state_file=status; : "${runc_root:=/run/crun}" ;;
+    *) executor_kind=; state_file= ;;
+  esac
+}
+executor_kind
+# Whether the executor is one whose state layout the launcher knows (runc or crun) and $1 an id it
+# accepts (letters, digits, _ + . -; not . or ..): then $runc_root/$1 is where the executor keeps
+# that container's state, as the launcher's start, kill and delete rely on.
+state_id() {
+  [ -n "$executor_kind" ] || return 1
+  case $1 in ''|.|..|*[!A-Za-z0-9_+.-]*) return 1 ;; esac
+}
+
+# The container the command names, by a plain rule: kill's first positional (the signal follows),
+# every other command's last argument (runc takes the flags first). A guess that names no container
+# (exec with a command, ps with ps options) finds no record, and the executor stays as decided.
+target=
+case $cmd in
+  ''|create|run|list|features|spec|help|h) ;;
+  kill)
+    seen=0
+    for a in "$@"; do
+      if [ "$seen" = 1 ]; then case $a in -*) ;; *) target=$a; break ;; esac
+      elif [ "$a" = kill ]; then seen=1
+      fi
+    done ;;
+  *) for a in "$@"; do target=$a; done ;;
 esac
+# The executor that created it (lifecycle/executor-record.ts), if another: runc and crun do not
+# know each other's containers, so one made before sysbox-mgr's --executor changed is still killed,
+# deleted and exec'd into by its own. The Node runtime is told through SYSBOX_RUNC_PATH.
+if [ -z "$executor_flag" ] && [ -n "$target" ] && state_id "$target" && [ -r "$runc_root/$target/sysbox-executor" ]; then
+  made_by=
+  { read -r made_by < "$runc_root/$target/sysbox-executor"; } 2>/dev/null
+  case $made_by in
+    "$runc") ;;
+    /*) runc=$made_by; export SYSBOX_RUNC_PATH="$runc"; executor_kind ;;
+  esac
+fi
 
 # A command's help is the Node runtime's (it names the command as ours).
 for a in "$@"; do
@@ -304,14 +344,6 @@ start_fast() {
   exec 5<&-
   [ "$got" = 0 ] || { launcher_error "cannot start an already running container"; exit 1; }
   exec /bin/rm -f -- "$fifo"
-}
-
-# Whether the executor is one whose state layout the launcher knows (runc or crun) and $1 an id it
-# accepts (letters, digits, _ + . -; not . or ..): then $runc_root/$1 is where the executor keeps
-# that container's state, as the launcher's start, kill and delete rely on.
-state_id() {
-  [ -n "$executor_kind" ] || return 1
-  case $1 in ''|.|..|*[!A-Za-z0-9_+.-]*) return 1 ;; esac
 }
 
 # `delete` of a stopped container without the executor (runc: a Go start, 7-10 ms of each `docker

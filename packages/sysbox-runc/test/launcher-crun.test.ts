@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DELETE_FACTS_FILE, recordDeleteFacts } from '../src/lifecycle/delete-facts.js';
+import { EXECUTOR_RECORD_FILE, recordExecutor } from '../src/lifecycle/executor-record.js';
 import { psTable } from '../src/commands/ps.js';
 import { busyboxBundle, crunLogged } from './fixtures.js';
 
@@ -53,10 +54,12 @@ describe('launcher kill and delete for crun', () => {
   const crunState = (id: string): { status: string; pid: number } =>
     JSON.parse(execFileSync(fakeCrun, ['--root', root, 'state', id], { encoding: 'utf8' })) as { status: string; pid: number };
   /** The launcher, told of the stand-in as sysbox-runc is told by sysbox-mgr (the executor file beside its socket). */
-  const launch = (...args: string[]): { status: number | null; stderr: string; calls: string[] } => {
+  const launch = (...args: string[]): { status: number | null; stderr: string; calls: string[] } => launchWith(fakeCrun, ...args);
+  /** The same, sysbox-mgr having published `published` as its executor. */
+  const launchWith = (published: string, ...args: string[]): { status: number | null; stderr: string; calls: string[] } => {
     fs.writeFileSync(log, '');
     const socket = path.join(dir, 'mgr.sock');
-    fs.writeFileSync(`${socket}.executor`, `${fakeCrun}\n`);
+    fs.writeFileSync(`${socket}.executor`, `${published}\n`);
     const r = spawnSync(launcher, ['--root', root, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYSBOX_MGR_SOCKET: socket }, encoding: 'utf8' });
     return { status: r.status, stderr: r.stderr, calls: calls() };
   };
@@ -137,6 +140,34 @@ describe('launcher kill and delete for crun', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(psTable(r.stdout, new Set([pid])), r.stdout, 'only the container\'s rows');
     assert.match(r.stdout, new RegExp(`^UID\\s+PID[^\\n]*CMD\\n\\S+\\s+${pid}\\s[^\\n]*sleep 60\\n$`));
+  });
+  it("a container crun created is crun's, whatever sysbox-mgr names now (its record); --executor still decides", async () => {
+    const { id } = running('record');
+    assert.equal(recordExecutor(fakeCrun, root, id), true);
+    assert.equal(recordDeleteFacts(fakeCrun, root, id), true);
+    assert.equal(fs.readFileSync(path.join(root, id, EXECUTOR_RECORD_FILE), 'utf8'), `${fakeCrun}\n`);
+    // sysbox-mgr now names runc (a stand-in that logs): state and a kill by name still go to crun.
+    const runcLog = path.join(dir, 'runc-calls');
+    const fakeRunc = path.join(dir, 'runc');
+    fs.writeFileSync(fakeRunc, `#!/bin/sh\necho "$*" >> ${runcLog}\nexec /usr/sbin/runc "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(runcLog, '');
+    const st = launchWith(fakeRunc, 'state', id);
+    assert.equal(st.status, 0, st.stderr);
+    assert.deepEqual(st.calls, [`--root ${root} state ${id}`]);
+    const killed = launchWith(fakeRunc, 'kill', id, 'KILL');
+    assert.deepEqual([killed.status, killed.calls], [0, [`--root ${root} kill ${id} KILL`]]);
+    await until('the init died of SIGKILL', () => crunState(id).status === 'stopped');
+    assert.equal(fs.readFileSync(runcLog, 'utf8'), '', 'runc never asked');
+    // --executor names the runtime outright (runc here, which does not know the container).
+    const flagged = launchWith(fakeCrun, `--executor=${fakeRunc}`, 'state', id);
+    assert.notEqual(flagged.status, 0);
+    assert.match(fs.readFileSync(runcLog, 'utf8'), new RegExp(`state ${id}`));
+    // The delete, from the facts (crun's layout, as recorded), starts neither; the record goes with
+    // the state dir.
+    fs.writeFileSync(runcLog, '');
+    assert.deepEqual(launchWith(fakeRunc, 'delete', id), { status: 0, stderr: '', calls: [] });
+    assert.equal(fs.readFileSync(runcLog, 'utf8'), '');
+    assert.equal(fs.existsSync(path.join(root, id)), false);
   });
 });
 

@@ -7,6 +7,7 @@ import type { GlobalContext } from '../context.js';
 import { runcPath, runcSync } from '../executor.js';
 import { log } from '../log.js';
 import { recordDeleteFacts } from '../lifecycle/delete-facts.js';
+import { recordExecutor } from '../lifecycle/executor-record.js';
 import { initPid } from '../lifecycle/init-pid.js';
 import { prepareSystemContainer, type PrestartedOptions } from '../lifecycle/prepare.js';
 import { containerId, parseCommand, refuseWithoutDaemons } from './common.js';
@@ -37,6 +38,7 @@ export async function beforeRunc(ctx: GlobalContext, argv: readonly string[], pr
           await prepared.created(initPid(ctx, id, flagValue(parsed, 'pid-file')));
           // For the launcher's kill, and its delete once the container has stopped (an executor start saved).
           recordDeleteFacts(runcPath, ctx.runcRoot, id);
+          recordExecutor(runcPath, ctx.runcRoot, id);
         }
         return status;
       } catch (err) {
