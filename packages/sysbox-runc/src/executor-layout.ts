@@ -15,6 +15,15 @@ export interface ExecutorLayout {
 const RUNC: ExecutorLayout = { kind: 'runc', defaultRoot: '/run/runc', stateFile: 'state.json' };
 const CRUN: ExecutorLayout = { kind: 'crun', defaultRoot: '/run/crun', stateFile: 'status' };
 
+/**
+ * Where executor keeps container id's state: under root (its --root), else its default root;
+ * undefined for an executor whose layout is not known here.
+ */
+export function stateDirOf(executor: string, root: string | undefined, id: string): string | undefined {
+  const layout = executorLayout(executor);
+  return layout && path.join(root ?? layout.defaultRoot, id);
+}
+
 /** runc by the name `runc`; crun by `crun` or `crun-*` (a wrapper that execs crun, as bench/tools' crun-hybrid). */
 export function executorLayout(executor: string): ExecutorLayout | undefined {
   const name = path.basename(executor);

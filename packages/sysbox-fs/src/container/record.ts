@@ -57,6 +57,15 @@ export function readRecords(stateDir: string): ContainerRecord[] {
   return out;
 }
 
+/** One container's record (its own file), if it is there and whole. */
+export function readRecord(stateDir: string, id: string): ContainerRecord | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(containersDir(stateDir), `${id}.json`), 'utf8')) as ContainerRecord;
+  } catch {
+    return undefined;
+  }
+}
+
 export function writeRecord(stateDir: string, rec: ContainerRecord): void {
   const dir = containersDir(stateDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as native from '@sysbox/native';
 import { bindVirtualFiles } from '../daemon/container-mounts.js';
 import { inSlot, virtualBinds } from '../mount-layout.js';
-import { readRecords, type ContainerRecord } from '../container/record.js';
+import { readRecord, type ContainerRecord } from '../container/record.js';
 import { findMount, parseMountInfo } from '@sysbox/common/mountinfo';
 import type { Answer } from './answer.js';
 import { handleChown } from './chown.js';
@@ -51,8 +51,13 @@ const records = new Map<string, ContainerRecord>();
 function recordOf(cfg: SeccompWorkerConfig, who: Listener): ContainerRecord | undefined {
   const cached = records.get(who.id);
   if (cached && cached.initPid === who.initPid) return cached;
-  const rec = readRecords(cfg.stateDir).find((r) => r.id === who.id);
-  if (rec && rec.initPid > 0) records.set(who.id, rec);
+  return freshRecord(cfg, who.id);
+}
+
+/** Container id's record as on disk now (a restarted container has another init), cached for recordOf. */
+function freshRecord(cfg: SeccompWorkerConfig, id: string): ContainerRecord | undefined {
+  const rec = readRecord(cfg.stateDir, id);
+  if (rec && rec.initPid > 0) records.set(id, rec);
   return rec;
 }
 
@@ -206,7 +211,7 @@ function serve(cfg: SeccompWorkerConfig): void {
         let msg: { pid?: number; state?: { id?: string; pid?: number } } = {};
         try { msg = JSON.parse(conn.data) as typeof msg; } catch { /* no state: still serve the fd */ }
         const id = String(msg.state?.id ?? 'unknown').replace(/[^A-Za-z0-9_.-]/g, '_');
-        const initPid = msg.state?.pid || (msg.pid ? 0 : recordOf(cfg, { name: '', id, initPid: 0, pid: 0 })?.initPid) || msg.pid || 0;
+        const initPid = msg.state?.pid || (msg.pid ? 0 : freshRecord(cfg, id)?.initPid) || msg.pid || 0;
         const name = `seccomp:${id}:${Date.now()}-${seq++}:${initPid}:${msg.pid ?? 0}`;
         listeners.set(conn.fd, listenerOf(name));
         post({ type: 'keep', name, fd: conn.fd });

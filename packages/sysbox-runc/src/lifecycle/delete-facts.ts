@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cgroupHierarchies, parseProcCgroup } from '@sysbox/common/cgroup';
 import { parseMountInfo } from '@sysbox/common/mountinfo';
-import { executorLayout } from '../executor-layout.js';
+import { executorLayout, stateDirOf } from '../executor-layout.js';
 
 /** The file beside the executor's state (runc's state.json, crun's status). */
 export const DELETE_FACTS_FILE = 'sysbox-delete';
@@ -151,9 +151,9 @@ function factsFor(kind: 'runc' | 'crun', dir: string): DeleteFacts | undefined {
  */
 export function recordDeleteFacts(executor: string, root: string | undefined, id: string): boolean {
   const layout = executorLayout(executor);
-  if (!layout) return false;
+  const dir = stateDirOf(executor, root, id);
+  if (!layout || !dir) return false;
   try {
-    const dir = path.join(root ?? layout.defaultRoot, id);
     const facts = factsFor(layout.kind, dir);
     if (!facts) return false;
     fs.writeFileSync(path.join(dir, DELETE_FACTS_FILE), renderDeleteFacts(facts), { mode: 0o600 });

@@ -5,16 +5,16 @@
 // state dir.
 import fs from 'node:fs';
 import path from 'node:path';
-import { executorLayout } from '../executor-layout.js';
+import { stateDirOf } from '../executor-layout.js';
 
 export const EXECUTOR_RECORD_FILE = 'sysbox-executor';
 
 /** Records executor for container id under root (its --root, else the executor's default); false if it has no known layout or the write failed. */
 export function recordExecutor(executor: string, root: string | undefined, id: string): boolean {
-  const layout = executorLayout(executor);
-  if (!layout) return false;
+  const dir = stateDirOf(executor, root, id);
+  if (!dir) return false;
   try {
-    fs.writeFileSync(path.join(root ?? layout.defaultRoot, id, EXECUTOR_RECORD_FILE), `${executor}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, EXECUTOR_RECORD_FILE), `${executor}\n`, { mode: 0o600 });
     return true;
   } catch {
     return false;
